@@ -1,0 +1,31 @@
+from django.urls import reverse
+
+from people import roles
+
+
+def navigation(request):
+    """The main navigation, in the words of the product, filtered by role."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_items": [], "user_menu": []}
+    path = request.path
+    items = [
+        ("My tasks", "my_tasks", True),
+        ("Policies", "policies:index", True),
+        ("Training", "training:index", True),
+        ("Incidents", "incidents:index", True),
+        ("Dashboards", "dashboards:index", roles.can_see_dashboards(user)),
+    ]
+    nav_items = []
+    for label, url_name, visible in items:
+        if not visible:
+            continue
+        url = reverse(url_name)
+        active = path == url if url == "/" else path.startswith(url)
+        nav_items.append({"label": label, "url": url, "active": active})
+    user_menu = []
+    if roles.can_import_people(user):
+        user_menu.append({"label": "Import people", "url": reverse("people:import")})
+    if roles.is_site_admin(user):
+        user_menu.append({"label": "Django admin", "url": reverse("admin:index")})
+    return {"nav_items": nav_items, "user_menu": user_menu, "user_roles": roles.role_labels(user)}

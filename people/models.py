@@ -1,0 +1,127 @@
+import zoneinfo
+from functools import cache
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+
+@cache
+def known_time_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def validate_time_zone(value: str) -> None:
+    if value and value not in known_time_zones():
+        raise ValidationError(
+            f"“{value}” is not a known time zone (use a name like Europe/London)."
+        )
+
+
+def normalise_email(email: str) -> str:
+    """Email addresses are compared without regard to case or surrounding spaces."""
+    return (email or "").strip().lower()
+
+
+class Department(models.Model):
+    name = models.CharField(max_length=150, unique=True)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def get_by_natural_key(self, username):
+        return self.get(email=normalise_email(username))
+
+    def _create_user(self, email, password, **extra_fields):
+        email = normalise_email(email)
+        if not email:
+            raise ValueError("A person needs an email address.")
+        user = self.model(email=email, **extra_fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", False)
+        extra_fields.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra_fields)
+
+    def create_superuser(self, email, password=None, **extra_fields):
+        extra_fields["is_staff"] = True
+        extra_fields["is_superuser"] = True
+        return self._create_user(email, password, **extra_fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person in the directory; logs in with their email address."""
+
+    email = models.EmailField("email", max_length=254, unique=True)
+    full_name = models.CharField("full name", max_length=200)
+    employee_id = models.CharField("employee id", max_length=50, blank=True)
+    department = models.ForeignKey(
+        Department, null=True, blank=True, on_delete=models.SET_NULL, related_name="members"
+    )
+    manager = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="direct_reports"
+    )
+    job_title = models.CharField(max_length=200, blank=True)
+    location = models.CharField(max_length=200, blank=True)
+    time_zone = models.CharField(
+        max_length=64,
+        blank=True,
+        validators=[validate_time_zone],
+        help_text="Empty means the site's time zone.",
+    )
+    start_date = models.DateField(null=True, blank=True)
+    is_active = models.BooleanField("active", default=True)
+    is_staff = models.BooleanField(
+        "staff status", default=False, help_text="May log in to the Django admin site."
+    )
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["full_name"]
+
+    class Meta:
+        ordering = ["full_name", "email"]
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="people_user_email_ci_unique"),
+            models.UniqueConstraint(
+                fields=["employee_id"],
+                condition=~models.Q(employee_id=""),
+                name="people_user_employee_id_unique",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(manager=models.F("pk")),
+                name="people_user_not_own_manager",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name or self.email
+
+    def clean(self):
+        super().clean()
+        self.email = normalise_email(self.email)
+
+    def get_full_name(self) -> str:
+        return self.full_name.strip() or self.email
+
+    def get_short_name(self) -> str:
+        return self.get_full_name().split()[0]

@@ -1,0 +1,101 @@
+"""Who may do what: the one place that turns groups and the directory into roles.
+
+Views, templates (through the navigation context) and services ask these
+helpers; nothing else looks at group names.
+"""
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.core.exceptions import PermissionDenied
+
+COMMS = "Comms"
+HR_LEGAL = "HR/Legal"
+POLICY_ADMIN = "Policy admin"
+LEADERSHIP = "Leadership"
+ROLE_GROUPS = (COMMS, HR_LEGAL, POLICY_ADMIN, LEADERSHIP)
+
+
+def group_names(user) -> frozenset[str]:
+    """The user's group names, read once per user object (one query)."""
+    if not getattr(user, "is_authenticated", False):
+        return frozenset()
+    cached = getattr(user, "_policyhub_group_names", None)
+    if cached is None:
+        cached = frozenset(user.groups.values_list("name", flat=True))
+        user._policyhub_group_names = cached
+    return cached
+
+
+def _active(user) -> bool:
+    return bool(getattr(user, "is_authenticated", False) and user.is_active)
+
+
+def is_comms(user) -> bool:
+    return _active(user) and COMMS in group_names(user)
+
+
+def is_hr_legal(user) -> bool:
+    return _active(user) and HR_LEGAL in group_names(user)
+
+
+def is_policy_admin(user) -> bool:
+    return _active(user) and POLICY_ADMIN in group_names(user)
+
+
+def is_leadership(user) -> bool:
+    return _active(user) and LEADERSHIP in group_names(user)
+
+
+def is_site_admin(user) -> bool:
+    return _active(user) and user.is_superuser
+
+
+def is_line_manager(user) -> bool:
+    """A line manager is anyone with at least one active direct report."""
+    if not _active(user):
+        return False
+    cached = getattr(user, "_policyhub_is_line_manager", None)
+    if cached is None:
+        cached = user.direct_reports.filter(is_active=True).exists()
+        user._policyhub_is_line_manager = cached
+    return cached
+
+
+def can_import_people(user) -> bool:
+    return is_site_admin(user) or is_policy_admin(user)
+
+
+def can_see_dashboards(user) -> bool:
+    return (
+        is_comms(user)
+        or is_hr_legal(user)
+        or is_policy_admin(user)
+        or is_leadership(user)
+        or is_line_manager(user)
+    )
+
+
+def role_labels(user) -> list[str]:
+    """The roles a person holds, in the words of the product, for display."""
+    labels = [name for name in ROLE_GROUPS if name in group_names(user)] if _active(user) else []
+    if is_line_manager(user):
+        labels.append("Line manager")
+    if is_site_admin(user):
+        labels.append("Site admin")
+    return labels or ["Employee"]
+
+
+def role_required(check: Callable[[object], bool]):
+    """View decorator: 403 unless `check(request.user)` holds (login is already required)."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if not check(request.user):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
