@@ -48,7 +48,8 @@ def make_person(db):
         fields.setdefault("full_name", f"Person {number}")
         user = User.objects.create_user(password=password, **fields)
         if group:
-            user.groups.add(Group.objects.get(name=group))
+            # get_or_create: a transactional test before this one may have flushed the groups.
+            user.groups.add(Group.objects.get_or_create(name=group)[0])
         return user
 
     return make

@@ -182,6 +182,7 @@ STAFF = (
     ("Finance", 5, "Financial Analyst"),
 )
 TIME_ZONES = ("Europe/London", "Europe/London", "Europe/Berlin", "America/New_York")
+LOCATIONS = {"Europe/London": "London", "Europe/Berlin": "Berlin", "America/New_York": "New York"}
 
 
 def _staff_rows(heads_by_department: dict[str, str]) -> list[tuple]:
@@ -212,7 +213,8 @@ def seed_demo_organisation() -> dict[str, int]:
     for name in DEPARTMENTS:
         departments[name], _ = Department.objects.get_or_create(name=name)
     password_hash = make_password(DEMO_PASSWORD)
-    groups = {group.name: group for group in Group.objects.filter(name__in=roles.ROLE_GROUPS)}
+    # The groups come from a data migration; get_or_create also survives a flushed database.
+    groups = {name: Group.objects.get_or_create(name=name)[0] for name in roles.ROLE_GROUPS}
 
     heads_by_department = {
         "Executive": "leader@example.com",
@@ -233,20 +235,19 @@ def seed_demo_organisation() -> dict[str, int]:
     created = 0
     users: dict[str, User] = {}
     for number, (email, name, dept, title, _manager) in enumerate(people, start=1):
+        defaults = {
+            "full_name": name,
+            "department": departments[dept],
+            "job_title": title,
+            "employee_id": f"DEMO-{number:04d}",
+            "location": LOCATIONS[TIME_ZONES[number % len(TIME_ZONES)]],
+            "time_zone": TIME_ZONES[number % len(TIME_ZONES)],
+            "is_active": True,
+        }
         user, was_created = User.objects.update_or_create(
             email=email,
-            defaults={
-                "full_name": name,
-                "department": departments[dept],
-                "job_title": title,
-                "employee_id": f"DEMO-{number:04d}",
-                "location": "Berlin"
-                if TIME_ZONES[number % 4] == "Europe/Berlin"
-                else ("New York" if TIME_ZONES[number % 4] == "America/New_York" else "London"),
-                "time_zone": TIME_ZONES[number % 4],
-                "is_active": True,
-            },
-            create_defaults={"password": password_hash},
+            defaults=defaults,
+            create_defaults={**defaults, "password": password_hash},
         )
         created += was_created
         users[email] = user

@@ -1,0 +1,136 @@
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from policyhub.env import env_bool, env_int, env_list, env_str
+
+ROOT = Path(__file__).resolve().parents[2]
+
+_SETTINGS_VARS = (
+    "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "SITE_URL", "DATABASE_URL", "REDIS_URL",
+    "EMAIL_HOST", "EMAIL_PORT", "EMAIL_USE_TLS", "EMAIL_USE_SSL", "TIME_ZONE",
+    "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS", "TRUST_X_FORWARDED_PROTO",
+)
+
+
+def _run(args, **env):
+    base = {key: value for key, value in os.environ.items() if key not in _SETTINGS_VARS}
+    base["DJANGO_SETTINGS_MODULE"] = "policyhub.settings"
+    return subprocess.run(
+        [sys.executable, *args], cwd=ROOT, env={**base, **env},
+        capture_output=True, text=True, timeout=120,
+    )
+
+
+def _settings_with(**env) -> dict:
+    code = (
+        "import django, json; django.setup(); from django.conf import settings as s; "
+        "db = s.DATABASES['default']; print(json.dumps({'engine': db['ENGINE'], "
+        "'name': str(db['NAME']), 'host': db.get('HOST'), 'broker': s.CELERY_BROKER_URL, "
+        "'email': s.EMAIL_BACKEND, 'debug': s.DEBUG, 'tz': s.TIME_ZONE, 'use_tz': s.USE_TZ, "
+        "'hosts': s.ALLOWED_HOSTS, 'ssl': s.SECURE_SSL_REDIRECT}))"
+    )
+    result = _run(["-c", code], **env)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("raw, expected", [("true", True), ("Yes", True), ("1", True),
+                                           ("on", True), ("false", False), ("NO", False),
+                                           ("0", False), ("off", False)])
+def test_env_bool_reads_the_usual_words(monkeypatch, raw, expected):
+    monkeypatch.setenv("FLAG", raw)
+    assert env_bool("FLAG", not expected) is expected
+
+
+def test_env_bool_refuses_anything_else_and_names_the_variable(monkeypatch):
+    monkeypatch.setenv("FLAG", "maybe")
+    with pytest.raises(ImproperlyConfigured, match="FLAG must be a boolean.*'maybe'"):
+        env_bool("FLAG", False)
+
+
+def test_absent_or_empty_values_take_the_default(monkeypatch):
+    monkeypatch.delenv("FLAG", raising=False)
+    assert env_bool("FLAG", True) is True
+    monkeypatch.setenv("FLAG", "  ")
+    assert env_bool("FLAG", False) is False
+    assert env_int("FLAG", 7) == 7
+    assert env_str("FLAG", "x") == "x"
+    assert env_list("FLAG", ["a"]) == ["a"]
+
+
+def test_env_int_refuses_non_numbers_and_values_below_minimum(monkeypatch):
+    monkeypatch.setenv("PORT", "eighty")
+    with pytest.raises(ImproperlyConfigured, match="PORT must be a whole number, not 'eighty'"):
+        env_int("PORT", 1)
+    monkeypatch.setenv("PORT", "-1")
+    with pytest.raises(ImproperlyConfigured, match="PORT must be at least 0"):
+        env_int("PORT", 1, minimum=0)
+    monkeypatch.setenv("PORT", " 25 ")
+    assert env_int("PORT", 1) == 25
+
+
+def test_env_list_splits_on_commas(monkeypatch):
+    monkeypatch.setenv("HOSTS", "a.example.com, b.example.com,,")
+    assert env_list("HOSTS", []) == ["a.example.com", "b.example.com"]
+
+
+def test_defaults_are_sqlite_under_var_filesystem_broker_and_file_mail():
+    values = _settings_with()
+    assert values["engine"] == "django.db.backends.sqlite3"
+    assert values["name"] == str(ROOT / "var" / "policyhub.sqlite3")
+    assert values["broker"] == "filesystem://"
+    assert values["email"] == "django.core.mail.backends.filebased.EmailBackend"
+    assert values["debug"] is False and values["use_tz"] is True and values["tz"] == "UTC"
+    assert "127.0.0.1" in values["hosts"] and values["ssl"] is False
+
+
+def test_database_redis_and_smtp_come_from_the_environment():
+    values = _settings_with(
+        DATABASE_URL="postgres://ph:secret@db.internal:5432/policyhub",
+        REDIS_URL="redis://cache.internal:6379/1",
+        EMAIL_HOST="smtp.example.com",
+        TIME_ZONE="Europe/Berlin",
+    )
+    assert values["engine"] == "django.db.backends.postgresql"
+    assert (values["name"], values["host"]) == ("policyhub", "db.internal")
+    assert values["broker"] == "redis://cache.internal:6379/1"
+    assert values["email"] == "django.core.mail.backends.smtp.EmailBackend"
+    assert values["tz"] == "Europe/Berlin"
+
+
+@pytest.mark.parametrize("name, value, message", [
+    ("DEBUG", "maybe", "DEBUG must be a boolean"),
+    ("EMAIL_PORT", "smtp", "EMAIL_PORT must be a whole number"),
+    ("SITE_URL", "policyhub.example.com", "SITE_URL must be an http(s) address"),
+])
+def test_malformed_settings_stop_the_app_naming_the_variable(name, value, message):
+    env = {name: value}
+    if name == "EMAIL_PORT":
+        env["EMAIL_HOST"] = "smtp.example.com"
+    result = _run(["manage.py", "check"], **env)
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_check_deploy_is_clean_with_production_values():
+    result = _run(
+        ["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        SECRET_KEY="k" * 20 + "Zq8#vN2$mP5&xR7!tL9@wB4^hJ6*cF1(dG3)sA0-" + "u" * 10,
+        DEBUG="false",
+        SITE_URL="https://policyhub.example.com",
+        ALLOWED_HOSTS="policyhub.example.com",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_check_deploy_warns_about_the_development_defaults():
+    result = _run(["manage.py", "check", "--deploy"])
+    for warning in ("security.W009", "security.W004", "security.W008", "security.W012"):
+        assert warning in result.stdout + result.stderr
