@@ -5,7 +5,6 @@ from django.urls import path, reverse_lazy
 from people.forms import LoginForm, PasswordResetForm, SetPasswordForm
 
 
-
 class PasswordResetView(auth_views.PasswordResetView):
     form_class = PasswordResetForm
     subject_template_name = "emails/password-reset-subject.txt"

@@ -2,6 +2,7 @@
 
 import os
 import shutil
+from io import StringIO
 from pathlib import Path
 
 import pytest
@@ -16,19 +17,25 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def browser_page():
+def browser_page(monkeypatch):
     needs(bool(shutil.which(CHROMIUM)), f"Chromium is not installed at {CHROMIUM}")
     # Playwright's sync API runs an event loop in this thread; Django's ORM in the
     # test itself is still synchronous and safe here.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
             headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
         )
         page = browser.new_page()
         try:
@@ -37,9 +44,13 @@ def browser_page():
             browser.close()
 
 
+@pytest.fixture
+def demo_data(transactional_db):
+    call_command("seed_demo", stdout=StringIO())
+
+
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_demo_employee_logs_in_and_sees_my_tasks(live_server, browser_page):
-    call_command("seed_demo", verbosity=0, stdout=open(os.devnull, "w"))
+def test_demo_employee_logs_in_and_sees_my_tasks(live_server, demo_data, browser_page):
     page = browser_page
     page.goto(f"{live_server.url}/")
     assert "/accounts/login/" in page.url
@@ -58,8 +69,7 @@ def test_demo_employee_logs_in_and_sees_my_tasks(live_server, browser_page):
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_wrong_password_shows_a_message_in_the_browser(live_server, browser_page):
-    call_command("seed_demo", verbosity=0, stdout=open(os.devnull, "w"))
+def test_wrong_password_shows_a_message_in_the_browser(live_server, demo_data, browser_page):
     page = browser_page
     page.goto(f"{live_server.url}/accounts/login/")
     page.get_by_label("Email").fill("employee@example.com")

@@ -78,7 +78,9 @@ def test_dashboards_are_refused_to_roles_without_them(client, role, request):
     assert client.get(reverse("dashboards:index")).status_code == 403
 
 
-@pytest.mark.parametrize("url_name", ["my_tasks", "policies:index", "training:index", "incidents:index"])
+@pytest.mark.parametrize(
+    "url_name", ["my_tasks", "policies:index", "training:index", "incidents:index"]
+)
 def test_everyone_can_open_the_employee_pages(client, employee, url_name):
     client.force_login(employee)
     assert client.get(reverse(url_name)).status_code == 200

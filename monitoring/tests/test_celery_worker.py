@@ -45,9 +45,24 @@ def test_real_worker_runs_a_task_that_writes_to_the_database(tmp_path):
     log_path = tmp_path / "worker.log"
     with log_path.open("w") as log:
         worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "policyhub", "worker", "-Q", queue,
-             "--pool=solo", "--without-mingle", "--without-gossip", "--loglevel=INFO"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "policyhub",
+                "worker",
+                "-Q",
+                queue,
+                "--pool=solo",
+                "--without-mingle",
+                "--without-gossip",
+                "--loglevel=INFO",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         try:
             record_heartbeat.apply_async(args=("integration-test",), queue=queue)

@@ -10,8 +10,13 @@ from people.models import Department, User
 pytestmark = pytest.mark.django_db
 
 DEMO_EMAILS = (
-    "employee@example.com", "manager@example.com", "comms@example.com", "hr@example.com",
-    "policyadmin@example.com", "leader@example.com", "admin@example.com",
+    "employee@example.com",
+    "manager@example.com",
+    "comms@example.com",
+    "hr@example.com",
+    "policyadmin@example.com",
+    "leader@example.com",
+    "admin@example.com",
 )
 
 

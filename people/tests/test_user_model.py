@@ -14,7 +14,9 @@ def test_role_groups_exist_after_migrations():
 
 @pytest.mark.django_db
 def test_email_is_stored_lower_case_and_login_ignores_case():
-    user = User.objects.create_user("  Ana.Lopez@Example.COM ", "s3cret-pass", full_name="Ana López")
+    user = User.objects.create_user(
+        "  Ana.Lopez@Example.COM ", "s3cret-pass", full_name="Ana López"
+    )
     assert user.email == "ana.lopez@example.com"
     assert authenticate(username="ANA.LOPEZ@example.com", password="s3cret-pass") == user
     assert authenticate(username="ana.lopez@example.com", password="wrong") is None
@@ -49,7 +51,11 @@ def test_directory_fields_are_kept(make_person):
     )
     user.refresh_from_db()
     assert (user.department, user.manager, user.job_title) == (sales, boss, "Account Executive")
-    assert (user.location, user.time_zone, user.start_date) == ("Leeds", "Europe/London", date(2026, 3, 1))
+    assert (user.location, user.time_zone, user.start_date) == (
+        "Leeds",
+        "Europe/London",
+        date(2026, 3, 1),
+    )
     assert user.is_active
 
 

@@ -12,9 +12,20 @@ from policyhub.env import env_bool, env_int, env_list, env_str
 ROOT = Path(__file__).resolve().parents[2]
 
 _SETTINGS_VARS = (
-    "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "SITE_URL", "DATABASE_URL", "REDIS_URL",
-    "EMAIL_HOST", "EMAIL_PORT", "EMAIL_USE_TLS", "EMAIL_USE_SSL", "TIME_ZONE",
-    "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS", "TRUST_X_FORWARDED_PROTO",
+    "SECRET_KEY",
+    "DEBUG",
+    "ALLOWED_HOSTS",
+    "SITE_URL",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "EMAIL_HOST",
+    "EMAIL_PORT",
+    "EMAIL_USE_TLS",
+    "EMAIL_USE_SSL",
+    "TIME_ZONE",
+    "SECURE_SSL_REDIRECT",
+    "SECURE_HSTS_SECONDS",
+    "TRUST_X_FORWARDED_PROTO",
 )
 
 
@@ -22,8 +33,12 @@ def _run(args, **env):
     base = {key: value for key, value in os.environ.items() if key not in _SETTINGS_VARS}
     base["DJANGO_SETTINGS_MODULE"] = "policyhub.settings"
     return subprocess.run(
-        [sys.executable, *args], cwd=ROOT, env={**base, **env},
-        capture_output=True, text=True, timeout=120,
+        [sys.executable, *args],
+        cwd=ROOT,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -40,9 +55,19 @@ def _settings_with(**env) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-@pytest.mark.parametrize("raw, expected", [("true", True), ("Yes", True), ("1", True),
-                                           ("on", True), ("false", False), ("NO", False),
-                                           ("0", False), ("off", False)])
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("true", True),
+        ("Yes", True),
+        ("1", True),
+        ("on", True),
+        ("false", False),
+        ("NO", False),
+        ("0", False),
+        ("off", False),
+    ],
+)
 def test_env_bool_reads_the_usual_words(monkeypatch, raw, expected):
     monkeypatch.setenv("FLAG", raw)
     assert env_bool("FLAG", not expected) is expected
@@ -104,11 +129,14 @@ def test_database_redis_and_smtp_come_from_the_environment():
     assert values["tz"] == "Europe/Berlin"
 
 
-@pytest.mark.parametrize("name, value, message", [
-    ("DEBUG", "maybe", "DEBUG must be a boolean"),
-    ("EMAIL_PORT", "smtp", "EMAIL_PORT must be a whole number"),
-    ("SITE_URL", "policyhub.example.com", "SITE_URL must be an http(s) address"),
-])
+@pytest.mark.parametrize(
+    "name, value, message",
+    [
+        ("DEBUG", "maybe", "DEBUG must be a boolean"),
+        ("EMAIL_PORT", "smtp", "EMAIL_PORT must be a whole number"),
+        ("SITE_URL", "policyhub.example.com", "SITE_URL must be an http(s) address"),
+    ],
+)
 def test_malformed_settings_stop_the_app_naming_the_variable(name, value, message):
     env = {name: value}
     if name == "EMAIL_PORT":
