@@ -12,7 +12,15 @@ HOST = os.environ.get("HOST", "127.0.0.1")
 PORT = os.environ.get("PORT", "8000")
 
 
+def _stop(signum, frame):
+    raise KeyboardInterrupt
+
+
 def main() -> int:
+    # Ctrl-C (SIGINT) and a plain kill (SIGTERM) both stop everything, even when a
+    # non-interactive shell started us with SIGINT ignored.
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
     python = sys.executable
     celery = [python, "-m", "celery", "-A", "policyhub"]
     commands = {
@@ -47,15 +55,25 @@ def main() -> int:
     except KeyboardInterrupt:
         pass
     finally:
-        for process in processes.values():
+        for name, process in processes.items():
             if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-        deadline = time.monotonic() + 10
+                if name == "web":
+                    # runserver's autoreloader runs the server in a child process.
+                    os.killpg(process.pid, signal.SIGTERM)
+                else:
+                    # Celery shuts its own pool down (warm shutdown) on SIGTERM.
+                    process.terminate()
+        deadline = time.monotonic() + 15
         for process in processes.values():
             try:
                 process.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
+                pass
+        for process in processes.values():
+            try:
+                os.killpg(process.pid, signal.SIGKILL)  # whatever is left in its group
+            except ProcessLookupError:
+                pass
     print("PolicyHub stopped.")
     return exit_code
 
