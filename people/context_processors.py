@@ -23,9 +23,15 @@ def navigation(request):
         url = reverse(url_name)
         active = path == url if url == "/" else path.startswith(url)
         nav_items.append({"label": label, "url": url, "active": active})
-    user_menu = []
+    user_menu = [
+        {"label": "Reminder preferences", "url": reverse("notifications:preferences")},
+    ]
     if roles.can_import_people(user):
         user_menu.append({"label": "Import people", "url": reverse("people:import")})
     if roles.is_site_admin(user):
-        user_menu.append({"label": "Django admin", "url": reverse("admin:index")})
+        user_menu += [
+            {"label": "Outbox", "url": reverse("admin:notifications_notification_changelist")},
+            {"label": "Sent mail", "url": reverse("notifications:mailbox")},
+            {"label": "Django admin", "url": reverse("admin:index")},
+        ]
     return {"nav_items": nav_items, "user_menu": user_menu, "user_roles": roles.role_labels(user)}

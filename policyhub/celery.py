@@ -27,6 +27,19 @@ def _beat_schedule() -> dict:
             "schedule": float(settings.HEARTBEAT_INTERVAL_SECONDS),
             "args": ("beat",),
         },
+        # Every REMINDERS_PLAN_EVERY_MINUTES (default 15): ask every reminder kind
+        # what is due and plan it into the outbox (once per dedupe key).
+        "plan-reminders": {
+            "task": "notifications.tasks.plan_reminders",
+            "schedule": float(settings.NOTIFICATIONS_PLAN_EVERY_MINUTES * 60),
+        },
+        # Every REMINDERS_SEND_EVERY_SECONDS (default a minute): send what is due,
+        # retries whose backoff has passed, and digests whose 09:00 has come.
+        # Events are also sent straight after their transaction commits.
+        "send-reminders": {
+            "task": "notifications.tasks.send_due_reminders",
+            "schedule": float(settings.NOTIFICATIONS_SEND_EVERY_SECONDS),
+        },
     }
 
 

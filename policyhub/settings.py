@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "training",
     "incidents",
     "dashboards",
+    "notifications",
     "monitoring",
 ]
 
@@ -196,6 +197,20 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # How often beat records its heartbeat (seconds); /healthz reports its age.
 HEARTBEAT_INTERVAL_SECONDS = env_int("HEARTBEAT_INTERVAL_SECONDS", 60, minimum=5)
+
+# Reminders (notifications/): how often beat plans and sends, retries, digests.
+NOTIFICATIONS_PLAN_EVERY_MINUTES = env_int("REMINDERS_PLAN_EVERY_MINUTES", 15, minimum=1)
+NOTIFICATIONS_SEND_EVERY_SECONDS = env_int("REMINDERS_SEND_EVERY_SECONDS", 60, minimum=1)
+NOTIFICATIONS_MAX_ATTEMPTS = env_int("REMINDERS_MAX_ATTEMPTS", 5, minimum=1)
+NOTIFICATIONS_RETRY_BASE_SECONDS = env_int("REMINDERS_RETRY_BASE_SECONDS", 60, minimum=1)
+# A row claimed longer ago than this by a worker that died is claimed again.
+NOTIFICATIONS_CLAIM_TIMEOUT_SECONDS = env_int("REMINDERS_CLAIM_TIMEOUT_SECONDS", 600, minimum=1)
+NOTIFICATIONS_BATCH_SIZE = env_int("REMINDERS_BATCH_SIZE", 100, minimum=1)
+NOTIFICATIONS_DIGEST_HOUR = 9
+NOTIFICATIONS_WORKING_DAYS = (0, 1, 2, 3, 4)  # Monday to Friday
+
+# Tests and special set-ups may name another mail backend outright.
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", EMAIL_BACKEND)
 
 for _folder in (VAR_DIR, VAR_DIR / "mail", STATIC_ROOT):
     _folder.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class NotificationsConfig(AppConfig):
+    name = "notifications"
+    verbose_name = "Reminders"
+
+    def ready(self):
+        # Each domain app declares its reminder kinds in a `reminders` module.
+        from django.utils.module_loading import autodiscover_modules
+
+        autodiscover_modules("reminders")

@@ -1,0 +1,78 @@
+"""The one email helper: three templates per email, absolute links, attachments."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from email.mime.base import MIMEBase
+from email.mime.text import MIMEText
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file to attach. `params` become Content-Type parameters, e.g.
+    Attachment("invite.ics", ics, "text/calendar", {"method": "REQUEST"})."""
+
+    filename: str
+    content: str | bytes
+    mimetype: str
+    params: dict[str, str] = field(default_factory=dict)
+
+    def as_mime(self) -> MIMEBase:
+        maintype, subtype = self.mimetype.split("/", 1)
+        if maintype == "text":
+            text = self.content.decode() if isinstance(self.content, bytes) else self.content
+            part = MIMEText(text, subtype, "utf-8")
+        else:
+            from email import encoders
+
+            part = MIMEBase(maintype, subtype)
+            part.set_payload(self.content)
+            encoders.encode_base64(part)
+        for key, value in self.params.items():
+            part.set_param(key, value)
+        part.add_header("Content-Disposition", "attachment", filename=self.filename)
+        return part
+
+
+def absolute_url(path: str) -> str:
+    if path.startswith(("http://", "https://")):
+        return path
+    return f"{settings.SITE_URL}/{path.lstrip('/')}"
+
+
+def render_email(template_prefix: str, context: dict) -> tuple[str, str, str]:
+    """Render `<prefix>-subject.txt`, `-body.txt` and `-body.html`."""
+    context = {"site_url": settings.SITE_URL, **context}
+    subject = render_to_string(f"{template_prefix}-subject.txt", context)
+    subject = " ".join(subject.split())  # a header is one line
+    text = render_to_string(f"{template_prefix}-body.txt", context)
+    html = render_to_string(f"{template_prefix}-body.html", context)
+    return subject, text, html
+
+
+def build_email(
+    *,
+    to: str,
+    template_prefix: str,
+    context: dict,
+    attachments: list[Attachment] | None = None,
+    headers: dict[str, str] | None = None,
+    connection=None,
+) -> EmailMultiAlternatives:
+    subject, text, html = render_email(template_prefix, context)
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[to],
+        headers=headers or {},
+        connection=connection,
+    )
+    message.attach_alternative(html, "text/html")
+    for attachment in attachments or []:
+        message.attach(attachment.as_mime())
+    return message
