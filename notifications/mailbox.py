@@ -24,8 +24,6 @@ from functools import lru_cache
 from pathlib import Path
 
 SEPARATOR = b"\n" + b"-" * 79 + b"\n"
-# A line of 79 dashes inside a body looks like a separator; a real one is followed by
-# the end of the file or by the next message's first header line.
 _HEADER_LINE = re.compile(rb"[!-9;-~]+:")
 _STEM = r"[A-Za-z0-9][A-Za-z0-9_-]{0,199}"
 _FILE_NAME = re.compile(rf"(?P<stem>{_STEM})\.log")
@@ -78,12 +76,35 @@ def _spans(path: str, size: int, mtime_ns: int) -> tuple[tuple[int, int], ...]:
     position = data.find(SEPARATOR)
     while position != -1:
         after = position + len(SEPARATOR)
-        if after == len(data) or _HEADER_LINE.match(data, after):
+        if _starts_message(data, after):
             spans.append((start, position))
             start = after
         position = data.find(SEPARATOR, position + 1)
     # Whatever follows the last separator is a message still being written: left out.
     return tuple(spans)
+
+
+def _starts_message(data: bytes, at: int) -> bool:
+    """Whether a message's header block (or the end of the file) starts at `at`.
+
+    A line of 79 dashes in a body looks like a separator; a real one is followed by header
+    lines up to a blank line. A body line of dashes followed by text that is itself shaped
+    like a header block and a blank line would still be taken for a separator.
+    """
+    first = True
+    while at < len(data):
+        end = data.find(b"\n", at)
+        line = (data[at:] if end == -1 else data[at:end]).rstrip(b"\r")
+        if not first and line == b"":
+            return True
+        is_continuation = not first and line[:1] in (b" ", b"\t")
+        if not is_continuation and not _HEADER_LINE.match(line):
+            return False
+        if end == -1:  # the next message is still being written
+            return True
+        at = end + 1
+        first = False
+    return True
 
 
 def _mail_files(folder: Path) -> list[_MailFile]:

@@ -7,29 +7,13 @@ import subprocess
 import sys
 import time
 import uuid
-from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from monitoring.models import Heartbeat
 from monitoring.tasks import record_heartbeat
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _database_url_for_worker() -> str:
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{Path(db['NAME']).resolve()}"
-    credentials = quote(db["USER"] or "", safe="")
-    if db["PASSWORD"]:
-        credentials += ":" + quote(db["PASSWORD"], safe="")
-    host = db["HOST"] or "localhost"
-    port = f":{db['PORT']}" if db["PORT"] else ""
-    return f"postgres://{credentials}@{host}{port}/{db['NAME']}"
+from tests.support import ROOT, database_url_for_subprocess
 
 
 @pytest.mark.service
@@ -41,7 +25,7 @@ def test_real_worker_runs_a_task_that_writes_to_the_database(tmp_path):
         assert settings.CELERY_BROKER_URL == "filesystem://"
     # A queue of its own, so that nothing else left on the broker is consumed here.
     queue = f"test-{uuid.uuid4().hex}"
-    env = dict(os.environ, DATABASE_URL=_database_url_for_worker())
+    env = dict(os.environ, DATABASE_URL=database_url_for_subprocess())
     log_path = tmp_path / "worker.log"
     with log_path.open("w") as log:
         worker = subprocess.Popen(

@@ -53,7 +53,9 @@ def send(folder):
     return send
 
 
-def plain(subject: str, to: str = "emily@example.com", body: str = "Hello.") -> EmailMultiAlternatives:
+def plain(
+    subject: str, to: str = "emily@example.com", body: str = "Hello."
+) -> EmailMultiAlternatives:
     return EmailMultiAlternatives(subject, body, SENDER, [to])
 
 
@@ -192,11 +194,15 @@ def test_a_message_still_being_written_is_left_out_and_a_missing_date_uses_the_f
         "/notifications/mail/outside-0/",  # a symlink out of the folder
     ],
 )
-def test_unknown_and_path_traversal_ids_are_not_found(client, site_admin, send, folder, path):
+def test_unknown_and_path_traversal_ids_are_not_found(
+    client, site_admin, send, folder, tmp_path_factory, path
+):
     written = send(plain("Real"))
     (folder / "x.txt").write_bytes(written.read_bytes())
     (folder / "x.log").write_bytes(written.read_bytes())
-    (folder / "outside.log").symlink_to(written)
+    elsewhere = tmp_path_factory.mktemp("elsewhere") / "secret.log"
+    elsewhere.write_bytes(written.read_bytes())
+    (folder / "outside.log").symlink_to(elsewhere)
     client.force_login(site_admin)
 
     assert client.get(path).status_code == 404
@@ -271,10 +277,10 @@ def test_list_page_queries_do_not_grow_with_the_mail(
 ):
     client.force_login(site_admin)
     send(plain("One"))
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(4):
         assert len(subjects(client.get(LIST_URL))) == 1
 
-    for batch in range(4):
+    for _ in range(4):
         send(*(plain(f"Many {n}") for n in range(10)), invitation())
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(4):
         assert len(subjects(client.get(LIST_URL))) == 25
