@@ -1,3 +1,5 @@
+import os
+
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.db import DatabaseError, connection
@@ -22,6 +24,11 @@ def _database_state() -> dict:
 
 def _broker_state() -> dict:
     transport = "redis" if settings.REDIS_URL else "filesystem"
+    if transport == "filesystem":
+        # Connecting to the filesystem transport checks nothing: look at its folders.
+        for folder in (settings.BROKER_DIR / "queue", settings.BROKER_DIR / "control"):
+            if not (folder.is_dir() and os.access(folder, os.R_OK | os.W_OK | os.X_OK)):
+                return {"ok": False, "transport": transport, "error": f"{folder} is not usable"}
     try:
         with celery_app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
@@ -31,18 +38,24 @@ def _broker_state() -> dict:
 
 
 def _beat_state() -> dict:
+    """Beat is fine when its heartbeat got through a worker within three intervals."""
     heartbeat = Heartbeat.objects.filter(source="beat").first()
     if heartbeat is None:
-        return {"last_seen": None}
+        return {"ok": False, "last_seen": None}
     age = (timezone.now() - heartbeat.last_seen).total_seconds()
-    return {"last_seen": heartbeat.last_seen.isoformat(), "age_seconds": round(age)}
+    return {
+        "ok": age <= 3 * settings.HEARTBEAT_INTERVAL_SECONDS,
+        "last_seen": heartbeat.last_seen.isoformat(),
+        "age_seconds": round(age),
+    }
 
 
 @login_not_required
 @never_cache
 @require_GET
 def healthz(request):
-    """200 while the database answers (with the broker's state); 503 when it does not."""
+    """200 while the database answers, with the state of the broker and beat; 503 when
+    the database cannot be reached. Served by HealthCheckMiddleware ahead of the rest."""
     database = _database_state()
     body = {"database": database, "broker": _broker_state()}
     if not database["ok"]:
@@ -51,6 +64,7 @@ def healthz(request):
     try:
         body["beat"] = _beat_state()
     except DatabaseError:
-        body["beat"] = {"last_seen": None}
-    body["status"] = "ok" if body["broker"]["ok"] else "degraded"
+        body["beat"] = {"ok": False, "last_seen": None}
+    # "degraded": the site serves pages, but reminders are not going out.
+    body["status"] = "ok" if body["broker"]["ok"] and body["beat"]["ok"] else "degraded"
     return JsonResponse(body)

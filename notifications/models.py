@@ -105,3 +105,6 @@ class OptOut(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["user", "kind"], name="notification_opt_out_once")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} switched off {self.kind}"

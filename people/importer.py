@@ -7,6 +7,7 @@ the database), plan (what would be created, updated and deactivated) and apply (
 """
 
 import csv
+import hashlib
 import io
 import re
 from dataclasses import dataclass, field
@@ -14,7 +15,7 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from people.models import Department, User, known_time_zones, normalise_email
 
@@ -77,6 +78,17 @@ class ImportReport:
     def ok(self) -> bool:
         return not self.errors
 
+    @property
+    def fingerprint(self) -> str:
+        """A digest of what the import does, so that applying a preview can insist on
+        doing exactly what was shown."""
+        parts = [("create", c.email, sorted(c.changes.items())) for c in self.created] + [
+            ("update", c.email, sorted(c.changes.items())) for c in self.updated
+        ]
+        parts += [("deactivate", c.email, sorted(c.changes.items())) for c in self.deactivated]
+        parts.append(("departments", "", sorted(self.departments_created)))
+        return hashlib.sha256(repr(parts).encode()).hexdigest()
+
 
 class ImportFileError(Exception):
     """The file as a whole cannot be read (encoding, header); no row was looked at."""
@@ -100,13 +112,20 @@ class _Row:
 
 
 def import_people(
-    *, source: str | bytes, deactivate_missing: bool = False, dry_run: bool = False
+    *,
+    source: str | bytes,
+    deactivate_missing: bool = False,
+    dry_run: bool = False,
+    expected_fingerprint: str | None = None,
 ) -> ImportReport:
     """Check the whole export, then create, update and deactivate people in one transaction.
 
     With ``deactivate_missing``, active people who are not in the file are deactivated, except
     superusers: site admin accounts are never in an HR export, and locking them out would leave
-    nobody able to fix the directory.
+    nobody able to fix the directory. For the same reason a row never deactivates one.
+
+    With ``expected_fingerprint`` (from a dry run's report), nothing is written unless the
+    import would do exactly what that dry run showed.
     """
     try:
         rows = _parse(_decode(source))
@@ -117,11 +136,45 @@ def import_people(
         return ImportReport(
             errors=[RowError(1, "The file lists nobody, so nobody is deactivated.")]
         )
+    try:
+        # Read, check and write in one transaction: what is written is what was checked.
+        with transaction.atomic():
+            report = _check_plan_apply(
+                rows,
+                deactivate_missing=deactivate_missing,
+                dry_run=dry_run,
+                expected_fingerprint=expected_fingerprint,
+            )
+    except IntegrityError:
+        # Someone changed the directory (an email or employee id) while this ran.
+        return ImportReport(errors=[RowError(0, _CHANGED_MEANWHILE)])
+    return report
 
+
+_CHANGED_MEANWHILE = (
+    "The directory changed while the import was running. Nothing was imported; try again."
+)
+
+
+def _check_plan_apply(
+    rows: list[_Row], *, deactivate_missing: bool, dry_run: bool, expected_fingerprint: str | None
+) -> ImportReport:
     everyone = User.objects.only(*_LOADED_FIELDS, *_TEXT_COLUMNS).order_by()
     people = {normalise_email(p.email): p for p in everyone}
     departments = list(Department.objects.only("id", "name"))
     _validate(rows, people=people)
+    for row in rows:
+        existing = people.get(row.email)
+        if (
+            existing
+            and existing.is_superuser
+            and existing.is_active
+            and row.values.get("active") is False
+        ):
+            row.errors.append(
+                f"{row.email} is a site admin account; an import never deactivates one "
+                "(use the Django admin)."
+            )
     errors = [RowError(row.line, message) for row in rows for message in row.errors]
     if errors:
         return ImportReport(errors=sorted(errors, key=lambda error: error.line))
@@ -132,6 +185,16 @@ def import_people(
         departments=departments,
         deactivate_missing=deactivate_missing,
     )
+    if expected_fingerprint is not None and plan.report.fingerprint != expected_fingerprint:
+        return ImportReport(
+            errors=[
+                RowError(
+                    0,
+                    "The directory changed since the preview, so this file would now do "
+                    "something else. Nothing was imported; preview it again.",
+                )
+            ]
+        )
     if not dry_run:
         _apply(plan)
         plan.report.applied = True

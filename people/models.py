@@ -119,6 +119,26 @@ class User(AbstractBaseUser, PermissionsMixin):
     def clean(self):
         super().clean()
         self.email = normalise_email(self.email)
+        self._check_management_chain()
+
+    def _check_management_chain(self) -> None:
+        """Refuse a manager who already reports to this person, directly or not."""
+        if self.manager_id is None:
+            return
+        if self.pk is not None and self.manager_id == self.pk:
+            raise ValidationError({"manager": "A person cannot be their own manager."})
+        seen = {self.pk}
+        current = self.manager
+        while current is not None:
+            if current.pk in seen:
+                raise ValidationError(
+                    {
+                        "manager": f"{self.manager} reports to {self}, directly or through "
+                        "others: that would make a loop in the management chain."
+                    }
+                )
+            seen.add(current.pk)
+            current = current.manager
 
     def get_full_name(self) -> str:
         return self.full_name.strip() or self.email

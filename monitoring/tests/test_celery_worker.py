@@ -66,4 +66,5 @@ def test_real_worker_runs_a_task_that_writes_to_the_database(tmp_path):
                 worker.kill()
     heartbeat = Heartbeat.objects.get(source="integration-test")
     assert heartbeat.count == 1
-    assert "monitoring.tasks.record_heartbeat" in log_path.read_text()
+    assert "Task monitoring.tasks.record_heartbeat[" in log_path.read_text()
+    assert "] succeeded in" in log_path.read_text()

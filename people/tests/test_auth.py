@@ -1,6 +1,7 @@
 import re
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import mail
 from django.urls import reverse
@@ -11,6 +12,7 @@ pytestmark = pytest.mark.django_db
 def test_login_page_uses_the_product_words(client):
     page = client.get(reverse("login")).content.decode()
     assert re.search(r"<label[^>]*>\s*Email", page)
+    assert re.search(r'<input type="email" name="username"', page)
     assert re.search(r"<label[^>]*>\s*Password", page)
     assert 'value="Log in"' in page
 
@@ -52,13 +54,13 @@ def test_logout_needs_post_and_ends_the_session(client, employee):
 
 
 def _reset_link(message) -> str:
-    match = re.search(r"http://127\.0\.0\.1:8000(/accounts/reset/\S+/)", message.body)
+    match = re.search(re.escape(settings.SITE_URL) + r"(/accounts/reset/\S+/)", message.body)
     assert match, message.body
     return match.group(1)
 
 
 def test_password_reset_mails_an_absolute_link_that_sets_a_new_password(client, employee, settings):
-    settings.SITE_URL = "http://127.0.0.1:8000"
+    settings.SITE_URL = "https://policyhub.example.com"
     response = client.post(reverse("password_reset"), {"email": "EMPLOYEE@example.com"})
     assert response.status_code == 302
     assert len(mail.outbox) == 1
@@ -112,3 +114,10 @@ def test_used_reset_link_is_refused(client, employee):
     again = client.get(link, follow=True)
     assert "already been used or has expired" in again.content.decode()
     assert get_user_model().objects.get(pk=employee.pk).check_password("another-pass-77x")
+
+
+def test_plain_text_reset_mail_does_not_html_escape_names(client, make_person):
+    make_person(email="obrien@example.com", full_name="Siobhan O'Brien & Co")
+    client.post(reverse("password_reset"), {"email": "obrien@example.com"})
+    assert "Hello Siobhan O'Brien & Co," in mail.outbox[0].body
+    assert "O&#x27;Brien &amp; Co" in mail.outbox[0].alternatives[0].content

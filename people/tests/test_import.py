@@ -510,3 +510,44 @@ def test_command_lists_every_error_with_its_line_and_fails(tmp_path):
 def test_command_refuses_a_missing_file(tmp_path):
     with pytest.raises(CommandError, match="no such file"):
         run_command(str(tmp_path / "missing.csv"))
+
+
+def test_a_failure_while_writing_leaves_the_directory_as_it_was(monkeypatch, make_person):
+    from django.db import IntegrityError
+
+    make_person(email="ana@example.com", full_name="Ana", job_title="Analyst")
+    before = sorted(User.objects.values_list("email", "full_name", "job_title", "is_active"))
+
+    def broken(*args, **kwargs):
+        raise IntegrityError("duplicate key value violates unique constraint")
+
+    monkeypatch.setattr(User.objects, "bulk_update", broken)
+    report = import_people(
+        source="email,full_name,job_title\nana@example.com,Ana,Lead\nbo@example.com,Bo,Rep\n"
+    )
+    assert not report.ok and not report.applied
+    assert "changed while the import was running" in report.errors[0].message
+    assert (
+        sorted(User.objects.values_list("email", "full_name", "job_title", "is_active")) == before
+    )
+
+
+def test_a_row_never_deactivates_a_site_admin(make_person):
+    make_person(email="root@example.com", full_name="Root", is_superuser=True, is_staff=True)
+    report = import_people(source="email,full_name,active\nroot@example.com,Root,false\n")
+    assert [(e.line, "site admin account" in e.message) for e in report.errors] == [(2, True)]
+    assert User.objects.get(email="root@example.com").is_active
+
+
+@pytest.mark.django_db
+def test_reimporting_changes_stays_within_a_bounded_number_of_queries(
+    django_assert_max_num_queries,
+):
+    header = "email,full_name,job_title,manager_email\n"
+    rows = [f"p{i}@example.com,P {i},Rep,{'p0@example.com' if i else ''}" for i in range(5000)]
+    assert import_people(source=header + "\n".join(rows)).ok
+    changed = [row.replace(",Rep,", ",Senior Rep,") for row in rows]
+    with django_assert_max_num_queries(100):
+        report = import_people(source=header + "\n".join(changed))
+    assert len(report.updated) == 5000
+    assert User.objects.filter(job_title="Senior Rep").count() == 5000

@@ -86,7 +86,7 @@ def test_apply_checks_the_file_again_against_the_directory(client, site_admin, m
     digest = preview.context["preview"]["digest"]
     User.objects.filter(email="boss@example.com").delete()  # the manager left meanwhile
     page = client.post(URL, {"action": "apply", "digest": digest}).content.decode()
-    assert "no longer imports cleanly" in page
+    assert "Nothing was imported" in page and "neither in this file nor in the directory" in page
     assert not User.objects.filter(email="new@example.com").exists()
 
 
@@ -109,3 +109,38 @@ def test_deactivate_missing_is_previewed_and_applied(client, site_admin, make_pe
     client.post(URL, {"action": "apply", "digest": preview.context["preview"]["digest"]})
     assert not User.objects.get(email="leaver@example.com").is_active
     assert User.objects.get(email="admin@example.com").is_active  # site admins are kept
+
+
+@pytest.mark.parametrize("role", ["employee", "manager", "comms"])
+def test_apply_is_refused_to_other_roles(client, request, role, site_admin):
+    client.force_login(site_admin)
+    preview = _preview(client, HEADER + "new@example.com,New,Sales,,Rep\n")
+    digest = preview.context["preview"]["digest"]
+    client.force_login(request.getfixturevalue(role))
+    assert client.post(URL, {"action": "apply", "digest": digest}).status_code == 403
+    assert not User.objects.filter(email="new@example.com").exists()
+
+
+def test_apply_refuses_when_it_would_now_do_more_than_the_preview(client, site_admin, make_person):
+    client.force_login(site_admin)
+    preview = _preview(
+        client, HEADER + "stay@example.com,Stay,Sales,,Rep\n", deactivate_missing="on"
+    )
+    assert "0 to deactivate" in preview.content.decode()
+    newcomer = make_person(email="newcomer@example.com")  # arrives after the preview
+    page = client.post(URL, {"action": "apply", "digest": preview.context["preview"]["digest"]})
+    assert "The directory changed since the preview" in page.content.decode()
+    newcomer.refresh_from_db()
+    assert newcomer.is_active
+    assert not User.objects.filter(email="stay@example.com").exists()
+
+
+def test_the_previewed_file_is_kept_on_disk_not_in_the_session(client, site_admin, settings):
+    client.force_login(site_admin)
+    preview = _preview(client, HEADER + "new@example.com,New,Sales,,Rep\n")
+    stored = client.session["people_import_preview"]
+    assert "content" not in stored
+    path = settings.VAR_DIR / "imports" / f"{stored['digest']}.csv"
+    assert path.read_text().startswith("email,full_name")
+    client.post(URL, {"action": "apply", "digest": preview.context["preview"]["digest"]})
+    assert not path.exists()

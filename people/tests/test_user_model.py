@@ -124,3 +124,20 @@ def test_role_helpers(employee, manager, comms, hr, policy_admin, leader, site_a
 def test_deactivated_person_loses_roles(comms):
     comms.is_active = False
     assert not roles.is_comms(comms)
+
+
+@pytest.mark.django_db
+def test_a_management_loop_is_refused_when_editing_a_person(make_person):
+    from django.core.exceptions import ValidationError
+
+    top = make_person(full_name="Top")
+    middle = make_person(full_name="Middle", manager=top)
+    bottom = make_person(full_name="Bottom", manager=middle)
+    top.manager = bottom
+    with pytest.raises(ValidationError, match="loop in the management chain"):
+        top.full_clean()
+    top.manager = top
+    with pytest.raises(ValidationError, match="cannot be their own manager"):
+        top.full_clean()
+    bottom.manager = top  # a legal move
+    bottom.full_clean()

@@ -26,6 +26,11 @@ _SETTINGS_VARS = (
     "SECURE_SSL_REDIRECT",
     "SECURE_HSTS_SECONDS",
     "TRUST_X_FORWARDED_PROTO",
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS",
+    "SECURE_HSTS_PRELOAD",
+    "VAR_DIR",
+    "EMAIL_BACKEND",
+    "HEARTBEAT_INTERVAL_SECONDS",
 )
 
 
@@ -153,6 +158,8 @@ def test_check_deploy_is_clean_with_production_values():
         DEBUG="false",
         SITE_URL="https://policyhub.example.com",
         ALLOWED_HOSTS="policyhub.example.com",
+        SECURE_HSTS_INCLUDE_SUBDOMAINS="true",
+        SECURE_HSTS_PRELOAD="true",
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
@@ -162,3 +169,9 @@ def test_check_deploy_warns_about_the_development_defaults():
     result = _run(["manage.py", "check", "--deploy"])
     for warning in ("security.W009", "security.W004", "security.W008", "security.W012"):
         assert warning in result.stdout + result.stderr
+
+
+def test_an_https_site_refuses_to_start_with_the_development_key():
+    result = _run(["manage.py", "check"], SITE_URL="https://policyhub.example.com")
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set when SITE_URL is https" in result.stderr

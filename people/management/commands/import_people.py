@@ -37,7 +37,8 @@ class Command(BaseCommand):
         )
         if not report.ok:
             for error in report.errors:
-                self.stderr.write(f"line {error.line}: {error.message}")
+                where = f"line {error.line}: " if error.line else ""
+                self.stderr.write(f"{where}{error.message}")
             self.stderr.write("Nothing was imported.")
             count = len(report.errors)
             raise CommandError(f"{file}: {count} error{'s' if count != 1 else ''}.")
