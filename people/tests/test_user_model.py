@@ -139,5 +139,6 @@ def test_a_management_loop_is_refused_when_editing_a_person(make_person):
     top.manager = top
     with pytest.raises(ValidationError, match="cannot be their own manager"):
         top.full_clean()
+    top.manager = None
     bottom.manager = top  # a legal move
     bottom.full_clean()
