@@ -259,7 +259,7 @@ def _release_stale_claims(now: datetime) -> int:
     )
 
 
-def _claim(queryset, *, now: datetime, limit: int) -> list[Notification]:
+def _claim(queryset, *, now: datetime, limit: int | None) -> list[Notification]:
     """Take up to `limit` due rows for this worker alone.
 
     PostgreSQL: SKIP LOCKED lets concurrent workers take different rows. Everywhere:
@@ -451,6 +451,7 @@ def send_due(*, now: datetime | None = None, max_batches: int = 50) -> SendResul
         for row in _drop_gone(rows, result):
             _send_one(row, connection, now, result)
     for _ in range(max_batches):
+        # A batch of people whose digest time has come; each gets all their due rows.
         recipient_ids = list(
             Notification.objects.filter(status=Status.PLANNED, digest=True, send_after__lte=now)
             .order_by("recipient_id")
@@ -459,19 +460,15 @@ def send_due(*, now: datetime | None = None, max_batches: int = 50) -> SendResul
         )
         if not recipient_ids:
             break
-        claimed_any = False
-        for recipient_id in recipient_ids:
-            rows = _claim(
-                Notification.objects.filter(digest=True, recipient_id=recipient_id),
-                now=now,
-                limit=500,
-            )
-            claimed_any |= bool(rows)
-            rows = _drop_gone(rows, result)
-            if rows:
-                _send_digest(rows, connection, now, result)
-        if not claimed_any:
-            break
+        rows = _claim(
+            Notification.objects.filter(digest=True, recipient_id__in=recipient_ids),
+            now=now,
+            limit=None,
+        )
+        if not rows:
+            break  # another worker took them
+        for recipient_rows in _by(_drop_gone(rows, result), lambda r: r.recipient_id).values():
+            _send_digest(recipient_rows, connection, now, result)
     return result
 
 

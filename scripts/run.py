@@ -8,8 +8,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-HOST = os.environ.get("HOST", "127.0.0.1")
-PORT = os.environ.get("PORT", "8000")
+HOST = os.environ.get("RUN_HOST", "127.0.0.1")
+PORT = os.environ.get("RUN_PORT", "8000")
 
 
 def _stop(signum, frame):

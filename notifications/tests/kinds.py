@@ -73,3 +73,23 @@ EXAMPLE_KINDS = (ProfileIncomplete, UrgentEvent, OptionalTip)
 def register_examples() -> None:
     for kind in EXAMPLE_KINDS:
         register(kind)
+
+
+def register_everyone_kinds(count: int) -> list[str]:
+    """`count` kinds that are each due for every active person (bench and query tests)."""
+    names = []
+    for number in range(count):
+
+        class EveryoneKind(ReminderKind):
+            name = f"example-everyone-{number}"
+            label = "Everyone"
+            template_name = "example-reminder"
+
+            def find_due(self, *, now):
+                User = get_user_model()
+                for pk in User.objects.filter(is_active=True).values_list("pk", flat=True):
+                    yield Due(subject=User(pk=pk), recipient_id=pk, stage="first")
+
+        register(EveryoneKind)
+        names.append(EveryoneKind.name)
+    return names

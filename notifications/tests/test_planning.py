@@ -6,9 +6,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from notifications.models import Notification, OptOut, Preference
-from notifications.registry import Due, ReminderKind, register, unregister
+from notifications.registry import unregister
 from notifications.scheduling import next_digest_time
 from notifications.services import plan_due
+from notifications.tests.kinds import register_everyone_kinds
 
 UTC = ZoneInfo("UTC")
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("example_kinds")]
@@ -132,29 +133,6 @@ def test_no_escalation_without_an_active_manager(make_person):
     assert not Notification.objects.filter(stage=Notification.ESCALATION).exists()
 
 
-def _many_kinds():
-    """Five kinds over everyone, as the bench and the query-count test use."""
-    from django.contrib.auth import get_user_model
-
-    names = []
-    for number in range(5):
-
-        class EveryoneKind(ReminderKind):
-            name = f"example-everyone-{number}"
-            label = "Everyone"
-            template_name = "example-reminder"
-
-            def find_due(self, *, now):
-                for pk in (
-                    get_user_model().objects.filter(is_active=True).values_list("pk", flat=True)
-                ):
-                    yield Due(subject=get_user_model()(pk=pk), recipient_id=pk, stage="first")
-
-        register(EveryoneKind)
-        names.append(EveryoneKind.name)
-    return names
-
-
 def _plan_and_count() -> tuple[int, int]:
     with CaptureQueriesContext(connection) as queries:
         plan_due(now=at("2026-11-25 10:00"))
@@ -171,7 +149,7 @@ def _insert_batches(rows: int) -> int:
 
 
 def test_planning_query_count_does_not_grow_with_people(django_user_model):
-    names = _many_kinds()
+    names = register_everyone_kinds(5)
 
     def add_people(start, stop):
         django_user_model.objects.bulk_create(
