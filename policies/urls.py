@@ -1,8 +1,7 @@
-from django.urls import path
-
-from policies import views
+from django.urls import include, path
 
 app_name = "policies"
 urlpatterns = [
-    path("", views.index, name="index"),
+    path("manage/", include("policies.manage_urls")),
+    path("", include("policies.employee_urls")),
 ]

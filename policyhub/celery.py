@@ -33,6 +33,17 @@ def _beat_schedule() -> dict:
             "task": "notifications.tasks.plan_reminders",
             "schedule": float(settings.NOTIFICATIONS_PLAN_EVERY_MINUTES * 60),
         },
+        # Every 5 minutes: publish approved policy versions whose scheduled time has come.
+        "publish-due-policy-versions": {
+            "task": "policies.tasks.publish_due_versions",
+            "schedule": 300.0,
+        },
+        # Every REMINDERS_PLAN_EVERY_MINUTES, just before planning: joiners get their
+        # policy assignments, leavers' close, re-acknowledgement periods reopen them.
+        "reconcile-policy-assignments": {
+            "task": "policies.tasks.reconcile_assignments",
+            "schedule": float(settings.NOTIFICATIONS_PLAN_EVERY_MINUTES * 60),
+        },
         # Every REMINDERS_SEND_EVERY_SECONDS (default a minute): send what is due,
         # retries whose backoff has passed, and digests whose 09:00 has come.
         # Events are also sent straight after their transaction commits.

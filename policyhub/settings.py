@@ -228,3 +228,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
+
+# Policies: reminder days (policies/reminders.py).
+POLICY_DUE_SOON_DAYS = env_int("POLICY_DUE_SOON_DAYS", 3, minimum=1)
+POLICY_ESCALATE_AFTER_DAYS = env_int("POLICY_ESCALATE_AFTER_DAYS", 7, minimum=1)

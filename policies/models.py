@@ -1,0 +1,305 @@
+import hashlib
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.db import models
+from django.db.models import Q
+
+from people.models import Department
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class PolicyError(Exception):
+    """A policy action that cannot be done; the message is for people."""
+
+
+class Policy(models.Model):
+    class Category(models.TextChoices):
+        SOCIAL_MEDIA = "social-media", "Social media"
+        ACCEPTABLE_USE = "acceptable-use", "Acceptable use"
+        COMMUNICATIONS = "communications", "Communications"
+        SECURITY = "security", "Information security"
+        OTHER = "other", "Other"
+
+    class Audience(models.TextChoices):
+        EVERYONE = "everyone", "Everyone"
+        DEPARTMENTS = "departments", "Chosen departments"
+        GROUPS = "groups", "Chosen groups"
+
+    title = models.CharField(max_length=200, unique=True)
+    slug = models.SlugField(max_length=200, unique=True)
+    category = models.CharField(max_length=30, choices=Category.choices, default=Category.OTHER)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_policies"
+    )
+    audience = models.CharField(max_length=20, choices=Audience.choices, default=Audience.EVERYONE)
+    audience_departments = models.ManyToManyField(Department, blank=True, related_name="+")
+    audience_groups = models.ManyToManyField(Group, blank=True, related_name="+")
+    acknowledgement_window_days = models.PositiveSmallIntegerField(
+        default=14, help_text="Days people have to acknowledge a version once it takes effect."
+    )
+    reacknowledge_months = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Ask people to acknowledge again after this many months."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["title"]
+        verbose_name_plural = "policies"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(acknowledgement_window_days__gte=1), name="policy_window_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class PolicyVersion(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        IN_REVIEW = "in_review", "In review"
+        APPROVED = "approved", "Approved"
+        PUBLISHED = "published", "Published"
+        SUPERSEDED = "superseded", "Superseded"
+        RETIRED = "retired", "Retired"
+
+    class Change(models.TextChoices):
+        MATERIAL = "material", "Material: everyone acknowledges again"
+        MINOR = "minor", "Minor: existing acknowledgements stay valid"
+
+    LOCKED = (Status.PUBLISHED, Status.SUPERSEDED, Status.RETIRED)
+
+    policy = models.ForeignKey(Policy, on_delete=models.CASCADE, related_name="versions")
+    major = models.PositiveSmallIntegerField()
+    minor = models.PositiveSmallIntegerField()
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
+    body = models.TextField(help_text="Markdown. Headings (##) divide the policy into sections.")
+    change_summary = models.TextField(blank=True)
+    change = models.CharField(max_length=10, choices=Change.choices, default=Change.MATERIAL)
+    effective_from = models.DateField(null=True, blank=True)
+    scheduled_for = models.DateTimeField(
+        null=True, blank=True, help_text="An approved version is published at this time."
+    )
+    pass_mark = models.PositiveSmallIntegerField(
+        default=80, help_text="Percentage of quiz answers that must be right, if it has a quiz."
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="authored_versions"
+    )
+    approver = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="approved_versions",
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    body_sha256 = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["policy", "-major", "-minor"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["policy", "major", "minor"], name="policy_version_number_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["policy"],
+                condition=Q(status="published"),
+                name="policy_one_published_version",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=["published", "superseded", "retired"])
+                | ~Q(body_sha256=""),
+                name="policy_version_locked_has_hash",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.policy} {self.number}"
+
+    def save(self, *args, **kwargs):
+        # A published text is what people acknowledged: it never changes. The hash is
+        # fixed at publication, so any later change of the body is refused here too,
+        # not only in the services.
+        if self.is_locked and self.body_sha256 and sha256_text(self.body) != self.body_sha256:
+            raise PolicyError(
+                f"Version {self.number} is published and cannot be changed; "
+                "write a new draft instead."
+            )
+        super().save(*args, **kwargs)
+
+    @property
+    def number(self) -> str:
+        return f"{self.major}.{self.minor}"
+
+    @property
+    def is_locked(self) -> bool:
+        return self.status in self.LOCKED
+
+
+class VersionEvent(models.Model):
+    """The audit trail of a version's workflow: every transition, who, when, why."""
+
+    version = models.ForeignKey(PolicyVersion, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(max_length=12, blank=True)
+    to_status = models.CharField(max_length=12)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField()
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.version}: {self.from_status or 'new'} → {self.to_status}"
+
+
+class Assignment(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        ACKNOWLEDGED = "acknowledged", "Acknowledged"
+        DECLINED = "declined", "Declined"
+        CLOSED = "closed", "Closed"
+
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="policy_assignments"
+    )
+    policy = models.ForeignKey(Policy, on_delete=models.CASCADE, related_name="assignments")
+    version = models.ForeignKey(PolicyVersion, on_delete=models.CASCADE, related_name="assignments")
+    due_date = models.DateField()
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
+    assigned_at = models.DateTimeField()
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_date", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["person", "version"], name="assignment_once"),
+            # One thing to do per person and policy at a time.
+            models.UniqueConstraint(
+                fields=["person", "policy"],
+                condition=Q(status="open"),
+                name="assignment_one_open_per_policy",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "due_date"], name="assignment_due_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.person} – {self.version} ({self.status})"
+
+
+class Acknowledgement(models.Model):
+    """Append-only and chained: each record's hash covers the previous record's hash
+    and its own canonical fields, so an altered or removed row is detected."""
+
+    class Method(models.TextChoices):
+        WEB = "web", "In the browser"
+        ON_BEHALF = "on_behalf", "On behalf, by an administrator"
+
+    sequence = models.PositiveBigIntegerField(unique=True)
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="acknowledgements"
+    )
+    version = models.ForeignKey(
+        PolicyVersion, on_delete=models.PROTECT, related_name="acknowledgements"
+    )
+    acknowledged_at = models.DateTimeField()
+    typed_name = models.CharField(max_length=200)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=500, blank=True)
+    text_sha256 = models.CharField(max_length=64)
+    method = models.CharField(max_length=10, choices=Method.choices, default=Method.WEB)
+    on_behalf_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    on_behalf_reason = models.TextField(blank=True)
+    quiz_score = models.PositiveSmallIntegerField(null=True, blank=True)
+    previous_hash = models.CharField(max_length=64, unique=True)
+    record_hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["sequence"]
+
+    def __str__(self) -> str:
+        return f"#{self.sequence} {self.person} acknowledged {self.version}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PolicyError("Acknowledgements are never changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PolicyError("Acknowledgements are never deleted.")
+
+
+class ChainHead(models.Model):
+    """The end of the acknowledgement chain: locked by every append, so that people
+    acknowledging at the same moment take turns and the chain never forks."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    sequence = models.PositiveBigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return f"#{self.sequence} {self.last_hash[:12]}"
+
+
+class QuizQuestion(models.Model):
+    version = models.ForeignKey(PolicyVersion, on_delete=models.CASCADE, related_name="questions")
+    position = models.PositiveSmallIntegerField(default=0)
+    text = models.CharField(max_length=500)
+    choices = models.JSONField(help_text="A list of answers.")
+    correct = models.PositiveSmallIntegerField(help_text="Index of the right answer.")
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class QuizAttempt(models.Model):
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="quiz_attempts"
+    )
+    version = models.ForeignKey(
+        PolicyVersion, on_delete=models.CASCADE, related_name="quiz_attempts"
+    )
+    answers = models.JSONField()
+    score = models.PositiveSmallIntegerField()
+    passed = models.BooleanField()
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.person} scored {self.score}% on {self.version}"
+
+
+class Decline(models.Model):
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="policy_declines"
+    )
+    version = models.ForeignKey(PolicyVersion, on_delete=models.CASCADE, related_name="declines")
+    reason = models.TextField()
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.person} declined {self.version}"

@@ -1,0 +1,699 @@
+"""Everything that changes policies, versions, assignments and acknowledgements."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from people.models import Department
+from policies.models import (
+    Acknowledgement,
+    Assignment,
+    ChainHead,
+    Decline,
+    Policy,
+    PolicyError,
+    PolicyVersion,
+    QuizAttempt,
+    VersionEvent,
+    sha256_text,
+)
+
+Status = PolicyVersion.Status
+GENESIS_HASH = "0" * 64
+
+# The version workflow: from each status, where it may go next.
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    Status.DRAFT: (Status.IN_REVIEW,),
+    Status.IN_REVIEW: (Status.APPROVED, Status.DRAFT),
+    Status.APPROVED: (Status.PUBLISHED, Status.DRAFT),
+    Status.PUBLISHED: (Status.SUPERSEDED, Status.RETIRED),
+    Status.SUPERSEDED: (),
+    Status.RETIRED: (),
+}
+
+
+def _transition(*, version: PolicyVersion, to: str, user, note: str = "", now=None) -> None:
+    if to not in TRANSITIONS[version.status]:
+        raise PolicyError(
+            f"Version {version.number} is {version.get_status_display().lower()}; it cannot "
+            f"become {Status(to).label.lower()}."
+        )
+    VersionEvent.objects.create(
+        version=version,
+        from_status=version.status,
+        to_status=to,
+        by=user,
+        at=now or timezone.now(),
+        note=note,
+    )
+    version.status = to
+
+
+def _locked_version(version: PolicyVersion) -> PolicyVersion:
+    return PolicyVersion.objects.select_for_update().select_related("policy").get(pk=version.pk)
+
+
+# --- policies and drafts --------------------------------------------------------
+
+
+def create_policy(
+    *,
+    title: str,
+    owner,
+    category: str = Policy.Category.OTHER,
+    audience: str = Policy.Audience.EVERYONE,
+    departments=(),
+    groups=(),
+    acknowledgement_window_days: int = 14,
+    reacknowledge_months: int | None = None,
+) -> Policy:
+    with transaction.atomic():
+        policy = Policy.objects.create(
+            title=title,
+            slug=slugify(title)[:200] or "policy",
+            owner=owner,
+            category=category,
+            audience=audience,
+            acknowledgement_window_days=acknowledgement_window_days,
+            reacknowledge_months=reacknowledge_months,
+        )
+        policy.audience_departments.set(departments)
+        policy.audience_groups.set(groups)
+    return policy
+
+
+def update_policy(
+    *,
+    policy: Policy,
+    owner,
+    category: str,
+    audience: str,
+    departments=(),
+    groups=(),
+    acknowledgement_window_days: int,
+    reacknowledge_months: int | None,
+) -> Policy:
+    """Change the settings and audience; the published version's assignments follow."""
+    with transaction.atomic():
+        policy = Policy.objects.select_for_update().get(pk=policy.pk)
+        policy.owner = owner
+        policy.category = category
+        policy.audience = audience
+        policy.acknowledgement_window_days = acknowledgement_window_days
+        policy.reacknowledge_months = reacknowledge_months
+        policy.save()
+        policy.audience_departments.set(
+            departments if audience == Policy.Audience.DEPARTMENTS else []
+        )
+        policy.audience_groups.set(groups if audience == Policy.Audience.GROUPS else [])
+        reconcile_assignments(policies=[policy])
+    return policy
+
+
+def _next_number(policy: Policy, change: str) -> tuple[int, int]:
+    latest = policy.versions.exclude(status__in=[Status.DRAFT, Status.IN_REVIEW, Status.APPROVED])
+    latest = latest.order_by("-major", "-minor").first()
+    if latest is None:
+        return 1, 0
+    if change == PolicyVersion.Change.MINOR:
+        return latest.major, latest.minor + 1
+    return latest.major + 1, 0
+
+
+def create_draft(
+    *,
+    policy: Policy,
+    author,
+    body: str,
+    change_summary: str = "",
+    change: str = PolicyVersion.Change.MATERIAL,
+    effective_from: date | None = None,
+) -> PolicyVersion:
+    """A new draft; its number follows the published ones (2.0 material, 2.1 minor)."""
+    with transaction.atomic():
+        Policy.objects.select_for_update().get(pk=policy.pk)
+        pending = policy.versions.filter(
+            status__in=[Status.DRAFT, Status.IN_REVIEW, Status.APPROVED]
+        ).first()
+        if pending is not None:
+            raise PolicyError(
+                f"Version {pending.number} is still {pending.get_status_display().lower()}; "
+                "finish or withdraw it before starting another."
+            )
+        if not policy.versions.exists():
+            change = PolicyVersion.Change.MATERIAL
+        major, minor = _next_number(policy, change)
+        version = PolicyVersion.objects.create(
+            policy=policy,
+            major=major,
+            minor=minor,
+            body=body,
+            change_summary=change_summary,
+            change=change,
+            effective_from=effective_from,
+            author=author,
+        )
+        VersionEvent.objects.create(
+            version=version, to_status=Status.DRAFT, by=author, at=timezone.now(), note="Drafted"
+        )
+    return version
+
+
+def update_draft(
+    *,
+    version: PolicyVersion,
+    user,
+    body: str,
+    change_summary: str,
+    change: str,
+    effective_from: date | None = None,
+) -> PolicyVersion:
+    with transaction.atomic():
+        version = _locked_version(version)
+        if version.status != Status.DRAFT:
+            raise PolicyError(
+                f"Version {version.number} is {version.get_status_display().lower()}; only a "
+                "draft can be edited."
+            )
+        if version.policy.versions.exclude(pk=version.pk).exists():
+            version.major, version.minor = _next_number(version.policy, change)
+        else:
+            change = PolicyVersion.Change.MATERIAL
+        version.body = body
+        version.change_summary = change_summary
+        version.change = change
+        version.effective_from = effective_from
+        version.save()
+    return version
+
+
+def submit_for_review(*, version: PolicyVersion, user, note: str = "") -> PolicyVersion:
+    with transaction.atomic():
+        version = _locked_version(version)
+        if not version.body.strip():
+            raise PolicyError("An empty draft cannot be sent for review.")
+        _transition(version=version, to=Status.IN_REVIEW, user=user, note=note)
+        version.save(update_fields=["status"])
+    return version
+
+
+def return_to_draft(*, version: PolicyVersion, user, note: str = "") -> PolicyVersion:
+    with transaction.atomic():
+        version = _locked_version(version)
+        _transition(version=version, to=Status.DRAFT, user=user, note=note)
+        version.approver, version.approved_at, version.scheduled_for = None, None, None
+        version.save(update_fields=["status", "approver", "approved_at", "scheduled_for"])
+    return version
+
+
+def approve(*, version: PolicyVersion, user, note: str = "") -> PolicyVersion:
+    with transaction.atomic():
+        version = _locked_version(version)
+        if version.author_id == user.pk:
+            raise PolicyError(
+                "You wrote this draft, so you cannot approve it: another policy admin must."
+            )
+        _transition(version=version, to=Status.APPROVED, user=user, note=note)
+        version.approver, version.approved_at = user, timezone.now()
+        version.save(update_fields=["status", "approver", "approved_at"])
+    return version
+
+
+def publish(*, version: PolicyVersion, user, at: datetime | None = None) -> PolicyVersion:
+    """Publish an approved version now, or schedule it (beat publishes it when due)."""
+    now = timezone.now()
+    if at is not None and at > now:
+        with transaction.atomic():
+            version = _locked_version(version)
+            if version.status != Status.APPROVED:
+                raise PolicyError("Only an approved version can be scheduled.")
+            version.scheduled_for = at
+            version.save(update_fields=["scheduled_for"])
+            VersionEvent.objects.create(
+                version=version,
+                from_status=version.status,
+                to_status=version.status,
+                by=user,
+                at=now,
+                note=f"Scheduled for {timezone.localtime(at):%Y-%m-%d %H:%M}",
+            )
+        return version
+    return _publish_now(version=version, user=user, now=now)
+
+
+def publish_due_versions(*, now: datetime | None = None) -> int:
+    """Beat: publish approved versions whose scheduled time has come."""
+    now = now or timezone.now()
+    due = PolicyVersion.objects.filter(status=Status.APPROVED, scheduled_for__lte=now)
+    count = 0
+    for version in due:
+        try:
+            _publish_now(version=version, user=None, now=now, note="Published as scheduled")
+        except PolicyError:
+            continue  # changed meanwhile; nothing to publish
+        count += 1
+    return count
+
+
+def _publish_now(*, version: PolicyVersion, user, now: datetime, note: str = "") -> PolicyVersion:
+    with transaction.atomic():
+        Policy.objects.select_for_update().get(pk=version.policy_id)
+        version = _locked_version(version)
+        if version.status != Status.APPROVED:
+            raise PolicyError(
+                f"Version {version.number} is {version.get_status_display().lower()}; only an "
+                "approved version can be published."
+            )
+        previous = (
+            PolicyVersion.objects.select_for_update()
+            .filter(policy=version.policy, status=Status.PUBLISHED)
+            .first()
+        )
+        if previous is not None:
+            _transition(
+                version=previous,
+                to=Status.SUPERSEDED,
+                user=user,
+                now=now,
+                note=f"Replaced by {version.number}",
+            )
+            previous.save(update_fields=["status"])
+        _transition(version=version, to=Status.PUBLISHED, user=user, now=now, note=note)
+        version.published_at = now
+        version.scheduled_for = None
+        version.effective_from = version.effective_from or timezone.localdate(now)
+        version.body_sha256 = sha256_text(version.body)
+        version.save()
+        policy = version.policy
+        if previous is None or version.change == PolicyVersion.Change.MATERIAL:
+            # Everyone in the audience acknowledges this version: what was open closes.
+            Assignment.objects.filter(policy=policy, status=Assignment.Status.OPEN).update(
+                status=Assignment.Status.CLOSED, completed_at=now
+            )
+            due = version.effective_from + timedelta(days=policy.acknowledgement_window_days)
+            new = _assign(version=version, person_ids=audience_ids(policy), due_date=due, now=now)
+            _notify_published(new)
+        else:
+            # A minor change: acknowledgements stay valid; open ones move to this version.
+            Assignment.objects.filter(policy=policy, status=Assignment.Status.OPEN).update(
+                version=version
+            )
+    return version
+
+
+def retire(*, version: PolicyVersion, user, note: str = "") -> PolicyVersion:
+    with transaction.atomic():
+        version = _locked_version(version)
+        _transition(version=version, to=Status.RETIRED, user=user, note=note)
+        version.save(update_fields=["status"])
+        Assignment.objects.filter(policy=version.policy, status=Assignment.Status.OPEN).update(
+            status=Assignment.Status.CLOSED, completed_at=timezone.now()
+        )
+    return version
+
+
+# --- audiences and assignments -------------------------------------------------
+
+
+def audience_ids(policy: Policy) -> set[int]:
+    """The active people a policy is for (departments include their sub-departments)."""
+    people = get_user_model().objects.filter(is_active=True)
+    if policy.audience == Policy.Audience.DEPARTMENTS:
+        chosen = set(policy.audience_departments.values_list("pk", flat=True))
+        children: dict[int | None, list[int]] = {}
+        for pk, parent_id in Department.objects.values_list("pk", "parent_id"):
+            children.setdefault(parent_id, []).append(pk)
+        todo, included = list(chosen), set()
+        while todo:
+            pk = todo.pop()
+            if pk not in included:
+                included.add(pk)
+                todo.extend(children.get(pk, []))
+        people = people.filter(department_id__in=included)
+    elif policy.audience == Policy.Audience.GROUPS:
+        people = people.filter(groups__in=policy.audience_groups.all())
+    return set(people.values_list("pk", flat=True).distinct())
+
+
+def in_audience(policy: Policy, person) -> bool:
+    return person.pk in audience_ids(policy) if person.is_active else False
+
+
+def _assign(*, version, person_ids, due_date: date, now: datetime) -> list[Assignment]:
+    already = set(Assignment.objects.filter(version=version).values_list("person_id", flat=True))
+    new = [
+        Assignment(
+            person_id=pk,
+            policy_id=version.policy_id,
+            version=version,
+            due_date=due_date,
+            assigned_at=now,
+        )
+        for pk in sorted(set(person_ids) - already)
+    ]
+    Assignment.objects.bulk_create(new, batch_size=1000)
+    return new
+
+
+def _notify_published(assignments: list[Assignment]) -> None:
+    """Tell each newly assigned person (bulk; their digest unless they chose otherwise)."""
+    from notifications.services import notify_many
+
+    notify_many(
+        kind="policy-published", items=[(a, a.person_id) for a in assignments], stage="published"
+    )
+
+
+def reconcile_assignments(*, policies=None, now: datetime | None = None) -> dict[str, int]:
+    """Bring every published policy's assignments in line with its audience.
+
+    Joiners (new, imported, moved or reactivated people) get an open assignment;
+    leavers' open ones close; acknowledgements older than the re-acknowledgement
+    period open again. A few queries per policy, whatever the number of people.
+    """
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    counts = {"assigned": 0, "closed": 0, "reopened": 0}
+    published = PolicyVersion.objects.filter(status=Status.PUBLISHED).select_related("policy")
+    if policies is not None:
+        published = published.filter(policy__in=policies)
+    for version in published:
+        policy = version.policy
+        with transaction.atomic():
+            audience = audience_ids(policy)
+            # Everyone with an assignment in this version's line (same major number):
+            # a minor version keeps its predecessors' acknowledgements.
+            line = Assignment.objects.filter(policy=policy, version__major=version.major)
+            assigned = set(line.values_list("person_id", flat=True))
+            joiners = audience - assigned
+            due = max(today, version.effective_from or today) + timedelta(
+                days=policy.acknowledgement_window_days
+            )
+            new = _assign(version=version, person_ids=joiners, due_date=due, now=now)
+            counts["assigned"] += len(new)
+            _notify_published(new)
+            leavers = [
+                pk
+                for pk in line.filter(status=Assignment.Status.OPEN).values_list(
+                    "person_id", flat=True
+                )
+                if pk not in audience
+            ]
+            for start in range(0, len(leavers), 500):
+                counts["closed"] += line.filter(
+                    status=Assignment.Status.OPEN, person_id__in=leavers[start : start + 500]
+                ).update(status=Assignment.Status.CLOSED, completed_at=now)
+            if policy.reacknowledge_months:
+                cutoff = now - timedelta(days=round(policy.reacknowledge_months * 30.44))
+                counts["reopened"] += line.filter(
+                    status=Assignment.Status.ACKNOWLEDGED, completed_at__lte=cutoff
+                ).update(
+                    status=Assignment.Status.OPEN,
+                    version=version,
+                    due_date=today + timedelta(days=policy.acknowledgement_window_days),
+                    assigned_at=now,
+                    completed_at=None,
+                )
+    return counts
+
+
+# --- reading, quiz, acknowledging, declining -------------------------------------
+
+
+def open_assignment(*, policy: Policy, person) -> Assignment | None:
+    return Assignment.objects.filter(
+        policy=policy, person=person, status=Assignment.Status.OPEN
+    ).first()
+
+
+def _same_name(typed: str, person) -> bool:
+    def normal(text: str) -> str:
+        return " ".join(text.split()).casefold()
+
+    return bool(typed.strip()) and normal(typed) == normal(person.get_full_name())
+
+
+def submit_quiz(*, version: PolicyVersion, user, answers: dict[int, int]) -> QuizAttempt:
+    questions = list(version.questions.all())
+    if not questions:
+        raise PolicyError("This version has no quiz.")
+    right = sum(1 for q in questions if answers.get(q.pk) == q.correct)
+    score = round(100 * right / len(questions))
+    return QuizAttempt.objects.create(
+        person=user,
+        version=version,
+        answers={str(q.pk): answers.get(q.pk) for q in questions},
+        score=score,
+        passed=score >= version.pass_mark,
+        at=timezone.now(),
+    )
+
+
+def _check_can_acknowledge(*, version: PolicyVersion, person) -> Assignment:
+    if version.status != Status.PUBLISHED:
+        current = version.policy.versions.filter(status=Status.PUBLISHED).first()
+        if current is not None:
+            raise PolicyError(
+                f"Version {version.number} has been replaced by version {current.number}; "
+                "please read and acknowledge the current version."
+            )
+        raise PolicyError(f"Version {version.number} is not published.")
+    assignment = (
+        Assignment.objects.select_for_update()
+        .filter(policy=version.policy, person=person, status=Assignment.Status.OPEN)
+        .first()
+    )
+    if assignment is None:
+        done = (
+            Acknowledgement.objects.filter(
+                person=person, version__policy=version.policy, version__major=version.major
+            )
+            .order_by("-sequence")
+            .first()
+        )
+        if done is not None:
+            raise PolicyError(
+                f"You already acknowledged version {done.version.number} on "
+                f"{timezone.localtime(done.acknowledged_at):%d %B %Y}."
+            )
+        raise PolicyError("This policy is not assigned to you, so there is nothing to acknowledge.")
+    return assignment
+
+
+def acknowledge(
+    *,
+    version: PolicyVersion,
+    user,
+    full_name: str,
+    request_meta: dict | None = None,
+) -> Acknowledgement:
+    """The reader's own acknowledgement, in the browser."""
+    meta = request_meta or {}
+    with transaction.atomic():
+        version = _locked_version(version)
+        assignment = _check_can_acknowledge(version=version, person=user)
+        if not _same_name(full_name, user):
+            raise PolicyError(
+                f"The name you typed does not match the name we have for you "
+                f"({user.get_full_name()})."
+            )
+        quiz_score = None
+        if version.questions.exists():
+            attempt = version.quiz_attempts.filter(person=user).first()
+            if attempt is None or not attempt.passed:
+                raise PolicyError(
+                    f"Pass the quiz first (at least {version.pass_mark}% of answers right)."
+                )
+            quiz_score = attempt.score
+        acknowledgement = _append(
+            person=user,
+            version=version,
+            typed_name=" ".join(full_name.split()),
+            ip_address=meta.get("ip_address"),
+            user_agent=(meta.get("user_agent") or "")[:500],
+            method=Acknowledgement.Method.WEB,
+            quiz_score=quiz_score,
+        )
+        _complete(assignment, Assignment.Status.ACKNOWLEDGED, acknowledgement.acknowledged_at)
+    return acknowledgement
+
+
+def acknowledge_on_behalf(*, version: PolicyVersion, person, by, reason: str) -> Acknowledgement:
+    """An administrator records an acknowledgement given another way (on paper, say)."""
+    if not reason.strip():
+        raise PolicyError("Say why you are acknowledging on someone's behalf.")
+    if by.pk == person.pk:
+        raise PolicyError("Acknowledge your own policies yourself.")
+    with transaction.atomic():
+        version = _locked_version(version)
+        assignment = _check_can_acknowledge(version=version, person=person)
+        acknowledgement = _append(
+            person=person,
+            version=version,
+            typed_name=person.get_full_name(),
+            method=Acknowledgement.Method.ON_BEHALF,
+            on_behalf_by=by,
+            on_behalf_reason=reason.strip(),
+        )
+        _complete(assignment, Assignment.Status.ACKNOWLEDGED, acknowledgement.acknowledged_at)
+    return acknowledgement
+
+
+def decline(*, version: PolicyVersion, user, reason: str) -> Decline:
+    """The reader declines, with a reason; the owner is told."""
+    from notifications.services import notify
+
+    if not reason.strip():
+        raise PolicyError("Tell the policy owner why you decline.")
+    with transaction.atomic():
+        version = _locked_version(version)
+        assignment = _check_can_acknowledge(version=version, person=user)
+        declined = Decline.objects.create(
+            person=user, version=version, reason=reason.strip(), at=timezone.now()
+        )
+        _complete(assignment, Assignment.Status.DECLINED, declined.at)
+        notify(
+            kind="policy-declined",
+            subject=declined,
+            recipient=version.policy.owner,
+            stage="declined",
+        )
+    return declined
+
+
+def _complete(assignment: Assignment, status: str, at: datetime) -> None:
+    assignment.status = status
+    assignment.completed_at = at
+    assignment.save(update_fields=["status", "completed_at", "version"])
+
+
+# --- the chain ---------------------------------------------------------------------
+
+
+def canonical_record(ack: Acknowledgement) -> str:
+    """The fields an acknowledgement's hash covers, in one fixed text form."""
+    return json.dumps(
+        {
+            "sequence": ack.sequence,
+            "person": ack.person_id,
+            "version": ack.version_id,
+            "at": ack.acknowledged_at.astimezone(UTC).isoformat(timespec="microseconds"),
+            "typed_name": ack.typed_name,
+            "ip": ack.ip_address or "",
+            "user_agent": ack.user_agent,
+            "text_sha256": ack.text_sha256,
+            "method": ack.method,
+            "on_behalf_by": ack.on_behalf_by_id,
+            "on_behalf_reason": ack.on_behalf_reason,
+            "quiz_score": ack.quiz_score,
+            "previous_hash": ack.previous_hash,
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+
+
+def record_hash(ack: Acknowledgement) -> str:
+    return sha256_text(ack.previous_hash + "\n" + canonical_record(ack))
+
+
+def _append(
+    *,
+    person,
+    version,
+    typed_name,
+    method,
+    ip_address=None,
+    user_agent="",
+    on_behalf_by=None,
+    on_behalf_reason="",
+    quiz_score=None,
+) -> Acknowledgement:
+    """Add a record at the end of the chain. The head row is locked, so concurrent
+    acknowledgements take turns; unique sequence and previous hash back that up."""
+    # A migration creates the head; a flushed test database may lack it.
+    ChainHead.objects.get_or_create(id=1, defaults={"sequence": 0, "last_hash": GENESIS_HASH})
+    head = ChainHead.objects.select_for_update().get(id=1)
+    ack = Acknowledgement(
+        sequence=head.sequence + 1,
+        person=person,
+        version=version,
+        acknowledged_at=timezone.now(),
+        typed_name=typed_name,
+        ip_address=ip_address or None,
+        user_agent=user_agent,
+        text_sha256=version.body_sha256 or sha256_text(version.body),
+        method=method,
+        on_behalf_by=on_behalf_by,
+        on_behalf_reason=on_behalf_reason,
+        quiz_score=quiz_score,
+        previous_hash=head.last_hash,
+    )
+    ack.record_hash = record_hash(ack)
+    ack.save()
+    head.sequence, head.last_hash = ack.sequence, ack.record_hash
+    head.save(update_fields=["sequence", "last_hash"])
+    return ack
+
+
+@dataclass
+class ChainVerdict:
+    ok: bool
+    checked: int
+    message: str
+    first_broken: int | None = None  # sequence number
+
+
+def verify_chain() -> ChainVerdict:
+    """Walk the chain from the start: every record must hash to its stored hash, point
+    to its predecessor's, and follow it without a gap; the head must match the end."""
+    expected_previous, expected_sequence, checked = GENESIS_HASH, 1, 0
+    rows = Acknowledgement.objects.order_by("sequence").iterator(chunk_size=2000)
+    for ack in rows:
+        if ack.sequence != expected_sequence:
+            return ChainVerdict(
+                False,
+                checked,
+                f"Record #{expected_sequence} is missing (the next one is #{ack.sequence}).",
+                expected_sequence,
+            )
+        if ack.previous_hash != expected_previous:
+            return ChainVerdict(
+                False,
+                checked,
+                f"Record #{ack.sequence} does not follow record #{ack.sequence - 1}.",
+                ack.sequence,
+            )
+        if record_hash(ack) != ack.record_hash:
+            return ChainVerdict(
+                False,
+                checked,
+                f"Record #{ack.sequence} was altered after it was written.",
+                ack.sequence,
+            )
+        expected_previous, expected_sequence = ack.record_hash, expected_sequence + 1
+        checked += 1
+    head = ChainHead.objects.filter(id=1).first()
+    head_sequence = head.sequence if head else 0
+    if head_sequence != checked or (head and head.last_hash != expected_previous and checked):
+        return ChainVerdict(
+            False,
+            checked,
+            f"Record #{checked + 1} is missing: the chain ends at #{checked} but "
+            f"{head_sequence} were written.",
+            checked + 1,
+        )
+    return ChainVerdict(True, checked, f"All {checked} acknowledgements are intact.")
+
+
+def reminder_days() -> tuple[int, int]:
+    return settings.POLICY_DUE_SOON_DAYS, settings.POLICY_ESCALATE_AFTER_DAYS
