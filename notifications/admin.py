@@ -19,13 +19,22 @@ class OutboxAdmin(admin.ModelAdmin):
         "attempts",
         "sent_at",
     )
-    list_filter = ("status", "kind", "stage", "digest")
+    # No filter on stage: its values grow without bound (dates, weeks).
+    list_filter = ("status", "kind", "digest")
+    show_full_result_count = False
     list_select_related = ("recipient",)
     search_fields = ("recipient__email", "recipient__full_name", "kind")
     date_hierarchy = "created_at"
     actions = ["resend_failed"]
     list_per_page = 50
     readonly_fields = [field.name for field in Notification._meta.fields]
+
+    # The outbox holds who is reminded of what: site admins (superusers) only.
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
 
     def has_add_permission(self, request):
         return False

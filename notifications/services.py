@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
+import time
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -114,7 +115,11 @@ def plan_due(*, now: datetime | None = None) -> PlanResult:
     result = PlanResult()
     people = _active_people()
     for kind in all_kinds():
-        dues = list(kind.find_due(now=now))
+        try:
+            dues = list(kind.find_due(now=now))
+        except Exception:  # one broken kind must not stop the others' reminders
+            log.exception("Planning reminder kind %s failed", kind.name)
+            continue
         if not dues:
             continue
         opted_out = (
@@ -122,8 +127,11 @@ def plan_due(*, now: datetime | None = None) -> PlanResult:
             if kind.mandatory
             else set(OptOut.objects.filter(kind=kind.name).values_list("user_id", flat=True))
         )
+        # Only rows with the stages in play can clash; that keeps this read small
+        # however long the outbox's history grows.
+        stages = {due.stage for due in dues} | {Notification.ESCALATION}
         existing = set(
-            Notification.objects.filter(kind=kind.name).values_list(
+            Notification.objects.filter(kind=kind.name, stage__in=stages).values_list(
                 "subject_type_id", "subject_id", "recipient_id", "stage"
             )
         )
@@ -187,14 +195,16 @@ def notify(
     kind: str,
     subject: models.Model,
     recipient,
-    stage: str = "event",
+    stage: str,
     due_at: datetime | None = None,
 ) -> Notification | None:
     """Put an immediate event (a booking confirmed, an action assigned) in the outbox.
 
     Call it inside the transaction that makes the change: the row commits with it,
-    and sending is enqueued only after the commit. Returns None when the person
-    has switched this optional kind off, or is inactive.
+    and sending is enqueued only after the commit. `stage` tells events about the
+    same thing apart ("changed-3" for a session's third change): a repeated
+    (kind, subject, recipient, stage) is the same event and is not sent again.
+    Returns None when the person has switched this optional kind off, or is inactive.
     """
     reminder_kind = get_kind(kind)
     if reminder_kind is None:
@@ -225,7 +235,7 @@ def notify(
     return notification
 
 
-def notify_many(*, kind: str, items: list[tuple[models.Model, int]], stage: str = "event") -> int:
+def notify_many(*, kind: str, items: list[tuple[models.Model, int]], stage: str) -> int:
     """Bulk `notify`: one row per (subject, recipient id), in a bounded number of queries
     (publishing a policy to 10,000 people). Returns how many rows were new."""
     reminder_kind = get_kind(kind)
@@ -303,9 +313,11 @@ def _claim(queryset, *, now: datetime, limit: int | None) -> list[Notification]:
 
     PostgreSQL: SKIP LOCKED lets concurrent workers take different rows. Everywhere:
     the UPDATE only moves rows still "planned", and the claim token says which
-    rows this worker won.
+    rows this worker won. The claim time is the real time of this batch, so a long
+    run never holds rows past the claim timeout unnoticed.
     """
     token = uuid.uuid4()
+    claimed_at = max(now, timezone.now())
     with transaction.atomic():
         ids = list(
             queryset.select_for_update(skip_locked=True)
@@ -316,7 +328,10 @@ def _claim(queryset, *, now: datetime, limit: int | None) -> list[Notification]:
         if not ids:
             return []
         Notification.objects.filter(id__in=ids, status=Status.PLANNED).update(
-            status=Status.SENDING, claim_token=token, claimed_at=now, attempts=F("attempts") + 1
+            status=Status.SENDING,
+            claim_token=token,
+            claimed_at=claimed_at,
+            attempts=F("attempts") + 1,
         )
     return list(
         Notification.objects.filter(claim_token=token, status=Status.SENDING)
@@ -329,9 +344,14 @@ def _claim(queryset, *, now: datetime, limit: int | None) -> list[Notification]:
 def _finish(rows: list[Notification], **fields) -> None:
     """Update rows this worker still holds (the claim token guards against a reclaim)."""
     for token, group in _by(rows, lambda row: row.claim_token).items():
-        Notification.objects.filter(
+        updated = Notification.objects.filter(
             pk__in=[row.pk for row in group], claim_token=token, status=Status.SENDING
         ).update(claim_token=None, **fields)
+        if updated < len(group):
+            log.warning(
+                "Reminders %s were claimed again while this worker held them.",
+                [row.pk for row in group],
+            )
 
 
 def _mark_sent(rows: list[Notification], now: datetime) -> None:
@@ -342,23 +362,28 @@ def _cancel(rows: list[Notification], reason: str) -> None:
     _finish(rows, status=Status.CANCELLED, cancelled_reason=reason)
 
 
+def _fail(rows: list[Notification], error: str, result: SendResult) -> None:
+    _finish(rows, status=Status.FAILED, last_error=error[:2000])
+    result.failed += len(rows)
+
+
 def _record_failure(rows: list[Notification], error: BaseException, now: datetime) -> str:
-    """Retry transient errors with exponential backoff up to the limit; else fail."""
+    """Retry transient errors with exponential backoff up to the limit; else fail.
+    A digest's rows move together, timed by the most-tried row."""
     message = f"{error.__class__.__name__}: {error}"[:2000]
-    transient = is_transient(error)
-    outcome = "failed"
-    for row in rows:
-        if transient and row.attempts < settings.NOTIFICATIONS_MAX_ATTEMPTS:
-            delay = settings.NOTIFICATIONS_RETRY_BASE_SECONDS * 2 ** (row.attempts - 1)
-            _finish(
-                [row],
-                status=Status.PLANNED,
-                send_after=now + timedelta(seconds=delay),
-                last_error=message,
-            )
-            outcome = "retrying"
-        else:
-            _finish([row], status=Status.FAILED, last_error=message)
+    attempts = max(row.attempts for row in rows)
+    if is_transient(error) and attempts < settings.NOTIFICATIONS_MAX_ATTEMPTS:
+        delay = settings.NOTIFICATIONS_RETRY_BASE_SECONDS * 2 ** (attempts - 1)
+        _finish(
+            rows,
+            status=Status.PLANNED,
+            send_after=now + timedelta(seconds=delay),
+            last_error=message,
+        )
+        outcome = "retrying"
+    else:
+        _finish(rows, status=Status.FAILED, last_error=message)
+        outcome = "failed"
     log.warning("Reminder mail %s (%s): %s", outcome, ", ".join(str(r.pk) for r in rows), message)
     return outcome
 
@@ -371,20 +396,47 @@ def _by(rows, key) -> dict:
 
 
 def _drop_gone(rows: list[Notification], result: SendResult) -> list[Notification]:
-    """Cancel rows whose reason has gone (acknowledged, cancelled, done); keep the rest."""
+    """Sort out claimed rows before sending: cancel those whose reason has gone (done,
+    cancelled, the person left or switched the kind off), fail those out of attempts,
+    and put back those of a kind this worker does not know (a deploy in progress)."""
     keep = []
+    opted_out = set(
+        OptOut.objects.filter(user_id__in={row.recipient_id for row in rows}).values_list(
+            "user_id", "kind"
+        )
+    )
     for kind_name, group in _by(rows, lambda row: row.kind).items():
         kind = get_kind(kind_name)
         if kind is None:
-            _finish(group, status=Status.FAILED, last_error=f"Unknown reminder kind {kind_name!r}.")
-            result.failed += len(group)
+            log.error("Unknown reminder kind %r: rows left for a worker that knows it.", kind_name)
+            _finish(group, status=Status.PLANNED, attempts=F("attempts") - 1)
             continue
-        still = kind.still_due(group)
-        gone = [row for row in group if row.pk not in still]
+        exhausted = [r for r in group if r.attempts > settings.NOTIFICATIONS_MAX_ATTEMPTS]
+        if exhausted:
+            _fail(exhausted, "Gave up: too many attempts.", result)
+        gone = [
+            row
+            for row in group
+            if row not in exhausted
+            and (
+                row.subject is None
+                or not row.recipient.is_active
+                or (row.about_person is not None and not row.about_person.is_active)
+                or (not kind.mandatory and (row.recipient_id, kind_name) in opted_out)
+            )
+        ]
+        candidates = [row for row in group if row not in exhausted and row not in gone]
+        try:
+            still = kind.still_due(candidates) if candidates else set()
+        except Exception as error:  # a kind's bug fails its rows, not the whole run
+            log.exception("still_due of %s failed", kind_name)
+            _fail(candidates, f"Could not check the reminder: {error}", result)
+            continue
+        gone += [row for row in candidates if row.pk not in still]
         if gone:
             _cancel(gone, "Its reason has gone.")
             result.cancelled += len(gone)
-        keep.extend(row for row in group if row.pk in still)
+        keep.extend(row for row in candidates if row.pk in still)
     return keep
 
 
@@ -409,9 +461,8 @@ def _send(rows: list[Notification], build, now: datetime, result: SendResult) ->
     try:
         message = build()
     except Exception as error:  # a template or context bug: retrying will not help
-        _finish(rows, status=Status.FAILED, last_error=f"Could not render: {error}"[:2000])
-        result.failed += len(rows)
         log.exception("Could not render reminder mail %s", [row.pk for row in rows])
+        _fail(rows, f"Could not render: {error}", result)
         return
     try:
         message.send()
@@ -425,24 +476,20 @@ def _send(rows: list[Notification], build, now: datetime, result: SendResult) ->
 
 def _send_one(row: Notification, connection, now: datetime, result: SendResult) -> None:
     kind = get_kind(row.kind)
-    item = _item(row)
-    if row.stage == Notification.ESCALATION:
-        prefix, attachments = "emails/escalation", []
-    else:
-        prefix, attachments = kind.template_prefix, None
 
     def build():
+        escalation = row.stage == Notification.ESCALATION
         context = {
-            **item,
+            **_item(row),
             "recipient": row.recipient,
             "subject": row.subject,
             **kind.context(row),
         }
         return build_email(
             to=row.recipient.email,
-            template_prefix=prefix,
+            template_prefix="emails/escalation" if escalation else kind.template_prefix,
             context=context,
-            attachments=kind.attachments(row) if attachments is None else attachments,
+            attachments=[] if escalation else kind.attachments(row),
             headers=_headers([row]),
             connection=connection,
         )
@@ -477,41 +524,63 @@ def _send_digest(rows: list[Notification], connection, now: datetime, result: Se
 
 def send_due(*, now: datetime | None = None, max_batches: int = 50) -> SendResult:
     """Send what is due: single mails first, then one digest per person whose digest
-    time has come. Safe to run in any number of workers at once."""
+    time has come. Safe to run in any number of workers at once.
+
+    A run stops claiming after half the claim timeout, so that what it holds is
+    always sent (or released) before another worker may take it over.
+    """
     now = now or timezone.now()
     result = SendResult()
     _release_stale_claims(now)
     limit = settings.NOTIFICATIONS_BATCH_SIZE
+    deadline = time.monotonic() + settings.NOTIFICATIONS_CLAIM_TIMEOUT_SECONDS / 2
     connection = get_connection()
-    for _ in range(max_batches):
-        rows = _claim(Notification.objects.filter(digest=False), now=now, limit=limit)
-        if not rows:
-            break
-        for row in _drop_gone(rows, result):
-            _send_one(row, connection, now, result)
-    for _ in range(max_batches):
-        # A batch of people whose digest time has come; each gets all their due rows.
-        recipient_ids = list(
-            Notification.objects.filter(status=Status.PLANNED, digest=True, send_after__lte=now)
-            .order_by("recipient_id")
-            .values_list("recipient_id", flat=True)
-            .distinct()[:limit]
-        )
-        if not recipient_ids:
-            break
-        rows = _claim(
-            Notification.objects.filter(digest=True, recipient_id__in=recipient_ids),
-            now=now,
-            limit=None,
-        )
-        if not rows:
-            break  # another worker took them
-        for recipient_rows in _by(_drop_gone(rows, result), lambda r: r.recipient_id).values():
-            _send_digest(recipient_rows, connection, now, result)
+    try:
+        connection.open()  # one mail session for the run, not one per message
+    except Exception:  # each send will fail and be retried; record it there
+        log.warning("Could not open the mail connection; sends will be retried.")
+    try:
+        for _ in range(max_batches):
+            if time.monotonic() > deadline:
+                return result
+            rows = _claim(Notification.objects.filter(digest=False), now=now, limit=limit)
+            if not rows:
+                break
+            for row in _drop_gone(rows, result):
+                _send_one(row, connection, now, result)
+        for _ in range(max_batches):
+            if time.monotonic() > deadline:
+                return result
+            # A batch of people whose digest time has come; each gets all their due rows.
+            recipient_ids = list(
+                Notification.objects.filter(status=Status.PLANNED, digest=True, send_after__lte=now)
+                .order_by("recipient_id")
+                .values_list("recipient_id", flat=True)
+                .distinct()[:limit]
+            )
+            if not recipient_ids:
+                break
+            rows = _claim(
+                Notification.objects.filter(digest=True, recipient_id__in=recipient_ids),
+                now=now,
+                limit=None,
+            )
+            if not rows:
+                break  # another worker took them
+            kept = _drop_gone(rows, result)
+            for recipient_rows in _by(kept, lambda row: row.recipient_id).values():
+                _send_digest(recipient_rows, connection, now, result)
+    finally:
+        try:
+            connection.close()
+        except Exception:  # closing a broken connection must not hide the result
+            log.warning("Could not close the mail connection cleanly.")
     return result
 
 
 # --- people's choices and admins' actions ---------------------------------------
+
+_SWITCHED_OFF = "Switched off by the recipient."
 
 
 def set_preferences(*, user, delivery: str, switched_off: set[str]) -> None:
@@ -531,7 +600,19 @@ def set_preferences(*, user, delivery: str, switched_off: set[str]) -> None:
         raise NotificationError(f"Unknown reminders: {', '.join(sorted(unknown))}.")
     with transaction.atomic():
         Preference.objects.update_or_create(user=user, defaults={"delivery": delivery})
-        OptOut.objects.filter(user=user).exclude(kind__in=switched_off).delete()
+        switched_on = set(
+            OptOut.objects.filter(user=user)
+            .exclude(kind__in=switched_off)
+            .values_list("kind", flat=True)
+        )
+        OptOut.objects.filter(user=user, kind__in=switched_on).delete()
+        # Reminders cancelled only because the kind was off may be planned again.
+        Notification.objects.filter(
+            recipient=user,
+            kind__in=switched_on,
+            status=Status.CANCELLED,
+            cancelled_reason=_SWITCHED_OFF,
+        ).delete()
         OptOut.objects.bulk_create(
             [OptOut(user=user, kind=kind) for kind in switched_off], ignore_conflicts=True
         )
@@ -555,7 +636,7 @@ def set_preferences(*, user, delivery: str, switched_off: set[str]) -> None:
             )
             to_update.append(row)
         Notification.objects.filter(pk__in=to_cancel).update(
-            status=Status.CANCELLED, cancelled_reason="Switched off by the recipient."
+            status=Status.CANCELLED, cancelled_reason=_SWITCHED_OFF
         )
         Notification.objects.bulk_update(to_update, ["digest", "send_after"], batch_size=500)
         if any(not row.digest for row in to_update):

@@ -18,6 +18,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 
 from people.models import Department, User, known_time_zones, normalise_email
+from people.services import directory_changed
 
 COLUMNS = (
     "email",
@@ -198,6 +199,7 @@ def _check_plan_apply(
     if not dry_run:
         _apply(plan)
         plan.report.applied = True
+        directory_changed()
     return plan.report
 
 

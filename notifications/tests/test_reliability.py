@@ -64,8 +64,8 @@ def test_worker_killed_mid_batch_then_restarted_sends_every_mail_once(make_perso
         REMINDERS_CLAIM_TIMEOUT_SECONDS="3",
     )
     if not settings.REDIS_URL:
-        # The filesystem broker lives under VAR_DIR; keep the test's own.
-        env.pop("VAR_DIR")
+        # The filesystem broker lives under VAR_DIR: the worker must use the test's.
+        env["VAR_DIR"] = str(settings.VAR_DIR)
     queue = f"test-{uuid.uuid4().hex}"
     args = (
         "worker",

@@ -93,10 +93,12 @@ def test_urgent_event_goes_at_once_even_for_digest_people(
 ):
     person = make_person()
     with django_capture_on_commit_callbacks() as callbacks:
-        row = notify(kind="example-urgent-event", subject=person, recipient=person)
+        row = notify(kind="example-urgent-event", subject=person, recipient=person, stage="event")
     assert len(callbacks) == 1  # sending enqueued after the commit
     assert not row.digest
-    assert notify(kind="example-urgent-event", subject=person, recipient=person) == row
+    assert (
+        notify(kind="example-urgent-event", subject=person, recipient=person, stage="event") == row
+    )
     assert Notification.objects.count() == 1
     assert send_due().sent == 1
 
@@ -104,9 +106,11 @@ def test_urgent_event_goes_at_once_even_for_digest_people(
 @pytest.mark.django_db
 def test_notify_refuses_unknown_kinds_and_skips_inactive_people(make_person):
     person = make_person(is_active=False)
-    assert notify(kind="example-urgent-event", subject=person, recipient=person) is None
+    assert (
+        notify(kind="example-urgent-event", subject=person, recipient=person, stage="event") is None
+    )
     with pytest.raises(NotificationError, match="no reminder kind"):
-        notify(kind="no-such-kind", subject=person, recipient=person)
+        notify(kind="no-such-kind", subject=person, recipient=person, stage="event")
 
 
 @pytest.mark.django_db

@@ -551,3 +551,19 @@ def test_reimporting_changes_stays_within_a_bounded_number_of_queries(
         report = import_people(source=header + "\n".join(changed))
     assert len(report.updated) == 5000
     assert User.objects.filter(job_title="Senior Rep").count() == 5000
+
+
+@pytest.mark.django_db
+def test_an_applied_import_asks_for_policy_assignments_to_follow(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    from policies import tasks
+
+    calls = []
+    monkeypatch.setattr(tasks.reconcile_assignments, "apply_async", lambda **kw: calls.append(kw))
+    with django_capture_on_commit_callbacks(execute=True):
+        import_people(source="email,full_name\nnew@example.com,New Person\n", dry_run=True)
+    assert calls == []
+    with django_capture_on_commit_callbacks(execute=True):
+        import_people(source="email,full_name\nnew@example.com,New Person\n")
+    assert calls == [{"retry": False}]

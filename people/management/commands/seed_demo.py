@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from people.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo_organisation
+from policies.demo import seed_demo_policies
 
 
 class Command(BaseCommand):
@@ -17,6 +18,12 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Demo organisation ready: {counts['people']} people ({counts['created']} new) "
             f"in {counts['departments']} departments."
+        )
+        policies = seed_demo_policies()
+        self.stdout.write(
+            f"Demo policies ready: {policies['policies']} policies ({policies['created']} new), "
+            f"{policies['acknowledgements']} acknowledgements, {policies['outstanding']} "
+            f"outstanding ({policies['overdue']} overdue)."
         )
         self.stdout.write(f"Demo accounts (password {DEMO_PASSWORD}):")
         for email, name, *_rest in DEMO_ACCOUNTS:
