@@ -26,6 +26,8 @@ def navigation(request):
     user_menu = [
         {"label": "Reminder preferences", "url": reverse("notifications:preferences")},
     ]
+    if roles.is_policy_admin(user):
+        user_menu.append({"label": "Manage policies", "url": reverse("policies:manage_index")})
     if roles.can_import_people(user):
         user_menu.append({"label": "Import people", "url": reverse("people:import")})
     if roles.is_site_admin(user):

@@ -111,7 +111,7 @@ def section_changes(old: str, new: str) -> list[SectionChange]:
     """Section by section: what a reader who knows `old` needs to read again in `new`.
 
     Sections are matched by heading (case and spacing aside); the order is the new
-    version's, with removed sections after the section that preceded them.
+    version's, and sections that were removed come last.
     """
 
     def key(heading: str) -> str:

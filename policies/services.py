@@ -392,12 +392,37 @@ def reconcile_assignments(*, policies=None, now: datetime | None = None) -> dict
             # Everyone with an assignment in this version's line (same major number):
             # a minor version keeps its predecessors' acknowledgements.
             line = Assignment.objects.filter(policy=policy, version__major=version.major)
-            assigned = set(line.values_list("person_id", flat=True))
+            assigned = set(
+                line.exclude(status=Assignment.Status.CLOSED).values_list("person_id", flat=True)
+            )
             joiners = audience - assigned
             due = max(today, version.effective_from or today) + timedelta(
                 days=policy.acknowledgement_window_days
             )
-            new = _assign(version=version, person_ids=joiners, due_date=due, now=now)
+            # People back in the audience (reactivated, moved back) had theirs closed when
+            # they left: that assignment opens again (a second one would break the
+            # one-per-person-and-version rule, so it is reused, not duplicated).
+            returning = {
+                person_id: pk
+                for person_id, pk in line.filter(status=Assignment.Status.CLOSED)
+                .order_by("completed_at", "pk")
+                .values_list("person_id", "pk")
+                if person_id in joiners
+            }
+            back = list(returning.values())
+            for start in range(0, len(back), 500):
+                counts["assigned"] += Assignment.objects.filter(
+                    pk__in=back[start : start + 500]
+                ).update(
+                    status=Assignment.Status.OPEN,
+                    version=version,
+                    due_date=due,
+                    assigned_at=now,
+                    completed_at=None,
+                )
+            new = _assign(
+                version=version, person_ids=joiners - returning.keys(), due_date=due, now=now
+            )
             counts["assigned"] += len(new)
             _notify_published(new)
             leavers = [
@@ -412,16 +437,26 @@ def reconcile_assignments(*, policies=None, now: datetime | None = None) -> dict
                     status=Assignment.Status.OPEN, person_id__in=leavers[start : start + 500]
                 ).update(status=Assignment.Status.CLOSED, completed_at=now)
             if policy.reacknowledge_months:
+                # Only people still in the audience are asked again: a leaver's
+                # acknowledgement stays on record instead of becoming an open task.
                 cutoff = now - timedelta(days=round(policy.reacknowledge_months * 30.44))
-                counts["reopened"] += line.filter(
-                    status=Assignment.Status.ACKNOWLEDGED, completed_at__lte=cutoff
-                ).update(
-                    status=Assignment.Status.OPEN,
-                    version=version,
-                    due_date=today + timedelta(days=policy.acknowledgement_window_days),
-                    assigned_at=now,
-                    completed_at=None,
-                )
+                expired = [
+                    pk
+                    for pk, person_id in line.filter(
+                        status=Assignment.Status.ACKNOWLEDGED, completed_at__lte=cutoff
+                    ).values_list("pk", "person_id")
+                    if person_id in audience
+                ]
+                for start in range(0, len(expired), 500):
+                    counts["reopened"] += Assignment.objects.filter(
+                        pk__in=expired[start : start + 500]
+                    ).update(
+                        status=Assignment.Status.OPEN,
+                        version=version,
+                        due_date=today + timedelta(days=policy.acknowledgement_window_days),
+                        assigned_at=now,
+                        completed_at=None,
+                    )
     return counts
 
 
@@ -623,13 +658,16 @@ def _append(
     # A migration creates the head; a flushed test database may lack it.
     ChainHead.objects.get_or_create(id=1, defaults={"sequence": 0, "last_hash": GENESIS_HASH})
     head = ChainHead.objects.select_for_update().get(id=1)
+    # Hash the address in the form the database keeps (an IPv6 address is shortened and
+    # lower-cased when saved); hashing the raw form would make the record look altered.
+    ip_address = Acknowledgement._meta.get_field("ip_address").get_prep_value(ip_address or None)
     ack = Acknowledgement(
         sequence=head.sequence + 1,
         person=person,
         version=version,
         acknowledged_at=timezone.now(),
         typed_name=typed_name,
-        ip_address=ip_address or None,
+        ip_address=ip_address,
         user_agent=user_agent,
         text_sha256=version.body_sha256 or sha256_text(version.body),
         method=method,
@@ -683,14 +721,32 @@ def verify_chain() -> ChainVerdict:
         expected_previous, expected_sequence = ack.record_hash, expected_sequence + 1
         checked += 1
     head = ChainHead.objects.filter(id=1).first()
-    head_sequence = head.sequence if head else 0
-    if head_sequence != checked or (head and head.last_hash != expected_previous and checked):
+    head_sequence, head_hash = (head.sequence, head.last_hash) if head else (0, GENESIS_HASH)
+    if head_sequence > checked:
         return ChainVerdict(
             False,
             checked,
             f"Record #{checked + 1} is missing: the chain ends at #{checked} but "
             f"{head_sequence} were written.",
             checked + 1,
+        )
+    if head_sequence < checked:
+        # Well chained, but appended without moving the head: not by _append.
+        return ChainVerdict(
+            False,
+            head_sequence,
+            f"Record #{head_sequence + 1} was not written by PolicyHub: the chain's end "
+            f"says {head_sequence} were written, but there are {checked}.",
+            head_sequence + 1,
+        )
+    if checked and head_hash != expected_previous:
+        # Nothing follows the last record to catch a rewrite with a fresh hash; the head does.
+        return ChainVerdict(
+            False,
+            checked - 1,
+            f"Record #{checked} was altered after it was written (it no longer matches the "
+            "end of the chain).",
+            checked,
         )
     return ChainVerdict(True, checked, f"All {checked} acknowledgements are intact.")
 

@@ -1,5 +1,184 @@
-from django.shortcuts import render
+"""The reader's pages: the Policies list, a policy with its forms, and receipts."""
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST, require_safe
+
+from policies import reading, services
+from policies.forms import AcknowledgeForm, DeclineForm, QuizForm
+from policies.models import PolicyError
+from policies.permissions import get_acknowledgement_for, get_policy_for
+
+PAGE_SIZE = 25
 
 
+@require_safe
 def index(request):
-    return render(request, "policies/index.html")
+    """Mine first (what I still have to acknowledge), then every policy I may read."""
+    today = timezone.localdate()
+    outstanding = list(reading.outstanding_assignments(request.user))
+    page = Paginator(reading.readable_policies_list(request.user), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "policies/index.html",
+        {
+            "outstanding": outstanding,
+            "today": today,
+            "page": page,
+            "rows": reading.policy_rows(request.user, page.object_list, today=today),
+        },
+    )
+
+
+@require_safe
+def detail(request, slug):
+    return _detail_page(request, get_policy_for(request.user, slug))
+
+
+def _detail_page(request, policy, **posted):
+    """The policy page; `posted` holds a form sent back with its errors."""
+    state = reading.reader_state(request.user, policy, today=timezone.localdate())
+    initial = {"version": state.version.pk}
+    forms = {
+        "acknowledge_form": AcknowledgeForm(initial=initial),
+        "quiz_form": QuizForm(initial=initial, questions=state.questions),
+        "decline_form": DeclineForm(initial=initial),
+    }
+    forms.update(posted)
+    shown = {
+        "quiz_form": bool(state.assignment and state.questions and not state.quiz_passed),
+        "acknowledge_form": state.may_acknowledge,
+        "decline_form": state.assignment is not None,
+    }
+    # A refused form that the page no longer offers (already acknowledged, say):
+    # its refusal is still shown.
+    refusals = [
+        error
+        for name, form in posted.items()
+        if not shown[name]
+        for error in form.non_field_errors()
+    ]
+    return render(
+        request,
+        "policies/detail.html",
+        {
+            "policy": policy,
+            "version": state.version,
+            "state": state,
+            "body": reading.safe_body(state.version),
+            "shown": shown,
+            "refusals": refusals,
+            **forms,
+        },
+    )
+
+
+def _request_meta(request) -> dict:
+    return {
+        "ip_address": request.META.get("REMOTE_ADDR"),
+        "user_agent": request.META.get("HTTP_USER_AGENT", ""),
+    }
+
+
+@require_POST
+def acknowledge(request, slug):
+    policy = get_policy_for(request.user, slug)
+    form = AcknowledgeForm(request.POST)
+    if form.is_valid():
+        try:
+            acknowledgement = services.acknowledge(
+                version=_version_of(policy, form),
+                user=request.user,
+                full_name=form.cleaned_data["full_name"],
+                request_meta=_request_meta(request),
+            )
+        except PolicyError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(
+                request,
+                f"Thank you: you acknowledged {policy.title} {acknowledgement.version.number}. "
+                "This is your receipt.",
+            )
+            return redirect("policies:receipt", pk=acknowledgement.pk)
+    form.point_at(reading.current_version(policy))
+    return _detail_page(request, policy, acknowledge_form=form)
+
+
+@require_POST
+def quiz(request, slug):
+    policy = get_policy_for(request.user, slug)
+    version = reading.current_version(policy)
+    form = QuizForm(request.POST, questions=version.questions.all())
+    if form.is_valid():
+        try:
+            if _version_of(policy, form) != version:
+                raise PolicyError(
+                    f"This policy is now at version {version.number}: read it and answer "
+                    "its questions."
+                )
+            if services.open_assignment(policy=policy, person=request.user) is None:
+                raise PolicyError("This policy is not waiting for your acknowledgement.")
+            attempt = services.submit_quiz(
+                version=version, user=request.user, answers=form.answers()
+            )
+        except PolicyError as error:
+            form.add_error(None, str(error))
+        else:
+            if attempt.passed:
+                messages.success(
+                    request, f"You passed with {attempt.score}%. You can now acknowledge it."
+                )
+            else:
+                messages.warning(
+                    request,
+                    f"You scored {attempt.score}%; the pass mark is {version.pass_mark}%. "
+                    "Read the policy again and try once more.",
+                )
+            return redirect("policies:detail", slug=policy.slug)
+    form.point_at(version)
+    return _detail_page(request, policy, quiz_form=form)
+
+
+@require_POST
+def decline(request, slug):
+    policy = get_policy_for(request.user, slug)
+    form = DeclineForm(request.POST)
+    if form.is_valid():
+        try:
+            declined = services.decline(
+                version=_version_of(policy, form),
+                user=request.user,
+                reason=form.cleaned_data["reason"],
+            )
+        except PolicyError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.info(
+                request,
+                f"You declined {policy.title} {declined.version.number}. "
+                f"{policy.owner.get_full_name()}, who owns it, has been told and will "
+                "follow up with you.",
+            )
+            return redirect("policies:detail", slug=policy.slug)
+    form.point_at(reading.current_version(policy))
+    return _detail_page(request, policy, decline_form=form)
+
+
+def _version_of(policy, form):
+    """The version the form was filled in for, which the services judge (a replaced
+    one is refused with a message saying so)."""
+    version = reading.posted_version(policy, form.cleaned_data["version"])
+    if version is None:
+        raise PolicyError("This page is out of date. Reload it and try again.")
+    return version
+
+
+@require_safe
+def receipt(request, pk):
+    acknowledgement = get_acknowledgement_for(request.user, pk)
+    return render(request, "policies/receipt.html", {"ack": acknowledgement})

@@ -1,0 +1,66 @@
+"""The reader's forms. Each carries the id of the version on the page, so that a
+page left open while a new version was published acknowledges nothing by mistake."""
+
+from django import forms
+
+
+class _ForVersion(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def clean(self):
+        if "version" in self.errors:
+            # A hidden field's error would be shown nowhere: say it for the form.
+            del self.errors["version"]
+            raise forms.ValidationError("This page is out of date. Reload it and try again.")
+        return super().clean()
+
+    def point_at(self, version) -> None:
+        """Show a refused form again, now for the version on the page (it may have
+        changed since the reader opened it). A tick given for other text is cleared."""
+        posted = self.data.get("version")
+        self.data = self.data.copy()
+        self.data["version"] = str(version.pk)
+        if posted != str(version.pk):
+            self.data.pop("confirmed", None)
+
+
+class AcknowledgeForm(_ForVersion):
+    confirmed = forms.BooleanField(
+        label="I have read and understood this policy",
+        error_messages={"required": "Tick the box to confirm you have read and understood it."},
+    )
+    full_name = forms.CharField(
+        label="Full name",
+        max_length=200,
+        help_text="Type your full name as the directory has it (case and spacing do not matter).",
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+        error_messages={"required": "Type your full name."},
+    )
+
+
+class QuizForm(_ForVersion):
+    """One set of radio buttons per question of the version."""
+
+    def __init__(self, *args, questions, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.questions = list(questions)
+        for question in self.questions:
+            self.fields[f"question_{question.pk}"] = forms.TypedChoiceField(
+                label=question.text,
+                choices=list(enumerate(question.choices)),
+                coerce=int,
+                widget=forms.RadioSelect,
+                error_messages={"required": "Choose an answer."},
+            )
+
+    def answers(self) -> dict[int, int]:
+        return {q.pk: self.cleaned_data[f"question_{q.pk}"] for q in self.questions}
+
+
+class DeclineForm(_ForVersion):
+    reason = forms.CharField(
+        label="Reason",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="The policy owner reads this and will follow up with you.",
+        error_messages={"required": "Tell the policy owner why you decline."},
+    )

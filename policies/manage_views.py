@@ -1,0 +1,568 @@
+"""Policy admin pages: authoring, the version workflow, differences and compliance.
+
+Every view is for policy admins only. Each one loads its object through the
+permission helpers, validates a form, calls a service and reports with `messages`.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.core.paginator import Paginator
+from django.db import IntegrityError, transaction
+from django.http import Http404, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from notifications.services import notify_many
+from people.roles import role_required
+from policies import queries, services
+from policies.manage_forms import (
+    CompareForm,
+    DraftForm,
+    NoteForm,
+    OnBehalfForm,
+    PolicyCreateForm,
+    PolicySettingsForm,
+    ScheduleForm,
+)
+from policies.models import Assignment, PolicyError, PolicyVersion
+from policies.permissions import can_manage, get_policy_to_manage, get_version_to_manage
+from policies.rendering import render_markdown, section_changes
+
+Status = PolicyVersion.Status
+admin_only = role_required(can_manage)
+
+POLICIES_PER_PAGE = 25
+PEOPLE_PER_PAGE = 50
+
+
+def _page(request, queryset, *, param: str = "page", per_page: int, anchor: str = ""):
+    """A page of `queryset`, with links to its neighbours that keep the other parameters
+    (a page can hold several paged lists)."""
+    page = Paginator(queryset, per_page).get_page(request.GET.get(param))
+
+    def url(number: int) -> str:
+        query = request.GET.copy()
+        query[param] = number
+        return f"?{query.urlencode()}{'#' + anchor if anchor else ''}"
+
+    page.previous_url = url(page.previous_page_number()) if page.has_previous() else None
+    page.next_url = url(page.next_page_number()) if page.has_next() else None
+    return page
+
+
+def _form_errors(form) -> str:
+    return " ".join(str(error) for errors in form.errors.values() for error in errors)
+
+
+def _pending(policy) -> PolicyVersion | None:
+    return policy.versions.filter(status__in=queries.PENDING).first()
+
+
+# --- policies -------------------------------------------------------------------
+
+
+@admin_only
+@require_GET
+def manage_index(request):
+    page = _page(request, queries.policies_for_index(), per_page=POLICIES_PER_PAGE)
+    return render(request, "policies/manage/index.html", {"page": page})
+
+
+@admin_only
+@require_http_methods(["GET", "POST"])
+def manage_create(request):
+    form = PolicyCreateForm(
+        request.POST or None,
+        initial={
+            "owner": request.user,
+            "audience": "everyone",
+            "acknowledgement_window_days": 14,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            with transaction.atomic():
+                policy = services.create_policy(title=data["title"], **form.service_kwargs())
+                draft = None
+                if data["body"].strip():
+                    draft = services.create_draft(
+                        policy=policy,
+                        author=request.user,
+                        body=data["body"],
+                        change_summary=data["change_summary"],
+                    )
+        except IntegrityError:  # someone created the same title a moment ago
+            form.add_error("title", "A policy with this title already exists.")
+        else:
+            if draft is not None:
+                messages.success(request, f"“{policy}” is created with draft {draft.number}.")
+                return redirect("policies:manage_version", draft.pk)
+            messages.success(request, f"“{policy}” is created. Now write its first draft.")
+            return redirect("policies:manage_new_draft", policy.pk)
+    return render(request, "policies/manage/policy_form.html", {"form": form, "policy": None})
+
+
+@admin_only
+@require_GET
+def manage_policy(request, pk: int):
+    policy = get_policy_to_manage(request.user, pk)
+    versions = list(queries.version_history(policy))
+    compare = None
+    if len(versions) > 1:
+        compare = CompareForm(
+            versions=versions, initial={"from": versions[1].pk, "to": versions[0].pk}
+        )
+    return render(
+        request,
+        "policies/manage/policy.html",
+        {
+            "policy": policy,
+            "versions": versions,
+            "pending": next((v for v in versions if v.status in queries.PENDING), None),
+            "events": queries.policy_events(policy),
+            "compare": compare,
+            "departments": list(policy.audience_departments.all()),
+            "groups": list(policy.audience_groups.all()),
+        },
+    )
+
+
+@admin_only
+@require_http_methods(["GET", "POST"])
+def manage_edit_policy(request, pk: int):
+    policy = get_policy_to_manage(request.user, pk)
+    form = PolicySettingsForm(request.POST or None, initial=PolicySettingsForm.initial_for(policy))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_policy(policy=policy, **form.service_kwargs())
+        except PolicyError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(
+                request,
+                "Settings saved. The published version's assignments follow the new audience.",
+            )
+            return redirect("policies:manage_policy", policy.pk)
+    return render(request, "policies/manage/policy_form.html", {"form": form, "policy": policy})
+
+
+# --- drafts ---------------------------------------------------------------------
+
+
+def _draft_page(request, *, form, policy, version=None, preview=None):
+    return render(
+        request,
+        "policies/manage/draft_form.html",
+        {"form": form, "policy": policy, "version": version, "preview": preview},
+    )
+
+
+@admin_only
+@require_http_methods(["GET", "POST"])
+def manage_new_draft(request, pk: int):
+    policy = get_policy_to_manage(request.user, pk)
+    pending = _pending(policy)
+    if pending is not None:
+        messages.info(
+            request,
+            f"Version {pending.number} is still {pending.get_status_display().lower()}; "
+            "finish or return it before starting another.",
+        )
+        return redirect("policies:manage_version", pending.pk)
+    # An edit of a published policy starts from its current text.
+    latest = policy.versions.order_by("-major", "-minor").first()
+    initial = {"body": latest.body} if latest else {}
+    form = DraftForm(request.POST or None, initial=initial, first_version=latest is None)
+    if request.method == "POST" and form.is_valid():
+        if "preview" in request.POST:
+            preview = render_markdown(form.cleaned_data["body"])
+            return _draft_page(request, form=form, policy=policy, preview=preview)
+        try:
+            version = services.create_draft(
+                policy=policy, author=request.user, **form.service_kwargs()
+            )
+        except PolicyError as error:
+            messages.error(request, str(error))
+            return redirect("policies:manage_policy", policy.pk)
+        messages.success(request, f"Draft {version.number} is saved.")
+        return redirect("policies:manage_version", version.pk)
+    return _draft_page(request, form=form, policy=policy)
+
+
+@admin_only
+@require_http_methods(["GET", "POST"])
+def manage_edit_draft(request, pk: int):
+    version = get_version_to_manage(request.user, pk)
+    if version.status != Status.DRAFT:
+        advice = (
+            " A published text never changes: write a new draft instead."
+            if version.is_locked
+            else " Return it to draft first."
+        )
+        messages.error(
+            request,
+            f"Version {version.number} is {version.get_status_display().lower()}; only a "
+            f"draft can be edited.{advice}",
+        )
+        return redirect("policies:manage_version", version.pk)
+    first_version = not version.policy.versions.exclude(pk=version.pk).exists()
+    form = DraftForm(
+        request.POST or None,
+        initial=DraftForm.initial_for(version),
+        first_version=first_version,
+    )
+    if request.method == "POST" and form.is_valid():
+        if "preview" in request.POST:
+            preview = render_markdown(form.cleaned_data["body"])
+            return _draft_page(
+                request, form=form, policy=version.policy, version=version, preview=preview
+            )
+        try:
+            version = services.update_draft(
+                version=version, user=request.user, **form.service_kwargs()
+            )
+        except PolicyError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, f"Draft {version.number} is saved.")
+        return redirect("policies:manage_version", version.pk)
+    return _draft_page(request, form=form, policy=version.policy, version=version)
+
+
+# --- the version workflow -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Action:
+    to: str  # the status the action leads to, checked against services.TRANSITIONS
+    run: Callable[..., PolicyVersion]
+    done: Callable[[PolicyVersion], str]
+
+
+def _published_message(version: PolicyVersion) -> str:
+    count = version.assignments.filter(status=Assignment.Status.OPEN).count()
+    return (
+        f"Version {version.number} is published. {count} "
+        f"{'person has' if count == 1 else 'people have'} it to acknowledge."
+    )
+
+
+ACTIONS: dict[str, _Action] = {
+    "submit": _Action(
+        Status.IN_REVIEW,
+        lambda *, version, user, note, **_: services.submit_for_review(
+            version=version, user=user, note=note
+        ),
+        lambda v: f"Version {v.number} is sent for review.",
+    ),
+    "return": _Action(
+        Status.DRAFT,
+        lambda *, version, user, note, **_: services.return_to_draft(
+            version=version, user=user, note=note
+        ),
+        lambda v: f"Version {v.number} is a draft again.",
+    ),
+    "approve": _Action(
+        Status.APPROVED,
+        lambda *, version, user, note, **_: services.approve(version=version, user=user, note=note),
+        lambda v: f"Version {v.number} is approved. Publish it now or on a date.",
+    ),
+    "publish": _Action(
+        Status.PUBLISHED,
+        lambda *, version, user, **_: services.publish(version=version, user=user),
+        _published_message,
+    ),
+    "schedule": _Action(
+        Status.PUBLISHED,
+        lambda *, version, user, at, **_: services.publish(version=version, user=user, at=at),
+        lambda v: (
+            f"Version {v.number} will be published on "
+            f"{timezone.localtime(v.scheduled_for):%d %B %Y at %H:%M}."
+        ),
+    ),
+    "retire": _Action(
+        Status.RETIRED,
+        lambda *, version, user, note, **_: services.retire(version=version, user=user, note=note),
+        lambda v: f"Version {v.number} is retired; nobody is asked to acknowledge it any more.",
+    ),
+}
+
+
+def allowed_actions(version: PolicyVersion) -> set[str]:
+    return {
+        name
+        for name, action in ACTIONS.items()
+        if action.to in services.TRANSITIONS[version.status]
+    }
+
+
+@admin_only
+@require_GET
+def manage_version(request, pk: int):
+    version = get_version_to_manage(request.user, pk)
+    published = (
+        version.policy.versions.filter(status=Status.PUBLISHED).exclude(pk=version.pk).first()
+    )
+    return render(
+        request,
+        "policies/manage/version.html",
+        {
+            "version": version,
+            "policy": version.policy,
+            "body_html": render_markdown(version.body),
+            "actions": allowed_actions(version),
+            "schedule_form": ScheduleForm(),
+            "events": queries.describe_events(version.events.select_related("by")),
+            "published": published,
+            "own_draft": version.author_id == request.user.pk,
+        },
+    )
+
+
+@require_POST
+@admin_only
+def manage_transition(request, pk: int, action: str):
+    if action not in ACTIONS:
+        raise Http404("No such action.")
+    version = get_version_to_manage(request.user, pk)
+    form = (ScheduleForm if action == "schedule" else NoteForm)(request.POST)
+    if not form.is_valid():
+        messages.error(request, _form_errors(form))
+        return redirect("policies:manage_version", version.pk)
+    try:
+        version = ACTIONS[action].run(version=version, user=request.user, **form.cleaned_data)
+    except PolicyError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, ACTIONS[action].done(version))
+    return redirect("policies:manage_version", version.pk)
+
+
+@admin_only
+@require_GET
+def manage_diff(request, pk: int):
+    policy = get_policy_to_manage(request.user, pk)
+    versions = list(queries.version_history(policy))
+    by_pk = {v.pk: v for v in versions}
+    data = request.GET if ("from" in request.GET or "to" in request.GET) else None
+    initial = {}
+    if len(versions) > 1:
+        initial = {"from": versions[1].pk, "to": versions[0].pk}
+    form = CompareForm(data, versions=versions, initial=initial)
+    context = {"policy": policy, "form": form, "changes": None, "old": None, "new": None}
+    if data is None:
+        if len(versions) < 2:
+            context["error"] = "This policy has only one version so far: nothing to compare."
+            return render(request, "policies/manage/diff.html", context)
+        old, new = versions[1], versions[0]
+    elif form.is_valid():
+        old, new = by_pk[form.cleaned_data["from"]], by_pk[form.cleaned_data["to"]]
+    else:
+        context["error"] = "Choose two versions of this policy to compare."
+        return render(request, "policies/manage/diff.html", context, status=400)
+    changes = section_changes(old.body, new.body)
+    context.update(
+        old=old,
+        new=new,
+        changes=changes,
+        changed=sum(1 for c in changes if c.status != "unchanged"),
+    )
+    return render(request, "policies/manage/diff.html", context)
+
+
+# --- compliance -----------------------------------------------------------------
+
+
+def _version_with_figures(request, pk: int) -> PolicyVersion:
+    version = get_version_to_manage(request.user, pk)
+    if not version.is_locked:
+        raise Http404("Compliance figures start when a version is published.")
+    return version
+
+
+@admin_only
+@require_GET
+def manage_compliance(request, pk: int):
+    version = get_version_to_manage(request.user, pk)
+    if not version.is_locked:
+        messages.info(request, "Compliance figures start when the version is published.")
+        return redirect("policies:manage_version", version.pk)
+    today = timezone.localdate()
+    outstanding = _page(
+        request,
+        queries.outstanding_assignments(version),
+        param="outstanding_page",
+        per_page=PEOPLE_PER_PAGE,
+        anchor="outstanding",
+    )
+    overdue = _page(
+        request,
+        queries.overdue_assignments(version, today=today),
+        param="overdue_page",
+        per_page=PEOPLE_PER_PAGE,
+        anchor="overdue",
+    )
+    declines = _page(
+        request,
+        queries.declines(version),
+        param="declines_page",
+        per_page=PEOPLE_PER_PAGE,
+        anchor="declines",
+    )
+    on_behalf = None
+    if version.status == Status.PUBLISHED:
+        on_behalf = OnBehalfForm(initial={"person": request.GET.get("on_behalf", "")})
+    return render(
+        request,
+        "policies/manage/compliance.html",
+        {
+            "version": version,
+            "policy": version.policy,
+            "today": today,
+            "figures": queries.compliance_figures(version, today=today),
+            "outstanding": outstanding,
+            "outstanding_rows": queries.with_days_overdue(outstanding, today=today),
+            "overdue": overdue,
+            "overdue_rows": queries.with_days_overdue(overdue, today=today),
+            "declines": declines,
+            "on_behalf_form": on_behalf,
+        },
+    )
+
+
+class _Echo:
+    """A file-like object for csv.writer that hands each line back instead of storing it."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value) -> str:
+    """A cell a spreadsheet shows as text: one starting like a formula gets a quote first."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+CSV_HEADER = [
+    "Name",
+    "Email",
+    "Employee ID",
+    "Department",
+    "Version",
+    "Status",
+    "Due date",
+    "Days overdue",
+    "Completed at",
+]
+
+
+@admin_only
+@require_GET
+def manage_compliance_csv(request, pk: int):
+    version = _version_with_figures(request, pk)
+    today = timezone.localdate()
+    writer = csv.writer(_Echo())
+
+    def lines():
+        yield "\ufeff"  # so that spreadsheets read the file as UTF-8
+        yield writer.writerow(CSV_HEADER)
+        for assignment in queries.compliance_export_rows(version).iterator(chunk_size=2000):
+            person = assignment.person
+            overdue = (
+                (today - assignment.due_date).days
+                if assignment.status == Assignment.Status.OPEN and assignment.due_date < today
+                else ""
+            )
+            completed = (
+                f"{timezone.localtime(assignment.completed_at):%Y-%m-%d %H:%M}"
+                if assignment.completed_at
+                else ""
+            )
+            yield writer.writerow(
+                [
+                    csv_safe(person.get_full_name()),
+                    csv_safe(person.email),
+                    csv_safe(person.employee_id),
+                    csv_safe(person.department.name if person.department else ""),
+                    assignment.version.number,
+                    assignment.get_status_display(),
+                    assignment.due_date.isoformat(),
+                    overdue,
+                    completed,
+                ]
+            )
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    filename = f"{version.policy.slug}-{version.number}-compliance-{today:%Y-%m-%d}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@require_POST
+@admin_only
+def manage_remind(request, pk: int):
+    version = _version_with_figures(request, pk)
+    today = timezone.localdate()
+    assignments = list(
+        queries.version_line(version)
+        .filter(status=Assignment.Status.OPEN)
+        .only("pk", "person_id", "policy_id", "version_id")
+    )
+    if not assignments:
+        messages.info(request, "Nobody has this version outstanding, so nobody was reminded.")
+        return redirect("policies:manage_compliance", version.pk)
+    # The stage holds the day: at most one nudge per person per day, however often
+    # the button is pressed.
+    sent = notify_many(
+        kind="policy-nudge",
+        items=[(assignment, assignment.person_id) for assignment in assignments],
+        stage=f"nudge-{today:%Y%m%d}",
+    )
+    if sent:
+        skipped = len(assignments) - sent
+        note = f" ({skipped} already reminded today or not reachable)" if skipped else ""
+        messages.success(request, f"Sent {sent} reminder{'' if sent == 1 else 's'}{note}.")
+    else:
+        messages.info(request, "Everyone outstanding has already been reminded today.")
+    return redirect("policies:manage_compliance", version.pk)
+
+
+@require_POST
+@admin_only
+def manage_on_behalf(request, pk: int):
+    version = _version_with_figures(request, pk)
+    outstanding = get_user_model().objects.filter(
+        is_active=True,
+        pk__in=queries.version_line(version)
+        .filter(status=Assignment.Status.OPEN)
+        .values("person_id"),
+    )
+    form = OnBehalfForm(request.POST, outstanding=outstanding)
+    if not form.is_valid():
+        messages.error(request, _form_errors(form))
+        return redirect("policies:manage_compliance", version.pk)
+    person = form.cleaned_data["person"]
+    try:
+        services.acknowledge_on_behalf(
+            version=version, person=person, by=request.user, reason=form.cleaned_data["reason"]
+        )
+    except PolicyError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request,
+            f"{person.get_full_name()}'s acknowledgement of version {version.number} is "
+            "recorded, on their behalf.",
+        )
+    return redirect("policies:manage_compliance", version.pk)

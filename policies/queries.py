@@ -1,0 +1,190 @@
+"""Reads for the policy admin pages: the policy list and compliance figures.
+
+Every function here runs a fixed number of queries, however many people or
+assignments there are: figures are aggregated in the database (one grouped query
+for all departments), and lists are querysets the views page through.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from policies.models import Assignment, Decline, Policy, PolicyVersion, VersionEvent
+
+Status = PolicyVersion.Status
+PENDING = (Status.DRAFT, Status.IN_REVIEW, Status.APPROVED)
+
+
+def policies_for_index() -> QuerySet[Policy]:
+    """All policies with what the list shows: owner, the published version, the
+    version on its way (draft, in review or approved) and the audience."""
+    return Policy.objects.select_related("owner").prefetch_related(
+        Prefetch(
+            "versions",
+            queryset=PolicyVersion.objects.filter(status=Status.PUBLISHED),
+            to_attr="published_versions",
+        ),
+        Prefetch(
+            "versions",
+            queryset=PolicyVersion.objects.filter(status__in=PENDING),
+            to_attr="pending_versions",
+        ),
+        "audience_departments",
+        "audience_groups",
+    )
+
+
+def version_history(policy: Policy) -> QuerySet[PolicyVersion]:
+    return policy.versions.select_related("author", "approver").order_by("-major", "-minor")
+
+
+def policy_events(policy: Policy) -> list[VersionEvent]:
+    """The audit trail of every version of a policy, newest first, each event with
+    `change` saying what happened in words."""
+    events = (
+        VersionEvent.objects.filter(version__policy=policy)
+        .select_related("version", "by")
+        .order_by("-at", "-id")
+    )
+    return describe_events(events)
+
+
+def describe_events(events) -> list[VersionEvent]:
+    def label(status: str) -> str:
+        return Status(status).label if status in Status.values else status
+
+    rows = list(events)
+    for event in rows:
+        if not event.from_status:
+            event.change = f"Created as {label(event.to_status).lower()}"
+        elif event.from_status == event.to_status:
+            event.change = "Publication scheduled"  # the note says when
+        else:
+            event.change = f"{label(event.from_status)} → {label(event.to_status)}"
+    return rows
+
+
+# --- compliance -----------------------------------------------------------------
+
+
+def version_line(version: PolicyVersion) -> QuerySet[Assignment]:
+    """The assignments that count for a version: the same policy and major number.
+
+    A minor version (2.1) keeps the acknowledgements of its predecessors (2.0), and
+    open assignments move to it, so 2.0 and 2.1 share one set of assignments.
+    """
+    return Assignment.objects.filter(policy_id=version.policy_id, version__major=version.major)
+
+
+@dataclass(frozen=True)
+class Figures:
+    """Acknowledgement figures for a group of people (a department, or everyone).
+
+    `total` is everyone who has to acknowledge (assignments that are not closed);
+    people are counted once each.
+    """
+
+    name: str
+    total: int
+    acknowledged: int
+    outstanding: int
+    overdue: int
+    declined: int
+
+    @property
+    def percent(self) -> int | None:
+        if not self.total:
+            return None
+        return round(100 * self.acknowledged / self.total)
+
+
+@dataclass(frozen=True)
+class Compliance:
+    overall: Figures
+    departments: list[Figures]
+
+
+NO_DEPARTMENT = "No department"
+
+
+def compliance_figures(version: PolicyVersion, *, today: date) -> Compliance:
+    """% acknowledged overall and by department: one grouped query."""
+    ack = Assignment.Status.ACKNOWLEDGED
+    open_ = Assignment.Status.OPEN
+    rows = (
+        version_line(version)
+        .exclude(status=Assignment.Status.CLOSED)
+        .values("person__department_id", "person__department__name")
+        .annotate(
+            total=Count("person", distinct=True),
+            acknowledged=Count("person", distinct=True, filter=Q(status=ack)),
+            outstanding=Count("person", distinct=True, filter=Q(status=open_)),
+            overdue=Count("person", distinct=True, filter=Q(status=open_, due_date__lt=today)),
+            declined=Count("person", distinct=True, filter=Q(status=Assignment.Status.DECLINED)),
+        )
+        .order_by("person__department__name")
+    )
+    departments = [
+        Figures(
+            name=row["person__department__name"] or NO_DEPARTMENT,
+            total=row["total"],
+            acknowledged=row["acknowledged"],
+            outstanding=row["outstanding"],
+            overdue=row["overdue"],
+            declined=row["declined"],
+        )
+        for row in rows
+    ]
+    # Each person belongs to one department (or none), so the groups add up to everyone.
+    overall = Figures(
+        name="Everyone",
+        total=sum(d.total for d in departments),
+        acknowledged=sum(d.acknowledged for d in departments),
+        outstanding=sum(d.outstanding for d in departments),
+        overdue=sum(d.overdue for d in departments),
+        declined=sum(d.declined for d in departments),
+    )
+    return Compliance(overall=overall, departments=departments)
+
+
+def outstanding_assignments(version: PolicyVersion) -> QuerySet[Assignment]:
+    """People who still have to acknowledge, soonest due first."""
+    return (
+        version_line(version)
+        .filter(status=Assignment.Status.OPEN)
+        .select_related("person__department")
+        .order_by("due_date", "person__full_name", "pk")
+    )
+
+
+def overdue_assignments(version: PolicyVersion, *, today: date) -> QuerySet[Assignment]:
+    return outstanding_assignments(version).filter(due_date__lt=today)
+
+
+def with_days_overdue(assignments, *, today: date) -> list[Assignment]:
+    """Mark each assignment of a page with `days_overdue` (0 when not yet due)."""
+    rows = list(assignments)
+    for assignment in rows:
+        assignment.days_overdue = max(0, (today - assignment.due_date).days)
+    return rows
+
+
+def declines(version: PolicyVersion) -> QuerySet[Decline]:
+    return (
+        Decline.objects.filter(version__policy_id=version.policy_id, version__major=version.major)
+        .select_related("person__department", "version")
+        .order_by("-at", "-pk")
+    )
+
+
+def compliance_export_rows(version: PolicyVersion) -> QuerySet[Assignment]:
+    """Everyone counted in the figures, for the CSV export, by department and name."""
+    return (
+        version_line(version)
+        .exclude(status=Assignment.Status.CLOSED)
+        .select_related("person__department", "version")
+        .order_by("person__department__name", "person__full_name", "pk")
+    )

@@ -1,0 +1,289 @@
+"""Reads for the reader's pages: what I owe, what I may read, what changed since I
+last acknowledged. Each function runs a fixed number of queries, however many
+policies, versions or assignments there are."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import cached_property
+
+from django.db.models import Q, QuerySet
+from django.utils.safestring import SafeString, mark_safe
+
+from people.models import Department
+from policies.models import (
+    Acknowledgement,
+    Assignment,
+    Decline,
+    Policy,
+    PolicyVersion,
+    QuizAttempt,
+    QuizQuestion,
+)
+from policies.permissions import can_manage
+from policies.rendering import render_markdown, section_changes
+
+PUBLISHED = PolicyVersion.Status.PUBLISHED
+
+
+# --- the Policies page ---------------------------------------------------------------
+
+
+def outstanding_assignments(user) -> QuerySet[Assignment]:
+    """My open assignments, soonest due first."""
+    return (
+        Assignment.objects.filter(person=user, status=Assignment.Status.OPEN)
+        .select_related("version__policy")
+        .order_by("due_date", "policy__title", "id")
+    )
+
+
+def _department_and_ancestors(department_id: int | None) -> set[int]:
+    """A department and every department above it (one query for the whole tree)."""
+    if department_id is None:
+        return set()
+    parents = dict(Department.objects.values_list("pk", "parent_id"))
+    found: set[int] = set()
+    current = department_id
+    while current is not None and current not in found:
+        found.add(current)
+        current = parents.get(current)
+    return found
+
+
+def readable_policies_list(user) -> QuerySet[Policy]:
+    """The same policies as `permissions.readable_policies`, found in a fixed number
+    of queries rather than one audience computation per policy, for the paged list.
+
+    An audience of departments includes their sub-departments, so a person reads a
+    policy addressed to their own department or any department above it.
+    """
+    published = Policy.objects.filter(versions__status=PUBLISHED)
+    if can_manage(user):
+        return published.order_by("title")
+    if not user.is_active:
+        return Policy.objects.none()
+    in_departments = Policy.audience_departments.through.objects.filter(
+        department_id__in=_department_and_ancestors(user.department_id)
+    ).values("policy_id")
+    in_groups = Policy.audience_groups.through.objects.filter(
+        group_id__in=user.groups.through.objects.filter(user_id=user.pk).values("group_id")
+    ).values("policy_id")
+    return published.filter(
+        Q(audience=Policy.Audience.EVERYONE)
+        | Q(audience=Policy.Audience.DEPARTMENTS, pk__in=in_departments)
+        | Q(audience=Policy.Audience.GROUPS, pk__in=in_groups)
+    ).order_by("title")
+
+
+@dataclass
+class PolicyRow:
+    """One line of the Policies list: the policy, its current version, my status."""
+
+    policy: Policy
+    version: PolicyVersion | None
+    assignment: Assignment | None  # my open one, else my latest
+    today: date
+
+    @property
+    def status(self) -> str:
+        if self.assignment is None or self.assignment.status == Assignment.Status.CLOSED:
+            return "not-assigned"
+        return {
+            Assignment.Status.OPEN: "outstanding",
+            Assignment.Status.ACKNOWLEDGED: "acknowledged",
+            Assignment.Status.DECLINED: "declined",
+        }[self.assignment.status]
+
+    @property
+    def overdue(self) -> bool:
+        return self.status == "outstanding" and self.assignment.due_date < self.today
+
+
+def policy_rows(user, policies, *, today: date) -> list[PolicyRow]:
+    """Rows for one page of policies: two queries, whatever the page size."""
+    policies = list(policies)
+    ids = [policy.pk for policy in policies]
+    versions = {
+        version.policy_id: version
+        for version in PolicyVersion.objects.filter(policy_id__in=ids, status=PUBLISHED).only(
+            "id", "policy_id", "major", "minor", "effective_from", "published_at"
+        )
+    }
+    mine: dict[int, Assignment] = {}
+    assignments = (
+        Assignment.objects.filter(person=user, policy_id__in=ids)
+        .select_related("version")
+        .order_by("assigned_at", "id")
+    )
+    for assignment in assignments:
+        # The open one is what I owe; otherwise the latest tells how it ended.
+        current = mine.get(assignment.policy_id)
+        if current is None or current.status != Assignment.Status.OPEN:
+            mine[assignment.policy_id] = assignment
+    return [
+        PolicyRow(policy, versions.get(policy.pk), mine.get(policy.pk), today)
+        for policy in policies
+    ]
+
+
+# --- the policy page -------------------------------------------------------------------
+
+
+def current_version(policy: Policy) -> PolicyVersion:
+    return PolicyVersion.objects.select_related("policy__owner").get(
+        policy=policy, status=PUBLISHED
+    )
+
+
+def safe_body(version: PolicyVersion) -> SafeString:
+    """The version's body as HTML for the page: marked safe only once sanitised."""
+    return mark_safe(render_markdown(version.body))  # noqa: S308 -- nh3 cleaned it
+
+
+@dataclass
+class ChangedSection:
+    heading: str
+    status: str  # "added", "removed", "changed", "unchanged"
+    blocks: list[tuple[str, SafeString]]  # ("+", "-" or " ", sanitised HTML)
+
+
+def _blocks(diff_lines) -> list[tuple[str, SafeString]]:
+    """Runs of consecutive added, removed or kept lines, each rendered as one piece of
+    Markdown (and sanitised): a list item or paragraph that wraps over several lines
+    reads as text, not as Markdown source, and no link or script slips through."""
+    runs: list[tuple[str, list[str]]] = []
+    for kind, line in diff_lines:
+        if runs and runs[-1][0] == kind:
+            runs[-1][1].append(line)
+        else:
+            runs.append((kind, [line]))
+    return [
+        (kind, mark_safe(render_markdown(_separate_lists(lines))))  # noqa: S308 -- nh3 cleaned it
+        for kind, lines in runs
+        if any(line.strip() for line in lines)
+    ]
+
+
+_LIST_ITEM = re.compile(r"^\s*([-*+]|\d+[.)])\s")
+
+
+def _separate_lists(lines: list[str]) -> str:
+    """A run can start inside a wrapped list item; its next item then follows a line of
+    plain text, which Markdown would fold into that text. A blank line keeps it a list."""
+    result: list[str] = []
+    in_list = False
+    for line in lines:
+        if _LIST_ITEM.match(line):
+            if result and result[-1].strip() and not in_list:
+                result.append("")
+            in_list = True
+        elif not line.strip():
+            in_list = False
+        result.append(line)
+    return "\n".join(result)
+
+
+def what_changed(old_body: str, new_body: str) -> list[ChangedSection]:
+    """Section by section (`rendering.section_changes`), with each changed section's
+    difference as blocks of added, removed and kept text."""
+    sections = []
+    for change in section_changes(old_body, new_body):
+        if change.status == "added":
+            blocks = _blocks(("+", line) for line in change.new_text.split("\n"))
+        elif change.status == "removed":
+            blocks = _blocks(("-", line) for line in change.old_text.split("\n"))
+        elif change.status == "changed":
+            blocks = _blocks(change.diff_lines)
+        else:
+            blocks = []
+        sections.append(ChangedSection(change.heading, change.status, blocks))
+    return sections
+
+
+@dataclass
+class ReaderState:
+    """Everything the policy page shows about one reader and the current version."""
+
+    version: PolicyVersion
+    assignment: Assignment | None  # open: there is something to do
+    acknowledgement: Acknowledgement | None  # latest for this version's line (same major)
+    declined: Decline | None  # of this version
+    earlier: Acknowledgement | None  # latest of an earlier version, for What changed
+    questions: list[QuizQuestion] = field(default_factory=list)
+    attempts: list[QuizAttempt] = field(default_factory=list)  # newest first
+    today: date | None = None
+
+    @cached_property
+    def changes(self) -> list[ChangedSection]:
+        """What changed since the reader's last acknowledged version, when they owe
+        this one; nothing otherwise."""
+        if self.assignment is None or self.earlier is None:
+            return []
+        return what_changed(self.earlier.version.body, self.version.body)
+
+    @property
+    def changed_sections(self) -> list[ChangedSection]:
+        return [section for section in self.changes if section.status != "unchanged"]
+
+    @property
+    def unchanged_sections(self) -> list[ChangedSection]:
+        return [section for section in self.changes if section.status == "unchanged"]
+
+    @property
+    def last_attempt(self) -> QuizAttempt | None:
+        return self.attempts[0] if self.attempts else None
+
+    @property
+    def quiz_passed(self) -> bool:
+        # The service judges by the latest attempt, so the page does too.
+        return bool(self.last_attempt and self.last_attempt.passed)
+
+    @property
+    def may_acknowledge(self) -> bool:
+        return self.assignment is not None and (not self.questions or self.quiz_passed)
+
+    @property
+    def overdue(self) -> bool:
+        return self.assignment is not None and self.assignment.due_date < self.today
+
+    @property
+    def acknowledged_at(self) -> datetime | None:
+        return self.acknowledgement.acknowledged_at if self.acknowledgement else None
+
+
+def reader_state(user, policy: Policy, *, today: date) -> ReaderState:
+    version = current_version(policy)
+    assignment = Assignment.objects.filter(
+        policy=policy, person=user, status=Assignment.Status.OPEN
+    ).first()
+    mine = Acknowledgement.objects.filter(person=user, version__policy=policy).select_related(
+        "version"
+    )
+    acknowledgement = mine.filter(version__major=version.major).order_by("-sequence").first()
+    # What changed compares with the last text the reader acknowledged, if it was not
+    # this one (an acknowledgement reopened after the re-acknowledgement period was).
+    latest = mine.order_by("-sequence").first()
+    earlier = latest if latest is not None and latest.version_id != version.pk else None
+    declined = Decline.objects.filter(person=user, version=version).first()
+    questions = list(version.questions.all())
+    attempts = list(version.quiz_attempts.filter(person=user)) if questions else []
+    return ReaderState(
+        version=version,
+        assignment=assignment,
+        acknowledgement=acknowledgement,
+        declined=declined,
+        earlier=earlier,
+        questions=questions,
+        attempts=attempts,
+        today=today,
+    )
+
+
+def posted_version(policy: Policy, version_id: int | None) -> PolicyVersion | None:
+    """The version a form was filled in for: it may no longer be the current one."""
+    if version_id is None:
+        return None
+    return policy.versions.filter(pk=version_id).first()
