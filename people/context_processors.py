@@ -34,6 +34,7 @@ def navigation(request):
         user_menu += [
             {"label": "Outbox", "url": reverse("admin:notifications_notification_changelist")},
             {"label": "Sent mail", "url": reverse("notifications:mailbox")},
+            {"label": "Verify acknowledgements", "url": reverse("policies:verify")},
             {"label": "Django admin", "url": reverse("admin:index")},
         ]
     return {"nav_items": nav_items, "user_menu": user_menu, "user_roles": roles.role_labels(user)}

@@ -78,7 +78,7 @@ def create_policy(
     with transaction.atomic():
         policy = Policy.objects.create(
             title=title,
-            slug=slugify(title)[:200] or "policy",
+            slug=_free_slug(title),
             owner=owner,
             category=category,
             audience=audience,
@@ -88,6 +88,22 @@ def create_policy(
         policy.audience_departments.set(departments)
         policy.audience_groups.set(groups)
     return policy
+
+
+# Words the policy pages use in their own addresses (/policies/manage/, ...).
+_RESERVED_SLUGS = {"manage", "acknowledgements"}
+
+
+def _free_slug(title: str) -> str:
+    """A slug for the policy's address: from the title, never a reserved word, and
+    numbered when another policy's title gives the same one ("A&B" and "A B")."""
+    base = slugify(title)[:190] or "policy"
+    taken = set(Policy.objects.filter(slug__startswith=base).values_list("slug", flat=True))
+    slug, number = base, 1
+    while slug in taken or slug in _RESERVED_SLUGS:
+        number += 1
+        slug = f"{base}-{number}"
+    return slug
 
 
 def update_policy(
@@ -386,8 +402,12 @@ def reconcile_assignments(*, policies=None, now: datetime | None = None) -> dict
     if policies is not None:
         published = published.filter(policy__in=policies)
     for version in published:
-        policy = version.policy
         with transaction.atomic():
+            # The policy row is what publishing locks too: never both at once.
+            policy = Policy.objects.select_for_update().get(pk=version.policy_id)
+            version = PolicyVersion.objects.get(pk=version.pk)
+            if version.status != Status.PUBLISHED:
+                continue  # superseded or retired meanwhile
             audience = audience_ids(policy)
             # Everyone with an assignment in this version's line (same major number):
             # a minor version keeps its predecessors' acknowledgements.
@@ -477,6 +497,10 @@ def _same_name(typed: str, person) -> bool:
 
 
 def submit_quiz(*, version: PolicyVersion, user, answers: dict[int, int]) -> QuizAttempt:
+    if version.status != Status.PUBLISHED:
+        raise PolicyError(f"Version {version.number} is not the current version.")
+    if open_assignment(policy=version.policy, person=user) is None:
+        raise PolicyError("This policy is not waiting for your acknowledgement.")
     questions = list(version.questions.all())
     if not questions:
         raise PolicyError("This version has no quiz.")
@@ -518,6 +542,17 @@ def _check_can_acknowledge(*, version: PolicyVersion, person) -> Assignment:
             raise PolicyError(
                 f"You already acknowledged version {done.version.number} on "
                 f"{timezone.localtime(done.acknowledged_at):%d %B %Y}."
+            )
+        declined = (
+            Decline.objects.filter(person=person, version__policy=version.policy)
+            .order_by("-at")
+            .first()
+        )
+        if declined is not None and declined.version.major == version.major:
+            raise PolicyError(
+                f"You declined version {declined.version.number} on "
+                f"{timezone.localtime(declined.at):%d %B %Y}. The policy owner, "
+                f"{version.policy.owner.get_full_name()}, has your reason and can reopen it."
             )
         raise PolicyError("This policy is not assigned to you, so there is nothing to acknowledge.")
     return assignment
