@@ -497,7 +497,8 @@ def _same_name(typed: str, person) -> bool:
 
 
 def submit_quiz(*, version: PolicyVersion, user, answers: dict[int, int]) -> QuizAttempt:
-    if version.status != Status.PUBLISHED:
+    stored_status = PolicyVersion.objects.filter(pk=version.pk).values_list("status", flat=True)
+    if stored_status.first() != Status.PUBLISHED:
         raise PolicyError(f"Version {version.number} is not the current version.")
     if open_assignment(policy=version.policy, person=user) is None:
         raise PolicyError("This policy is not waiting for your acknowledgement.")
