@@ -20,6 +20,13 @@ class Attachment:
     content: str | bytes
     mimetype: str
     params: dict[str, str] = field(default_factory=dict)
+    # Also offer it as an alternative body part, as calendar invites need for
+    # Outlook to show them as invites (text/calendar; method=REQUEST).
+    inline: bool = False
+
+    @property
+    def full_mimetype(self) -> str:
+        return "; ".join([self.mimetype, *(f"{k}={v}" for k, v in self.params.items())])
 
     def as_mime(self) -> MIMEBase:
         maintype, subtype = self.mimetype.split("/", 1)
@@ -74,5 +81,9 @@ def build_email(
     )
     message.attach_alternative(html, "text/html")
     for attachment in attachments or []:
+        if attachment.inline:
+            content = attachment.content
+            text = content.decode() if isinstance(content, bytes) else content
+            message.attach_alternative(text, attachment.full_mimetype)
         message.attach(attachment.as_mime())
     return message

@@ -235,7 +235,13 @@ def notify(
     return notification
 
 
-def notify_many(*, kind: str, items: list[tuple[models.Model, int]], stage: str) -> int:
+def notify_many(
+    *,
+    kind: str,
+    items: list[tuple[models.Model, int]],
+    stage: str,
+    due_at: datetime | None = None,
+) -> int:
     """Bulk `notify`: one row per (subject, recipient id), in a bounded number of queries
     (publishing a policy to 10,000 people). Returns how many rows were new."""
     reminder_kind = get_kind(kind)
@@ -259,7 +265,7 @@ def notify_many(*, kind: str, items: list[tuple[models.Model, int]], stage: str)
             subject_type_id=type_id,
             subject_id=subject.pk,
             stage=stage,
-            due_at=now,
+            due_at=due_at or now,
             now=now,
         )
         for subject, recipient_id in items
@@ -269,7 +275,7 @@ def notify_many(*, kind: str, items: list[tuple[models.Model, int]], stage: str)
         before = Notification.objects.filter(kind=kind, stage=stage).count()
         Notification.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
         created = Notification.objects.filter(kind=kind, stage=stage).count() - before
-        if any(not row.digest for row in rows):
+        if any(not row.digest and row.send_after <= now for row in rows):
             transaction.on_commit(enqueue_sending)
     return created
 

@@ -7,12 +7,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from people.models import Department
+from people.audience import audience_people
 from policies.models import (
     Acknowledgement,
     Assignment,
@@ -341,22 +340,12 @@ def retire(*, version: PolicyVersion, user, note: str = "") -> PolicyVersion:
 
 def audience_ids(policy: Policy) -> set[int]:
     """The active people a policy is for (departments include their sub-departments)."""
-    people = get_user_model().objects.filter(is_active=True)
-    if policy.audience == Policy.Audience.DEPARTMENTS:
-        chosen = set(policy.audience_departments.values_list("pk", flat=True))
-        children: dict[int | None, list[int]] = {}
-        for pk, parent_id in Department.objects.values_list("pk", "parent_id"):
-            children.setdefault(parent_id, []).append(pk)
-        todo, included = list(chosen), set()
-        while todo:
-            pk = todo.pop()
-            if pk not in included:
-                included.add(pk)
-                todo.extend(children.get(pk, []))
-        people = people.filter(department_id__in=included)
-    elif policy.audience == Policy.Audience.GROUPS:
-        people = people.filter(groups__in=policy.audience_groups.all())
-    return set(people.values_list("pk", flat=True).distinct())
+    people = audience_people(
+        policy.audience,
+        department_ids=policy.audience_departments.values_list("pk", flat=True),
+        group_ids=policy.audience_groups.values_list("pk", flat=True),
+    )
+    return set(people.values_list("pk", flat=True))
 
 
 def in_audience(policy: Policy, person) -> bool:

@@ -1,8 +1,8 @@
-from django.urls import path
-
-from training import views
+from django.urls import include, path
 
 app_name = "training"
 urlpatterns = [
-    path("", views.index, name="index"),
+    path("manage/", include("training.manage_urls")),
+    path("compliance/", include("training.compliance_urls")),
+    path("", include("training.employee_urls")),
 ]

@@ -334,3 +334,23 @@ def test_two_senders_at_once_send_each_row_once(make_person, settings):
     recipients = sorted(m.to[0] for m in mail.outbox)
     assert recipients == sorted(p.email for p in people)
     assert set(Notification.objects.values_list("status", flat=True)) == {Status.SENT}
+
+
+def test_an_inline_calendar_invite_is_also_an_alternative_part():
+    invite = "BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nEND:VCALENDAR\r\n"
+    message = build_email(
+        to="ana@example.com",
+        template_prefix="emails/example-reminder",
+        context={"title": "Lunch briefing", "url": "https://x/", "recipient": None},
+        attachments=[
+            Attachment("invite.ics", invite, "text/calendar", {"method": "REQUEST"}, inline=True)
+        ],
+    )
+    parsed = message_from_bytes(message.message().as_bytes())
+    calendars = [part for part in parsed.walk() if part.get_content_type() == "text/calendar"]
+    assert len(calendars) == 2
+    assert all(part.get_param("method") == "REQUEST" for part in calendars)
+    inline = [part for part in calendars if part.get_filename() is None]
+    assert len(inline) == 1
+    # Line ends travel as the transport writes them; the lines are the same.
+    assert inline[0].get_payload(decode=True).decode().splitlines() == invite.splitlines()

@@ -1,0 +1,39 @@
+"""Who an audience (everyone, chosen departments, chosen groups) is: used by policies
+and training requirements alike."""
+
+from django.contrib.auth import get_user_model
+
+from people.models import Department
+
+EVERYONE = "everyone"
+DEPARTMENTS = "departments"
+GROUPS = "groups"
+CHOICES = [
+    (EVERYONE, "Everyone"),
+    (DEPARTMENTS, "Chosen departments"),
+    (GROUPS, "Chosen groups"),
+]
+
+
+def with_sub_departments(department_ids) -> set[int]:
+    """The departments and everything below them (one query)."""
+    children: dict[int | None, list[int]] = {}
+    for pk, parent_id in Department.objects.values_list("pk", "parent_id"):
+        children.setdefault(parent_id, []).append(pk)
+    todo, included = list(department_ids), set()
+    while todo:
+        pk = todo.pop()
+        if pk not in included:
+            included.add(pk)
+            todo.extend(children.get(pk, []))
+    return included
+
+
+def audience_people(kind: str, *, department_ids=(), group_ids=()):
+    """A queryset of the active people in the audience."""
+    people = get_user_model().objects.filter(is_active=True)
+    if kind == DEPARTMENTS:
+        people = people.filter(department_id__in=with_sub_departments(department_ids))
+    elif kind == GROUPS:
+        people = people.filter(groups__in=list(group_ids)).distinct()
+    return people

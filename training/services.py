@@ -1,0 +1,512 @@
+"""Everything that changes sessions, bookings and attendance."""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db import transaction
+from django.db.models import Count, F, Max, Q
+from django.utils import timezone
+
+from people import roles
+from training.models import (
+    Booking,
+    CheckInAttempt,
+    Feedback,
+    Series,
+    Session,
+    Topic,
+    TrainingError,
+)
+
+BookingStatus = Booking.Status
+CHECKIN_OPENS_MINUTES = 15
+CHECKIN_MAX_FAILURES = 5  # per person and session within CHECKIN_FAILURE_WINDOW
+CHECKIN_FAILURE_WINDOW = timedelta(minutes=10)
+
+
+# --- who may do what ------------------------------------------------------------
+
+
+def can_organise(user) -> bool:
+    """Policy admins run the briefing programme."""
+    return roles.is_policy_admin(user)
+
+
+def can_run(user, session: Session) -> bool:
+    """The presenter and the organisers may see the roster and mark attendance."""
+    return can_organise(user) or session.presenter_id == user.pk
+
+
+def can_book_for(user, person) -> bool:
+    if user.pk == person.pk or can_organise(user):
+        return True
+    return person.manager_id == user.pk and roles.is_line_manager(user)
+
+
+# --- sessions -------------------------------------------------------------------
+
+
+def _check_times(starts_at: datetime, ends_at: datetime, time_zone: str) -> None:
+    if ends_at <= starts_at:
+        raise TrainingError("A session must end after it starts.")
+    try:
+        ZoneInfo(time_zone)
+    except Exception:
+        raise TrainingError(f"“{time_zone}” is not a known time zone.") from None
+
+
+def create_session(
+    *,
+    by,
+    title: str,
+    topic: Topic,
+    presenter,
+    starts_at: datetime,
+    ends_at: datetime,
+    time_zone: str,
+    capacity: int,
+    room: str = "",
+    online_url: str = "",
+    lunch_cutoff: datetime | None = None,
+    policies=(),
+    series: Series | None = None,
+) -> Session:
+    if not can_organise(by):
+        raise TrainingError("Only policy admins can schedule briefings.")
+    _check_times(starts_at, ends_at, time_zone)
+    if not room and not online_url:
+        raise TrainingError("Give a room, an online link, or both.")
+    if capacity < 1:
+        raise TrainingError("A session needs at least one seat.")
+    with transaction.atomic():
+        session = Session.objects.create(
+            title=title,
+            topic=topic,
+            presenter=presenter,
+            organiser=by,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            time_zone=time_zone,
+            capacity=capacity,
+            room=room,
+            online_url=online_url,
+            lunch_cutoff=lunch_cutoff,
+            series=series,
+        )
+        session.policies.set(policies)
+    return session
+
+
+def _shift(moment: datetime, pattern: str, index: int, zone: ZoneInfo) -> datetime:
+    """The index-th repetition, at the same local wall-clock time (DST-safe)."""
+    local = moment.astimezone(zone)
+    if pattern == Series.Pattern.MONTHLY:
+        month = local.month - 1 + index
+        year, month = local.year + month // 12, month % 12 + 1
+        day = min(local.day, calendar.monthrange(year, month)[1])
+        day_date = date(year, month, day)
+    else:
+        step = 7 if pattern == Series.Pattern.WEEKLY else 14
+        day_date = local.date() + timedelta(days=step * index)
+    return datetime.combine(day_date, local.timetz().replace(tzinfo=None), tzinfo=zone)
+
+
+def create_series(
+    *,
+    by,
+    pattern: str,
+    count: int,
+    starts_at: datetime,
+    ends_at: datetime,
+    time_zone: str,
+    **session_fields,
+) -> list[Session]:
+    """N sessions, weekly, fortnightly or monthly, at the same local time each time."""
+    if pattern not in Series.Pattern.values:
+        raise TrainingError("Choose weekly, every second week or monthly.")
+    if not 1 <= count <= 52:
+        raise TrainingError("A series has between 1 and 52 sessions.")
+    _check_times(starts_at, ends_at, time_zone)
+    zone = ZoneInfo(time_zone)
+    cutoff = session_fields.pop("lunch_cutoff", None)
+    cutoff_before = (starts_at - cutoff) if cutoff else None
+    with transaction.atomic():
+        series = Series.objects.create(
+            title=session_fields["title"], pattern=pattern, count=count, created_by=by
+        )
+        sessions = []
+        for index in range(count):
+            start = _shift(starts_at, pattern, index, zone)
+            end = _shift(ends_at, pattern, index, zone)
+            sessions.append(
+                create_session(
+                    by=by,
+                    starts_at=start,
+                    ends_at=end,
+                    time_zone=time_zone,
+                    series=series,
+                    lunch_cutoff=(start - cutoff_before) if cutoff_before else None,
+                    **session_fields,
+                )
+            )
+    return sessions
+
+
+def _locked_session(session: Session) -> Session:
+    return Session.objects.select_for_update().get(pk=session.pk)
+
+
+def _active_bookings(session: Session):
+    return session.bookings.filter(status__in=Booking.ACTIVE).select_related("person")
+
+
+def change_session(
+    *,
+    session: Session,
+    by,
+    starts_at: datetime | None = None,
+    ends_at: datetime | None = None,
+    room: str | None = None,
+    online_url: str | None = None,
+    time_zone: str | None = None,
+) -> Session:
+    """Move a session or change its place: the sequence rises and everyone booked or
+    waiting gets an updated invite."""
+    from notifications.services import notify_many
+
+    if not can_organise(by):
+        raise TrainingError("Only policy admins can change briefings.")
+    with transaction.atomic():
+        session = _locked_session(session)
+        if session.status != Session.Status.SCHEDULED:
+            raise TrainingError(f"This session is {session.get_status_display().lower()}.")
+        new = {
+            "starts_at": starts_at or session.starts_at,
+            "ends_at": ends_at or session.ends_at,
+            "room": session.room if room is None else room,
+            "online_url": session.online_url if online_url is None else online_url,
+            "time_zone": time_zone or session.time_zone,
+        }
+        _check_times(new["starts_at"], new["ends_at"], new["time_zone"])
+        if not new["room"] and not new["online_url"]:
+            raise TrainingError("Give a room, an online link, or both.")
+        if all(getattr(session, key) == value for key, value in new.items()):
+            return session
+        for key, value in new.items():
+            setattr(session, key, value)
+        session.sequence += 1
+        session.save()
+        notify_many(
+            kind="training-session-changed",
+            items=[(b, b.person_id) for b in _active_bookings(session)],
+            stage=f"changed-{session.sequence}",
+        )
+    return session
+
+
+def cancel_session(*, session: Session, by, reason: str = "") -> Session:
+    """Cancel the session: every booking is cancelled and told, with a cancelling invite."""
+    from notifications.services import notify_many
+
+    if not can_organise(by):
+        raise TrainingError("Only policy admins can cancel briefings.")
+    now = timezone.now()
+    with transaction.atomic():
+        session = _locked_session(session)
+        if session.status != Session.Status.SCHEDULED:
+            raise TrainingError(f"This session is already {session.get_status_display().lower()}.")
+        bookings = list(_active_bookings(session))
+        session.status = Session.Status.CANCELLED
+        session.cancelled_reason = reason.strip()
+        session.sequence += 1
+        session.save()
+        Booking.objects.filter(pk__in=[b.pk for b in bookings]).update(
+            status=BookingStatus.CANCELLED, waitlist_position=None, cancelled_at=now
+        )
+        notify_many(
+            kind="training-session-cancelled",
+            items=[(b, b.person_id) for b in bookings],
+            stage=f"cancelled-{session.sequence}",
+        )
+    return session
+
+
+# --- bookings -------------------------------------------------------------------
+
+
+def book(
+    *,
+    session: Session,
+    person,
+    by=None,
+    lunch: str = Booking.Lunch.STANDARD,
+    dietary_needs: str = "",
+    now: datetime | None = None,
+) -> Booking:
+    """Book a seat, or a place on the waitlist when the session is full.
+
+    The session row is locked, so people booking the last seat at once take turns
+    and the session is never over capacity.
+    """
+    from notifications.services import notify
+
+    by = by or person
+    now = now or timezone.now()
+    if not can_book_for(by, person):
+        raise TrainingError("You can book for yourself, and line managers for their reports.")
+    if not person.is_active:
+        raise TrainingError(f"{person.get_full_name()} is no longer in the directory.")
+    if lunch not in Booking.Lunch.values:
+        raise TrainingError("Choose a lunch option.")
+    with transaction.atomic():
+        session = _locked_session(session)
+        if session.status == Session.Status.CANCELLED:
+            raise TrainingError("This session has been cancelled.")
+        if session.status == Session.Status.COMPLETED or session.starts_at <= now:
+            raise TrainingError("This session has already started; choose a later one.")
+        existing = Booking.objects.filter(session=session, person=person).first()
+        if existing is not None and existing.status in Booking.ACTIVE:
+            raise TrainingError(
+                f"{'You are' if by.pk == person.pk else person.get_full_name() + ' is'} already "
+                f"{'booked' if existing.status == BookingStatus.BOOKED else 'on the waitlist'} "
+                "for this session."
+            )
+        seats_taken = session.bookings.filter(status=BookingStatus.BOOKED).count()
+        full = seats_taken >= session.capacity
+        position = None
+        if full:
+            last = session.bookings.filter(status=BookingStatus.WAITLISTED).aggregate(
+                Max("waitlist_position")
+            )["waitlist_position__max"]
+            position = (last or 0) + 1
+        fields = {
+            "status": BookingStatus.WAITLISTED if full else BookingStatus.BOOKED,
+            "waitlist_position": position,
+            "lunch": lunch,
+            "dietary_needs": dietary_needs.strip()[:300],
+            "lunch_not_guaranteed": bool(session.lunch_cutoff and now > session.lunch_cutoff),
+            "booked_by": by,
+            "booked_at": now,
+            "cancelled_at": None,
+            "walk_in": False,
+        }
+        if existing is not None:  # booking again after cancelling: same booking, newer invite
+            for key, value in fields.items():
+                setattr(existing, key, value)
+            existing.sequence += 1
+            existing.save()
+            booking = existing
+        else:
+            booking = Booking.objects.create(session=session, person=person, **fields)
+        if booking.status == BookingStatus.BOOKED:
+            notify(
+                kind="training-booking-confirmed",
+                subject=booking,
+                recipient=person,
+                stage=f"confirmed-{booking.invite_sequence}",
+            )
+    return booking
+
+
+def cancel_booking(*, booking: Booking, by, now: datetime | None = None) -> Booking:
+    """Cancel until the start. A freed seat goes to the first on the waitlist in the
+    same transaction, and they are told."""
+    from notifications.services import notify
+
+    now = now or timezone.now()
+    if not can_book_for(by, booking.person):
+        raise TrainingError("You can cancel your own bookings, and managers their reports'.")
+    with transaction.atomic():
+        session = _locked_session(booking.session)
+        booking = Booking.objects.select_for_update().get(pk=booking.pk)
+        if booking.status not in Booking.ACTIVE:
+            raise TrainingError("This booking is not active.")
+        if session.starts_at <= now:
+            raise TrainingError("The session has started; a booking can be cancelled until then.")
+        freed_seat = booking.status == BookingStatus.BOOKED
+        booking.status = BookingStatus.CANCELLED
+        booking.waitlist_position = None
+        booking.cancelled_at = now
+        booking.sequence += 1
+        booking.save()
+        if freed_seat:
+            notify(
+                kind="training-booking-cancelled",
+                subject=booking,
+                recipient=booking.person,
+                stage=f"cancelled-{booking.invite_sequence}",
+            )
+            _promote_first_waiting(session, now)
+    return booking
+
+
+def _promote_first_waiting(session: Session, now: datetime) -> Booking | None:
+    from notifications.services import notify
+
+    first = (
+        session.bookings.select_for_update()
+        .filter(status=BookingStatus.WAITLISTED)
+        .order_by("waitlist_position", "booked_at")
+        .first()
+    )
+    if first is None:
+        return None
+    first.status = BookingStatus.BOOKED
+    first.waitlist_position = None
+    first.lunch_not_guaranteed = bool(session.lunch_cutoff and now > session.lunch_cutoff)
+    first.save(update_fields=["status", "waitlist_position", "lunch_not_guaranteed"])
+    notify(
+        kind="training-booking-promoted",
+        subject=first,
+        recipient=first.person,
+        stage=f"promoted-{first.invite_sequence}",
+    )
+    return first
+
+
+# --- attendance -----------------------------------------------------------------
+
+MARKS = (BookingStatus.ATTENDED, BookingStatus.LATE, BookingStatus.ABSENT, BookingStatus.EXCUSED)
+
+
+def mark_attendance(*, session: Session, by, marks: dict[int, str]) -> int:
+    """The presenter's roster: set attended, late, absent or excused for bookings, in bulk."""
+    if not can_run(by, session):
+        raise TrainingError("Only the presenter and the organisers can take attendance.")
+    if any(status not in MARKS for status in marks.values()):
+        raise TrainingError("Mark people attended, late, absent or excused.")
+    with transaction.atomic():
+        session = _locked_session(session)
+        if session.status == Session.Status.CANCELLED:
+            raise TrainingError("This session was cancelled.")
+        bookings = {
+            b.pk: b
+            for b in session.bookings.filter(pk__in=list(marks)).exclude(
+                status__in=[BookingStatus.CANCELLED, BookingStatus.WAITLISTED]
+            )
+        }
+        unknown = set(marks) - set(bookings)
+        if unknown:
+            raise TrainingError("Some of those people are not booked on this session.")
+        now = timezone.now()
+        for pk, status in marks.items():
+            booking = bookings[pk]
+            booking.status = status
+            booking.marked_by = by
+            if status in Booking.PRESENT and booking.checked_in_at is None:
+                booking.checked_in_at = now
+        Booking.objects.bulk_update(
+            bookings.values(), ["status", "marked_by", "checked_in_at"], batch_size=500
+        )
+    return len(bookings)
+
+
+def check_in(*, session: Session, person, code: str, now: datetime | None = None) -> Booking:
+    """Self check-in with the code shown in the room, from 15 minutes before the start
+    until the end. A walk-in without a booking is recorded as attended."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        session = _locked_session(session)
+        recent_failures = CheckInAttempt.objects.filter(
+            session=session, person=person, succeeded=False, at__gte=now - CHECKIN_FAILURE_WINDOW
+        ).count()
+        if recent_failures >= CHECKIN_MAX_FAILURES:
+            raise TrainingError(
+                "Too many wrong codes. Wait ten minutes, or ask the presenter to mark you."
+            )
+        if session.status == Session.Status.CANCELLED:
+            raise TrainingError("This session was cancelled.")
+        opens = session.starts_at - timedelta(minutes=CHECKIN_OPENS_MINUTES)
+        if now < opens:
+            raise TrainingError(
+                f"Check-in opens {CHECKIN_OPENS_MINUTES} minutes before the start, at "
+                f"{timezone.localtime(opens):%H:%M}."
+            )
+        if now > session.ends_at or session.status == Session.Status.COMPLETED:
+            raise TrainingError("This session has ended; check-in is closed.")
+        if "".join(code.split()).upper() != session.checkin_code.upper():
+            CheckInAttempt.objects.create(session=session, person=person, at=now, succeeded=False)
+            raise TrainingError("That is not this session's check-in code. Check the screen.")
+        CheckInAttempt.objects.create(session=session, person=person, at=now, succeeded=True)
+        booking = Booking.objects.select_for_update().filter(session=session, person=person)
+        booking = booking.first()
+        if booking is None:
+            booking = Booking.objects.create(
+                session=session,
+                person=person,
+                status=BookingStatus.ATTENDED,
+                walk_in=True,
+                lunch=Booking.Lunch.NONE,
+                booked_by=person,
+                booked_at=now,
+                checked_in_at=now,
+            )
+        elif booking.status in Booking.PRESENT:
+            return booking
+        else:
+            booking.status = BookingStatus.ATTENDED
+            booking.waitlist_position = None
+            booking.checked_in_at = now
+            booking.save(update_fields=["status", "waitlist_position", "checked_in_at"])
+    return booking
+
+
+def complete_session(*, session: Session, by, now: datetime | None = None) -> list[Booking]:
+    """Close the session: anyone still only booked is absent, and gets a make-up offer
+    the next day."""
+    from notifications.services import notify_many
+
+    now = now or timezone.now()
+    if not can_run(by, session):
+        raise TrainingError("Only the presenter and the organisers can complete a session.")
+    with transaction.atomic():
+        session = _locked_session(session)
+        if session.status != Session.Status.SCHEDULED:
+            raise TrainingError(f"This session is {session.get_status_display().lower()}.")
+        if now < session.starts_at:
+            raise TrainingError("A session can be completed once it has started.")
+        no_shows = list(session.bookings.filter(status=BookingStatus.BOOKED))
+        session.bookings.filter(status=BookingStatus.BOOKED).update(status=BookingStatus.ABSENT)
+        session.bookings.filter(status=BookingStatus.WAITLISTED).update(
+            status=BookingStatus.CANCELLED, waitlist_position=None, cancelled_at=now
+        )
+        session.status = Session.Status.COMPLETED
+        session.save(update_fields=["status"])
+        # The day after: a make-up offer to everyone who did not come.
+        notify_many(
+            kind="training-makeup-offer",
+            items=[(b, b.person_id) for b in no_shows],
+            stage="makeup",
+            due_at=now + timedelta(days=1),
+        )
+    return no_shows
+
+
+def leave_feedback(*, booking: Booking, person, rating: int, comment: str = "") -> Feedback:
+    if booking.person_id != person.pk:
+        raise TrainingError("You can only give feedback on your own attendance.")
+    if booking.status not in Booking.PRESENT:
+        raise TrainingError("Feedback comes after attending the session.")
+    if not 1 <= int(rating) <= 5:
+        raise TrainingError("Rate the session from 1 to 5.")
+    feedback, _ = Feedback.objects.update_or_create(
+        booking=booking,
+        defaults={"rating": int(rating), "comment": comment.strip(), "at": timezone.now()},
+    )
+    return feedback
+
+
+def next_sessions_with_seats(*, topics, after: datetime | None = None, limit: int = 3):
+    """Upcoming scheduled sessions of these topics that still have a free seat."""
+    after = after or timezone.now()
+    return (
+        Session.objects.filter(
+            status=Session.Status.SCHEDULED, starts_at__gt=after, topic__in=topics
+        )
+        .annotate(booked=Count("bookings", filter=Q(bookings__status=BookingStatus.BOOKED)))
+        .filter(booked__lt=F("capacity"))
+        .order_by("starts_at")[:limit]
+    )
