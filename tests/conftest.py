@@ -5,6 +5,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from django.db import connections
 
 from conftest import needs
 
@@ -38,3 +39,6 @@ def browser_page(monkeypatch):
             yield page
         finally:
             browser.close()
+            # Database connections opened by the test while Playwright ran belong to
+            # this context; close them here, or the test database cannot be dropped.
+            connections.close_all()
