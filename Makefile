@@ -17,6 +17,7 @@ install: $(INSTALLED)
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py plan_reminders
 	DEBUG=$${DEBUG:-true} $(BIN)/python scripts/run.py
 
 test: install

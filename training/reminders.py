@@ -1,14 +1,96 @@
-"""The reminders training sends through the outbox (see notifications/registry.py)."""
+"""The reminders training sends through the outbox (see notifications/registry.py).
 
+Booking kinds carry the booking's calendar invite: REQUEST when it is booked or changes,
+CANCEL when it is withdrawn. Times in the emails are the session's local time with its
+zone's name, because that is where the room is; people elsewhere also get their own time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
-from notifications.emails import Attachment
+from notifications.emails import Attachment, absolute_url
 from notifications.registry import Due, ReminderKind, register
+from notifications.scheduling import person_zone
 from training.models import Booking, Requirement, Session
+
+BookingStatus = Booking.Status
+
+
+# --- words for times and places ----------------------------------------------------
+
+
+def _day(moment: datetime) -> str:
+    return f"{moment:%A} {moment.day} {moment:%B %Y}"
+
+
+def _span(start: datetime, end: datetime) -> str:
+    if start.date() == end.date():
+        return f"{_day(start)}, {start:%H:%M}–{end:%H:%M}"
+    return f"{_day(start)}, {start:%H:%M} to {_day(end)}, {end:%H:%M}"
+
+
+def when_text(session: Session) -> str:
+    """ "Tuesday 27 October 2026, 12:30–13:30 Europe/London time (GMT)"."""
+    zone = ZoneInfo(session.time_zone)
+    start, end = session.starts_at.astimezone(zone), session.ends_at.astimezone(zone)
+    text = f"{_span(start, end)} {session.time_zone} time"
+    abbreviation = start.tzname() or ""
+    if abbreviation.isalpha() and abbreviation != session.time_zone:
+        text += f" ({abbreviation})"
+    return text
+
+
+def when_for(session: Session, person) -> str:
+    """The same times in the person's own zone, when that reads differently; else ""."""
+    zone = person_zone(getattr(person, "time_zone", ""))
+    here = ZoneInfo(session.time_zone)
+    start, end = session.starts_at.astimezone(zone), session.ends_at.astimezone(zone)
+    there = session.starts_at.astimezone(here)
+    if start.utcoffset() == there.utcoffset() or zone.key == session.time_zone:
+        return ""
+    return f"{_span(start, end)} in your time zone ({zone.key})"
+
+
+def local_text(moment: datetime, session: Session) -> str:
+    local = moment.astimezone(ZoneInfo(session.time_zone))
+    return f"{_day(local)}, {local:%H:%M}"
+
+
+@dataclass(frozen=True)
+class SessionOffer:
+    """An upcoming session with free seats, as the emails list it (with its link:
+    {{ site_url }}{% url 'training:session' offer.pk %})."""
+
+    session: Session
+    when: str
+    seats_left: int
+
+    @property
+    def pk(self) -> int:
+        return self.session.pk
+
+
+def session_offers(*, topics, limit: int = 3) -> list[SessionOffer]:
+    from training.services import next_sessions_with_seats
+
+    return [
+        SessionOffer(
+            session=session,
+            when=when_text(session),
+            seats_left=session.capacity - session.booked,
+        )
+        for session in next_sessions_with_seats(topics=topics, limit=limit)
+    ]
+
+
+# --- about one booking ---------------------------------------------------------------
 
 
 def _load_bookings(notifications) -> dict[int, Booking]:
@@ -17,7 +99,7 @@ def _load_bookings(notifications) -> dict[int, Booking]:
         b.pk: b
         for b in Booking.objects.filter(
             pk__in={n.subject_id for n in notifications}
-        ).select_related("session__topic", "session__presenter", "person")
+        ).select_related("session__topic", "session__presenter", "person", "booked_by")
     }
     if notifications:
         field = notifications[0]._meta.get_field("subject")
@@ -43,7 +125,7 @@ class _BookingKind(ReminderKind):
     """About one person's booking of one session."""
 
     invite_method: str | None = None
-    still_statuses = (Booking.Status.BOOKED,)
+    still_statuses = (BookingStatus.BOOKED,)
 
     def still_due(self, notifications):
         bookings = _load_bookings(notifications)
@@ -53,15 +135,19 @@ class _BookingKind(ReminderKind):
             if n.subject_id in bookings
             and bookings[n.subject_id].status in self.still_statuses
             and self._session_ok(bookings[n.subject_id].session)
+            and self._stage_ok(n, bookings[n.subject_id])
         }
 
     def _session_ok(self, session: Session) -> bool:
         return session.status == Session.Status.SCHEDULED
 
+    def _stage_ok(self, notification, booking: Booking) -> bool:
+        return True
+
     def title(self, notification):
         session = notification.subject.session
-        local = timezone.localtime(session.starts_at, ZoneInfo(session.time_zone))
-        return f"{session.title}, {local:%A %-d %B, %H:%M}"
+        local = session.starts_at.astimezone(ZoneInfo(session.time_zone))
+        return f"{session.title}, {local:%A} {local.day} {local:%B}, {local:%H:%M}"
 
     def url(self, notification):
         return reverse("training:session", args=[notification.subject.session_id])
@@ -69,11 +155,25 @@ class _BookingKind(ReminderKind):
     def context(self, notification):
         booking = notification.subject
         session = booking.session
+        zone = ZoneInfo(session.time_zone)
+        from training.calendar import location
+
         return {
             "booking": booking,
             "session": session,
-            "local_start": timezone.localtime(session.starts_at, ZoneInfo(session.time_zone)),
-            "local_end": timezone.localtime(session.ends_at, ZoneInfo(session.time_zone)),
+            "local_start": session.starts_at.astimezone(zone),
+            "local_end": session.ends_at.astimezone(zone),
+            "when": when_text(session),
+            "start_time": f"{session.starts_at.astimezone(zone):%H:%M}",
+            "when_for_you": when_for(session, notification.recipient),
+            "place": location(session),
+            "lunch_cutoff": local_text(session.lunch_cutoff, session)
+            if session.lunch_cutoff
+            else "",
+            "booked_for_you_by": booking.booked_by
+            if booking.booked_by_id != booking.person_id
+            else None,
+            "training_url": absolute_url(reverse("training:index")),
         }
 
     def attachments(self, notification):
@@ -104,10 +204,15 @@ class BookingCancelled(_BookingKind):
     label = "Your briefing booking is cancelled (the invite is withdrawn)"
     urgent = True
     invite_method = "CANCEL"
-    still_statuses = (Booking.Status.CANCELLED,)
+    still_statuses = (BookingStatus.CANCELLED,)
 
     def _session_ok(self, session):
         return True
+
+    def context(self, notification):
+        context = super().context(notification)
+        context["next_sessions"] = session_offers(topics=[notification.subject.session.topic_id])
+        return context
 
 
 @register
@@ -118,6 +223,17 @@ class SessionChanged(_BookingKind):
     invite_method = "REQUEST"
     still_statuses = Booking.ACTIVE
 
+    def _stage_ok(self, notification, booking):
+        # Changed twice before the first mail went: the latest one says it all.
+        return notification.stage == f"changed-{booking.session.sequence}"
+
+    def attachments(self, notification):
+        # Someone on the waitlist has no invite in their calendar to update: they are
+        # told of the change, and get the invite with their seat.
+        if notification.subject.status != BookingStatus.BOOKED:
+            return []
+        return super().attachments(notification)
+
 
 @register
 class SessionCancelled(_BookingKind):
@@ -125,41 +241,83 @@ class SessionCancelled(_BookingKind):
     label = "A briefing you booked was cancelled"
     urgent = True
     invite_method = "CANCEL"
-    still_statuses = (Booking.Status.CANCELLED,)
+    still_statuses = (BookingStatus.CANCELLED,)
 
     def _session_ok(self, session):
         return session.status == Session.Status.CANCELLED
 
+    def context(self, notification):
+        context = super().context(notification)
+        context["next_sessions"] = session_offers(topics=[notification.subject.session.topic_id])
+        return context
+
 
 def _upcoming_bookings(start: datetime, end: datetime):
     return Booking.objects.filter(
-        status=Booking.Status.BOOKED,
+        status=BookingStatus.BOOKED,
         session__status=Session.Status.SCHEDULED,
         session__starts_at__gte=start,
         session__starts_at__lt=end,
     ).select_related("session")
 
 
+def _day_stage(prefix: str, session: Session) -> str:
+    """Tied to the session's local day: if it moves to another day, the old row goes."""
+    return f"{prefix}-{session.starts_at.astimezone(ZoneInfo(session.time_zone)):%Y%m%d}"
+
+
+def reminder_day_before(session: Session) -> datetime:
+    """Midnight starting the last working day before the session, in its zone: the day
+    before, or Friday for a Monday session, so the digest brings it in time."""
+    zone = ZoneInfo(session.time_zone)
+    day = session.starts_at.astimezone(zone).date() - timedelta(days=1)
+    for _ in range(7):
+        if day.weekday() in settings.NOTIFICATIONS_WORKING_DAYS:
+            break
+        day -= timedelta(days=1)
+    return datetime.combine(day, time(0), tzinfo=zone)
+
+
+def reminder_on_the_day(session: Session) -> datetime:
+    """08:00 on the day in the session's zone (an hour before an earlier session)."""
+    zone = ZoneInfo(session.time_zone)
+    day = session.starts_at.astimezone(zone).date()
+    return min(datetime.combine(day, time(8), tzinfo=zone), session.starts_at - timedelta(hours=1))
+
+
 @register
 class SessionTomorrow(_BookingKind):
-    """The day before (in the morning digest, or at once for "immediate" people)."""
+    """The working day before (in the morning digest, or at once for "immediate" people)."""
 
     name = "training-session-tomorrow"
-    label = "Your briefing is tomorrow"
+    label = "Your briefing is coming up (the working day before)"
 
     def find_due(self, *, now):
-        for booking in _upcoming_bookings(now, now + timedelta(days=2)):
+        # A week ahead covers the longest gap between a working day and the session.
+        for booking in _upcoming_bookings(now, now + timedelta(days=8)):
             session = booking.session
-            zone = ZoneInfo(session.time_zone)
-            day_before = timezone.localtime(session.starts_at, zone).date() - timedelta(days=1)
-            due_at = datetime.combine(day_before, time(0), tzinfo=zone)
-            if due_at <= now < session.starts_at:
+            due_at = reminder_day_before(session)
+            # Booked after the reminder's day began: the confirmation has just told them.
+            if due_at <= now and booking.booked_at < due_at:
                 yield Due(
                     subject=booking,
                     recipient_id=booking.person_id,
-                    stage=f"tomorrow-{session.starts_at:%Y%m%d}",
+                    stage=_day_stage("tomorrow", session),
                     due_at=due_at,
                 )
+
+    def _stage_ok(self, notification, booking):
+        return notification.stage == _day_stage("tomorrow", booking.session)
+
+    def context(self, notification):
+        context = super().context(notification)
+        session = context["session"]
+        zone = ZoneInfo(session.time_zone)
+        # Said on the day it is planned to go out (a digest may come on Friday for Monday).
+        tomorrow = notification.send_after.astimezone(zone).date() + timedelta(days=1)
+        start = context["local_start"]
+        context["day_words"] = "tomorrow" if start.date() == tomorrow else f"on {start:%A}"
+        return context
 
 
 @register
@@ -173,15 +331,18 @@ class SessionToday(_BookingKind):
     def find_due(self, *, now):
         for booking in _upcoming_bookings(now, now + timedelta(days=1)):
             session = booking.session
-            zone = ZoneInfo(session.time_zone)
-            day = timezone.localtime(session.starts_at, zone).date()
-            due_at = min(datetime.combine(day, time(8), tzinfo=zone), session.starts_at)
+            due_at = reminder_on_the_day(session)
+            if booking.booked_at >= due_at:
+                continue  # booked this morning: the confirmation has just told them
             yield Due(
                 subject=booking,
                 recipient_id=booking.person_id,
-                stage=f"today-{session.starts_at:%Y%m%d}",
+                stage=_day_stage("today", session),
                 due_at=due_at,
             )
+
+    def _stage_ok(self, notification, booking):
+        return notification.stage == _day_stage("today", booking.session)
 
 
 @register
@@ -190,33 +351,69 @@ class MakeUpOffer(_BookingKind):
 
     name = "training-makeup-offer"
     label = "You missed a briefing: book a make-up session"
-    still_statuses = (Booking.Status.ABSENT,)
+    still_statuses = (BookingStatus.ABSENT,)
 
-    def _session_ok(self, session):
-        return True
+    def still_due(self, notifications):
+        keep = super().still_due(notifications)
+        absent = [n.subject for n in notifications if n.pk in keep]  # cached by super()
+        if not absent:
+            return keep
+        # Already booked or attended a later session of the topic: no offer needed.
+        later = Booking.objects.filter(
+            person_id__in={b.person_id for b in absent},
+            session__topic_id__in={b.session.topic_id for b in absent},
+            status__in=(BookingStatus.BOOKED, *Booking.PRESENT),
+        ).values_list("person_id", "session__topic_id", "session__starts_at")
+        latest = {}
+        for person_id, topic_id, starts_at in later:
+            key = (person_id, topic_id)
+            latest[key] = max(latest.get(key, starts_at), starts_at)
+        made_up = {
+            b.pk
+            for b in absent
+            if latest.get((b.person_id, b.session.topic_id), b.session.starts_at)
+            > b.session.starts_at
+        }
+        return {n.pk for n in notifications if n.pk in keep and n.subject_id not in made_up}
+
+    def url(self, notification):
+        return reverse("training:index")
 
     def context(self, notification):
-        from training.services import next_sessions_with_seats
-
         context = super().context(notification)
-        context["next_sessions"] = list(
-            next_sessions_with_seats(topics=[notification.subject.session.topic_id])
-        )
+        context["next_sessions"] = session_offers(topics=[notification.subject.session.topic_id])
         return context
 
 
+# --- about a requirement ---------------------------------------------------------------
+
+
+def _booked_ids(requirement: Requirement, now: datetime) -> set[int]:
+    """People with a seat on an upcoming session that meets the requirement."""
+    return set(
+        Booking.objects.filter(
+            status=BookingStatus.BOOKED,
+            session__status=Session.Status.SCHEDULED,
+            session__starts_at__gt=now,
+            session__topic__in=requirement.accepted_topics.all(),
+        ).values_list("person_id", flat=True)
+    )
+
+
 class _RequirementKind(ReminderKind):
-    """About a requirement a person still has to meet (the subject is the requirement)."""
+    """About a requirement a person still has to meet (the subject is the requirement).
+    Gone once they have attended, or have a seat on an upcoming session that counts."""
 
     def still_due(self, notifications):
         from training.compliance import compliant_ids
 
+        now = timezone.now()
         keep = set()
         for requirement_id in {n.subject_id for n in notifications}:
             requirement = Requirement.objects.filter(pk=requirement_id, active=True).first()
             if requirement is None:
                 continue
-            done = compliant_ids(requirement)
+            done = compliant_ids(requirement, now=now) | _booked_ids(requirement, now)
             keep |= {
                 n.pk
                 for n in notifications
@@ -231,20 +428,23 @@ class _RequirementKind(ReminderKind):
         return reverse("training:index")
 
     def context(self, notification):
-        from training.services import next_sessions_with_seats
+        from training.compliance import last_attended
 
         requirement = notification.subject
+        last = last_attended(requirement, [notification.recipient_id]).get(
+            notification.recipient_id
+        )
         return {
             "requirement": requirement,
-            "next_sessions": list(
-                next_sessions_with_seats(topics=requirement.accepted_topics.all())
-            ),
+            "next_sessions": session_offers(topics=requirement.accepted_topics.all()),
+            "last_attended": f"{last:%B %Y}" if last else "",
+            "training_url": absolute_url(reverse("training:index")),
         }
 
 
 @register
 class StillRequired(_RequirementKind):
-    """Monthly, while a person has not attended a required briefing."""
+    """Monthly, while a person has not attended a required briefing (nor booked one)."""
 
     name = "training-still-required"
     label = "A required briefing you have not attended yet (monthly)"
@@ -253,7 +453,8 @@ class StillRequired(_RequirementKind):
         from training.compliance import still_required_ids
 
         for requirement in Requirement.objects.filter(active=True):
-            for person_id in sorted(still_required_ids(requirement, now=now)):
+            waiting = still_required_ids(requirement, now=now) - _booked_ids(requirement, now)
+            for person_id in sorted(waiting):
                 yield Due(subject=requirement, recipient_id=person_id, stage=f"required-{now:%Y%m}")
 
 

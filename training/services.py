@@ -25,6 +25,9 @@ BookingStatus = Booking.Status
 CHECKIN_OPENS_MINUTES = 15
 CHECKIN_MAX_FAILURES = 5  # per person and session within CHECKIN_FAILURE_WINDOW
 CHECKIN_FAILURE_WINDOW = timedelta(minutes=10)
+# Who holds a seat: check-in opens before booking closes, so a person checked in early
+# (or a walk-in) is in the room and must not be counted as a free seat.
+HOLDS_SEAT = (BookingStatus.BOOKED, BookingStatus.ATTENDED, BookingStatus.LATE)
 
 
 # --- who may do what ------------------------------------------------------------
@@ -268,13 +271,18 @@ def book(
         if session.status == Session.Status.COMPLETED or session.starts_at <= now:
             raise TrainingError("This session has already started; choose a later one.")
         existing = Booking.objects.filter(session=session, person=person).first()
+        if existing is not None and existing.status in Booking.PRESENT:
+            raise TrainingError(
+                f"{'You have' if by.pk == person.pk else person.get_full_name() + ' has'} "
+                "already checked in to this session."
+            )
         if existing is not None and existing.status in Booking.ACTIVE:
             raise TrainingError(
                 f"{'You are' if by.pk == person.pk else person.get_full_name() + ' is'} already "
                 f"{'booked' if existing.status == BookingStatus.BOOKED else 'on the waitlist'} "
                 "for this session."
             )
-        seats_taken = session.bookings.filter(status=BookingStatus.BOOKED).count()
+        seats_taken = session.bookings.filter(status__in=HOLDS_SEAT).count()
         full = seats_taken >= session.capacity
         position = None
         if full:
@@ -346,6 +354,8 @@ def cancel_booking(*, booking: Booking, by, now: datetime | None = None) -> Book
 def _promote_first_waiting(session: Session, now: datetime) -> Booking | None:
     from notifications.services import notify
 
+    if session.bookings.filter(status__in=HOLDS_SEAT).count() >= session.capacity:
+        return None  # walk-ins who came early already fill the room
     first = (
         session.bookings.select_for_update()
         .filter(status=BookingStatus.WAITLISTED)
@@ -427,30 +437,36 @@ def check_in(*, session: Session, person, code: str, now: datetime | None = None
             )
         if now > session.ends_at or session.status == Session.Status.COMPLETED:
             raise TrainingError("This session has ended; check-in is closed.")
-        if "".join(code.split()).upper() != session.checkin_code.upper():
-            CheckInAttempt.objects.create(session=session, person=person, at=now, succeeded=False)
-            raise TrainingError("That is not this session's check-in code. Check the screen.")
-        CheckInAttempt.objects.create(session=session, person=person, at=now, succeeded=True)
-        booking = Booking.objects.select_for_update().filter(session=session, person=person)
-        booking = booking.first()
-        if booking is None:
-            booking = Booking.objects.create(
-                session=session,
-                person=person,
-                status=BookingStatus.ATTENDED,
-                walk_in=True,
-                lunch=Booking.Lunch.NONE,
-                booked_by=person,
-                booked_at=now,
-                checked_in_at=now,
-            )
-        elif booking.status in Booking.PRESENT:
-            return booking
-        else:
-            booking.status = BookingStatus.ATTENDED
-            booking.waitlist_position = None
-            booking.checked_in_at = now
-            booking.save(update_fields=["status", "waitlist_position", "checked_in_at"])
+        wrong_code = "".join(code.split()).upper() != session.checkin_code.upper()
+        CheckInAttempt.objects.create(
+            session=session, person=person, at=now, succeeded=not wrong_code
+        )
+        if not wrong_code:
+            return _record_check_in(session, person, now)
+    # Raised outside the transaction: the wrong attempt must stay recorded, or the
+    # rate limit above would never see it.
+    raise TrainingError("That is not this session's check-in code. Check the screen.")
+
+
+def _record_check_in(session: Session, person, now: datetime) -> Booking:
+    """Inside check_in's transaction, with the session locked."""
+    booking = Booking.objects.select_for_update().filter(session=session, person=person).first()
+    if booking is None:
+        return Booking.objects.create(
+            session=session,
+            person=person,
+            status=BookingStatus.ATTENDED,
+            walk_in=True,
+            lunch=Booking.Lunch.NONE,
+            booked_by=person,
+            booked_at=now,
+            checked_in_at=now,
+        )
+    if booking.status not in Booking.PRESENT:
+        booking.status = BookingStatus.ATTENDED
+        booking.waitlist_position = None
+        booking.checked_in_at = now
+        booking.save(update_fields=["status", "waitlist_position", "checked_in_at"])
     return booking
 
 
@@ -490,11 +506,15 @@ def leave_feedback(*, booking: Booking, person, rating: int, comment: str = "") 
         raise TrainingError("You can only give feedback on your own attendance.")
     if booking.status not in Booking.PRESENT:
         raise TrainingError("Feedback comes after attending the session.")
-    if not 1 <= int(rating) <= 5:
+    try:
+        rating = int(rating)
+    except (TypeError, ValueError):
+        rating = 0  # a form sent nothing or words: refused below like any other
+    if not 1 <= rating <= 5:
         raise TrainingError("Rate the session from 1 to 5.")
     feedback, _ = Feedback.objects.update_or_create(
         booking=booking,
-        defaults={"rating": int(rating), "comment": comment.strip(), "at": timezone.now()},
+        defaults={"rating": rating, "comment": comment.strip(), "at": timezone.now()},
     )
     return feedback
 
@@ -506,7 +526,7 @@ def next_sessions_with_seats(*, topics, after: datetime | None = None, limit: in
         Session.objects.filter(
             status=Session.Status.SCHEDULED, starts_at__gt=after, topic__in=topics
         )
-        .annotate(booked=Count("bookings", filter=Q(bookings__status=BookingStatus.BOOKED)))
+        .annotate(booked=Count("bookings", filter=Q(bookings__status__in=HOLDS_SEAT)))
         .filter(booked__lt=F("capacity"))
         .order_by("starts_at")[:limit]
     )

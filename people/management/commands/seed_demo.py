@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from people.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo_organisation
 from policies.demo import seed_demo_policies
+from training.demo import seed_demo_training
 
 
 class Command(BaseCommand):
@@ -24,6 +25,12 @@ class Command(BaseCommand):
             f"Demo policies ready: {policies['policies']} policies ({policies['created']} new), "
             f"{policies['acknowledgements']} acknowledgements, {policies['outstanding']} "
             f"outstanding ({policies['overdue']} overdue)."
+        )
+        training = seed_demo_training()
+        self.stdout.write(
+            f"Demo training ready: {training['sessions']} briefings ({training['created']} new, "
+            f"{training['upcoming']} upcoming), {training['bookings']} bookings, "
+            f"{training['required']} of {training['audience']} people still required."
         )
         self.stdout.write(f"Demo accounts (password {DEMO_PASSWORD}):")
         for email, name, *_rest in DEMO_ACCOUNTS:
