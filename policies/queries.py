@@ -7,12 +7,14 @@ for all departments), and lists are querysets the views page through.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from policies.models import Assignment, Decline, Policy, PolicyVersion, VersionEvent
+from training.models import Booking, Session
 
 Status = PolicyVersion.Status
 PENDING = (Status.DRAFT, Status.IN_REVIEW, Status.APPROVED)
@@ -105,6 +107,9 @@ class Figures:
 class Compliance:
     overall: Figures
     departments: list[Figures]
+    # The latest briefings that covered the policy, each with `attendees` (see below).
+    briefings: list[Session] = field(default_factory=list)
+    briefings_held: int = 0
 
 
 NO_DEPARTMENT = "No department"
@@ -147,7 +152,38 @@ def compliance_figures(version: PolicyVersion, *, today: date) -> Compliance:
         overdue=sum(d.overdue for d in departments),
         declined=sum(d.declined for d in departments),
     )
-    return Compliance(overall=overall, departments=departments)
+    briefings, held = briefing_attendance(version)
+    return Compliance(
+        overall=overall, departments=departments, briefings=briefings, briefings_held=held
+    )
+
+
+BRIEFINGS_SHOWN = 10
+
+
+def briefing_attendance(version: PolicyVersion, *, limit: int = BRIEFINGS_SHOWN):
+    """The latest briefing sessions that covered the version's policy and have taken
+    place, each with `attendees` (bookings attended or late, by name), and how many such
+    sessions there are: three queries, however many sessions or people."""
+    held = (
+        Session.objects.filter(policies=version.policy_id, starts_at__lte=timezone.now())
+        .exclude(status=Session.Status.CANCELLED)
+        .distinct()
+    )
+    attendees = (
+        Booking.objects.filter(status__in=Booking.PRESENT)
+        .select_related("person__department")
+        .order_by("person__full_name", "pk")
+    )
+    sessions = list(
+        held.select_related("presenter")
+        .prefetch_related(Prefetch("bookings", queryset=attendees, to_attr="attendees"))
+        .order_by("-starts_at", "-pk")[:limit]
+    )
+    effective = version.published_at
+    for session in sessions:
+        session.before_version = bool(effective and session.starts_at < effective)
+    return sessions, held.count()
 
 
 def outstanding_assignments(version: PolicyVersion) -> QuerySet[Assignment]:

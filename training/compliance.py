@@ -3,7 +3,12 @@
 Compliant means: attended (or attended late) a session of one of the requirement's
 accepted topics within the last `every_months`. A new joiner, whose start date is
 less than `new_joiners_within_days` ago, is due by their start date plus that many
-days; everyone else not compliant is due now.
+days; everyone else not compliant is due now. A cancelled session did not happen and
+never counts.
+
+The figures for many people are single grouped queries over a "still required"
+queryset (the audience minus an EXISTS on attendance), so they cost the same for ten
+people or ten thousand.
 """
 
 from __future__ import annotations
@@ -11,31 +16,56 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.db.models import Max
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
+from people import audience, roles
 from people.audience import audience_people
-from training.models import Booking, Requirement
+from training.models import Booking, Requirement, Session, TrainingError
+
+NO_DEPARTMENT = "No department"
+NO_MANAGER = "No manager"
+
+
+def period(requirement: Requirement) -> timedelta:
+    return timedelta(days=round(requirement.every_months * 30.44))
 
 
 def period_start(requirement: Requirement, now: datetime) -> datetime:
-    return now - timedelta(days=round(requirement.every_months * 30.44))
+    return now - period(requirement)
 
 
 def requirement_people(requirement: Requirement):
-    return audience_people(
-        requirement.audience,
-        department_ids=requirement.audience_departments.values_list("pk", flat=True),
-        group_ids=requirement.audience_groups.values_list("pk", flat=True),
+    """The active people in the requirement's audience (uses prefetched departments and
+    groups when the requirement was loaded with them)."""
+    departments = groups = ()
+    if requirement.audience == audience.DEPARTMENTS:
+        departments = [department.pk for department in requirement.audience_departments.all()]
+    elif requirement.audience == audience.GROUPS:
+        groups = [group.pk for group in requirement.audience_groups.all()]
+    return audience_people(requirement.audience, department_ids=departments, group_ids=groups)
+
+
+def _attendance(requirement: Requirement):
+    """Bookings that count towards the requirement: present at a session of an accepted
+    topic that was not cancelled."""
+    return Booking.objects.filter(
+        status__in=Booking.PRESENT,
+        session__topic__in=requirement.accepted_topics.all(),
+    ).exclude(session__status=Session.Status.CANCELLED)
+
+
+def _attended_since(requirement: Requirement, start: datetime) -> Exists:
+    """For a query over people: attended within the period that began at `start`."""
+    return Exists(
+        _attendance(requirement).filter(person=OuterRef("pk"), session__starts_at__gte=start)
     )
 
 
 def last_attended(requirement: Requirement, person_ids=None) -> dict[int, datetime]:
     """When each person last attended a session of an accepted topic (one query)."""
-    bookings = Booking.objects.filter(
-        status__in=Booking.PRESENT,
-        session__topic__in=requirement.accepted_topics.all(),
-    )
+    bookings = _attendance(requirement)
     if person_ids is not None:
         bookings = bookings.filter(person_id__in=person_ids)
     return dict(
@@ -51,10 +81,164 @@ def compliant_ids(requirement: Requirement, *, now: datetime | None = None) -> s
     return {pk for pk, last in last_attended(requirement).items() if last >= start}
 
 
+def audience_of(requirement: Requirement, *, reports_of=None) -> QuerySet:
+    """The audience as a plain queryset of people (no DISTINCT, so it can be grouped);
+    with `reports_of`, only that person's direct reports."""
+    people = requirement_people(requirement)
+    if requirement.audience == audience.GROUPS:
+        # Membership of several chosen groups would repeat a person in a join.
+        people = get_user_model().objects.filter(pk__in=people.values("pk"))
+    if reports_of is not None:
+        people = people.filter(manager=reports_of)
+    return people
+
+
+def still_required(
+    requirement: Requirement, *, now: datetime | None = None, reports_of=None
+) -> QuerySet:
+    """Everyone in the audience who has not attended within the period (a queryset)."""
+    start = period_start(requirement, now or timezone.now())
+    return audience_of(requirement, reports_of=reports_of).exclude(
+        _attended_since(requirement, start)
+    )
+
+
 def still_required_ids(requirement: Requirement, *, now: datetime | None = None) -> set[int]:
     """Everyone in the requirement's audience who has not attended within the period."""
-    audience = set(requirement_people(requirement).values_list("pk", flat=True))
-    return audience - compliant_ids(requirement, now=now)
+    return set(still_required(requirement, now=now).values_list("pk", flat=True))
+
+
+def joiner_due_by(requirement: Requirement, start_date: date | None, today: date) -> date | None:
+    """A new joiner's deadline while it has not passed; None means "due now"."""
+    days = requirement.new_joiners_within_days
+    if days and start_date and start_date + timedelta(days=days) >= today:
+        return start_date + timedelta(days=days)
+    return None
+
+
+def _joiner_not_yet_due(requirement: Requirement, today: date) -> Q | None:
+    days = requirement.new_joiners_within_days
+    if not days:
+        return None
+    return Q(start_date__isnull=False, start_date__gte=today - timedelta(days=days))
+
+
+# --- figures ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Figures:
+    """A requirement's standing over an audience (everyone, or a manager's reports)."""
+
+    requirement: Requirement
+    audience: int
+    compliant: int
+
+    @property
+    def still_required(self) -> int:
+        return self.audience - self.compliant
+
+    @property
+    def percent(self) -> int | None:
+        """Rounded down, so that 100% means everyone."""
+        return None if not self.audience else self.compliant * 100 // self.audience
+
+
+def figures(requirement: Requirement, *, now: datetime | None = None, reports_of=None) -> Figures:
+    """Audience and compliant counts in one query."""
+    start = period_start(requirement, now or timezone.now())
+    counts = audience_of(requirement, reports_of=reports_of).aggregate(
+        audience=Count("pk"),
+        compliant=Count("pk", filter=Q(_attended_since(requirement, start))),
+    )
+    return Figures(requirement, counts["audience"], counts["compliant"])
+
+
+def requirements_with_figures(*, now: datetime | None = None, reports_of=None) -> list[Figures]:
+    """Every active requirement with its figures: a few queries per requirement, none
+    per person."""
+    now = now or timezone.now()
+    requirements = Requirement.objects.filter(active=True).prefetch_related(
+        "audience_departments", "audience_groups"
+    )
+    return [figures(r, now=now, reports_of=reports_of) for r in requirements]
+
+
+@dataclass(frozen=True)
+class GroupCount:
+    """How many people of one department (or one manager's reports) still have to attend."""
+
+    pk: int | None
+    name: str
+    still_required: int
+    not_yet_due: int  # new joiners still within their first N days
+
+    @property
+    def due_now(self) -> int:
+        return self.still_required - self.not_yet_due
+
+
+def _grouped(
+    people: QuerySet, requirement: Requirement, today: date, key: str, name: str, empty: str
+) -> list[GroupCount]:
+    joiners = _joiner_not_yet_due(requirement, today)
+    counts = {"total": Count("pk")}
+    if joiners is not None:
+        counts["not_yet_due"] = Count("pk", filter=joiners)
+    rows = (
+        people.order_by()
+        .values(key, name)
+        .annotate(**counts)
+        .order_by(F(name).asc(nulls_last=True), key)
+    )
+    return [
+        GroupCount(row[key], row[name] or empty, row["total"], row.get("not_yet_due", 0))
+        for row in rows
+    ]
+
+
+def by_department(
+    people: QuerySet, requirement: Requirement, *, today: date | None = None
+) -> list[GroupCount]:
+    """Still required per department, in one query. `people`: from `still_required`."""
+    today = today or timezone.localdate()
+    return _grouped(people, requirement, today, "department_id", "department__name", NO_DEPARTMENT)
+
+
+def by_manager(
+    people: QuerySet, requirement: Requirement, *, today: date | None = None
+) -> list[GroupCount]:
+    """Still required per direct manager, in one query. `people`: from `still_required`."""
+    today = today or timezone.localdate()
+    return _grouped(people, requirement, today, "manager_id", "manager__full_name", NO_MANAGER)
+
+
+def with_details(people: QuerySet, requirement: Requirement) -> QuerySet:
+    """People still required with what a list shows: department, manager, when they last
+    attended and their next booked session of an accepted topic, alphabetically."""
+    attendance = _attendance(requirement).filter(person=OuterRef("pk"))
+    next_booking = Booking.objects.filter(
+        person=OuterRef("pk"),
+        status=Booking.Status.BOOKED,
+        session__status=Session.Status.SCHEDULED,
+        session__starts_at__gt=timezone.now(),
+        session__topic__in=requirement.accepted_topics.all(),
+    )
+    return (
+        people.select_related("department", "manager")
+        .annotate(
+            last_attended=Subquery(
+                attendance.order_by("-session__starts_at").values("session__starts_at")[:1]
+            ),
+            booked_for=Subquery(
+                next_booking.order_by("session__starts_at").values("session__starts_at")[:1]
+            ),
+        )
+        .order_by("full_name", "email", "pk")
+    )
+
+
+# --- one person -------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -73,6 +257,7 @@ class Status:
 def status_for(person, *, now: datetime | None = None) -> list[Status]:
     """The person's standing against every active requirement whose audience they are in."""
     now = now or timezone.now()
+    today = timezone.localdate(now)
     statuses = []
     requirements = Requirement.objects.filter(active=True).prefetch_related(
         "accepted_topics", "audience_departments", "audience_groups"
@@ -81,17 +266,41 @@ def status_for(person, *, now: datetime | None = None) -> list[Status]:
         if not requirement_people(requirement).filter(pk=person.pk).exists():
             continue
         last = last_attended(requirement, [person.pk]).get(person.pk)
-        months = timedelta(days=round(requirement.every_months * 30.44))
+        months = period(requirement)
         if last is not None and last >= now - months:
             statuses.append(Status(requirement, True, last, None, (last + months).date()))
             continue
-        due_by = None
-        days = requirement.new_joiners_within_days
-        if (
-            days
-            and person.start_date
-            and person.start_date + timedelta(days=days) >= (timezone.localdate(now))
-        ):
-            due_by = person.start_date + timedelta(days=days)
+        due_by = joiner_due_by(requirement, person.start_date, today)
         statuses.append(Status(requirement, False, last, due_by, None))
     return statuses
+
+
+# --- inviting -------------------------------------------------------------------
+
+
+def invite_still_required(*, requirement: Requirement, by) -> int:
+    """ "Invite everyone still required": an invitation to the next sessions with free
+    seats, through the outbox, at most once a day per person. People already booked on
+    an upcoming session of an accepted topic are left out. Returns how many were invited."""
+    from notifications.services import notify_many
+    from training.services import next_sessions_with_seats
+
+    if not roles.is_policy_admin(by):
+        raise TrainingError("Only policy admins can invite people to briefings.")
+    if not requirement.active:
+        raise TrainingError("This requirement is not active; nobody is invited to it.")
+    if not list(next_sessions_with_seats(topics=requirement.accepted_topics.all(), limit=1)):
+        raise TrainingError(
+            "No upcoming session of an accepted topic has a free seat. Schedule one first."
+        )
+    today = timezone.localdate()
+    person_ids = (
+        with_details(still_required(requirement), requirement)
+        .filter(booked_for__isnull=True)
+        .values_list("pk", flat=True)
+    )
+    return notify_many(
+        kind="training-invitation",
+        items=[(requirement, pk) for pk in person_ids],
+        stage=f"invite-{today:%Y%m%d}",
+    )

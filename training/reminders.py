@@ -48,14 +48,17 @@ def when_text(session: Session) -> str:
 
 
 def when_for(session: Session, person) -> str:
-    """The same times in the person's own zone, when that reads differently; else ""."""
-    zone = person_zone(getattr(person, "time_zone", ""))
+    """The same times in the person's own zone, when they have one and it reads
+    differently; else ""."""
+    if not getattr(person, "time_zone", ""):
+        return ""
+    zone = person_zone(person.time_zone)
     here = ZoneInfo(session.time_zone)
     start, end = session.starts_at.astimezone(zone), session.ends_at.astimezone(zone)
     there = session.starts_at.astimezone(here)
     if start.utcoffset() == there.utcoffset() or zone.key == session.time_zone:
         return ""
-    return f"{_span(start, end)} in your time zone ({zone.key})"
+    return f"{_span(start, end)} in your time zone, {zone.key}"
 
 
 def local_text(moment: datetime, session: Session) -> str:
@@ -267,15 +270,16 @@ def _day_stage(prefix: str, session: Session) -> str:
 
 
 def reminder_day_before(session: Session) -> datetime:
-    """Midnight starting the last working day before the session, in its zone: the day
-    before, or Friday for a Monday session, so the digest brings it in time."""
+    """08:00 on the last working day before the session, in its zone: the day before, or
+    Friday for a Monday session. Planned ahead, so a digest reader gets it in that
+    morning's digest and everyone else at 08:00."""
     zone = ZoneInfo(session.time_zone)
     day = session.starts_at.astimezone(zone).date() - timedelta(days=1)
     for _ in range(7):
         if day.weekday() in settings.NOTIFICATIONS_WORKING_DAYS:
             break
         day -= timedelta(days=1)
-    return datetime.combine(day, time(0), tzinfo=zone)
+    return datetime.combine(day, time(8), tzinfo=zone)
 
 
 def reminder_on_the_day(session: Session) -> datetime:
@@ -287,18 +291,22 @@ def reminder_on_the_day(session: Session) -> datetime:
 
 @register
 class SessionTomorrow(_BookingKind):
-    """The working day before (in the morning digest, or at once for "immediate" people)."""
+    """The working day before: in that morning's digest, or at 08:00 for "immediate" people."""
 
     name = "training-session-tomorrow"
     label = "Your briefing is coming up (the working day before)"
 
     def find_due(self, *, now):
-        # A week ahead covers the longest gap between a working day and the session.
+        # Planned up to a week ahead: that covers the longest gap between the last working
+        # day and the session, and the row waits in the outbox for its time.
         for booking in _upcoming_bookings(now, now + timedelta(days=8)):
             session = booking.session
             due_at = reminder_day_before(session)
-            # Booked after the reminder's day began: the confirmation has just told them.
-            if due_at <= now and booking.booked_at < due_at:
+            zone = ZoneInfo(session.time_zone)
+            day_begins = datetime.combine(session.starts_at.astimezone(zone).date(), time(0), zone)
+            # Booked after that, the confirmation has only just told them; and once the day
+            # has come, the morning-of reminder does.
+            if booking.booked_at < due_at and now < day_begins:
                 yield Due(
                     subject=booking,
                     recipient_id=booking.person_id,
@@ -352,6 +360,9 @@ class MakeUpOffer(_BookingKind):
     name = "training-makeup-offer"
     label = "You missed a briefing: book a make-up session"
     still_statuses = (BookingStatus.ABSENT,)
+
+    def _session_ok(self, session):
+        return session.status != Session.Status.CANCELLED  # it happened, and was missed
 
     def still_due(self, notifications):
         keep = super().still_due(notifications)

@@ -93,10 +93,12 @@ def index(request):
         "training/index.html",
         {
             "page": upcoming,
+            "full": queries.upcoming_full(now=now),
             "bookings": list(queries.my_bookings(request.user, now=now)),
             "attended": queries.my_recent_attendance(request.user),
             "statuses": status_for(request.user, now=now),
             "can_organise": services.can_organise(request.user),
+            "now": now,
         },
     )
 
@@ -147,7 +149,10 @@ def session_state(session: Session, user, *, now: datetime) -> SessionState:
         waitlist_rank=queries.waitlist_rank(booking) if booking else None,
         seats=queries.seats(session),
         checkin_opens=opens,
-        may_book=scheduled and not started and not active,
+        # Once cancelled, one may book again; once checked in, there is nothing to book.
+        may_book=scheduled
+        and not started
+        and (booking is None or booking.status == BookingStatus.CANCELLED),
         may_cancel=scheduled and not started and active,
         may_check_in=scheduled and opens <= now <= session.ends_at and not present,
         may_give_feedback=present and ended,
@@ -201,8 +206,9 @@ def _booked_message(booking: Booking, *, who: str) -> str:
     title = booking.session.title
     if booking.status == BookingStatus.WAITLISTED:
         return (
-            f"{title} is full: {who} number {queries.waitlist_rank(booking)} on the waitlist. "
-            "A seat is given automatically, in order, when one frees up, with an email."
+            f"{who} number {queries.waitlist_rank(booking)} on the waitlist for {title}, "
+            "which is full. A seat is given automatically, in order, when one frees up, "
+            "with an email."
         )
     message = f"{who} booked on {title}. The calendar invite is on its way by email."
     if booking.lunch_not_guaranteed:
@@ -365,8 +371,7 @@ def roster(request, pk: int):
             "roster": people,
             "form": form,
             "rows": form.bound_rows(),
-            "may_complete": session.status == Session.Status.SCHEDULED
-            and now >= session.starts_at,
+            "may_complete": session.status == Session.Status.SCHEDULED and now >= session.starts_at,
             "can_organise": services.can_organise(request.user),
         },
     )
@@ -419,7 +424,7 @@ def checkin_sheet(request, pk: int):
     session = get_session_to_run(request.user, pk)
     link = checkin_link(session)
     qr_svg = segno.make(link, error="m").svg_inline(
-        scale=8, border=2, title=f"QR code of the check-in link for {session.title}"
+        scale=8, border=2, omitsize=True, title=f"QR code of the check-in link for {session.title}"
     )
     return render(
         request,

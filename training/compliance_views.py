@@ -1,0 +1,230 @@
+"""Requirement compliance: who still has to attend, by department and by manager, with a
+CSV export and "Invite everyone still required".
+
+Policy admins and leadership see everyone; a line manager sees only their direct
+reports; anyone else gets 403. Inviting is for policy admins only.
+"""
+
+from __future__ import annotations
+
+import csv
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.text import slugify
+from django.views.decorators.http import require_POST, require_safe
+
+from people import roles
+from training import compliance as requirement_compliance
+from training.models import Requirement, TrainingError
+
+PEOPLE_PER_PAGE = 50
+
+
+def _reports_of(user):
+    """Whose rows `user` sees: None for everyone (policy admins, leadership), the user
+    for a line manager (their direct reports); PermissionDenied for anyone else."""
+    if roles.is_policy_admin(user) or roles.is_leadership(user):
+        return None
+    if roles.is_line_manager(user):
+        return user
+    raise PermissionDenied
+
+
+def _requirement(pk: int) -> Requirement:
+    return get_object_or_404(
+        Requirement.objects.prefetch_related("audience_departments", "audience_groups"), pk=pk
+    )
+
+
+def _page(request, queryset, *, per_page: int):
+    page = Paginator(queryset, per_page).get_page(request.GET.get("page"))
+
+    def url(number: int) -> str:
+        query = request.GET.copy()
+        query["page"] = number
+        return f"?{query.urlencode()}#people"
+
+    page.previous_url = url(page.previous_page_number()) if page.has_previous() else None
+    page.next_url = url(page.next_page_number()) if page.has_next() else None
+    return page
+
+
+def _id_filter(value: str | None):
+    """A ?department= or ?manager= value: an id, "none", or nothing (no filter)."""
+    if value == "none":
+        return "none"
+    if value and value.isdigit():
+        return int(value)
+    return None
+
+
+def _filtered(people, field: str, value):
+    if value is None:
+        return people
+    if value == "none":
+        return people.filter(**{f"{field}__isnull": True})
+    return people.filter(**{field: value})
+
+
+@require_safe
+def compliance(request):
+    reports_of = _reports_of(request.user)
+    return render(
+        request,
+        "training/compliance/index.html",
+        {
+            "rows": requirement_compliance.requirements_with_figures(reports_of=reports_of),
+            "reports_only": reports_of is not None,
+        },
+    )
+
+
+@require_safe
+def compliance_requirement(request, pk: int):
+    reports_of = _reports_of(request.user)
+    requirement = _requirement(pk)
+    now = timezone.now()
+    today = timezone.localdate(now)
+    people = requirement_compliance.still_required(requirement, now=now, reports_of=reports_of)
+    department = _id_filter(request.GET.get("department"))
+    manager = _id_filter(request.GET.get("manager"))
+    listed = _filtered(_filtered(people, "department", department), "manager", manager)
+    page = _page(
+        request, requirement_compliance.with_details(listed, requirement), per_page=PEOPLE_PER_PAGE
+    )
+    for person in page.object_list:
+        person.due_by = requirement_compliance.joiner_due_by(requirement, person.start_date, today)
+    departments = requirement_compliance.by_department(people, requirement, today=today)
+    managers = requirement_compliance.by_manager(people, requirement, today=today)
+    return render(
+        request,
+        "training/compliance/requirement.html",
+        {
+            "requirement": requirement,
+            "figures": requirement_compliance.figures(requirement, now=now, reports_of=reports_of),
+            "departments": departments,
+            "managers": managers,
+            "page": page,
+            "filtered_by": _filter_label(department, manager, departments, managers),
+            "reports_only": reports_of is not None,
+            "can_invite": roles.is_policy_admin(request.user),
+            "today": today,
+        },
+    )
+
+
+def _filter_label(department, manager, departments, managers) -> str:
+    """What the people list is narrowed to, in words, from the tables' own rows."""
+    parts = []
+    for value, rows, word in (
+        (department, departments, "department"),
+        (manager, managers, "manager"),
+    ):
+        if value is None:
+            continue
+        key = None if value == "none" else value
+        name = next((row.name for row in rows if row.pk == key), None)
+        parts.append(f"{word}: {name}" if name else f"{word}: nobody still required")
+    return ", ".join(parts)
+
+
+class _Echo:
+    """A file-like object for csv.writer that hands each line back instead of storing it."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value) -> str:
+    """A cell a spreadsheet shows as text: one starting like a formula gets a quote first."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+CSV_HEADER = [
+    "Name",
+    "Email",
+    "Employee ID",
+    "Department",
+    "Manager",
+    "Last attended",
+    "Due by",
+    "Booked for",
+]
+
+
+def _date(moment) -> str:
+    return f"{timezone.localdate(moment):%Y-%m-%d}" if moment else ""
+
+
+@require_safe
+def compliance_csv(request, pk: int):
+    reports_of = _reports_of(request.user)
+    requirement = _requirement(pk)
+    now = timezone.now()
+    today = timezone.localdate(now)
+    people = requirement_compliance.with_details(
+        requirement_compliance.still_required(requirement, now=now, reports_of=reports_of),
+        requirement,
+    )
+    writer = csv.writer(_Echo())
+
+    def lines():
+        yield "\ufeff"  # so that spreadsheets read the file as UTF-8
+        yield writer.writerow(CSV_HEADER)
+        for person in people.iterator(chunk_size=2000):
+            due_by = requirement_compliance.joiner_due_by(requirement, person.start_date, today)
+            yield writer.writerow(
+                [
+                    csv_safe(person.get_full_name()),
+                    csv_safe(person.email),
+                    csv_safe(person.employee_id),
+                    csv_safe(person.department.name if person.department else ""),
+                    csv_safe(person.manager.get_full_name() if person.manager else ""),
+                    _date(person.last_attended),
+                    due_by.isoformat() if due_by else "now",
+                    _date(person.booked_for),
+                ]
+            )
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    name = slugify(requirement.name) or "requirement"
+    response["Content-Disposition"] = (
+        f'attachment; filename="{name}-still-required-{today:%Y-%m-%d}.csv"'
+    )
+    return response
+
+
+@require_POST
+def compliance_invite(request, pk: int):
+    if not roles.is_policy_admin(request.user):
+        raise PermissionDenied
+    requirement = _requirement(pk)
+    try:
+        invited = requirement_compliance.invite_still_required(
+            requirement=requirement, by=request.user
+        )
+    except TrainingError as error:
+        messages.error(request, str(error))
+    else:
+        if invited:
+            messages.success(
+                request,
+                f"Invited {invited} {'person' if invited == 1 else 'people'} to book one of "
+                "the next sessions with free seats.",
+            )
+        else:
+            messages.info(
+                request,
+                "Nobody new to invite: everyone still required has been invited today "
+                "or is already booked.",
+            )
+    return redirect("training:compliance_requirement", requirement.pk)
