@@ -7,6 +7,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from policies.models import Assignment
+from training.compliance import status_for
+from training.models import Booking, Session
 
 
 @dataclass(frozen=True)
@@ -36,4 +38,43 @@ def my_tasks(user) -> list[Task]:
         .select_related("policy", "version")
         .order_by("due_date")
     ]
-    return sorted(tasks, key=lambda task: (task.due is None, task.due))
+    tasks += [
+        Task(
+            kind="briefing",
+            title=f"{b.session.title}, {timezone.localtime(b.session.starts_at):%-d %b %H:%M}",
+            url=reverse("training:session", args=[b.session_id]),
+            due=timezone.localdate(b.session.starts_at),
+            action="Attend the briefing you booked"
+            if b.status == Booking.Status.BOOKED
+            else "You are on the waitlist",
+        )
+        for b in Booking.objects.filter(
+            person=user,
+            status__in=Booking.ACTIVE,
+            session__status=Session.Status.SCHEDULED,
+            session__ends_at__gt=timezone.now(),
+        ).select_related("session")
+    ]
+    booked_topics = set(
+        Booking.objects.filter(
+            person=user,
+            status=Booking.Status.BOOKED,
+            session__starts_at__gt=timezone.now(),
+            session__status=Session.Status.SCHEDULED,
+        ).values_list("session__topic_id", flat=True)
+    )
+    for status in status_for(user):
+        accepted = {topic.pk for topic in status.requirement.accepted_topics.all()}
+        if status.compliant or accepted & booked_topics:
+            continue
+        tasks.append(
+            Task(
+                kind="requirement",
+                title=status.requirement.name,
+                url=reverse("training:index"),
+                due=status.due_by,
+                action="Book a briefing: you still have to attend",
+            )
+        )
+    # Dated tasks soonest first; "due now" requirements (no date) first of all.
+    return sorted(tasks, key=lambda task: (task.due is not None, task.due))

@@ -27,7 +27,12 @@ def navigation(request):
         {"label": "Reminder preferences", "url": reverse("notifications:preferences")},
     ]
     if roles.is_policy_admin(user):
-        user_menu.append({"label": "Manage policies", "url": reverse("policies:manage_index")})
+        user_menu += [
+            {"label": "Manage policies", "url": reverse("policies:manage_index")},
+            {"label": "Manage training", "url": reverse("training:manage_index")},
+        ]
+    if roles.is_policy_admin(user) or roles.is_leadership(user) or roles.is_line_manager(user):
+        user_menu.append({"label": "Training compliance", "url": reverse("training:compliance")})
     if roles.can_import_people(user):
         user_menu.append({"label": "Import people", "url": reverse("people:import")})
     if roles.is_site_admin(user):

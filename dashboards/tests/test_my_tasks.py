@@ -52,3 +52,20 @@ def test_my_tasks_query_count_does_not_grow(
         _published(f"Policy {number}", policy_admin, leader)
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get(reverse("my_tasks"))
+
+
+def test_my_tasks_lists_a_required_briefing_until_one_is_booked(client, employee, policy_admin):
+    from training import services as training_services
+    from training.models import Requirement
+    from training.tests.factories import schedule, topic
+
+    requirement = Requirement.objects.create(name="Social media lunch briefing")
+    requirement.accepted_topics.add(topic())
+    session = schedule(policy_admin, title="Lunch briefing")
+    client.force_login(employee)
+    page = client.get(reverse("my_tasks")).content.decode()
+    assert "Social media lunch briefing" in page and "Due now" in page
+    training_services.book(session=session, person=employee)
+    page = client.get(reverse("my_tasks")).content.decode()
+    assert "Lunch briefing," in page and "Attend the briefing you booked" in page
+    assert "Book a briefing: you still have to attend" not in page
