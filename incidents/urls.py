@@ -1,8 +1,7 @@
-from django.urls import path
-
-from incidents import views
+from django.urls import include, path
 
 app_name = "incidents"
 urlpatterns = [
-    path("", views.index, name="index"),
+    path("", include("incidents.report_urls")),
+    path("", include("incidents.handling_urls")),
 ]

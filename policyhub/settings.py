@@ -232,3 +232,13 @@ LOGGING = {
 # Policies: reminder days (policies/reminders.py).
 POLICY_DUE_SOON_DAYS = env_int("POLICY_DUE_SOON_DAYS", 3, minimum=1)
 POLICY_ESCALATE_AFTER_DAYS = env_int("POLICY_ESCALATE_AFTER_DAYS", 7, minimum=1)
+
+# Incidents: default action due dates by severity (days), evidence size limit.
+INCIDENT_ACTION_DUE_DAYS = {
+    "critical": env_int("INCIDENT_DUE_DAYS_CRITICAL", 2, minimum=1),
+    "high": env_int("INCIDENT_DUE_DAYS_HIGH", 5, minimum=1),
+    "medium": env_int("INCIDENT_DUE_DAYS_MEDIUM", 10, minimum=1),
+    "low": env_int("INCIDENT_DUE_DAYS_LOW", 20, minimum=1),
+}
+INCIDENT_ESCALATE_AFTER_DAYS = env_int("INCIDENT_ESCALATE_AFTER_DAYS", 7, minimum=1)
+INCIDENT_EVIDENCE_MAX_BYTES = env_int("INCIDENT_EVIDENCE_MAX_MB", 10, minimum=1) * 1024 * 1024

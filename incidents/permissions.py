@@ -1,0 +1,80 @@
+"""Who may see what of an incident. Enforced in the queries, so that a restricted item
+never appears in a list, count, search, export or email for someone who may not open it.
+
+- Comms, HR/legal and leadership see incidents.
+- A reporter sees their own reports and their status.
+- An action owner sees their actions and the incident's summary.
+- Individual assessments, and who was involved in an accountability-track case: only
+  HR/legal and the incident owner.
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.http import Http404
+
+from incidents.models import ActionItem, Assessment, Incident
+from people import roles
+
+
+def sees_all(user) -> bool:
+    return roles.is_comms(user) or roles.is_hr_legal(user) or roles.is_leadership(user)
+
+
+def can_handle(user) -> bool:
+    return roles.is_comms(user) or roles.is_hr_legal(user)
+
+
+def visible_incidents(user):
+    """Every incident `user` may open at all (full or summary view)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Incident.objects.none()
+    if sees_all(user):
+        return Incident.objects.all()
+    return Incident.objects.filter(Q(reporter=user) | Q(actions__owner=user)).distinct()
+
+
+def access_level(user, incident: Incident) -> str:
+    """ "full" (the team), "summary" (an action owner), "reporter" (their own report)."""
+    if sees_all(user):
+        return "full"
+    if incident.actions.filter(owner=user).exists():
+        return "summary"
+    if incident.reporter_id == user.pk:
+        return "reporter"
+    return ""
+
+
+def get_incident_for(user, pk: int) -> tuple[Incident, str]:
+    incident = Incident.objects.select_related("owner", "reporter").filter(pk=pk).first()
+    if incident is None:
+        raise Http404("No such incident.")
+    level = access_level(user, incident)
+    if not level:
+        raise Http404("No such incident.")
+    return incident, level
+
+
+def sees_people_involved(user, incident: Incident) -> bool:
+    """Names of the people involved: hidden on the accountability track except for
+    HR/legal and the owner; otherwise shown to the team."""
+    if roles.is_hr_legal(user) or incident.owner_id == user.pk:
+        return True
+    return sees_all(user) and not incident.restricted
+
+
+def visible_assessments(user, incident: Incident):
+    if roles.is_hr_legal(user) or (incident.owner_id == user.pk and can_handle(user)):
+        return incident.assessments.all()
+    return Assessment.objects.none()
+
+
+def visible_actions(user):
+    """Actions a person may see: their own, or all of incidents they see in full."""
+    if sees_all(user):
+        return ActionItem.objects.all()
+    return ActionItem.objects.filter(owner=user)
+
+
+def require_handler(user) -> None:
+    if not can_handle(user):
+        raise PermissionDenied

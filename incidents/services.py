@@ -1,0 +1,698 @@
+"""Everything that changes incidents: reporting, the workflow, containment, the
+assessment, the remediation plan, the review and lessons."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from incidents import assessment as guide
+from incidents.models import (
+    ActionItem,
+    Assessment,
+    HoldingStatement,
+    Incident,
+    IncidentCounter,
+    IncidentError,
+    IncidentEvent,
+    Lesson,
+    Review,
+    Takedown,
+    TalkingPoint,
+)
+from people import roles
+
+Status = Incident.Status
+CHANGED_MEANWHILE = "This incident changed while you were working on it."
+
+# The workflow: from each status, where it may go next ("reopen" is closed → remediation).
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    Status.REPORTED: (Status.TRIAGE,),
+    Status.TRIAGE: (Status.CONTAINED,),
+    Status.CONTAINED: (Status.CLASSIFIED,),
+    Status.CLASSIFIED: (Status.REMEDIATION,),
+    Status.REMEDIATION: (Status.REVIEW,),
+    Status.REVIEW: (Status.CLOSED, Status.REMEDIATION),
+    Status.CLOSED: (Status.REMEDIATION,),
+}
+
+# The remediation plan each track starts from.
+PLAN_TEMPLATES: dict[str, tuple[str, ...]] = {
+    Incident.Track.LEARNING: (
+        "Correct or remove the post",
+        "Fix the process that allowed it",
+        "Have a coaching conversation (support, not blame)",
+        "Update the policy or the briefing material",
+        "Invite the person to help design the fix",
+    ),
+    Incident.Track.ACCOUNTABILITY: (
+        "Preserve the evidence",
+        "Open an HR case",
+        "Legal review",
+        "Review the person's access to company accounts and systems",
+        "Complete containment",
+    ),
+}
+
+
+def can_handle(user) -> bool:
+    """Comms and HR/legal run incidents."""
+    return roles.is_comms(user) or roles.is_hr_legal(user)
+
+
+def _require_handler(user) -> None:
+    if not can_handle(user):
+        raise IncidentError("Only the communications team and HR/legal handle incidents.")
+
+
+def _event(incident, *, what, by, before="", after="", note="", at=None) -> None:
+    IncidentEvent.objects.create(
+        incident=incident,
+        what=what,
+        from_value=str(before or ""),
+        to_value=str(after or ""),
+        by=by,
+        at=at or timezone.now(),
+        note=note,
+    )
+
+
+def _claim(incident: Incident, expected_version: int | None) -> Incident:
+    """Lock the incident and check nobody changed it since the form was opened: one
+    wins, the other is told and writes nothing."""
+    locked = Incident.objects.select_for_update().get(pk=incident.pk)
+    if expected_version is not None and locked.version != expected_version:
+        raise IncidentError(CHANGED_MEANWHILE)
+    return locked
+
+
+def _bump(incident: Incident, **fields) -> None:
+    """Save changed fields and raise the version, only if it is still the one we read."""
+    updated = Incident.objects.filter(pk=incident.pk, version=incident.version).update(
+        version=F("version") + 1, updated_at=timezone.now(), **fields
+    )
+    if not updated:
+        raise IncidentError(CHANGED_MEANWHILE)
+    incident.version += 1
+    for key, value in fields.items():
+        setattr(incident, key, value)
+
+
+# --- reporting ----------------------------------------------------------------------
+
+
+def _next_reference(now: datetime) -> tuple[int, int, str]:
+    year = timezone.localdate(now).year
+    IncidentCounter.objects.get_or_create(year=year)
+    counter = IncidentCounter.objects.select_for_update().get(year=year)
+    counter.last += 1
+    counter.save(update_fields=["last"])
+    return year, counter.last, f"INC-{year}-{counter.last:04d}"
+
+
+def report_incident(
+    *,
+    reporter,
+    what_happened: str,
+    self_reported: bool = False,
+    platform: str = Incident.Platform.OTHER,
+    url: str = "",
+    account_handle: str = "",
+    posted_at: datetime | None = None,
+    noticed_at: datetime | None = None,
+    information: str = Incident.Information.OTHER,
+    estimated_reach: int | None = None,
+    people_involved=(),
+    now: datetime | None = None,
+) -> Incident:
+    """Anyone reports a concern; anyone self-reports a mistake (then they are involved)."""
+    from notifications.services import notify
+
+    now = now or timezone.now()
+    if not what_happened.strip():
+        raise IncidentError("Tell us what happened, in a sentence or two.")
+    noticed_at = noticed_at or now
+    if posted_at and posted_at > noticed_at:
+        raise IncidentError("It cannot have been noticed before it was posted.")
+    with transaction.atomic():
+        year, number, reference = _next_reference(now)
+        incident = Incident.objects.create(
+            reference=reference,
+            year=year,
+            number=number,
+            reporter=reporter,
+            self_reported=self_reported,
+            what_happened=what_happened.strip(),
+            platform=platform,
+            url=url,
+            account_handle=account_handle,
+            posted_at=posted_at,
+            noticed_at=noticed_at,
+            information=information,
+            estimated_reach=estimated_reach,
+        )
+        involved = set(people_involved)
+        if self_reported:
+            involved.add(reporter)
+        incident.people_involved.set(involved)
+        _event(
+            incident,
+            what="status",
+            by=reporter,
+            after=Status.REPORTED,
+            at=now,
+            note="Self-reported" if self_reported else "Reported",
+        )
+        if self_reported:
+            notify(
+                kind="incident-self-report-thanks",
+                subject=incident,
+                recipient=reporter,
+                stage="thanks",
+            )
+    return incident
+
+
+def assign_owner(*, incident: Incident, owner, by, expected_version: int | None = None):
+    from notifications.services import notify
+
+    _require_handler(by)
+    if not can_handle(owner):
+        raise IncidentError("The owner must be in the communications team or HR/legal.")
+    with transaction.atomic():
+        incident = _claim(incident, expected_version)
+        before = incident.owner
+        _bump(incident, owner=owner)
+        _event(incident, what="owner", by=by, before=before or "", after=owner)
+        notify(
+            kind="incident-assigned",
+            subject=incident,
+            recipient=owner,
+            stage=f"owner-{incident.version}",
+        )
+    return incident
+
+
+def update_details(*, incident: Incident, by, expected_version: int | None = None, **fields):
+    """Triage edits: severity, information kind, reach, platform, link, handle, times."""
+    allowed = {
+        "severity",
+        "information",
+        "estimated_reach",
+        "platform",
+        "url",
+        "account_handle",
+        "posted_at",
+        "noticed_at",
+        "what_happened",
+    }
+    if set(fields) - allowed:
+        raise IncidentError("Those details cannot be changed here.")
+    _require_handler(by)
+    with transaction.atomic():
+        incident = _claim(incident, expected_version)
+        changes = {k: v for k, v in fields.items() if getattr(incident, k) != v}
+        if not changes:
+            return incident
+        for key, value in changes.items():
+            _event(incident, what=key, by=by, before=getattr(incident, key), after=value)
+        _bump(incident, **changes)
+    return incident
+
+
+def set_people_involved(
+    *, incident, by, people, no_individual: bool, expected_version: int | None = None
+):
+    _require_handler(by)
+    with transaction.atomic():
+        incident = _claim(incident, expected_version)
+        if no_individual and people:
+            raise IncidentError("Either name the people involved or say no individual is.")
+        incident.people_involved.set(people)
+        _bump(incident, no_individual_involved=no_individual)
+        _event(
+            incident,
+            what="people involved",
+            by=by,
+            after="no individual" if no_individual else f"{len(people)} people",
+        )
+    return incident
+
+
+# --- the workflow -------------------------------------------------------------------
+
+
+def _guard(incident: Incident, to: str) -> None:
+    """The conditions of each step, with a message that says what is missing."""
+    if to == Status.CONTAINED:
+        open_takedowns = incident.takedowns.filter(status=Takedown.Status.REQUESTED).count()
+        if open_takedowns:
+            raise IncidentError(
+                f"{open_takedowns} takedown request(s) are still waiting: mark them removed, "
+                "refused or not needed first."
+            )
+        if not incident.takedowns.exists() and not incident.no_takedown_note.strip():
+            raise IncidentError("Record a takedown request, or note why no takedown is needed.")
+    elif to == Status.CLASSIFIED:
+        if incident.no_individual_involved:
+            return
+        people = list(incident.people_involved.all())
+        if not people:
+            raise IncidentError(
+                "Name the people involved, or record that no individual is involved."
+            )
+        assessed = set(
+            incident.assessments.filter(
+                superseded_at__isnull=True, finished_at__isnull=False
+            ).values_list("person_id", flat=True)
+        )
+        missing = [p.get_full_name() for p in people if p.pk not in assessed]
+        if missing:
+            raise IncidentError(f"Finish the assessment for: {', '.join(missing)}.")
+        if incident.track == Incident.Track.NONE:
+            raise IncidentError("Choose the track (learning or accountability).")
+    elif to == Status.REMEDIATION and incident.status == Status.CLASSIFIED:
+        if incident.track == Incident.Track.NONE:
+            raise IncidentError("Choose the track (learning or accountability).")
+    elif to == Status.REVIEW:
+        if not incident.actions.exists():
+            raise IncidentError("The remediation plan has no actions yet.")
+    elif to == Status.CLOSED:
+        open_actions = incident.actions.filter(status=ActionItem.Status.OPEN).count()
+        if open_actions:
+            raise IncidentError(
+                f"{open_actions} action(s) are still open: mark them done, or waive them "
+                "with a reason."
+            )
+        review = Review.objects.filter(incident=incident).first()
+        if review is None or review.signed_off_at is None:
+            raise IncidentError("The review must be signed off by a manager before closing.")
+
+
+def transition(
+    *,
+    incident: Incident,
+    to: str,
+    user,
+    note: str = "",
+    expected_version: int | None = None,
+    now: datetime | None = None,
+) -> Incident:
+    """The one way an incident changes status."""
+    from notifications.services import notify
+
+    _require_handler(user)
+    now = now or timezone.now()
+    with transaction.atomic():
+        incident = _claim(incident, expected_version)
+        if to not in TRANSITIONS.get(incident.status, ()):
+            raise IncidentError(
+                f"An incident that is {incident.get_status_display().lower()} cannot move to "
+                f"“{Status(to).label.lower()}”."
+            )
+        _guard(incident, to)
+        fields = {"status": to}
+        if to == Status.CONTAINED:
+            fields["contained_at"] = now
+        if to == Status.CLOSED:
+            fields["closed_at"] = now
+        if incident.status == Status.CLOSED:
+            fields["closed_at"] = None
+        before = incident.status
+        _bump(incident, **fields)
+        _event(incident, what="status", by=user, before=before, after=to, note=note, at=now)
+        if to == Status.CLOSED and incident.self_reported:
+            notify(
+                kind="incident-self-report-closed",
+                subject=incident,
+                recipient=incident.reporter,
+                stage=f"closed-{incident.version}",
+            )
+    return incident
+
+
+def reopen(*, incident: Incident, user, note: str, expected_version: int | None = None):
+    if not note.strip():
+        raise IncidentError("Say why the incident is reopened.")
+    return transition(
+        incident=incident,
+        to=Status.REMEDIATION,
+        user=user,
+        note=note,
+        expected_version=expected_version,
+    )
+
+
+# --- containment --------------------------------------------------------------------
+
+
+def request_takedown(*, incident, by, what: str, asked_of: str) -> Takedown:
+    _require_handler(by)
+    if not what.strip() or not asked_of.strip():
+        raise IncidentError("Say what should be taken down and whom you asked.")
+    with transaction.atomic():
+        takedown = Takedown.objects.create(
+            incident=incident,
+            what=what.strip(),
+            asked_of=asked_of.strip(),
+            requested_at=timezone.now(),
+            requested_by=by,
+        )
+        _event(incident, what="takedown", by=by, after=Takedown.Status.REQUESTED, note=what)
+    return takedown
+
+
+def resolve_takedown(*, takedown: Takedown, by, status: str, note: str = "") -> Takedown:
+    _require_handler(by)
+    if status not in (Takedown.Status.REMOVED, Takedown.Status.REFUSED, Takedown.Status.NOT_NEEDED):
+        raise IncidentError("A takedown is resolved as removed, refused or not needed.")
+    with transaction.atomic():
+        takedown = Takedown.objects.select_for_update().get(pk=takedown.pk)
+        before = takedown.status
+        takedown.status, takedown.note, takedown.resolved_at = status, note, timezone.now()
+        takedown.save()
+        _event(takedown.incident, what="takedown", by=by, before=before, after=status, note=note)
+    return takedown
+
+
+def note_no_takedown(*, incident, by, note: str, expected_version: int | None = None):
+    _require_handler(by)
+    if not note.strip():
+        raise IncidentError("Say why no takedown is needed.")
+    with transaction.atomic():
+        incident = _claim(incident, expected_version)
+        _bump(incident, no_takedown_note=note.strip())
+        _event(incident, what="no takedown", by=by, note=note)
+    return incident
+
+
+def draft_statement(*, incident, by, text: str) -> HoldingStatement:
+    _require_handler(by)
+    if not text.strip():
+        raise IncidentError("A holding statement needs some text.")
+    return HoldingStatement.objects.create(
+        incident=incident, text=text.strip(), drafted_by=by, drafted_at=timezone.now()
+    )
+
+
+def approve_statement(*, statement: HoldingStatement, by) -> HoldingStatement:
+    _require_handler(by)
+    if statement.drafted_by_id == by.pk:
+        raise IncidentError("Someone other than the author approves a holding statement.")
+    statement.approved_by, statement.approved_at = by, timezone.now()
+    statement.save(update_fields=["approved_by", "approved_at"])
+    _event(statement.incident, what="statement", by=by, after="approved")
+    return statement
+
+
+# --- the assessment -----------------------------------------------------------------
+
+
+def can_assess(user, incident: Incident) -> bool:
+    """The individual assessment is restricted: HR/legal and the incident owner."""
+    return roles.is_hr_legal(user) or (incident.owner_id == user.pk and can_handle(user))
+
+
+def start_assessment(*, incident, person, act: str, by) -> Assessment:
+    if not can_assess(by, incident):
+        raise IncidentError("Only HR/legal and the incident owner assess individuals.")
+    if not incident.people_involved.filter(pk=person.pk).exists():
+        raise IncidentError(f"{person.get_full_name()} is not among the people involved.")
+    if not act.strip():
+        raise IncidentError("Describe the one act you are assessing.")
+    return Assessment.objects.create(
+        incident=incident,
+        person=person,
+        act=act.strip(),
+        question_set=guide.QUESTION_SET_VERSION,
+        assessor=by,
+        started_at=timezone.now(),
+    )
+
+
+def answer(*, assessment: Assessment, by, key: str, value: str) -> Assessment:
+    if not can_assess(by, assessment.incident):
+        raise IncidentError("Only HR/legal and the incident owner assess individuals.")
+    if assessment.finished_at or assessment.superseded_at:
+        raise IncidentError("This assessment is finished; start a new run to change it.")
+    if key not in guide.ANSWER_KEYS or value not in guide.ANSWERS:
+        raise IncidentError("Answer yes, no or unsure.")
+    answers = {
+        **assessment.answers,
+        key: {"value": value, "by": by.pk, "at": timezone.now().isoformat()},
+    }
+    assessment.answers = answers
+    assessment.save(update_fields=["answers"])
+    return assessment
+
+
+def plain_answers(assessment: Assessment) -> dict[str, str]:
+    return {key: entry["value"] for key, entry in assessment.answers.items()}
+
+
+def finish_assessment(
+    *, assessment: Assessment, by, final_outcome: str | None = None, override_reason: str = ""
+) -> Assessment:
+    """Record the suggested outcome and the final one (an override needs a reason);
+    the outcome sets the track. Earlier runs for the same person are superseded."""
+    if not can_assess(by, assessment.incident):
+        raise IncidentError("Only HR/legal and the incident owner assess individuals.")
+    answers = plain_answers(assessment)
+    if not guide.is_complete(answers):
+        raise IncidentError("Answer every question first.")
+    decision = guide.decide(answers)
+    final = final_outcome or decision.outcome
+    if final not in Assessment.Outcome.values:
+        raise IncidentError("Choose one of the four outcomes.")
+    if final != decision.outcome and not override_reason.strip():
+        raise IncidentError("You chose a different outcome from the suggested one: write down why.")
+    now = timezone.now()
+    with transaction.atomic():
+        Assessment.objects.filter(
+            incident=assessment.incident,
+            person=assessment.person,
+            superseded_at__isnull=True,
+        ).exclude(pk=assessment.pk).update(superseded_at=now)
+        assessment.suggested_outcome = decision.outcome
+        assessment.final_outcome = final
+        assessment.override_reason = override_reason.strip()
+        assessment.referral = decision.referral
+        assessment.finished_at = now
+        assessment.save()
+        _set_track_from_assessments(assessment.incident, by)
+    return assessment
+
+
+def _set_track_from_assessments(incident: Incident, by) -> None:
+    outcomes = set(
+        incident.assessments.filter(
+            superseded_at__isnull=True, finished_at__isnull=False
+        ).values_list("final_outcome", flat=True)
+    )
+    track = (
+        Incident.Track.ACCOUNTABILITY
+        if outcomes & {Assessment.Outcome.RECKLESS, Assessment.Outcome.DELIBERATE}
+        else Incident.Track.LEARNING
+    )
+    if incident.track != track:
+        incident = Incident.objects.select_for_update().get(pk=incident.pk)
+        before = incident.track
+        _bump(incident, track=track)
+        _event(incident, what="track", by=by, before=before, after=track)
+
+
+def choose_track(*, incident, by, track: str, expected_version: int | None = None):
+    """For incidents with no individual involved, the handler chooses the track."""
+    _require_handler(by)
+    if track not in (Incident.Track.LEARNING, Incident.Track.ACCOUNTABILITY):
+        raise IncidentError("Choose the learning or the accountability track.")
+    with transaction.atomic():
+        incident = _claim(incident, expected_version)
+        before = incident.track
+        _bump(incident, track=track)
+        _event(incident, what="track", by=by, before=before, after=track)
+    return incident
+
+
+# --- the remediation plan -----------------------------------------------------------
+
+
+def default_due(severity: str, today=None):
+    days = settings.INCIDENT_ACTION_DUE_DAYS[severity]
+    return (today or timezone.localdate()) + timedelta(days=days)
+
+
+def fill_plan(*, incident, by, owner=None) -> list[ActionItem]:
+    """Fill the remediation plan from the track's template (once)."""
+    _require_handler(by)
+    if incident.track == Incident.Track.NONE:
+        raise IncidentError("Choose the track first: the plan follows from it.")
+    if incident.actions.exists():
+        raise IncidentError("The plan already has actions.")
+    owner = owner or incident.owner or by
+    due = default_due(incident.severity)
+    with transaction.atomic():
+        actions = [
+            add_action(incident=incident, by=by, title=title, owner=owner, due_date=due)
+            for title in PLAN_TEMPLATES[incident.track]
+        ]
+    return actions
+
+
+def add_action(*, incident, by, title: str, owner, due_date=None) -> ActionItem:
+    from notifications.services import notify
+
+    _require_handler(by)
+    if not title.strip():
+        raise IncidentError("An action needs a title.")
+    with transaction.atomic():
+        action = ActionItem.objects.create(
+            incident=incident,
+            title=title.strip(),
+            owner=owner,
+            due_date=due_date or default_due(incident.severity),
+        )
+        _event(incident, what="action", by=by, after="added", note=action.title)
+        notify(kind="incident-action-assigned", subject=action, recipient=owner, stage="assigned")
+    return action
+
+
+def complete_action(*, action: ActionItem, by, status: str, note: str) -> ActionItem:
+    """Done (with how) or waived (with why): by the action's owner or a handler."""
+    if by.pk != action.owner_id and not can_handle(by):
+        raise IncidentError("Only the action's owner or the incident team can close it.")
+    if status not in (ActionItem.Status.DONE, ActionItem.Status.WAIVED):
+        raise IncidentError("An action is done or waived.")
+    if not note.strip():
+        raise IncidentError(
+            "Say how it was done." if status == ActionItem.Status.DONE else "Say why it is waived."
+        )
+    with transaction.atomic():
+        action = ActionItem.objects.select_for_update().get(pk=action.pk)
+        if action.status != ActionItem.Status.OPEN:
+            raise IncidentError("This action is already closed.")
+        action.status, action.note = status, note.strip()
+        action.completed_at, action.completed_by = timezone.now(), by
+        action.save()
+        _event(
+            action.incident,
+            what="action",
+            by=by,
+            after=status,
+            note=f"{action.title}: {action.note}",
+        )
+    return action
+
+
+# --- review and lessons -------------------------------------------------------------
+
+
+def write_review(*, incident, by, **fields) -> Review:
+    _require_handler(by)
+    required = ("summary", "contributing_factors", "spotted_sooner")
+    if any(not str(fields.get(name, "")).strip() for name in required):
+        raise IncidentError(
+            "A review needs a summary, the contributing factors and what would have "
+            "spotted it sooner."
+        )
+    with transaction.atomic():
+        review, created = Review.objects.get_or_create(
+            incident=incident,
+            defaults={**fields, "written_by": by, "written_at": timezone.now()},
+        )
+        if not created:
+            if review.signed_off_at:
+                raise IncidentError("The review is signed off; it can no longer change.")
+            for key, value in fields.items():
+                setattr(review, key, value)
+            review.save()
+        _event(incident, what="review", by=by, after="written")
+    return review
+
+
+def sign_off_review(*, review: Review, by) -> Review:
+    incident = review.incident
+    if not roles.is_line_manager(by):
+        raise IncidentError("A review is signed off by a manager.")
+    if incident.owner_id == by.pk:
+        raise IncidentError("The incident owner cannot sign off their own review.")
+    if review.signed_off_at:
+        raise IncidentError("The review is already signed off.")
+    with transaction.atomic():
+        review.signed_off_by, review.signed_off_at = by, timezone.now()
+        review.save(update_fields=["signed_off_by", "signed_off_at"])
+        _event(incident, what="review", by=by, after="signed off")
+    return review
+
+
+def publish_lesson(*, incident, by, title: str, text: str) -> Lesson:
+    """Publish an anonymised lesson to the library. The text is the publisher's own;
+    names, handles and links of the incident are refused unless kept on purpose."""
+    _require_handler(by)
+    if not title.strip() or not text.strip():
+        raise IncidentError("A lesson needs a title and its text.")
+    with transaction.atomic():
+        lesson = Lesson.objects.create(
+            incident=incident,
+            title=title.strip(),
+            text=text.strip(),
+            published=True,
+            published_at=timezone.now(),
+            published_by=by,
+        )
+        _event(incident, what="lesson", by=by, after="published", note=title)
+    return lesson
+
+
+def identifying_details(incident: Incident, text: str) -> list[str]:
+    """Names, handles and links of the incident that appear in a lesson's text."""
+    found = []
+    lowered = text.casefold()
+    for person in incident.people_involved.all():
+        for part in [person.get_full_name(), *person.get_full_name().split()]:
+            if len(part) > 2 and part.casefold() in lowered:
+                found.append(part)
+    for detail in (incident.account_handle, incident.url, incident.reporter.get_full_name()):
+        if detail and detail.casefold() in lowered:
+            found.append(detail)
+    return sorted(set(found))
+
+
+def open_policy_revision(*, lesson: Lesson, policy, by):
+    """ "Open a policy revision": a draft of the policy's next version, linked to the lesson."""
+    from policies import services as policy_services
+    from policies.models import PolicyError, PolicyVersion
+
+    if not roles.is_policy_admin(by):
+        raise IncidentError("Policy admins open policy revisions.")
+    current = policy.versions.filter(status=PolicyVersion.Status.PUBLISHED).first()
+    try:
+        draft = policy_services.create_draft(
+            policy=policy,
+            author=by,
+            body=current.body if current else "",
+            change_summary=f"From the lesson “{lesson.title}”.",
+        )
+    except PolicyError as error:
+        raise IncidentError(str(error)) from None
+    lesson.policy_versions.add(draft)
+    return draft
+
+
+def add_to_briefing(*, lesson: Lesson, topic, by, text: str = "") -> TalkingPoint:
+    """ "Add to briefing": a talking point on a training topic, linked to the lesson."""
+    if not (roles.is_policy_admin(by) or can_handle(by)):
+        raise IncidentError("The incident team and policy admins add talking points.")
+    point = TalkingPoint.objects.create(
+        topic=topic,
+        lesson=lesson,
+        text=(text or lesson.text).strip(),
+        added_by=by,
+        added_at=timezone.now(),
+    )
+    lesson.topics.add(topic)
+    return point
