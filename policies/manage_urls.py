@@ -20,6 +20,11 @@ urlpatterns = [
         name="manage_compliance_csv",
     ),
     path("versions/<int:pk>/remind/", views.manage_remind, name="manage_remind"),
+    path(
+        "versions/<int:pk>/declines/<int:decline_pk>/reopen/",
+        views.manage_reopen_decline,
+        name="manage_reopen_decline",
+    ),
     path("versions/<int:pk>/on-behalf/", views.manage_on_behalf, name="manage_on_behalf"),
     # The workflow buttons (submit, return, approve, publish, schedule, retire): after the
     # fixed paths above, so that "edit" or "remind" is never taken for an action.

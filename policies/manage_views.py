@@ -15,7 +15,7 @@ from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
 from django.http import Http404, StreamingHttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -31,7 +31,7 @@ from policies.manage_forms import (
     PolicySettingsForm,
     ScheduleForm,
 )
-from policies.models import Assignment, PolicyError, PolicyVersion
+from policies.models import Assignment, Decline, PolicyError, PolicyVersion
 from policies.permissions import can_manage, get_policy_to_manage, get_version_to_manage
 from policies.rendering import render_markdown, section_changes
 
@@ -564,5 +564,34 @@ def manage_on_behalf(request, pk: int):
             request,
             f"{person.get_full_name()}'s acknowledgement of version {version.number} is "
             "recorded, on their behalf.",
+        )
+    return redirect("policies:manage_compliance", version.pk)
+
+
+@require_POST
+@admin_only
+def manage_reopen_decline(request, pk: int, decline_pk: int):
+    """After talking it through with the owner, the reader may acknowledge after all."""
+    version = _version_with_figures(request, pk)
+    decline = get_object_or_404(
+        Decline.objects.select_related("person"), pk=decline_pk, version__policy=version.policy
+    )
+    assignment = (
+        queries.version_line(version)
+        .filter(person=decline.person, status=Assignment.Status.DECLINED)
+        .first()
+    )
+    if assignment is None:
+        messages.info(request, f"{decline.person.get_full_name()} has nothing declined to reopen.")
+        return redirect("policies:manage_compliance", version.pk)
+    try:
+        services.reopen_declined(assignment=assignment, by=request.user)
+    except PolicyError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request,
+            f"{decline.person.get_full_name()} can acknowledge again, due "
+            f"{assignment.due_date:%d %B %Y}.",
         )
     return redirect("policies:manage_compliance", version.pk)

@@ -32,7 +32,9 @@ def get_policy_for(user, slug: str) -> Policy:
     policy = Policy.objects.filter(slug=slug).first()
     if policy is None or not policy.versions.filter(status=PolicyVersion.Status.PUBLISHED).exists():
         raise Http404("No such policy.")
-    if not can_manage(user) and user.pk not in audience_ids(policy):
+    from policies.reading import readable_policies_list
+
+    if not readable_policies_list(user).filter(pk=policy.pk).exists():
         raise Http404("No such policy.")
     return policy
 

@@ -27,6 +27,7 @@ from policies.models import (
 
 Status = PolicyVersion.Status
 GENESIS_HASH = "0" * 64
+EDITED_NOTE = "Edited the text"
 
 # The version workflow: from each status, where it may go next.
 TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -207,6 +208,16 @@ def update_draft(
         version.change = change
         version.effective_from = effective_from
         version.save()
+        if user.pk != version.author_id:
+            # Whoever changes the text shares its authorship: they may not approve it.
+            VersionEvent.objects.create(
+                version=version,
+                from_status=Status.DRAFT,
+                to_status=Status.DRAFT,
+                by=user,
+                at=timezone.now(),
+                note=EDITED_NOTE,
+            )
     return version
 
 
@@ -235,6 +246,10 @@ def approve(*, version: PolicyVersion, user, note: str = "") -> PolicyVersion:
         if version.author_id == user.pk:
             raise PolicyError(
                 "You wrote this draft, so you cannot approve it: another policy admin must."
+            )
+        if version.events.filter(by=user, note=EDITED_NOTE).exists():
+            raise PolicyError(
+                "You edited this draft, so you cannot approve it: another policy admin must."
             )
         _transition(version=version, to=Status.APPROVED, user=user, note=note)
         version.approver, version.approved_at = user, timezone.now()
@@ -542,7 +557,8 @@ def _check_can_acknowledge(*, version: PolicyVersion, person) -> Assignment:
             raise PolicyError(
                 f"You declined version {declined.version.number} on "
                 f"{timezone.localtime(declined.at):%d %B %Y}. The policy owner, "
-                f"{version.policy.owner.get_full_name()}, has your reason and can reopen it."
+                f"{version.policy.owner.get_full_name()}, has your reason and can reopen it "
+                "from the compliance page."
             )
         raise PolicyError("This policy is not assigned to you, so there is nothing to acknowledge.")
     return assignment
@@ -627,6 +643,29 @@ def decline(*, version: PolicyVersion, user, reason: str) -> Decline:
             stage="declined",
         )
     return declined
+
+
+def reopen_declined(*, assignment: Assignment, by) -> Assignment:
+    """The owner (or a policy admin) has talked it through: the reader may acknowledge
+    after all. Their decline stays on record."""
+    from people import roles
+
+    if not (roles.is_policy_admin(by) or assignment.policy.owner_id == by.pk):
+        raise PolicyError("Only the policy owner or a policy admin can reopen a decline.")
+    with transaction.atomic():
+        assignment = Assignment.objects.select_for_update().get(pk=assignment.pk)
+        if assignment.status != Assignment.Status.DECLINED:
+            raise PolicyError("Only a declined assignment can be reopened.")
+        if assignment.version.status != Status.PUBLISHED:
+            raise PolicyError("That version is no longer the current one.")
+        policy = assignment.policy
+        assignment.status = Assignment.Status.OPEN
+        assignment.completed_at = None
+        assignment.due_date = timezone.localdate() + timedelta(
+            days=policy.acknowledgement_window_days
+        )
+        assignment.save(update_fields=["status", "completed_at", "due_date"])
+    return assignment
 
 
 def _complete(assignment: Assignment, status: str, at: datetime) -> None:

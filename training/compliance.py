@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from people import audience, roles
 from people.audience import audience_people
+from people.models import Department
 from training.models import Booking, Requirement, Session, TrainingError
 
 NO_DEPARTMENT = "No department"
@@ -53,6 +54,7 @@ def _attendance(requirement: Requirement):
     return Booking.objects.filter(
         status__in=Booking.PRESENT,
         session__topic__in=requirement.accepted_topics.all(),
+        session__starts_at__lte=timezone.now(),  # a mark before the session counts for nothing
     ).exclude(session__status=Session.Status.CANCELLED)
 
 
@@ -254,18 +256,55 @@ class Status:
         return not self.compliant and (self.due_by is None or self.due_by < timezone.localdate())
 
 
+def _is_in(requirement: Requirement, person, departments: set[int], groups: set[int]) -> bool:
+    """Audience membership from what is already loaded (no query per requirement)."""
+    if not person.is_active:
+        return False
+    if requirement.audience == audience.DEPARTMENTS:
+        chosen = {d.pk for d in requirement.audience_departments.all()}
+        return bool(chosen & departments)
+    if requirement.audience == audience.GROUPS:
+        return bool({g.pk for g in requirement.audience_groups.all()} & groups)
+    return True
+
+
 def status_for(person, *, now: datetime | None = None) -> list[Status]:
-    """The person's standing against every active requirement whose audience they are in."""
+    """The person's standing against every active requirement whose audience they are in,
+    in a fixed number of queries however many requirements there are."""
     now = now or timezone.now()
     today = timezone.localdate(now)
-    statuses = []
-    requirements = Requirement.objects.filter(active=True).prefetch_related(
-        "accepted_topics", "audience_departments", "audience_groups"
+    requirements = list(
+        Requirement.objects.filter(active=True).prefetch_related(
+            "accepted_topics", "audience_departments", "audience_groups"
+        )
     )
+    # The person's department and everything above it: a requirement for a department
+    # includes its sub-departments.
+    parents = dict(Department.objects.values_list("pk", "parent_id"))
+    departments, department = set(), person.department_id
+    while department is not None and department not in departments:
+        departments.add(department)
+        department = parents.get(department)
+    groups = set(person.groups.values_list("pk", flat=True))
+    last_by_topic = dict(
+        Booking.objects.filter(
+            person=person,
+            status__in=Booking.PRESENT,
+            session__starts_at__lte=now,
+        )
+        .exclude(session__status=Session.Status.CANCELLED)
+        .values("session__topic_id")
+        .annotate(last=Max("session__starts_at"))
+        .values_list("session__topic_id", "last")
+    )
+    statuses = []
     for requirement in requirements:
-        if not requirement_people(requirement).filter(pk=person.pk).exists():
+        if not _is_in(requirement, person, departments, groups):
             continue
-        last = last_attended(requirement, [person.pk]).get(person.pk)
+        times = [
+            last_by_topic[t.pk] for t in requirement.accepted_topics.all() if t.pk in last_by_topic
+        ]
+        last = max(times) if times else None
         months = period(requirement)
         if last is not None and last >= now - months:
             statuses.append(Status(requirement, True, last, None, (last + months).date()))

@@ -58,7 +58,7 @@ def _id_filter(value: str | None):
     """A ?department= or ?manager= value: an id, "none", or nothing (no filter)."""
     if value == "none":
         return "none"
-    if value and value.isdigit():
+    if value and value.isascii() and value.isdigit() and len(value) < 12:
         return int(value)
     return None
 

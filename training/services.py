@@ -198,6 +198,9 @@ def change_session(
             raise TrainingError("Give a room, an online link, or both.")
         if all(getattr(session, key) == value for key, value in new.items()):
             return session
+        if session.lunch_cutoff is not None:
+            # The lunch order keeps the same lead time before the (new) start.
+            new["lunch_cutoff"] = new["starts_at"] - (session.starts_at - session.lunch_cutoff)
         for key, value in new.items():
             setattr(session, key, value)
         session.sequence += 1
@@ -382,8 +385,13 @@ def _promote_first_waiting(session: Session, now: datetime) -> Booking | None:
 MARKS = (BookingStatus.ATTENDED, BookingStatus.LATE, BookingStatus.ABSENT, BookingStatus.EXCUSED)
 
 
-def mark_attendance(*, session: Session, by, marks: dict[int, str]) -> int:
-    """The presenter's roster: set attended, late, absent or excused for bookings, in bulk."""
+def mark_attendance(
+    *, session: Session, by, marks: dict[int, str], now: datetime | None = None
+) -> int:
+    """The presenter's roster: set attended, late, absent or excused for bookings, in bulk,
+    from when check-in opens: before that nobody has attended anything, and a seat
+    freed early is for cancelling (which promotes the waitlist), not for marking."""
+    now = now or timezone.now()
     if not can_run(by, session):
         raise TrainingError("Only the presenter and the organisers can take attendance.")
     if any(status not in MARKS for status in marks.values()):
@@ -392,6 +400,11 @@ def mark_attendance(*, session: Session, by, marks: dict[int, str]) -> int:
         session = _locked_session(session)
         if session.status == Session.Status.CANCELLED:
             raise TrainingError("This session was cancelled.")
+        if now < session.starts_at - timedelta(minutes=CHECKIN_OPENS_MINUTES):
+            raise TrainingError(
+                "Attendance can be taken from 15 minutes before the start. To free a seat "
+                "before then, cancel the booking."
+            )
         bookings = {
             b.pk: b
             for b in session.bookings.filter(pk__in=list(marks)).exclude(
@@ -484,8 +497,9 @@ def complete_session(*, session: Session, by, now: datetime | None = None) -> li
             raise TrainingError(f"This session is {session.get_status_display().lower()}.")
         if now < session.starts_at:
             raise TrainingError("A session can be completed once it has started.")
-        no_shows = list(session.bookings.filter(status=BookingStatus.BOOKED))
         session.bookings.filter(status=BookingStatus.BOOKED).update(status=BookingStatus.ABSENT)
+        # Everyone absent, whether marked on the roster or never marked at all.
+        no_shows = list(session.bookings.filter(status=BookingStatus.ABSENT))
         session.bookings.filter(status=BookingStatus.WAITLISTED).update(
             status=BookingStatus.CANCELLED, waitlist_position=None, cancelled_at=now
         )

@@ -73,3 +73,68 @@ def test_a_digest_of_policy_reminders_costs_the_same_for_few_and_many(
     keep = list(Notification.objects.filter(recipient=few_rows).values_list("pk", flat=True))[:2]
     Notification.objects.filter(recipient=few_rows).exclude(pk__in=keep).delete()
     assert queries_for(few_rows) == queries_for(people[1])
+
+
+def test_someone_who_edited_a_draft_cannot_approve_it(make_person, policy_admin, leader):
+    from django.contrib.auth.models import Group
+
+    from people import roles
+
+    other_admin = make_person()
+    other_admin.groups.add(Group.objects.get_or_create(name=roles.POLICY_ADMIN)[0])
+    policy = services.create_policy(title="Press", owner=policy_admin)
+    draft = services.create_draft(policy=policy, author=policy_admin, body="## A\nText")
+    services.update_draft(
+        version=draft,
+        user=other_admin,
+        body="## A\nOther text",
+        change_summary="",
+        change="material",
+    )
+    services.submit_for_review(version=draft, user=other_admin)
+    with pytest.raises(PolicyError, match="You edited this draft"):
+        services.approve(version=draft, user=other_admin)
+    assert services.approve(version=draft, user=leader).status == "approved"
+
+
+def test_a_quiz_is_refused_to_someone_with_nothing_to_acknowledge(
+    make_person, policy_admin, leader
+):
+    from people.models import Department
+    from policies.models import Policy
+
+    sales = Department.objects.create(name="Sales")
+    _, version = published_policy(
+        title="Sales only",
+        owner=policy_admin,
+        approver=leader,
+        audience=Policy.Audience.DEPARTMENTS,
+        departments=[sales],
+        questions=[("Who may post?", ["Anyone", "The comms team"], 1)],
+    )
+    stranger = make_person()
+    with pytest.raises(PolicyError, match="not waiting for your acknowledgement"):
+        services.submit_quiz(
+            version=version, user=stranger, answers={version.questions.get().pk: 1}
+        )
+
+
+def test_a_declined_assignment_can_be_reopened_by_the_owner(client, employee, policy_admin, leader):
+    from django.urls import reverse
+
+    from policies.models import Assignment, Decline
+
+    _, version = published_policy(title="Press", owner=policy_admin, approver=leader)
+    decline = services.decline(version=version, user=employee, reason="I do talks.")
+    client.force_login(employee)
+    assert (
+        client.post(
+            reverse("policies:manage_reopen_decline", args=[version.pk, decline.pk])
+        ).status_code
+        == 403
+    )
+    client.force_login(policy_admin)
+    client.post(reverse("policies:manage_reopen_decline", args=[version.pk, decline.pk]))
+    assert Assignment.objects.get(person=employee, version=version).status == "open"
+    assert Decline.objects.filter(pk=decline.pk).exists()  # the decline stays on record
+    services.acknowledge(version=version, user=employee, full_name="Emily Carter")

@@ -607,3 +607,23 @@ def test_the_pages_query_counts_do_not_grow_with_people(
     # 6 + 120 grown people (a third attended), 6 managers and the policy admin.
     assert responses[1].context["page"].paginator.count == 4 + 80 + 6 + 1
     assert "Page 1 of 2" in responses[1].content.decode()
+
+
+@pytest.mark.django_db
+def test_a_persons_status_costs_the_same_for_few_and_many_requirements(
+    employee, django_assert_max_num_queries
+):
+    from training.compliance import status_for
+    from training.models import Requirement, Topic
+
+    def add(count, start):
+        for number in range(start, start + count):
+            requirement = Requirement.objects.create(name=f"Requirement {number}")
+            requirement.accepted_topics.add(Topic.objects.create(name=f"Topic {number}"))
+
+    add(2, 0)
+    with django_assert_max_num_queries(20) as few:
+        assert len(status_for(employee)) == 2
+    add(12, 2)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert len(status_for(employee)) == 14

@@ -506,6 +506,7 @@ def test_roster_marks_attendance_in_bulk_with_one_submit(client, session, presen
     session.capacity = 4
     session.save()
     factories.book_all(session, [waiting])
+    _begin(session)  # attendance is taken once the session is under way
     client.force_login(presenter)
     html = page(client, "training:roster", session.pk)
     for person in [late, absent, *others, waiting]:
@@ -525,6 +526,27 @@ def test_roster_marks_attendance_in_bulk_with_one_submit(client, session, presen
     assert "Attendance saved for 1 person." in html
     assert Booking.objects.get(pk=bookings[1].pk).status == "excused"
     assert Booking.objects.get(pk=bookings[0].pk).status == "late"
+
+
+def _begin(session):
+    """Move a booked session to have started five minutes ago."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    now = timezone.now()
+    type(session).objects.filter(pk=session.pk).update(
+        starts_at=now - timedelta(minutes=5), ends_at=now + timedelta(minutes=55)
+    )
+    session.refresh_from_db()
+
+
+def test_attendance_cannot_be_taken_before_check_in_opens(client, session, presenter, employee):
+    booking = services.book(session=session, person=employee)
+    client.force_login(presenter)
+    response = post(client, "training:roster", session.pk, **{f"mark_{booking.pk}": "attended"})
+    assert "Attendance can be taken from 15 minutes before the start" in text(response)
+    assert Booking.objects.get(pk=booking.pk).status == "booked"
 
 
 def test_the_roster_refuses_an_unknown_mark(client, session, presenter, employee):
@@ -890,6 +912,7 @@ def test_roster_query_count_does_not_grow(
     with django_assert_max_num_queries(15) as few:
         client.get(url)
     booked = factories.book_all(session, people(make_person, 50))
+    _begin(session)
     services.mark_attendance(
         session=session, by=presenter, marks={b.pk: "attended" for b in booked[:10]}
     )
