@@ -57,6 +57,8 @@ class WallClockField(forms.DateTimeField):
 def in_zone(wall_clock: datetime, zone_name: str) -> datetime:
     """The aware moment a wall clock in `zone_name` shows; a skipped time is refused."""
     zone = ZoneInfo(zone_name)
+    if not 2000 <= wall_clock.year <= 2200:
+        raise forms.ValidationError("Choose a date between the years 2000 and 2200.")
     moment = wall_clock.replace(tzinfo=zone)
     if moment.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != wall_clock:
         raise forms.ValidationError(

@@ -53,6 +53,8 @@ def can_book_for(user, person) -> bool:
 
 
 def _check_times(starts_at: datetime, ends_at: datetime, time_zone: str) -> None:
+    if not (2000 <= starts_at.year <= 2200 and 2000 <= ends_at.year <= 2200):
+        raise TrainingError("Choose dates between the years 2000 and 2200.")
     if ends_at <= starts_at:
         raise TrainingError("A session must end after it starts.")
     try:

@@ -862,3 +862,27 @@ def test_many_people_booking_the_last_seats_at_once_never_overfill_the_session(
     positions = sorted(racers.filter(status=WAITLISTED).values_list("waitlist_position", flat=True))
     assert positions == list(range(1, len(people) - seats_left + 1))
     assert racers.count() == len(people)
+
+
+@pytest.mark.django_db
+def test_dates_far_in_the_future_are_refused_not_crashed_on(policy_admin):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from training.tests.factories import topic
+
+    start = datetime(9999, 12, 1, 12, 0, tzinfo=ZoneInfo("Europe/London"))
+    with pytest.raises(TrainingError, match="between the years 2000 and 2200"):
+        services.create_series(
+            by=policy_admin,
+            pattern="monthly",
+            count=3,
+            starts_at=start,
+            ends_at=start.replace(hour=13),
+            time_zone="Europe/London",
+            title="Far",
+            topic=topic(),
+            presenter=policy_admin,
+            capacity=5,
+            room="A",
+        )
