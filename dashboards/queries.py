@@ -6,6 +6,9 @@ from datetime import date
 from django.urls import reverse
 from django.utils import timezone
 
+from incidents.models import ActionItem, Incident
+from incidents.permissions import sees_all, visible_incidents
+from people import roles
 from policies.models import Assignment
 from training.compliance import status_for
 from training.models import Booking, Session
@@ -76,5 +79,30 @@ def my_tasks(user) -> list[Task]:
                 action="Book a briefing: you still have to attend",
             )
         )
+    tasks += [
+        Task(
+            kind="action",
+            title=f"{action.title} ({action.incident.reference})",
+            url=reverse("incidents:my_actions"),
+            due=action.due_date,
+            action="An incident action assigned to you",
+        )
+        for action in ActionItem.objects.filter(owner=user, status=ActionItem.Status.OPEN)
+        .exclude(incident__status=Incident.Status.CLOSED)
+        .select_related("incident")
+    ]
+    tasks += [
+        Task(
+            kind="sign-off",
+            title=f"Review of {incident.reference}",
+            url=reverse("incidents:detail", args=[incident.pk]),
+            due=None,
+            action="Read the review and sign it off",
+        )
+        for incident in visible_incidents(user)
+        .filter(status=Incident.Status.REVIEW, review__isnull=False, review__signed_off_at=None)
+        .exclude(owner=user)
+        if roles.is_line_manager(user) and not sees_all(user)
+    ]
     # Dated tasks soonest first; "due now" requirements (no date) first of all.
     return sorted(tasks, key=lambda task: (task.due is not None, task.due))

@@ -47,7 +47,8 @@ STEPS: tuple[Step, ...] = (
         "impairment",
         3,
         "Was there ill health, medication, exhaustion or another impairment at the time?",
-        "If yes, this goes to HR or occupational health for support, not to discipline.",
+        "If yes, this goes to HR or occupational health for support, not to discipline. "
+        "If you cannot tell, answer “unsure”: the person is offered that support.",
     ),
     Step(
         "rule_broken_knowingly",
@@ -100,7 +101,9 @@ def favourable(key: str, answer: str) -> str:
     return {
         "intended_actions": NO,  # a slip rather than a choice
         "intended_harm": NO,
-        "impairment": NO,  # no referral assumed; the person is not blamed either way
+        # Read as yes: support (a referral) rather than discipline. Read as no, the walk
+        # would go on to the rules and could end in "reckless".
+        "impairment": YES,
         "rule_broken_knowingly": NO,
         "rules_workable": NO,  # the rule or training may be at fault
         "substitution": YES,  # others would have done the same: a system issue

@@ -24,20 +24,43 @@ def can_handle(user) -> bool:
     return roles.is_comms(user) or roles.is_hr_legal(user)
 
 
+def _active(user) -> bool:
+    return bool(getattr(user, "is_authenticated", False) and user.is_active)
+
+
 def visible_incidents(user):
     """Every incident `user` may open at all (full or summary view)."""
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
+    if not _active(user):
         return Incident.objects.none()
     if sees_all(user):
         return Incident.objects.all()
-    return Incident.objects.filter(Q(reporter=user) | Q(actions__owner=user)).distinct()
+    return Incident.objects.filter(
+        Q(reporter=user) | Q(actions__owner=user) | _awaiting_my_sign_off(user)
+    ).distinct()
+
+
+def _awaiting_my_sign_off(user) -> Q:
+    """A line manager signs off the blameless review of a learning-track incident that
+    involves one of their reports (directly, or as an action owner). Accountability
+    cases stay with HR/legal: showing them would tell who was involved."""
+    return (
+        Q(status=Incident.Status.REVIEW, review__isnull=False, review__signed_off_at=None)
+        & ~Q(track=Incident.Track.ACCOUNTABILITY)
+        & ~Q(owner=user)
+        & (Q(people_involved__manager=user) | Q(actions__owner__manager=user))
+    )
 
 
 def access_level(user, incident: Incident) -> str:
-    """ "full" (the team), "summary" (an action owner), "reporter" (their own report)."""
+    """ "full" (the team), "summary" (an action owner, or the manager asked to sign off
+    the review), "reporter" (their own report)."""
+    if not _active(user):
+        return ""
     if sees_all(user):
         return "full"
     if incident.actions.filter(owner=user).exists():
+        return "summary"
+    if Incident.objects.filter(_awaiting_my_sign_off(user), pk=incident.pk).exists():
         return "summary"
     if incident.reporter_id == user.pk:
         return "reporter"
@@ -57,12 +80,18 @@ def get_incident_for(user, pk: int) -> tuple[Incident, str]:
 def sees_people_involved(user, incident: Incident) -> bool:
     """Names of the people involved: hidden on the accountability track except for
     HR/legal and the owner; otherwise shown to the team."""
+    if not _active(user):
+        # Also keeps an anonymous user (pk None) from passing as the owner of an
+        # incident without one.
+        return False
     if roles.is_hr_legal(user) or incident.owner_id == user.pk:
         return True
     return sees_all(user) and not incident.restricted
 
 
 def visible_assessments(user, incident: Incident):
+    if not _active(user):
+        return Assessment.objects.none()
     if roles.is_hr_legal(user) or (incident.owner_id == user.pk and can_handle(user)):
         return incident.assessments.all()
     return Assessment.objects.none()
@@ -70,6 +99,8 @@ def visible_assessments(user, incident: Incident):
 
 def visible_actions(user):
     """Actions a person may see: their own, or all of incidents they see in full."""
+    if not _active(user):
+        return ActionItem.objects.none()
     if sees_all(user):
         return ActionItem.objects.all()
     return ActionItem.objects.filter(owner=user)

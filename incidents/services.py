@@ -3,6 +3,7 @@ assessment, the remediation plan, the review and lessons."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -11,6 +12,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from incidents import assessment as guide
+from incidents import permissions
 from incidents.models import (
     ActionItem,
     Assessment,
@@ -246,8 +248,9 @@ def set_people_involved(
 # --- the workflow -------------------------------------------------------------------
 
 
-def _guard(incident: Incident, to: str) -> None:
-    """The conditions of each step, with a message that says what is missing."""
+def _guard(incident: Incident, to: str, user) -> None:
+    """The conditions of each step, with a message that says what is missing (and
+    names people only to those who may see who was involved)."""
     if to == Status.CONTAINED:
         open_takedowns = incident.takedowns.filter(status=Takedown.Status.REQUESTED).count()
         if open_takedowns:
@@ -258,10 +261,8 @@ def _guard(incident: Incident, to: str) -> None:
         if not incident.takedowns.exists() and not incident.no_takedown_note.strip():
             raise IncidentError("Record a takedown request, or note why no takedown is needed.")
     elif to == Status.CLASSIFIED:
-        if incident.no_individual_involved:
-            return
-        people = list(incident.people_involved.all())
-        if not people:
+        people = [] if incident.no_individual_involved else list(incident.people_involved.all())
+        if not people and not incident.no_individual_involved:
             raise IncidentError(
                 "Name the people involved, or record that no individual is involved."
             )
@@ -271,8 +272,13 @@ def _guard(incident: Incident, to: str) -> None:
             ).values_list("person_id", flat=True)
         )
         missing = [p.get_full_name() for p in people if p.pk not in assessed]
-        if missing:
+        if missing and permissions.sees_people_involved(user, incident):
             raise IncidentError(f"Finish the assessment for: {', '.join(missing)}.")
+        if missing:
+            raise IncidentError(
+                f"Finish the assessment for {len(missing)} of the people involved "
+                "(HR/legal or the incident owner can)."
+            )
         if incident.track == Incident.Track.NONE:
             raise IncidentError("Choose the track (learning or accountability).")
     elif to == Status.REMEDIATION and incident.status == Status.CLASSIFIED:
@@ -291,6 +297,12 @@ def _guard(incident: Incident, to: str) -> None:
         review = Review.objects.filter(incident=incident).first()
         if review is None or review.signed_off_at is None:
             raise IncidentError("The review must be signed off by a manager before closing.")
+        if review.signed_off_by_id == incident.owner_id:
+            # The owner may have changed since the sign-off.
+            raise IncidentError(
+                "The review was signed off by the incident owner: a manager who is not "
+                "the owner signs it off."
+            )
 
 
 def transition(
@@ -310,11 +322,14 @@ def transition(
     with transaction.atomic():
         incident = _claim(incident, expected_version)
         if to not in TRANSITIONS.get(incident.status, ()):
+            target = Status(to).label.lower() if to in Status.values else to
             raise IncidentError(
                 f"An incident that is {incident.get_status_display().lower()} cannot move to "
-                f"“{Status(to).label.lower()}”."
+                f"“{target}”."
             )
-        _guard(incident, to)
+        if incident.status == Status.CLOSED and not note.strip():
+            raise IncidentError("Say why the incident is reopened.")
+        _guard(incident, to, user)
         fields = {"status": to}
         if to == Status.CONTAINED:
             fields["contained_at"] = now
@@ -461,6 +476,8 @@ def finish_assessment(
     the outcome sets the track. Earlier runs for the same person are superseded."""
     if not can_assess(by, assessment.incident):
         raise IncidentError("Only HR/legal and the incident owner assess individuals.")
+    if assessment.finished_at or assessment.superseded_at:
+        raise IncidentError("This assessment is finished; start a new run to change it.")
     answers = plain_answers(assessment)
     if not guide.is_complete(answers):
         raise IncidentError("Answer every question first.")
@@ -472,6 +489,10 @@ def finish_assessment(
         raise IncidentError("You chose a different outcome from the suggested one: write down why.")
     now = timezone.now()
     with transaction.atomic():
+        # Locked and checked again: a run is finished once, by one assessor.
+        locked = Assessment.objects.select_for_update().get(pk=assessment.pk)
+        if locked.finished_at or locked.superseded_at:
+            raise IncidentError("This assessment is finished; start a new run to change it.")
         Assessment.objects.filter(
             incident=assessment.incident,
             person=assessment.person,
@@ -498,8 +519,9 @@ def _set_track_from_assessments(incident: Incident, by) -> None:
         if outcomes & {Assessment.Outcome.RECKLESS, Assessment.Outcome.DELIBERATE}
         else Incident.Track.LEARNING
     )
+    # Compared on the row as it is now: the caller's copy may be older than the last run.
+    incident = Incident.objects.select_for_update().get(pk=incident.pk)
     if incident.track != track:
-        incident = Incident.objects.select_for_update().get(pk=incident.pk)
         before = incident.track
         _bump(incident, track=track)
         _event(incident, what="track", by=by, before=before, after=track)
@@ -591,8 +613,20 @@ def complete_action(*, action: ActionItem, by, status: str, note: str) -> Action
 # --- review and lessons -------------------------------------------------------------
 
 
+REVIEW_FIELDS = (
+    "summary",
+    "contributing_factors",
+    "spotted_sooner",
+    "went_well",
+    "effectiveness_check",
+)
+
+
 def write_review(*, incident, by, **fields) -> Review:
     _require_handler(by)
+    if set(fields) - set(REVIEW_FIELDS):
+        # Who wrote it and who signed it off are never set from a form.
+        raise IncidentError("Those parts of a review cannot be written here.")
     required = ("summary", "contributing_factors", "spotted_sooner")
     if any(not str(fields.get(name, "")).strip() for name in required):
         raise IncidentError(
@@ -629,12 +663,25 @@ def sign_off_review(*, review: Review, by) -> Review:
     return review
 
 
-def publish_lesson(*, incident, by, title: str, text: str) -> Lesson:
+def publish_lesson(
+    *, incident, by, title: str, text: str, keep_identifying: bool = False
+) -> Lesson:
     """Publish an anonymised lesson to the library. The text is the publisher's own;
-    names, handles and links of the incident are refused unless kept on purpose."""
+    names, handles and links of the incident are refused unless kept on purpose
+    (`keep_identifying`)."""
     _require_handler(by)
     if not title.strip() or not text.strip():
         raise IncidentError("A lesson needs a title and its text.")
+    found = [] if keep_identifying else identifying_details(incident, f"{title}\n{text}")
+    if found:
+        named = (
+            f": {', '.join(found)}"
+            if permissions.sees_people_involved(by, incident)
+            else " (a name, handle or link)"
+        )
+        raise IncidentError(
+            f"The lesson still identifies the incident{named}. Take it out, or keep it on purpose."
+        )
     with transaction.atomic():
         lesson = Lesson.objects.create(
             incident=incident,
@@ -649,17 +696,26 @@ def publish_lesson(*, incident, by, title: str, text: str) -> Lesson:
 
 
 def identifying_details(incident: Incident, text: str) -> list[str]:
-    """Names, handles and links of the incident that appear in a lesson's text."""
-    found = []
-    lowered = text.casefold()
+    """Names, handles and links of the incident (and of its evidence) that appear in a
+    lesson's text: whole words only, so "Tom" is not found in "tomorrow"."""
+    names = [incident.reporter.get_full_name()]
     for person in incident.people_involved.all():
-        for part in [person.get_full_name(), *person.get_full_name().split()]:
-            if len(part) > 2 and part.casefold() in lowered:
-                found.append(part)
-    for detail in (incident.account_handle, incident.url, incident.reporter.get_full_name()):
-        if detail and detail.casefold() in lowered:
-            found.append(detail)
-    return sorted(set(found))
+        names += [person.get_full_name(), *person.get_full_name().split()]
+    handles = [incident.account_handle, *incident.evidence.values_list("handle", flat=True)]
+    urls = [incident.url, *incident.evidence.values_list("url", flat=True)]
+    candidates = {name for name in names if len(name) > 2}
+    for handle in filter(None, handles):
+        candidates |= {handle, handle.lstrip("@")}  # "@emily_c" is also written "emily_c"
+    for url in filter(None, urls):
+        bare = re.sub(r"^https?://(www\.)?", "", url).rstrip("/")
+        candidates |= {url, bare}
+    found = {
+        detail
+        for detail in candidates
+        if len(detail) > 2
+        and re.search(rf"(?<!\w){re.escape(detail)}(?!\w)", text, flags=re.IGNORECASE)
+    }
+    return sorted(found, key=str.casefold)
 
 
 def open_policy_revision(*, lesson: Lesson, policy, by):

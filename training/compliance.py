@@ -25,6 +25,8 @@ from people.audience import audience_people
 from people.models import Department
 from training.models import Booking, Requirement, Session, TrainingError
 
+CHECKIN_LEAD = timedelta(minutes=15)  # check-in opens this long before a session starts
+
 NO_DEPARTMENT = "No department"
 NO_MANAGER = "No manager"
 
@@ -54,7 +56,9 @@ def _attendance(requirement: Requirement):
     return Booking.objects.filter(
         status__in=Booking.PRESENT,
         session__topic__in=requirement.accepted_topics.all(),
-        session__starts_at__lte=timezone.now(),  # a mark before the session counts for nothing
+        # Attendance counts from check-in opening (15 minutes before the start), never
+        # for a session that is still days away.
+        session__starts_at__lte=timezone.now() + CHECKIN_LEAD,
     ).exclude(session__status=Session.Status.CANCELLED)
 
 
@@ -290,7 +294,7 @@ def status_for(person, *, now: datetime | None = None) -> list[Status]:
         Booking.objects.filter(
             person=person,
             status__in=Booking.PRESENT,
-            session__starts_at__lte=now,
+            session__starts_at__lte=now + CHECKIN_LEAD,
         )
         .exclude(session__status=Session.Status.CANCELLED)
         .values("session__topic_id")

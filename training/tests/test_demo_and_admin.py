@@ -157,9 +157,9 @@ def test_past_sessions_are_completed_with_attendance_no_shows_and_feedback():
     )
     assert no_shows and no_shows <= offered
     # Everyone offered one was absent (marked on the roster or never checked in).
-    assert set(
-        Booking.objects.filter(pk__in=offered).values_list("status", flat=True)
-    ) == {Status.ABSENT}
+    assert set(Booking.objects.filter(pk__in=offered).values_list("status", flat=True)) == {
+        Status.ABSENT
+    }
     assert Feedback.objects.count() >= 5
     assert set(Feedback.objects.values_list("rating", flat=True)) <= {3, 4, 5}
     # The demo manager came to the latest one.

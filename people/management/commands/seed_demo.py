@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from incidents.demo import seed_demo_incidents
 from people.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo_organisation
 from policies.demo import seed_demo_policies
 from training.demo import seed_demo_training
@@ -31,6 +32,12 @@ class Command(BaseCommand):
             f"Demo training ready: {training['sessions']} briefings ({training['created']} new, "
             f"{training['upcoming']} upcoming), {training['bookings']} bookings, "
             f"{training['required']} of {training['audience']} people still required."
+        )
+        incidents = seed_demo_incidents()
+        self.stdout.write(
+            f"Demo incidents ready: {incidents['incidents']} incidents ({incidents['created']} "
+            f"new), {incidents['open']} open, {incidents['overdue_actions']} overdue actions, "
+            f"{incidents['lessons']} published lessons."
         )
         self.stdout.write(f"Demo accounts (password {DEMO_PASSWORD}):")
         for email, name, *_rest in DEMO_ACCOUNTS:

@@ -1,0 +1,52 @@
+"""A line manager reaches the review they are asked to sign off, and nothing more."""
+
+import pytest
+from django.urls import reverse
+
+from incidents import permissions, services
+from incidents.models import Incident
+from incidents.tests.factories import in_status
+
+pytestmark = pytest.mark.django_db
+
+
+def _in_review_involving(person, comms):
+    incident = in_status(Incident.Status.REVIEW, by=comms, people_involved=[person])
+    services.write_review(
+        incident=incident,
+        by=comms,
+        summary="A screenshot showed a customer's name.",
+        contributing_factors="Cropping was a manual step.",
+        spotted_sooner="A checklist.",
+    )
+    return incident
+
+
+def test_the_manager_of_someone_involved_can_open_and_sign_off_the_review(
+    client, employee, manager, comms
+):
+    incident = _in_review_involving(employee, comms)
+    assert permissions.access_level(manager, incident) == "summary"
+    assert incident in permissions.visible_incidents(manager)
+    client.force_login(manager)
+    assert client.get(reverse("my_tasks")).content.decode().count(incident.reference) == 1
+    assert client.get(reverse("incidents:detail", args=[incident.pk])).status_code == 200
+    services.sign_off_review(review=incident.review, by=manager)
+    incident.refresh_from_db()
+    assert incident.review.signed_off_by == manager
+    # Once signed, the incident leaves the manager's view again.
+    assert permissions.access_level(manager, incident) == ""
+
+
+def test_other_managers_and_accountability_cases_stay_out_of_reach(
+    employee, manager, comms, hr, make_person
+):
+    other_manager = make_person()
+    make_person(manager=other_manager)
+    incident = _in_review_involving(employee, comms)
+    assert permissions.access_level(other_manager, incident) == ""
+    assert incident not in permissions.visible_incidents(other_manager)
+    Incident.objects.filter(pk=incident.pk).update(track=Incident.Track.ACCOUNTABILITY)
+    incident.refresh_from_db()
+    assert permissions.access_level(manager, incident) == ""
+    assert not permissions.visible_incidents(manager).exists()
