@@ -387,6 +387,10 @@ def resolve_takedown(*, takedown: Takedown, by, status: str, note: str = "") -> 
         raise IncidentError("A takedown is resolved as removed, refused or not needed.")
     with transaction.atomic():
         takedown = Takedown.objects.select_for_update().get(pk=takedown.pk)
+        if takedown.status != Takedown.Status.REQUESTED:
+            raise IncidentError(
+                f"This takedown is already resolved ({takedown.get_status_display().lower()})."
+            )
         before = takedown.status
         takedown.status, takedown.note, takedown.resolved_at = status, note, timezone.now()
         takedown.save()
@@ -418,9 +422,13 @@ def approve_statement(*, statement: HoldingStatement, by) -> HoldingStatement:
     _require_handler(by)
     if statement.drafted_by_id == by.pk:
         raise IncidentError("Someone other than the author approves a holding statement.")
-    statement.approved_by, statement.approved_at = by, timezone.now()
-    statement.save(update_fields=["approved_by", "approved_at"])
-    _event(statement.incident, what="statement", by=by, after="approved")
+    with transaction.atomic():
+        statement = HoldingStatement.objects.select_for_update().get(pk=statement.pk)
+        if statement.approved_at is not None:
+            raise IncidentError("This holding statement is already approved.")
+        statement.approved_by, statement.approved_at = by, timezone.now()
+        statement.save(update_fields=["approved_by", "approved_at"])
+        _event(statement.incident, what="statement", by=by, after="approved")
     return statement
 
 

@@ -26,6 +26,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from people import roles
+from policies.reading import readable_policies_list
 from training import queries, services
 from training.compliance import status_for
 from training.forms import BookForForm, BookingForm, CheckInForm, FeedbackForm, RosterForm
@@ -189,7 +190,12 @@ def _session_page(request, session: Session, **posted):
             "session": session,
             "state": state,
             "feedback": feedback,
-            "policies": list(session.policies.order_by("title")),
+            # Only the policies this reader may open: others' titles stay private.
+            "policies": list(
+                session.policies.filter(
+                    pk__in=readable_policies_list(request.user).values("pk")
+                ).order_by("title")
+            ),
             "can_organise": services.can_organise(request.user),
             **forms,
         },

@@ -50,3 +50,20 @@ def test_other_managers_and_accountability_cases_stay_out_of_reach(
     incident.refresh_from_db()
     assert permissions.access_level(manager, incident) == ""
     assert not permissions.visible_incidents(manager).exists()
+
+
+def test_a_statement_is_approved_once_and_a_takedown_resolved_once(comms, hr):
+    from incidents.models import IncidentError, Takedown
+    from incidents.tests.factories import reported
+
+    incident = reported(comms)
+    statement = services.draft_statement(
+        incident=incident, by=comms, text="We are looking into it."
+    )
+    services.approve_statement(statement=statement, by=hr)
+    with pytest.raises(IncidentError, match="already approved"):
+        services.approve_statement(statement=statement, by=hr)
+    takedown = services.request_takedown(incident=incident, by=comms, what="Post", asked_of="X")
+    services.resolve_takedown(takedown=takedown, by=comms, status=Takedown.Status.REMOVED)
+    with pytest.raises(IncidentError, match="already resolved"):
+        services.resolve_takedown(takedown=takedown, by=comms, status=Takedown.Status.REFUSED)

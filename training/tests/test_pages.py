@@ -199,12 +199,15 @@ def test_training_page_shows_my_requirement_status(client, policy_admin, employe
 # --- the session page ----------------------------------------------------------------
 
 
-def test_session_page_shows_what_people_need_to_know(client, policy_admin, employee, make_person):
+def test_session_page_shows_what_people_need_to_know(
+    client, policy_admin, leader, employee, make_person
+):
     from policies.models import Policy
+    from policies.tests.factories import published_policy
 
-    policy = Policy.objects.create(
-        title="Social media policy", slug="social-media", owner=policy_admin
-    )
+    policy, _ = published_policy(title="Social media", owner=policy_admin, approver=leader)
+    # A policy the reader may not open is not named on the page.
+    sales_only = Policy.objects.create(title="Sales playbook", slug="sales", owner=policy_admin)
     starts = timezone.now() + timedelta(days=3)
     session = factories.schedule(
         policy_admin,
@@ -213,7 +216,7 @@ def test_session_page_shows_what_people_need_to_know(client, policy_admin, emplo
         time_zone="America/New_York",
         online_url="https://meet.example.com/briefing",
         lunch_cutoff=starts - timedelta(days=1),
-        policies=[policy],
+        policies=[policy, sales_only],
         capacity=12,
     )
     employee.time_zone = "Europe/Berlin"
@@ -231,6 +234,7 @@ def test_session_page_shows_what_people_need_to_know(client, policy_admin, emplo
     assert f"{berlin:%H:%M}" in html and "Europe/Berlin" in html
     assert f"{new_york:%H:%M}" in html and "America/New_York" in html
     assert reverse("policies:detail", args=["social-media"]) in html
+    assert "Sales playbook" not in html
     assert "Book by" in html  # the lunch cut-off
     assert reverse("training:session_ics", args=[session.pk]) in html
     assert '<button type="submit" class="btn btn-primary">Book</button>' in html
