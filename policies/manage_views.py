@@ -6,7 +6,6 @@ permission helpers, validates a form, calls a service and reports with `messages
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -14,7 +13,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -34,6 +33,7 @@ from policies.manage_forms import (
 from policies.models import Assignment, Decline, PolicyError, PolicyVersion
 from policies.permissions import can_manage, get_policy_to_manage, get_version_to_manage
 from policies.rendering import render_markdown, section_changes
+from policyhub.exports import csv_response
 
 Status = PolicyVersion.Status
 admin_only = role_required(can_manage)
@@ -438,22 +438,6 @@ def manage_compliance(request, pk: int):
     )
 
 
-class _Echo:
-    """A file-like object for csv.writer that hands each line back instead of storing it."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_safe(value) -> str:
-    """A cell a spreadsheet shows as text: one starting like a formula gets a quote first."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
-
 CSV_HEADER = [
     "Name",
     "Email",
@@ -472,11 +456,8 @@ CSV_HEADER = [
 def manage_compliance_csv(request, pk: int):
     version = _version_with_figures(request, pk)
     today = timezone.localdate()
-    writer = csv.writer(_Echo())
 
-    def lines():
-        yield "\ufeff"  # so that spreadsheets read the file as UTF-8
-        yield writer.writerow(CSV_HEADER)
+    def rows():
         for assignment in queries.compliance_export_rows(version).iterator(chunk_size=2000):
             person = assignment.person
             overdue = (
@@ -489,24 +470,20 @@ def manage_compliance_csv(request, pk: int):
                 if assignment.completed_at
                 else ""
             )
-            yield writer.writerow(
-                [
-                    csv_safe(person.get_full_name()),
-                    csv_safe(person.email),
-                    csv_safe(person.employee_id),
-                    csv_safe(person.department.name if person.department else ""),
-                    assignment.version.number,
-                    assignment.get_status_display(),
-                    assignment.due_date.isoformat(),
-                    overdue,
-                    completed,
-                ]
-            )
+            yield [
+                person.get_full_name(),
+                person.email,
+                person.employee_id,
+                person.department.name if person.department else "",
+                assignment.version.number,
+                assignment.get_status_display(),
+                assignment.due_date.isoformat(),
+                overdue,
+                completed,
+            ]
 
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     filename = f"{version.policy.slug}-{version.number}-compliance-{today:%Y-%m-%d}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return csv_response(header=CSV_HEADER, rows=rows(), filename=filename)
 
 
 @require_POST

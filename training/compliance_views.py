@@ -7,18 +7,16 @@ reports; anyone else gets 403. Inviting is for policy admins only.
 
 from __future__ import annotations
 
-import csv
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.text import slugify
 from django.views.decorators.http import require_POST, require_safe
 
 from people import roles
+from policyhub.exports import csv_response
 from training import compliance as requirement_compliance
 from training.models import Requirement, TrainingError
 
@@ -133,22 +131,6 @@ def _filter_label(department, manager, departments, managers) -> str:
     return ", ".join(parts)
 
 
-class _Echo:
-    """A file-like object for csv.writer that hands each line back instead of storing it."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_safe(value) -> str:
-    """A cell a spreadsheet shows as text: one starting like a formula gets a quote first."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
-
 CSV_HEADER = [
     "Name",
     "Email",
@@ -175,32 +157,25 @@ def compliance_csv(request, pk: int):
         requirement_compliance.still_required(requirement, now=now, reports_of=reports_of),
         requirement,
     )
-    writer = csv.writer(_Echo())
 
-    def lines():
-        yield "\ufeff"  # so that spreadsheets read the file as UTF-8
-        yield writer.writerow(CSV_HEADER)
+    def rows():
         for person in people.iterator(chunk_size=2000):
             due_by = requirement_compliance.joiner_due_by(requirement, person.start_date, today)
-            yield writer.writerow(
-                [
-                    csv_safe(person.get_full_name()),
-                    csv_safe(person.email),
-                    csv_safe(person.employee_id),
-                    csv_safe(person.department.name if person.department else ""),
-                    csv_safe(person.manager.get_full_name() if person.manager else ""),
-                    _date(person.last_attended),
-                    due_by.isoformat() if due_by else "now",
-                    _date(person.booked_for),
-                ]
-            )
+            yield [
+                person.get_full_name(),
+                person.email,
+                person.employee_id,
+                person.department.name if person.department else "",
+                person.manager.get_full_name() if person.manager else "",
+                _date(person.last_attended),
+                due_by.isoformat() if due_by else "now",
+                _date(person.booked_for),
+            ]
 
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     name = slugify(requirement.name) or "requirement"
-    response["Content-Disposition"] = (
-        f'attachment; filename="{name}-still-required-{today:%Y-%m-%d}.csv"'
+    return csv_response(
+        header=CSV_HEADER, rows=rows(), filename=f"{name}-still-required-{today:%Y-%m-%d}.csv"
     )
-    return response
 
 
 @require_POST
