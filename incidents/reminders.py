@@ -15,26 +15,13 @@ from django.utils import timezone
 
 from incidents.models import ActionItem, Incident
 from notifications.models import Notification
-from notifications.registry import Due, ReminderKind, register
+from notifications.registry import Due, ReminderKind, load_subjects, register
 
 Status = Incident.Status
 
 
 def _load(model, notifications, *related):
-    """The subjects of a batch in one query, cached on the rows (titles and links of a
-    whole digest then cost nothing more)."""
-    objects = {
-        obj.pk: obj
-        for obj in model.objects.filter(
-            pk__in={n.subject_id for n in notifications}
-        ).select_related(*related)
-    }
-    if notifications:
-        field = notifications[0]._meta.get_field("subject")
-        for notification in notifications:
-            if notification.subject_id in objects:
-                field.set_cached_value(notification, objects[notification.subject_id])
-    return objects
+    return load_subjects(model.objects.select_related(*related), notifications)
 
 
 def add_working_days(day, count: int):

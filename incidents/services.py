@@ -26,6 +26,7 @@ from incidents.models import (
     Takedown,
     TalkingPoint,
 )
+from incidents.permissions import can_handle
 from people import roles
 
 Status = Incident.Status
@@ -59,11 +60,6 @@ PLAN_TEMPLATES: dict[str, tuple[str, ...]] = {
         "Complete containment",
     ),
 }
-
-
-def can_handle(user) -> bool:
-    """Comms and HR/legal run incidents."""
-    return roles.is_comms(user) or roles.is_hr_legal(user)
 
 
 def _require_handler(user) -> None:

@@ -86,6 +86,20 @@ class ReminderKind:
         return f"emails/{self.template_name or self.name}"
 
 
+def load_subjects(queryset, notifications) -> dict:
+    """The subjects of a batch of rows in one query (`queryset` says which and with what
+    related rows), cached on the rows: a kind's still_due calls this, and the titles and
+    links of a whole digest then cost no further query. Rows whose subject the queryset
+    leaves out keep no subject cached."""
+    objects = {obj.pk: obj for obj in queryset.filter(pk__in={n.subject_id for n in notifications})}
+    if notifications:
+        field = notifications[0]._meta.get_field("subject")
+        for notification in notifications:
+            if notification.subject_id in objects:
+                field.set_cached_value(notification, objects[notification.subject_id])
+    return objects
+
+
 _kinds: dict[str, ReminderKind] = {}
 
 

@@ -29,6 +29,18 @@ def with_sub_departments(department_ids) -> set[int]:
     return included
 
 
+def department_and_ancestors(department_id: int | None) -> set[int]:
+    """A department and every department above it (one query): an audience of a
+    department includes its sub-departments, so these are the departments whose
+    audience a member of `department_id` belongs to."""
+    parents = dict(Department.objects.values_list("pk", "parent_id"))
+    found: set[int] = set()
+    while department_id is not None and department_id not in found:
+        found.add(department_id)
+        department_id = parents.get(department_id)
+    return found
+
+
 def audience_people(kind: str, *, department_ids=(), group_ids=()):
     """A queryset of the active people in the audience."""
     people = get_user_model().objects.filter(is_active=True)

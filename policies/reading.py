@@ -12,7 +12,7 @@ from functools import cached_property
 from django.db.models import Q, QuerySet
 from django.utils.safestring import SafeString, mark_safe
 
-from people.models import Department
+from people.audience import department_and_ancestors
 from policies.models import (
     Acknowledgement,
     Assignment,
@@ -40,19 +40,6 @@ def outstanding_assignments(user) -> QuerySet[Assignment]:
     )
 
 
-def _department_and_ancestors(department_id: int | None) -> set[int]:
-    """A department and every department above it (one query for the whole tree)."""
-    if department_id is None:
-        return set()
-    parents = dict(Department.objects.values_list("pk", "parent_id"))
-    found: set[int] = set()
-    current = department_id
-    while current is not None and current not in found:
-        found.add(current)
-        current = parents.get(current)
-    return found
-
-
 def readable_policies_list(user) -> QuerySet[Policy]:
     """The same policies as `permissions.readable_policies`, found in a fixed number
     of queries rather than one audience computation per policy, for the paged list.
@@ -66,7 +53,7 @@ def readable_policies_list(user) -> QuerySet[Policy]:
     if not user.is_active:
         return Policy.objects.none()
     in_departments = Policy.audience_departments.through.objects.filter(
-        department_id__in=_department_and_ancestors(user.department_id)
+        department_id__in=department_and_ancestors(user.department_id)
     ).values("policy_id")
     in_groups = Policy.audience_groups.through.objects.filter(
         group_id__in=user.groups.through.objects.filter(user_id=user.pk).values("group_id")

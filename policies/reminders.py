@@ -6,24 +6,18 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
-from notifications.registry import Due, ReminderKind, register
+from notifications.registry import Due, ReminderKind, load_subjects, register
 from policies.models import Assignment, Decline
 
 
 def _open_ids(notifications) -> set[int]:
-    """The rows whose assignment is still open. The assignments come with their version
-    and policy and replace the rows' cached subjects, so titles and links of a whole
-    digest batch cost no further query."""
-    assignments = {
-        a.pk: a
-        for a in Assignment.objects.filter(
-            pk__in={n.subject_id for n in notifications}, status=Assignment.Status.OPEN
-        ).select_related("version__policy", "policy")
-    }
-    subject_field = notifications[0]._meta.get_field("subject") if notifications else None
-    for notification in notifications:
-        if notification.subject_id in assignments:
-            subject_field.set_cached_value(notification, assignments[notification.subject_id])
+    """The rows whose assignment is still open (loaded with version and policy)."""
+    assignments = load_subjects(
+        Assignment.objects.filter(status=Assignment.Status.OPEN).select_related(
+            "version__policy", "policy"
+        ),
+        notifications,
+    )
     return {n.pk for n in notifications if n.subject_id in assignments}
 
 

@@ -21,8 +21,7 @@ from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Subqu
 from django.utils import timezone
 
 from people import audience, roles
-from people.audience import audience_people
-from people.models import Department
+from people.audience import audience_people, department_and_ancestors
 from training.models import Booking, Requirement, Session, TrainingError
 
 CHECKIN_LEAD = timedelta(minutes=15)  # check-in opens this long before a session starts
@@ -284,11 +283,7 @@ def status_for(person, *, now: datetime | None = None) -> list[Status]:
     )
     # The person's department and everything above it: a requirement for a department
     # includes its sub-departments.
-    parents = dict(Department.objects.values_list("pk", "parent_id"))
-    departments, department = set(), person.department_id
-    while department is not None and department not in departments:
-        departments.add(department)
-        department = parents.get(department)
+    departments = department_and_ancestors(person.department_id)
     groups = set(person.groups.values_list("pk", flat=True))
     last_by_topic = dict(
         Booking.objects.filter(

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from notifications.emails import Attachment, absolute_url
-from notifications.registry import Due, ReminderKind, register
+from notifications.registry import Due, ReminderKind, load_subjects, register
 from notifications.scheduling import person_zone
 from training.models import Booking, Requirement, Session
 
@@ -97,19 +97,12 @@ def session_offers(*, topics, limit: int = 3) -> list[SessionOffer]:
 
 
 def _load_bookings(notifications) -> dict[int, Booking]:
-    """The notifications' bookings with their sessions, cached on the rows (one query)."""
-    bookings = {
-        b.pk: b
-        for b in Booking.objects.filter(
-            pk__in={n.subject_id for n in notifications}
-        ).select_related("session__topic", "session__presenter", "person", "booked_by")
-    }
-    if notifications:
-        field = notifications[0]._meta.get_field("subject")
-        for notification in notifications:
-            if notification.subject_id in bookings:
-                field.set_cached_value(notification, bookings[notification.subject_id])
-    return bookings
+    return load_subjects(
+        Booking.objects.select_related(
+            "session__topic", "session__presenter", "person", "booked_by"
+        ),
+        notifications,
+    )
 
 
 def _invite(booking: Booking, method: str) -> Attachment:
