@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -21,25 +20,12 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from incidents import permissions, queries, services
 from incidents.forms import CloseActionForm, IncidentFilterForm, ReportForm, SelfReportForm
 from incidents.models import IncidentError
+from policyhub.paging import page_of
 
 REPORTS_PER_PAGE = 10
 INCIDENTS_PER_PAGE = 25
 ACTIONS_PER_PAGE = 20
 LESSONS_PER_PAGE = 20
-
-
-def page_of(request, queryset, *, per_page: int):
-    """A page of `queryset`, with neighbour links that keep the other parameters."""
-    page = Paginator(queryset, per_page).get_page(request.GET.get("page"))
-
-    def url(number: int) -> str:
-        query = request.GET.copy()
-        query["page"] = number
-        return f"?{query.urlencode()}"
-
-    page.previous_url = url(page.previous_page_number()) if page.has_previous() else None
-    page.next_url = url(page.next_page_number()) if page.has_next() else None
-    return page
 
 
 def _same_page(request, url_name: str) -> str:

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -34,27 +33,13 @@ from policies.models import Assignment, Decline, PolicyError, PolicyVersion
 from policies.permissions import can_manage, get_policy_to_manage, get_version_to_manage
 from policies.rendering import render_markdown, section_changes
 from policyhub.exports import csv_response
+from policyhub.paging import page_of
 
 Status = PolicyVersion.Status
 admin_only = role_required(can_manage)
 
 POLICIES_PER_PAGE = 25
 PEOPLE_PER_PAGE = 50
-
-
-def _page(request, queryset, *, param: str = "page", per_page: int, anchor: str = ""):
-    """A page of `queryset`, with links to its neighbours that keep the other parameters
-    (a page can hold several paged lists)."""
-    page = Paginator(queryset, per_page).get_page(request.GET.get(param))
-
-    def url(number: int) -> str:
-        query = request.GET.copy()
-        query[param] = number
-        return f"?{query.urlencode()}{'#' + anchor if anchor else ''}"
-
-    page.previous_url = url(page.previous_page_number()) if page.has_previous() else None
-    page.next_url = url(page.next_page_number()) if page.has_next() else None
-    return page
 
 
 def _form_errors(form) -> str:
@@ -71,7 +56,7 @@ def _pending(policy) -> PolicyVersion | None:
 @admin_only
 @require_GET
 def manage_index(request):
-    page = _page(request, queries.policies_for_index(), per_page=POLICIES_PER_PAGE)
+    page = page_of(request, queries.policies_for_index(), per_page=POLICIES_PER_PAGE)
     return render(request, "policies/manage/index.html", {"page": page})
 
 
@@ -396,21 +381,21 @@ def manage_compliance(request, pk: int):
         messages.info(request, "Compliance figures start when the version is published.")
         return redirect("policies:manage_version", version.pk)
     today = timezone.localdate()
-    outstanding = _page(
+    outstanding = page_of(
         request,
         queries.outstanding_assignments(version),
         param="outstanding_page",
         per_page=PEOPLE_PER_PAGE,
         anchor="outstanding",
     )
-    overdue = _page(
+    overdue = page_of(
         request,
         queries.overdue_assignments(version, today=today),
         param="overdue_page",
         per_page=PEOPLE_PER_PAGE,
         anchor="overdue",
     )
-    declines = _page(
+    declines = page_of(
         request,
         queries.declines(version),
         param="declines_page",

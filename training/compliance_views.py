@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.text import slugify
@@ -17,6 +16,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from people import roles
 from policyhub.exports import csv_response
+from policyhub.paging import page_of
 from training import compliance as requirement_compliance
 from training.models import Requirement, TrainingError
 
@@ -37,19 +37,6 @@ def _requirement(pk: int) -> Requirement:
     return get_object_or_404(
         Requirement.objects.prefetch_related("audience_departments", "audience_groups"), pk=pk
     )
-
-
-def _page(request, queryset, *, per_page: int):
-    page = Paginator(queryset, per_page).get_page(request.GET.get("page"))
-
-    def url(number: int) -> str:
-        query = request.GET.copy()
-        query["page"] = number
-        return f"?{query.urlencode()}#people"
-
-    page.previous_url = url(page.previous_page_number()) if page.has_previous() else None
-    page.next_url = url(page.next_page_number()) if page.has_next() else None
-    return page
 
 
 def _id_filter(value: str | None):
@@ -92,8 +79,11 @@ def compliance_requirement(request, pk: int):
     department = _id_filter(request.GET.get("department"))
     manager = _id_filter(request.GET.get("manager"))
     listed = _filtered(_filtered(people, "department", department), "manager", manager)
-    page = _page(
-        request, requirement_compliance.with_details(listed, requirement), per_page=PEOPLE_PER_PAGE
+    page = page_of(
+        request,
+        requirement_compliance.with_details(listed, requirement),
+        per_page=PEOPLE_PER_PAGE,
+        anchor="people",
     )
     for person in page.object_list:
         person.due_by = requirement_compliance.joiner_due_by(requirement, person.start_date, today)

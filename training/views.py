@@ -17,7 +17,6 @@ import segno
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -27,6 +26,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from people import roles
 from policies.reading import readable_policies_list
+from policyhub.paging import page_of
 from training import queries, services
 from training.compliance import status_for
 from training.forms import BookForForm, BookingForm, CheckInForm, FeedbackForm, RosterForm
@@ -64,20 +64,6 @@ def _reports(user):
     if roles.is_line_manager(user):
         return user.direct_reports.filter(is_active=True).order_by("full_name", "email")
     raise PermissionDenied
-
-
-def page_of(request, queryset, *, per_page: int):
-    """A page of `queryset`, with neighbour links that keep the other parameters."""
-    page = Paginator(queryset, per_page).get_page(request.GET.get("page"))
-
-    def url(number: int) -> str:
-        query = request.GET.copy()
-        query["page"] = number
-        return f"?{query.urlencode()}"
-
-    page.previous_url = url(page.previous_page_number()) if page.has_previous() else None
-    page.next_url = url(page.next_page_number()) if page.has_next() else None
-    return page
 
 
 # --- the Training page -------------------------------------------------------------------
