@@ -49,3 +49,21 @@ def audience_people(kind: str, *, department_ids=(), group_ids=()):
     elif kind == GROUPS:
         people = people.filter(groups__in=list(group_ids)).distinct()
     return people
+
+
+def team_ids(manager) -> list[int]:
+    """The active people who report to `manager`, directly or through others: one query
+    per level of the reporting line (its depth, not its size). Inactive managers in
+    between still pass their reports on, since the line itself is what counts."""
+    people = get_user_model().objects
+    found: dict[int, bool] = {}
+    level = [manager.pk]
+    while level:
+        rows = [
+            (pk, active)
+            for pk, active in people.filter(manager_id__in=level).values_list("pk", "is_active")
+            if pk not in found and pk != manager.pk
+        ]
+        found.update(rows)
+        level = [pk for pk, _ in rows]
+    return sorted(pk for pk, active in found.items() if active)
