@@ -50,19 +50,29 @@ def _number(value: float) -> str:
     return f"{value:g}" if value != int(value) else f"{int(value)}"
 
 
+def _legend(legend: Sequence[Series], top: int) -> tuple[list[str], int]:
+    """Legend entries in rows under the chart; returns them and the height they take."""
+    if len(legend) < 2:
+        return [], 0
+    items, x, y = [], LEFT, top
+    for index, series in enumerate(legend):
+        width = 24 + 6.5 * len(series.name)
+        if x + width > WIDTH and x > LEFT:
+            x, y = LEFT, y + 16
+        colour = PALETTE[index % len(PALETTE)]
+        items.append(
+            f'<rect x="{x}" y="{y}" width="10" height="10" fill="{colour}"/>'
+            f'<text x="{x + 14}" y="{y + 9}" class="chart-legend">{escape(series.name)}</text>'
+        )
+        x += width
+    return items, y + 16 - top
+
+
 def _frame(
     title: str, body: list[str], legend: Sequence[Series], height: int = HEIGHT
 ) -> SafeString:
-    items = []
-    x = LEFT
-    for index, series in enumerate(legend if len(legend) > 1 else ()):
-        colour = PALETTE[index % len(PALETTE)]
-        items.append(
-            f'<rect x="{x}" y="{height - 14}" width="10" height="10" fill="{colour}"/>'
-            f'<text x="{x + 14}" y="{height - 5}" class="chart-legend">'
-            f"{escape(series.name)}</text>"
-        )
-        x += 24 + 7 * len(series.name)
+    items, extra = _legend(legend, height - 18)
+    height += max(0, extra - 18)
     # Every text put into the parts was escaped where it was added; numbers are ours.
     return mark_safe(  # noqa: S308
         f'<svg class="chart" viewBox="0 0 {WIDTH} {height}" role="img" '
@@ -129,6 +139,8 @@ def bar_chart(
         for i in range(len(labels))
     ]
     top = max_value or _nice_max(max(totals or [0]))
+    if max_value is None and all(float(t).is_integer() for t in totals):
+        top = max(top, 4)  # counts: whole-number ticks
     slot = (WIDTH - LEFT - RIGHT) / max(len(labels), 1)
     body = _axis(top, unit, plot_height)
     per = 1 if stacked else max(len(series), 1)

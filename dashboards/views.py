@@ -1,15 +1,37 @@
 from django.shortcuts import render
 
 from dashboards import queries
+from incidents.permissions import can_see_remediation
 from people import roles
 from people.roles import role_required
 
 
 def my_tasks(request):
     """Home for everyone: what they have to do, soonest first."""
-    return render(request, "dashboards/my_tasks.html", {"tasks": queries.my_tasks(request.user)})
+    return render(
+        request,
+        "dashboards/my_tasks.html",
+        {
+            "tasks": queries.my_tasks(request.user),
+            "is_line_manager": roles.is_line_manager(request.user),
+        },
+    )
+
+
+def can_see_compliance(user) -> bool:
+    return roles.is_policy_admin(user) or roles.is_leadership(user) or roles.is_line_manager(user)
 
 
 @role_required(roles.can_see_dashboards)
 def index(request):
-    return render(request, "dashboards/index.html")
+    """The dashboards this person may open."""
+    user = request.user
+    return render(
+        request,
+        "dashboards/index.html",
+        {
+            "team": roles.is_line_manager(user),
+            "remediation": can_see_remediation(user),
+            "compliance": can_see_compliance(user),
+        },
+    )

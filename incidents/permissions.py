@@ -109,3 +109,39 @@ def visible_actions(user):
 def require_handler(user) -> None:
     if not can_handle(user):
         raise PermissionDenied
+
+
+# --- figures ------------------------------------------------------------------------
+
+
+def can_see_remediation(user) -> bool:
+    """The Remediation dashboard: the incident team and leadership, and line managers
+    for their own people."""
+    return sees_all(user) or roles.is_line_manager(user)
+
+
+def incidents_for_figures(user, *, team_ids=None):
+    """The incidents a dashboard may count for `user`, as a plain queryset (no joins that
+    repeat rows, so that it can be grouped).
+
+    The incident team and leadership count every incident. A line manager counts the
+    learning-track incidents that involve someone in their team (`team_ids`: direct and
+    indirect reports): never an accountability-track case, nor one not yet classified,
+    since either would tell them who is under assessment.
+    """
+    if not _active(user):
+        return Incident.objects.none()
+    if sees_all(user):
+        return Incident.objects.all()
+    if not roles.is_line_manager(user) or not team_ids:
+        return Incident.objects.none()
+    involving = Incident.people_involved.through.objects.filter(user_id__in=team_ids)
+    return Incident.objects.filter(
+        track=Incident.Track.LEARNING, pk__in=involving.values("incident_id")
+    )
+
+
+def counts_people_of_restricted(user) -> bool:
+    """Whether figures broken down by the people involved (their department) may include
+    accountability-track cases: only for HR/legal, who may see who was involved."""
+    return roles.is_hr_legal(user)

@@ -1,0 +1,124 @@
+"""The Remediation dashboard's filters, and what a figure's link adds to them.
+
+A value that is not valid is never silently widened into "everything": the filter form
+says what is wrong and the page falls back to its defaults for that field; a link with
+a bad value lists nothing and says why.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from django import forms
+from django.utils import timezone
+
+from dashboards import remediation
+from incidents.models import Assessment, Incident
+
+MAX_PERIOD = timedelta(days=3 * 366)
+QUARTER = re.compile(r"^\d{4}-Q[1-4]$")
+MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self):
+        super().__init__(format="%Y-%m-%d")
+
+
+class RemediationFilterForm(forms.Form):
+    start = forms.DateField(label="Noticed from", required=False, widget=DateInput())
+    end = forms.DateField(label="to", required=False, widget=DateInput())
+    department = forms.ModelChoiceField(
+        label="Department",
+        queryset=None,
+        required=False,
+        empty_label="All departments",
+        error_messages={"invalid_choice": "Choose one of the departments listed."},
+    )
+    platform = forms.ChoiceField(
+        label="Platform",
+        required=False,
+        choices=[("", "All platforms"), *Incident.Platform.choices],
+        error_messages={"invalid_choice": "Choose one of the platforms listed."},
+    )
+
+    def __init__(self, data, *, viewer: remediation.Viewer, default_period: bool = True):
+        super().__init__(data)
+        self.default_period = default_period
+        self.fields["department"].queryset = viewer.departments()
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("start"), cleaned.get("end")
+        if start and end and start > end:
+            raise forms.ValidationError("The start of the period is after its end.")
+        if start and end and end - start > MAX_PERIOD:
+            raise forms.ValidationError("Choose a period of at most three years.")
+        return cleaned
+
+    def filters(self) -> remediation.Filters:
+        """The valid filters; a field with an error falls back to its default."""
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        start, end = data.get("start"), data.get("end")
+        if self.non_field_errors():
+            start = end = None
+        if self.default_period:
+            default_start, default_end = remediation.default_period(timezone.localdate())
+            start, end = (
+                start or (end and end - timedelta(days=365)) or default_start,
+                (end or default_end),
+            )
+            if start > end:
+                start = end - timedelta(days=365)
+        return remediation.Filters(
+            start=start,
+            end=end,
+            department=data.get("department"),
+            platform=data.get("platform") or "",
+        )
+
+
+class DrillForm(forms.Form):
+    """What a figure's link adds: the bucket the figure counted."""
+
+    open = forms.BooleanField(required=False)
+    status = forms.ChoiceField(required=False, choices=[("", ""), *Incident.Status.choices])
+    severity = forms.ChoiceField(required=False, choices=[("", ""), *Incident.Severity.choices])
+    track = forms.ChoiceField(required=False, choices=[("", ""), *Incident.Track.choices])
+    information = forms.ChoiceField(
+        required=False, choices=[("", ""), *Incident.Information.choices]
+    )
+    outcome = forms.ChoiceField(
+        required=False,
+        choices=[("", ""), *Assessment.Outcome.choices, (remediation.ACCOUNTABILITY, "")],
+    )
+    quarter = forms.RegexField(QUARTER, required=False)
+    contained = forms.RegexField(MONTH, required=False)
+    closed = forms.RegexField(MONTH, required=False)
+    late_review = forms.BooleanField(required=False)
+    overdue = forms.ChoiceField(
+        required=False,
+        choices=[("", ""), ("all", ""), *((n, n) for n, _, _ in remediation.OVERDUE_BUCKETS)],
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if bool(cleaned.get("outcome")) != bool(cleaned.get("quarter")):
+            raise forms.ValidationError("An outcome goes with a quarter.")
+        return cleaned
+
+    def drill(self) -> remediation.Drill | None:
+        """The drill-down, or None when the link is not valid."""
+        if not self.is_valid():
+            return None
+        return remediation.Drill(**self.cleaned_data)
+
+    def problem(self) -> str:
+        names = [name for name in self.errors if name != "__all__"]
+        if names:
+            return f"This link has a value that is not valid ({', '.join(sorted(names))})."
+        return " ".join(self.non_field_errors())

@@ -1,0 +1,574 @@
+"""Reads for the Remediation dashboard and the lists its figures link to.
+
+Everything starts from `incidents.permissions.incidents_for_figures(user)`, so a figure,
+a list and an export count the same incidents, and never one the viewer may not see.
+A department filter picks incidents by the people involved; for anyone but HR/legal it
+leaves accountability-track cases out, since counting them by department would tell who
+is involved.
+
+The period selects incidents by when they were noticed. "Open now" and overdue actions
+are about today and ignore it (an incident noticed long ago and still open matters most).
+Each figure is one query however many incidents there are; medians are taken in Python
+over one query's rows (a few thousand timestamps at most).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from statistics import median
+
+from django.db.models import Count, Max, Q, QuerySet
+from django.utils import timezone
+
+from incidents import permissions
+from incidents.models import ActionItem, Assessment, Incident, IncidentEvent
+from incidents.reminders import review_due_date
+from people.audience import team_ids, with_sub_departments
+from people.models import Department
+
+Status = Incident.Status
+Outcome = Assessment.Outcome
+
+# The accountability track's outcomes, as counted for those who may not see them.
+ACCOUNTABILITY = "accountability"
+OVERDUE_BUCKETS = (("1-7", 1, 7), ("8-30", 8, 30), ("31+", 31, None))
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The dashboard's filters, already validated (see dashboards.forms)."""
+
+    start: date | None = None  # noticed on or after
+    end: date | None = None  # noticed on or before
+    department: Department | None = None
+    platform: str = ""
+
+    def query(self, *, period: bool = True) -> dict[str, str]:
+        """The filters as GET parameters, for links to the lists."""
+        params = {}
+        if period and self.start:
+            params["start"] = self.start.isoformat()
+        if period and self.end:
+            params["end"] = self.end.isoformat()
+        if self.department:
+            params["department"] = str(self.department.pk)
+        if self.platform:
+            params["platform"] = self.platform
+        return params
+
+
+@dataclass
+class Viewer:
+    """Who is looking, and what that lets them count."""
+
+    user: object
+    team: list[int] | None  # a line manager's people; None for the incident team
+    sees_restricted_people: bool
+
+    @classmethod
+    def of(cls, user) -> Viewer:
+        team = None if permissions.sees_all(user) else team_ids(user)
+        return cls(user, team, permissions.counts_people_of_restricted(user))
+
+    def departments(self) -> QuerySet[Department]:
+        """The departments the filter offers: a manager's are those of their people."""
+        if self.team is None:
+            return Department.objects.order_by("name")
+        return Department.objects.filter(members__pk__in=self.team).distinct().order_by("name")
+
+
+def _local_day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def incidents(viewer: Viewer, filters: Filters, *, period: bool = True) -> QuerySet[Incident]:
+    """The incidents the figures count, with the filters applied."""
+    found = permissions.incidents_for_figures(viewer.user, team_ids=viewer.team)
+    if filters.department is not None:
+        involved = Incident.people_involved.through.objects.filter(
+            user__department_id__in=with_sub_departments([filters.department.pk])
+        )
+        if viewer.team is not None:
+            involved = involved.filter(user_id__in=viewer.team)
+        found = found.filter(pk__in=involved.values("incident_id"))
+        if not viewer.sees_restricted_people:
+            found = found.exclude(track=Incident.Track.ACCOUNTABILITY)
+    if filters.platform:
+        found = found.filter(platform=filters.platform)
+    if period and filters.start:
+        found = found.filter(noticed_at__gte=_local_day_start(filters.start))
+    if period and filters.end:
+        found = found.filter(noticed_at__lt=_local_day_start(filters.end + timedelta(days=1)))
+    return found
+
+
+# --- periods ---------------------------------------------------------------------------
+
+
+def default_period(today: date) -> tuple[date, date]:
+    """The last twelve months: from the first of the month eleven months back."""
+    month = today.month - 11
+    year = today.year + (month - 1) // 12
+    month = (month - 1) % 12 + 1
+    return date(year, month, 1), today
+
+
+def months_between(start: date, end: date) -> list[str]:
+    """ "YYYY-MM" for every month from `start` to `end`."""
+    months, year, month = [], start.year, start.month
+    while (year, month) <= (end.year, end.month):
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+def quarter_of(moment: date | datetime) -> str:
+    return f"{moment.year}-Q{(moment.month - 1) // 3 + 1}"
+
+
+def quarters_between(start: date, end: date) -> list[str]:
+    return list(
+        dict.fromkeys(quarter_of(date.fromisoformat(f"{m}-01")) for m in months_between(start, end))
+    )
+
+
+def month_label(month: str) -> str:
+    return date.fromisoformat(f"{month}-01").strftime("%b %Y")
+
+
+def short_month_label(month: str) -> str:
+    return date.fromisoformat(f"{month}-01").strftime("%b %y")
+
+
+def quarter_label(quarter: str) -> str:
+    year, number = quarter.split("-")
+    return f"{number} {year}"
+
+
+# --- open incidents ---------------------------------------------------------------------
+
+
+@dataclass
+class Tally:
+    value: str
+    label: str
+    count: int
+
+
+@dataclass(frozen=True)
+class OpenIncidents:
+    total: int
+    by_status: list[Tally]
+    by_severity: list[Tally]
+    by_track: list[Tally]
+
+
+def open_incidents(viewer: Viewer, filters: Filters) -> OpenIncidents:
+    """Incidents not closed, by state, severity and track (one grouped query)."""
+    rows = (
+        incidents(viewer, filters, period=False)
+        .exclude(status=Status.CLOSED)
+        .order_by()
+        .values_list("status", "severity", "track")
+        .annotate(n=Count("pk"))
+    )
+    status, severity, track = Counter(), Counter(), Counter()
+    for s, sev, t, n in rows:
+        status[s] += n
+        severity[sev] += n
+        track[t] += n
+
+    def listed(choices, counts, skip=()):
+        return [Tally(v, label, counts[v]) for v, label in choices if v not in skip]
+
+    return OpenIncidents(
+        total=sum(status.values()),
+        by_status=listed(Status.choices, status, skip=(Status.CLOSED,)),
+        by_severity=listed(Incident.Severity.choices, severity),
+        by_track=listed(Incident.Track.choices, track),
+    )
+
+
+# --- overdue actions --------------------------------------------------------------------
+
+
+def actions(viewer: Viewer, filters: Filters) -> QuerySet[ActionItem]:
+    """Actions of the incidents counted (open or not)."""
+    return ActionItem.objects.filter(
+        incident__in=incidents(viewer, filters, period=False).values("pk")
+    )
+
+
+def overdue_actions(viewer: Viewer, filters: Filters, *, today: date) -> list[Tally]:
+    """Open actions past their due date, by how long (one query)."""
+    counts = {}
+    for name, low, high in OVERDUE_BUCKETS:
+        window = Q(due_date__lte=today - timedelta(days=low))
+        if high is not None:
+            window &= Q(due_date__gte=today - timedelta(days=high))
+        counts[name] = Count("pk", filter=window)
+    row = actions(viewer, filters).filter(status=ActionItem.Status.OPEN).aggregate(**counts)
+    return [Tally(name, f"{name} days", row[name]) for name, _, _ in OVERDUE_BUCKETS]
+
+
+def overdue_window(bucket: str, today: date) -> Q | None:
+    for name, low, high in OVERDUE_BUCKETS:
+        if name == bucket:
+            window = Q(due_date__lte=today - timedelta(days=low))
+            if high is not None:
+                window &= Q(due_date__gte=today - timedelta(days=high))
+            return window
+    return None
+
+
+# --- timings ----------------------------------------------------------------------------
+
+
+@dataclass
+class MonthTiming:
+    month: str
+    contained: int
+    contain_hours: float | None
+    closed: int
+    close_days: float | None
+
+    @property
+    def label(self) -> str:
+        return month_label(self.month)
+
+
+def _status_times(found: QuerySet[Incident]) -> dict[int, dict[str, datetime]]:
+    """From the history: when each incident was first contained, and last closed."""
+    times: dict[int, dict[str, datetime]] = defaultdict(dict)
+    events = (
+        IncidentEvent.objects.filter(
+            what="status", to_value__in=(Status.CONTAINED, Status.CLOSED), incident__in=found
+        )
+        .order_by("at", "pk")
+        .values_list("incident_id", "to_value", "at")
+    )
+    for incident_id, to, at in events:
+        if to == Status.CONTAINED:
+            times[incident_id].setdefault("contained", at)
+        else:
+            times[incident_id]["closed"] = at
+    return times
+
+
+def timings(viewer: Viewer, filters: Filters, months: list[str]) -> list[MonthTiming]:
+    """Median time from noticed to contained, and to closed, by the month it happened,
+    taken from the history rows (two queries)."""
+    found = incidents(viewer, filters)
+    noticed = dict(found.values_list("pk", "noticed_at"))
+    contain: dict[str, list[float]] = defaultdict(list)
+    close: dict[str, list[float]] = defaultdict(list)
+    for pk, times in _status_times(found).items():
+        start = noticed.get(pk)
+        if start is None:
+            continue
+        if "contained" in times:
+            at = timezone.localtime(times["contained"])
+            contain[f"{at:%Y-%m}"].append((at - start).total_seconds() / 3600)
+        if "closed" in times:
+            at = timezone.localtime(times["closed"])
+            close[f"{at:%Y-%m}"].append((at - start).total_seconds() / 86400)
+    return [
+        MonthTiming(
+            month,
+            len(contain[month]),
+            round(median(contain[month]), 1) if contain[month] else None,
+            len(close[month]),
+            round(median(close[month]), 1) if close[month] else None,
+        )
+        for month in months
+    ]
+
+
+# --- classification ----------------------------------------------------------------------
+
+
+@dataclass
+class QuarterMix:
+    quarter: str
+    counts: dict[str, int]
+
+    @property
+    def label(self) -> str:
+        return quarter_label(self.quarter)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def outcome_columns(viewer: Viewer) -> list[tuple[str, str]]:
+    """The classification columns: the four outcomes, and for those who may not see the
+    outcome of an accountability-track case, that track as one column."""
+    columns = list(Outcome.choices)
+    # A line manager's figures hold no accountability-track case at all.
+    if not viewer.sees_restricted_people and viewer.team is None:
+        columns.append((ACCOUNTABILITY, "Accountability track (outcome with HR/legal)"))
+    return columns
+
+
+def current_assessments(found: QuerySet[Incident]) -> QuerySet[Assessment]:
+    return Assessment.objects.filter(
+        incident__in=found, superseded_at=None, finished_at__isnull=False
+    ).exclude(final_outcome="")
+
+
+def classification(viewer: Viewer, filters: Filters, quarters: list[str]) -> list[QuarterMix]:
+    """Current assessments by outcome and by the quarter they were finished (one query)."""
+    counts: dict[str, Counter] = {quarter: Counter() for quarter in quarters}
+    rows = current_assessments(incidents(viewer, filters)).values_list(
+        "final_outcome", "finished_at", "incident__track"
+    )
+    for outcome, finished, track in rows:
+        quarter = quarter_of(timezone.localtime(finished))
+        if quarter not in counts:
+            continue
+        if track == Incident.Track.ACCOUNTABILITY and not viewer.sees_restricted_people:
+            outcome = ACCOUNTABILITY
+        counts[quarter][outcome] += 1
+    columns = [value for value, _ in outcome_columns(viewer)]
+    return [QuarterMix(q, {c: counts[q][c] for c in columns}) for q in quarters]
+
+
+def quarter_range(quarter: str) -> tuple[datetime, datetime] | None:
+    """The start and end of "YYYY-Qn" in local time, or None if it is not one."""
+    try:
+        year, number = quarter.split("-Q")
+        year, number = int(year), int(number)
+        if not (1 <= number <= 4 and 2000 <= year <= 2100):
+            return None
+    except ValueError:
+        return None
+    start = date(year, 3 * number - 2, 1)
+    end = date(year + 1, 1, 1) if number == 4 else date(year, 3 * number + 1, 1)
+    return _local_day_start(start), _local_day_start(end)
+
+
+def month_range(month: str) -> tuple[datetime, datetime] | None:
+    try:
+        start = date.fromisoformat(f"{month}-01")
+    except ValueError:
+        return None
+    if not 2000 <= start.year <= 2100:
+        return None
+    end = date(start.year + 1, 1, 1) if start.month == 12 else date(start.year, start.month + 1, 1)
+    return _local_day_start(start), _local_day_start(end)
+
+
+# --- recurrence ---------------------------------------------------------------------------
+
+
+@dataclass
+class Recurrence:
+    platforms: list[tuple[str, str]]
+    rows: list[tuple[str, str, list[int]]] = field(default_factory=list)  # value, label, counts
+
+    @property
+    def total(self) -> int:
+        return sum(sum(counts) for _, _, counts in self.rows)
+
+
+def recurrence(viewer: Viewer, filters: Filters) -> Recurrence:
+    """Incidents by kind of information and platform (one grouped query); a cell of two or
+    more is the same kind of leak happening again."""
+    counts = {
+        (information, platform): n
+        for information, platform, n in incidents(viewer, filters)
+        .order_by()
+        .values_list("information", "platform")
+        .annotate(n=Count("pk"))
+    }
+    platforms = [
+        (value, label)
+        for value, label in Incident.Platform.choices
+        if any(p == value for _, p in counts)
+    ]
+    result = Recurrence(platforms)
+    for value, label in Incident.Information.choices:
+        row = [counts.get((value, p), 0) for p, _ in platforms]
+        if any(row):
+            result.rows.append((value, label, row))
+    return result
+
+
+# --- reviews ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LateReviews:
+    due: int  # reviews that have fallen due (all actions done)
+    late: int  # written after their due date, or not written and past it
+    late_ids: list[int]
+
+
+def late_reviews(viewer: Viewer, filters: Filters, *, today: date) -> LateReviews:
+    """Reviews are due five working days after the last action is done (one query)."""
+    rows = (
+        incidents(viewer, filters)
+        .filter(actions__isnull=False)
+        .order_by()
+        .values("pk")
+        .annotate(
+            last_done=Max("actions__completed_at"),
+            still_open=Count("actions", filter=Q(actions__status=ActionItem.Status.OPEN)),
+            written_at=Max("review__written_at"),
+        )
+    )
+    due = 0
+    late_ids = []
+    for row in rows:
+        if row["still_open"] or row["last_done"] is None:
+            continue
+        due_date = review_due_date(row["last_done"])
+        written = row["written_at"]
+        if written is None and due_date >= today:
+            continue
+        due += 1
+        if (timezone.localdate(written) if written else today) > due_date:
+            late_ids.append(row["pk"])
+    return LateReviews(due, len(late_ids), sorted(late_ids))
+
+
+# --- the exposure window ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Stretch:
+    name: str
+    median_hours: float | None
+    measured: int
+
+
+EXPOSURE = (
+    ("Posted → noticed", "posted_at", "noticed_at"),
+    ("Noticed → contained", "noticed_at", "contained_at"),
+    ("Contained → closed", "contained_at", "closed_at"),
+)
+
+
+def exposure(viewer: Viewer, filters: Filters) -> tuple[int, list[Stretch]]:
+    """How long a post stayed up and the case stayed open: the median of each stretch
+    over the incidents where both ends are known (one query)."""
+    rows = list(
+        incidents(viewer, filters).values_list(
+            "posted_at", "noticed_at", "contained_at", "closed_at"
+        )
+    )
+    index = {"posted_at": 0, "noticed_at": 1, "contained_at": 2, "closed_at": 3}
+    stretches = []
+    for name, start, end in EXPOSURE:
+        hours = [
+            (row[index[end]] - row[index[start]]).total_seconds() / 3600
+            for row in rows
+            if row[index[start]] and row[index[end]] and row[index[end]] >= row[index[start]]
+        ]
+        stretches.append(Stretch(name, round(median(hours), 1) if hours else None, len(hours)))
+    return len(rows), stretches
+
+
+# --- the lists the figures link to -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Drill:
+    """What a figure adds to the filters: validated values (see dashboards.forms)."""
+
+    open: bool = False
+    status: str = ""
+    severity: str = ""
+    track: str = ""
+    information: str = ""
+    outcome: str = ""
+    quarter: str = ""
+    contained: str = ""
+    closed: str = ""
+    late_review: bool = False
+    overdue: str = ""  # an OVERDUE_BUCKETS name, or "all"
+
+
+def drilled_incidents(viewer: Viewer, filters: Filters, drill: Drill, *, today: date):
+    found = incidents(viewer, filters)
+    if drill.open:
+        found = found.exclude(status=Status.CLOSED)
+    for name in ("status", "severity", "track", "information"):
+        value = getattr(drill, name)
+        if value:
+            found = found.filter(**{name: value})
+    if drill.quarter and drill.outcome:
+        start, end = quarter_range(drill.quarter)
+        assessed = current_assessments(found).filter(finished_at__gte=start, finished_at__lt=end)
+        if drill.outcome == ACCOUNTABILITY:
+            assessed = assessed.filter(incident__track=Incident.Track.ACCOUNTABILITY)
+        else:
+            assessed = assessed.filter(final_outcome=drill.outcome)
+            if not viewer.sees_restricted_people:
+                assessed = assessed.exclude(incident__track=Incident.Track.ACCOUNTABILITY)
+        found = found.filter(pk__in=assessed.values("incident_id"))
+    for name in ("contained", "closed"):
+        month = getattr(drill, name)
+        if month:
+            start, end = month_range(month)
+            ids = [
+                pk
+                for pk, times in _status_times(found).items()
+                if name in times and start <= times[name] < end
+            ]
+            found = found.filter(pk__in=ids)
+    if drill.late_review:
+        found = found.filter(pk__in=late_reviews(viewer, filters, today=today).late_ids)
+    return found
+
+
+def incident_rows(found: QuerySet[Incident]) -> QuerySet[Incident]:
+    """What the list shows: never the people involved nor what happened."""
+    return (
+        found.select_related("owner")
+        .only(
+            "pk",
+            "reference",
+            "status",
+            "severity",
+            "track",
+            "platform",
+            "information",
+            "noticed_at",
+            "posted_at",
+            "contained_at",
+            "closed_at",
+            "owner__full_name",
+            "owner__email",
+        )
+        .order_by("-noticed_at", "-pk")
+    )
+
+
+def drilled_actions(viewer: Viewer, filters: Filters, drill: Drill, *, today: date):
+    found = actions(viewer, filters).filter(status=ActionItem.Status.OPEN)
+    window = overdue_window(drill.overdue, today) if drill.overdue != "all" else None
+    found = found.filter(due_date__lt=today)
+    if window is not None:
+        found = found.filter(window)
+    return (
+        found.select_related("incident", "owner")
+        .only(
+            "pk",
+            "title",
+            "due_date",
+            "status",
+            "owner__full_name",
+            "owner__email",
+            "incident__id",
+            "incident__reference",
+            "incident__platform",
+            "incident__information",
+            "incident__noticed_at",
+            "incident__status",
+        )
+        .order_by("due_date", "pk")
+    )

@@ -1,0 +1,419 @@
+"""The Remediation dashboard, the lists its figures link to, and their CSV exports.
+
+Comms, HR/legal and leadership see every incident; a line manager sees the
+learning-track incidents that involve their people (see
+`incidents.permissions.incidents_for_figures`). Everyone else gets 403.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.http import Http404
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_safe
+
+from dashboards import charts, remediation
+from dashboards.forms import DrillForm, RemediationFilterForm
+from incidents import permissions
+from incidents.models import ActionItem, Incident
+from incidents.queries import summary_line
+from people.roles import role_required
+from policyhub.exports import csv_response
+from policyhub.paging import page_of
+
+INCIDENTS_PER_PAGE = 25
+ACTIONS_PER_PAGE = 25
+
+may_see = role_required(permissions.can_see_remediation)
+
+
+def _link(name: str, filters: remediation.Filters, *, period: bool = True, **drill) -> str:
+    params = filters.query(period=period)
+    params.update({key: value for key, value in drill.items() if value})
+    return f"{reverse(name)}?{urlencode(params)}"
+
+
+def _incidents_link(filters, *, period=True, **drill) -> str:
+    return _link("dashboards:remediation_incidents", filters, period=period, **drill)
+
+
+def figures(viewer: remediation.Viewer, filters: remediation.Filters, *, today) -> dict:
+    """Every figure of the page, each with the links to its rows."""
+    months = remediation.months_between(filters.start, filters.end)
+    quarters = remediation.quarters_between(filters.start, filters.end)
+    open_now = remediation.open_incidents(viewer, filters)
+    for group, name in (
+        (open_now.by_status, "status"),
+        (open_now.by_severity, "severity"),
+        (open_now.by_track, "track"),
+    ):
+        for tally in group:
+            tally.link = _incidents_link(filters, period=False, open=1, **{name: tally.value})
+    overdue = remediation.overdue_actions(viewer, filters, today=today)
+    for tally in overdue:
+        tally.link = _link(
+            "dashboards:remediation_actions", filters, period=False, overdue=tally.value
+        )
+    timings = remediation.timings(viewer, filters, months)
+    for row in timings:
+        row.contained_link = _incidents_link(filters, contained=row.month)
+        row.closed_link = _incidents_link(filters, closed=row.month)
+    columns = remediation.outcome_columns(viewer)
+    mix = remediation.classification(viewer, filters, quarters)
+    for row in mix:
+        row.cells = [
+            (row.counts[value], _incidents_link(filters, outcome=value, quarter=row.quarter))
+            for value, _ in columns
+        ]
+    recurrence = remediation.recurrence(viewer, filters)
+    recurrence.linked = [
+        (
+            label,
+            [
+                (count, _incidents_link(filters, information=value, platform=platform))
+                for count, (platform, _) in zip(counts, recurrence.platforms, strict=True)
+            ],
+        )
+        for value, label, counts in recurrence.rows
+    ]
+    reviews = remediation.late_reviews(viewer, filters, today=today)
+    measured, stretches = remediation.exposure(viewer, filters)
+    return {
+        "open": open_now,
+        "open_link": _incidents_link(filters, period=False, open=1),
+        "open_tables": [
+            ("By state", open_now.by_status),
+            ("By severity", open_now.by_severity),
+            ("By track", open_now.by_track),
+        ],
+        "overdue": overdue,
+        "overdue_total": sum(t.count for t in overdue),
+        "overdue_link": _link(
+            "dashboards:remediation_actions", filters, period=False, overdue="all"
+        ),
+        "timings": timings,
+        "columns": columns,
+        "mix": mix,
+        "recurrence": recurrence,
+        "reviews": reviews,
+        "late_reviews_link": _incidents_link(filters, late_review=1),
+        "measured": measured,
+        "measured_link": _incidents_link(filters),
+        "stretches": stretches,
+        "charts": _charts(open_now, timings, columns, mix, stretches),
+    }
+
+
+def _charts(open_now, timings, columns, mix, stretches) -> dict:
+    labels = [remediation.short_month_label(row.month) for row in timings]
+    return {
+        "status": charts.bar_chart(
+            title="Open incidents by state",
+            labels=[t.label for t in open_now.by_status],
+            series=[
+                charts.Series(
+                    "Open incidents",
+                    [t.count for t in open_now.by_status],
+                    [t.link for t in open_now.by_status],
+                )
+            ],
+        ),
+        "contain": charts.line_chart(
+            title="Median hours from noticed to contained, by month",
+            labels=labels,
+            series=[
+                charts.Series(
+                    "Hours to contain",
+                    [row.contain_hours for row in timings],
+                    [row.contained_link for row in timings],
+                )
+            ],
+            unit=" h",
+        ),
+        "close": charts.line_chart(
+            title="Median days from noticed to closed, by month",
+            labels=labels,
+            series=[
+                charts.Series(
+                    "Days to close",
+                    [row.close_days for row in timings],
+                    [row.closed_link for row in timings],
+                )
+            ],
+            unit=" d",
+        ),
+        "mix": charts.bar_chart(
+            title="Classification by quarter",
+            labels=[row.label for row in mix],
+            series=[
+                charts.Series(
+                    label, [row.cells[i][0] for row in mix], [row.cells[i][1] for row in mix]
+                )
+                for i, (_, label) in enumerate(columns)
+            ],
+            stacked=True,
+        ),
+        "exposure": charts.span_chart(
+            title="The exposure window: median hours of each stretch",
+            stretches=[(s.name, s.median_hours) for s in stretches],
+            unit=" h",
+        ),
+    }
+
+
+def _viewer_and_filters(request, *, default_period: bool):
+    viewer = remediation.Viewer.of(request.user)
+    form = RemediationFilterForm(request.GET or None, viewer=viewer, default_period=default_period)
+    return viewer, form, form.filters()
+
+
+@require_safe
+@may_see
+def remediation_page(request):
+    viewer, form, filters = _viewer_and_filters(request, default_period=True)
+    today = timezone.localdate()
+    context = figures(viewer, filters, today=today)
+    context.update(
+        {
+            "form": form,
+            "filters": filters,
+            "manager_view": viewer.team is not None,
+            "query": urlencode(filters.query()),
+        }
+    )
+    return render(request, "dashboards/remediation.html", context)
+
+
+# --- the lists the figures link to ------------------------------------------------------
+
+
+def _drilled(request):
+    """The viewer, the filter form, the filters, the drill form and the drill (None when
+    the link is not valid)."""
+    viewer, form, filters = _viewer_and_filters(request, default_period=False)
+    drill_form = DrillForm(request.GET)
+    return viewer, form, filters, drill_form, drill_form.drill()
+
+
+def _described(viewer, filters, drill) -> list[str]:
+    """What the list holds, in words, for its heading."""
+    words = []
+    if filters.start or filters.end:
+        start = f"{filters.start:%-d %b %Y}" if filters.start else "the start"
+        end = f"{filters.end:%-d %b %Y}" if filters.end else "today"
+        words.append(f"noticed from {start} to {end}")
+    if filters.department:
+        words.append(f"involving {filters.department.name}")
+    if filters.platform:
+        words.append(f"on {Incident.Platform(filters.platform).label}")
+    if drill is None:
+        return words
+    if drill.open:
+        words.append("open now")
+    for name, choices in (
+        ("status", Incident.Status),
+        ("severity", Incident.Severity),
+        ("track", Incident.Track),
+        ("information", Incident.Information),
+    ):
+        value = getattr(drill, name)
+        if value:
+            words.append(f"{name}: {choices(value).label.lower()}")
+    if drill.outcome:
+        label = dict(remediation.outcome_columns(viewer)).get(drill.outcome, drill.outcome)
+        words.append(f"{label.lower()} assessed in {remediation.quarter_label(drill.quarter)}")
+    if drill.contained:
+        words.append(f"contained in {remediation.month_label(drill.contained)}")
+    if drill.closed:
+        words.append(f"closed in {remediation.month_label(drill.closed)}")
+    if drill.late_review:
+        words.append("review not done in time")
+    return words
+
+
+@require_safe
+@may_see
+def incidents(request):
+    viewer, form, filters, drill_form, drill = _drilled(request)
+    today = timezone.localdate()
+    if drill is None:
+        rows = Incident.objects.none()
+    else:
+        rows = remediation.incident_rows(
+            remediation.drilled_incidents(viewer, filters, drill, today=today)
+        )
+    page = page_of(request, rows, per_page=INCIDENTS_PER_PAGE)
+    full = permissions.sees_all(request.user)
+    for incident in page.object_list:
+        incident.summary = summary_line(incident)
+    return render(
+        request,
+        "dashboards/remediation_incidents.html",
+        {
+            "page": page,
+            "problem": drill_form.problem() if drill is None else "",
+            "form_errors": form.errors,
+            "described": _described(viewer, filters, drill),
+            "links_to_incidents": full,
+            "query": request.GET.urlencode(),
+        },
+    )
+
+
+@require_safe
+@may_see
+def actions(request):
+    viewer, form, filters, drill_form, drill = _drilled(request)
+    today = timezone.localdate()
+    if drill is None or not drill.overdue:
+        rows = ActionItem.objects.none()
+        problem = drill_form.problem() if drill is None else "Choose which overdue actions to list."
+    else:
+        rows = remediation.drilled_actions(viewer, filters, drill, today=today)
+        problem = ""
+    page = page_of(request, rows, per_page=ACTIONS_PER_PAGE)
+    full = permissions.sees_all(request.user)
+    for action in page.object_list:
+        action.days_overdue = (today - action.due_date).days
+        action.summary = summary_line(action.incident)
+    return render(
+        request,
+        "dashboards/remediation_actions.html",
+        {
+            "page": page,
+            "problem": problem,
+            "form_errors": form.errors,
+            "described": _described(viewer, filters, None),
+            "bucket": drill.overdue if drill else "",
+            "full": full,
+            "query": request.GET.urlencode(),
+        },
+    )
+
+
+# --- CSV ------------------------------------------------------------------------------
+
+
+def _incidents_csv(request, viewer, filters, drill, today):
+    full = permissions.sees_all(request.user)
+    found = remediation.incident_rows(
+        remediation.drilled_incidents(viewer, filters, drill, today=today)
+    )
+
+    def rows():
+        for incident in found.iterator(chunk_size=500):
+            yield [
+                incident.reference,
+                _when(incident.noticed_at),
+                incident.get_status_display(),
+                incident.get_severity_display(),
+                incident.get_track_display(),
+                incident.get_platform_display(),
+                incident.get_information_display(),
+                _when(incident.contained_at),
+                _when(incident.closed_at),
+                incident.owner.get_full_name() if full and incident.owner else "",
+            ]
+
+    header = [
+        "Reference",
+        "Noticed",
+        "Status",
+        "Severity",
+        "Track",
+        "Platform",
+        "Information",
+        "Contained",
+        "Closed",
+        "Owner",
+    ]
+    return header, rows()
+
+
+def _actions_csv(request, viewer, filters, drill, today):
+    full = permissions.sees_all(request.user)
+    found = remediation.drilled_actions(viewer, filters, drill, today=today)
+
+    def rows():
+        for action in found.iterator(chunk_size=500):
+            yield [
+                action.incident.reference,
+                action.title if full else "",
+                action.owner.get_full_name(),
+                action.due_date.isoformat(),
+                (today - action.due_date).days,
+            ]
+
+    return ["Incident", "Action", "Owner", "Due", "Days overdue"], rows()
+
+
+def _when(moment) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+def _figures_csv(table, viewer, filters, today):
+    """The tables of the dashboard itself: a few rows each, built from the figures."""
+    data = figures(viewer, filters, today=today)
+    if table == "open":
+        header = ["Breakdown", "Value", "Open incidents"]
+        rows = [
+            [group, tally.label, tally.count]
+            for group, tallies in (
+                ("State", data["open"].by_status),
+                ("Severity", data["open"].by_severity),
+                ("Track", data["open"].by_track),
+            )
+            for tally in tallies
+        ]
+    elif table == "overdue":
+        header = ["Days overdue", "Open actions"]
+        rows = [[tally.value, tally.count] for tally in data["overdue"]]
+    elif table == "timings":
+        header = [
+            "Month",
+            "Contained",
+            "Median hours to contain",
+            "Closed",
+            "Median days to close",
+        ]
+        rows = [
+            [row.month, row.contained, row.contain_hours, row.closed, row.close_days]
+            for row in data["timings"]
+        ]
+    elif table == "classification":
+        header = ["Quarter", *(label for _, label in data["columns"])]
+        rows = [[row.label, *(count for count, _ in row.cells)] for row in data["mix"]]
+    elif table == "recurrence":
+        recurrence = data["recurrence"]
+        header = ["Information", *(label for _, label in recurrence.platforms)]
+        rows = [[label, *counts] for _, label, counts in recurrence.rows]
+    elif table == "exposure":
+        header = ["Stretch", "Median hours", "Incidents measured"]
+        rows = [[s.name, s.median_hours, s.measured] for s in data["stretches"]]
+    else:
+        raise Http404("No such table.")
+    return header, iter(rows)
+
+
+@require_safe
+@may_see
+def table_csv(request, table: str):
+    viewer, form, filters, drill_form, drill = _drilled(request)
+    today = timezone.localdate()
+    if table in ("incidents", "actions"):
+        if drill is None or (table == "actions" and not drill.overdue):
+            raise Http404("This link is not valid.")
+        build = _incidents_csv if table == "incidents" else _actions_csv
+        header, rows = build(request, viewer, filters, drill, today)
+    else:
+        # The dashboard's own tables use its default period, as the page does.
+        filters = RemediationFilterForm(
+            request.GET or None, viewer=viewer, default_period=True
+        ).filters()
+        header, rows = _figures_csv(table, viewer, filters, today)
+    return csv_response(
+        header=header, rows=rows, filename=f"remediation-{table}-{today:%Y-%m-%d}.csv"
+    )

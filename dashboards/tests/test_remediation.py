@@ -1,0 +1,290 @@
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from incidents import services
+from incidents.models import ActionItem, Assessment, Incident, IncidentEvent
+from incidents.tests.factories import in_status, reported
+from people.models import Department
+
+pytestmark = pytest.mark.django_db
+
+Status = Incident.Status
+PAGE = reverse("dashboards:remediation")
+INCIDENTS = reverse("dashboards:remediation_incidents")
+ACTIONS = reverse("dashboards:remediation_actions")
+
+
+def _csv(response) -> list[list[str]]:
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    return list(csv.reader(io.StringIO(text)))
+
+
+def _csv_url(table: str, query: str = "") -> str:
+    return reverse("dashboards:remediation_csv", args=[table]) + (f"?{query}" if query else "")
+
+
+def _make_accountability(incident: Incident, person, by) -> Incident:
+    """Assess `person` as deliberate: the incident moves to the accountability track."""
+    Assessment.objects.create(
+        incident=incident,
+        person=person,
+        act="Posted it on purpose",
+        question_set="v1",
+        suggested_outcome=Assessment.Outcome.DELIBERATE,
+        final_outcome=Assessment.Outcome.DELIBERATE,
+        assessor=by,
+        started_at=timezone.now(),
+        finished_at=timezone.now(),
+    )
+    Incident.objects.filter(pk=incident.pk).update(track=Incident.Track.ACCOUNTABILITY)
+    incident.refresh_from_db()
+    return incident
+
+
+# --- who may see it ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ["employee", "outsider", "policy_admin"])
+@pytest.mark.parametrize(
+    "url", [PAGE, INCIDENTS, ACTIONS + "?overdue=all", _csv_url("open"), _csv_url("incidents")]
+)
+def test_people_without_a_remediation_role_are_refused(client, request, role, url):
+    client.force_login(request.getfixturevalue(role))
+    assert client.get(url).status_code == 403
+
+
+@pytest.mark.parametrize("role", ["comms", "hr", "leader", "manager"])
+def test_incident_team_leadership_and_line_managers_see_the_dashboard(
+    client, request, role, employee
+):
+    client.force_login(request.getfixturevalue(role))
+    response = client.get(PAGE)
+    assert response.status_code == 200
+    assert "Open now" in response.content.decode()
+
+
+# --- what each role counts -----------------------------------------------------------------
+
+
+def test_a_manager_counts_only_learning_track_incidents_of_their_people(
+    client, manager, employee, make_person, comms, hr
+):
+    indirect = make_person(email="indirect@example.com", manager=employee)
+    stranger = make_person(email="stranger@example.com")
+    ours = in_status(Status.CLASSIFIED, by=comms, people_involved=[indirect])
+    theirs = in_status(Status.CLASSIFIED, by=comms, people_involved=[stranger])
+    restricted = _make_accountability(
+        in_status(Status.TRIAGE, by=comms, people_involved=[employee]), employee, hr
+    )
+    undecided = reported(comms, people_involved=[employee])
+    assert ours.track == Incident.Track.LEARNING
+
+    client.force_login(manager)
+    page = client.get(PAGE)
+    assert page.context["open"].total == 1
+    listed = client.get(INCIDENTS + "?open=1")
+    references = {incident.reference for incident in listed.context["page"].object_list}
+    assert references == {ours.reference}
+    exported = _csv(client.get(_csv_url("incidents", "open=1")))
+    assert [row[0] for row in exported[1:]] == [ours.reference]
+    for hidden in (theirs, restricted, undecided):
+        assert hidden.reference not in listed.content.decode()
+
+    client.force_login(comms)
+    assert client.get(PAGE).context["open"].total == 4
+
+
+def test_a_department_filter_leaves_accountability_cases_to_hr(client, comms, hr, make_person):
+    sales = Department.objects.create(name="Sales")
+    person = make_person(email="seller@example.com", department=sales)
+    learning = in_status(Status.TRIAGE, by=comms, people_involved=[person])
+    restricted = _make_accountability(
+        in_status(Status.TRIAGE, by=comms, people_involved=[person]), person, hr
+    )
+    query = f"department={sales.pk}"
+
+    client.force_login(comms)
+    assert client.get(f"{PAGE}?{query}").context["open"].total == 1
+    rows = _csv(client.get(_csv_url("incidents", f"{query}&open=1")))
+    assert [row[0] for row in rows[1:]] == [learning.reference]
+    # Without the department filter, comms count the case (they may open it).
+    assert client.get(PAGE).context["open"].total == 2
+
+    client.force_login(hr)
+    assert client.get(f"{PAGE}?{query}").context["open"].total == 2
+    rows = _csv(client.get(_csv_url("incidents", f"{query}&open=1")))
+    assert {row[0] for row in rows[1:]} == {learning.reference, restricted.reference}
+
+
+def test_classification_of_accountability_cases_is_one_column_except_for_hr(
+    client, comms, hr, make_person
+):
+    person = make_person(email="poster@example.com")
+    in_status(Status.CLASSIFIED, by=comms, people_involved=[person])
+    _make_accountability(in_status(Status.TRIAGE, by=comms, people_involved=[person]), person, hr)
+
+    client.force_login(hr)
+    mix = client.get(PAGE).context["mix"]
+    assert sum(row.counts["human_error"] for row in mix) == 1
+    assert sum(row.counts["deliberate"] for row in mix) == 1
+
+    client.force_login(comms)
+    response = client.get(PAGE)
+    mix = response.context["mix"]
+    assert sum(row.counts["deliberate"] for row in mix) == 0
+    assert sum(row.counts["accountability"] for row in mix) == 1
+    assert "Accountability track (outcome with HR/legal)" in response.content.decode()
+    rows = _csv(client.get(_csv_url("classification")))
+    assert rows[0][-1] == "Accountability track (outcome with HR/legal)"
+    assert sum(int(row[-1]) for row in rows[1:]) == 1
+
+
+# --- the figures -----------------------------------------------------------------------------
+
+
+def test_time_to_contain_and_close_comes_from_the_history(client, comms):
+    incident = in_status(Status.CLOSED, by=comms)
+    noticed = timezone.now() - timedelta(days=10)
+    Incident.objects.filter(pk=incident.pk).update(noticed_at=noticed)
+    events = IncidentEvent.objects.filter(incident=incident, what="status")
+    events.filter(to_value=Status.CONTAINED).update(at=noticed + timedelta(hours=6))
+    events.filter(to_value=Status.CLOSED).update(at=noticed + timedelta(days=4))
+
+    client.force_login(comms)
+    timings = client.get(PAGE).context["timings"]
+    contained = [row for row in timings if row.contained]
+    closed = [row for row in timings if row.closed]
+    assert [(row.contained, row.contain_hours) for row in contained] == [(1, 6.0)]
+    assert [(row.closed, row.close_days) for row in closed] == [(1, 4.0)]
+    month = f"{timezone.localtime(noticed + timedelta(days=4)):%Y-%m}"
+    listed = client.get(f"{INCIDENTS}?closed={month}")
+    assert [i.pk for i in listed.context["page"].object_list] == [incident.pk]
+
+
+def test_exposure_window_and_recurrence(client, comms):
+    now = timezone.now()
+    for hours in (2, 4):
+        reported(
+            comms,
+            platform=Incident.Platform.X,
+            information=Incident.Information.FINANCIAL,
+            posted_at=now - timedelta(hours=hours + 1),
+            noticed_at=now - timedelta(hours=1),
+        )
+    client.force_login(comms)
+    response = client.get(PAGE)
+    stretches = {s.name: s for s in response.context["stretches"]}
+    assert stretches["Posted → noticed"].median_hours == 3.0
+    assert stretches["Posted → noticed"].measured == 2
+    recurrence = response.context["recurrence"]
+    assert recurrence.rows == [("financial", "Financial information", [2])]
+    link = recurrence.linked[0][1][0][1]
+    listed = client.get(link)
+    assert listed.context["page"].paginator.count == 2
+
+
+def test_overdue_actions_and_late_reviews_link_to_their_rows(client, comms, hr):
+    incident = in_status(Status.REMEDIATION, by=comms)
+    actions = list(incident.actions.all())
+    today = timezone.localdate()
+    ActionItem.objects.filter(pk=actions[0].pk).update(due_date=today - timedelta(days=3))
+    ActionItem.objects.filter(pk=actions[1].pk).update(due_date=today - timedelta(days=40))
+    late = in_status(Status.REVIEW, by=comms)
+    done = timezone.now() - timedelta(days=30)
+    late.actions.update(completed_at=done)
+
+    client.force_login(comms)
+    response = client.get(PAGE)
+    overdue = {tally.value: tally.count for tally in response.context["overdue"]}
+    assert overdue == {"1-7": 1, "8-30": 0, "31+": 1}
+    assert response.context["reviews"].late == 1
+    listed = client.get(f"{ACTIONS}?overdue=31%2B")
+    assert [a.pk for a in listed.context["page"].object_list] == [actions[1].pk]
+    listed = client.get(f"{INCIDENTS}?late_review=1")
+    assert [i.pk for i in listed.context["page"].object_list] == [late.pk]
+
+
+# --- bad input ---------------------------------------------------------------------------------
+
+
+def test_a_bad_period_is_explained_and_the_default_used(client, comms):
+    client.force_login(comms)
+    response = client.get(f"{PAGE}?start=2026-05-01&end=2026-01-01&platform=myspace")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "The start of the period is after its end." in page
+    assert "Choose one of the platforms listed." in page
+    assert response.context["filters"].platform == ""
+
+
+def test_a_bad_link_lists_nothing_and_says_why(client, comms):
+    in_status(Status.TRIAGE, by=comms)
+    client.force_login(comms)
+    response = client.get(f"{INCIDENTS}?status=everything")
+    assert response.status_code == 200
+    assert response.context["page"].paginator.count == 0
+    assert "not valid" in response.content.decode()
+    assert client.get(_csv_url("nonsense")).status_code == 404
+    assert (
+        client.get(_csv_url("incidents", "quarter=2026-Q9&outcome=deliberate")).status_code == 404
+    )
+
+
+# --- CSV -----------------------------------------------------------------------------------------
+
+
+def test_exports_escape_cells_that_would_be_formulas(client, comms, make_person):
+    owner = make_person(email="formula@example.com", full_name="=HYPERLINK(1)", group="Comms")
+    in_status(Status.TRIAGE, by=comms, owner=owner)
+    client.force_login(comms)
+    rows = _csv(client.get(_csv_url("incidents", "open=1")))
+    assert rows[1][-1] == "'=HYPERLINK(1)"
+
+
+@pytest.mark.parametrize(
+    "table", ["open", "overdue", "timings", "classification", "recurrence", "exposure"]
+)
+def test_every_dashboard_table_exports(client, comms, table):
+    in_status(Status.CLOSED, by=comms)
+    client.force_login(comms)
+    response = client.get(_csv_url(table))
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    assert len(_csv(response)) >= 2
+
+
+# --- query counts ------------------------------------------------------------------------------
+
+
+def _grow(comms, people, count):
+    for number in range(count):
+        incident = in_status(
+            (Status.TRIAGE, Status.REMEDIATION, Status.CLOSED)[number % 3],
+            by=comms,
+            people_involved=people,
+        )
+        incident.actions.update(due_date=timezone.localdate() - timedelta(days=number + 1))
+
+
+@pytest.mark.parametrize("role", ["comms", "manager"])
+def test_query_counts_do_not_grow_with_incidents(
+    client, request, role, comms, employee, django_assert_max_num_queries
+):
+    viewer = request.getfixturevalue(role)
+    client.force_login(viewer)
+    urls = [PAGE, INCIDENTS + "?open=1", ACTIONS + "?overdue=all"]
+    _grow(comms, [employee], 2)
+    counts = {}
+    for url in urls:
+        with django_assert_max_num_queries(25) as captured:
+            assert client.get(url).status_code == 200
+        counts[url] = len(captured)
+    _grow(comms, [employee], 9)
+    for url in urls:
+        with django_assert_max_num_queries(counts[url]):
+            assert client.get(url).status_code == 200
