@@ -1,10 +1,14 @@
 from django.urls import path
 
-from dashboards import remediation_views, views
+from dashboards import remediation_views, team_views, views
 
 app_name = "dashboards"
 urlpatterns = [
     path("", views.index, name="index"),
+    # My team: a line manager's direct and indirect reports, with a nudge.
+    path("team/", team_views.team, name="team"),
+    path("team/<int:pk>/nudge/", team_views.nudge, name="team_nudge"),
+    path("team/export.csv", team_views.team_csv, name="team_csv"),
     # Remediation: incident figures; each figure links to its rows.
     path("remediation/", remediation_views.remediation_page, name="remediation"),
     path("remediation/incidents/", remediation_views.incidents, name="remediation_incidents"),

@@ -258,3 +258,18 @@ class ActionOverdue(_ActionKind):
         planned_on = timezone.localdate(notification.due_at)
         context["days_overdue"] = (planned_on - notification.subject.due_date).days
         return context
+
+
+@register
+class ActionNudge(_ActionKind):
+    """A manager's nudge from My team: at once, and it says who asked. Never about an
+    action of an accountability-track incident, even one that moved there after the
+    nudge was planned."""
+
+    name = "incident-action-nudge"
+    label = "A reminder from your manager about an incident action"
+    urgent = True
+
+    def still_due(self, notifications):
+        keep = super().still_due(notifications)  # loads and caches the actions
+        return {n.pk for n in notifications if n.pk in keep and not n.subject.incident.restricted}

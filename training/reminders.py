@@ -468,3 +468,12 @@ class Invitation(_RequirementKind):
 
     name = "training-invitation"
     label = "An invitation to a required briefing"
+
+
+@register
+class TrainingNudge(_RequirementKind):
+    """A manager's nudge from My team: at once, and it says who asked."""
+
+    name = "training-nudge"
+    label = "A reminder from your manager about a required briefing"
+    urgent = True

@@ -1,0 +1,59 @@
+"""What the dashboards change: a manager's nudge (reminders planned through the outbox)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.utils import timezone
+
+from dashboards.team import open_assignments, visible_open_actions
+from training.compliance import status_for
+from training.models import Booking, Session
+
+
+@dataclass(frozen=True)
+class Nudge:
+    outstanding: int  # items a reminder was asked for
+    sent: int  # of those, new today (the rest had one already)
+
+    @property
+    def already_reminded(self) -> int:
+        return self.outstanding - self.sent
+
+
+def nudge(*, person, now: datetime | None = None) -> Nudge:
+    """Remind `person` at once of each outstanding item: every open policy
+    acknowledgement, every required briefing not yet attended (unless they have a seat
+    on one that counts: the reminder would be withdrawn anyway) and every open action
+    of an incident that is not restricted. The stage carries the day, so each item is
+    reminded at most once a day however often the button is pressed."""
+    from notifications.services import notify_many
+
+    now = now or timezone.now()
+    stage = f"nudge-{timezone.localdate(now):%Y%m%d}"
+    assignments = list(open_assignments().filter(person=person).only("pk", "person_id"))
+    booked_topics = set(
+        Booking.objects.filter(
+            person=person,
+            status=Booking.Status.BOOKED,
+            session__status=Session.Status.SCHEDULED,
+            session__starts_at__gt=now,
+        ).values_list("session__topic_id", flat=True)
+    )
+    requirements = [
+        status.requirement
+        for status in status_for(person, now=now)
+        if not status.compliant
+        and not {topic.pk for topic in status.requirement.accepted_topics.all()} & booked_topics
+    ]
+    actions = list(visible_open_actions().filter(owner=person).only("pk", "owner_id"))
+    sent = 0
+    for kind, items in (
+        ("policy-nudge", [(a, person.pk) for a in assignments]),
+        ("training-nudge", [(r, person.pk) for r in requirements]),
+        ("incident-action-nudge", [(a, person.pk) for a in actions]),
+    ):
+        if items:
+            sent += notify_many(kind=kind, items=items, stage=stage)
+    return Nudge(outstanding=len(assignments) + len(requirements) + len(actions), sent=sent)

@@ -1,0 +1,472 @@
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+from django.utils import timezone
+
+from dashboards import team as queries
+from incidents import services as incident_services
+from incidents.models import Incident
+from incidents.tests.factories import reported
+from notifications.models import Notification
+from notifications.services import send_due
+from people.models import Department
+from policies.models import Assignment
+from policies.tests.factories import published_policy
+from training.models import Booking, Requirement, Session, Topic
+
+pytestmark = pytest.mark.django_db
+
+TEAM = reverse("dashboards:team")
+CSV = reverse("dashboards:team_csv")
+
+
+def nudge_url(person):
+    return reverse("dashboards:team_nudge", args=[person.pk])
+
+
+def nudges(**filters):
+    return Notification.objects.filter(stage__startswith="nudge-", **filters)
+
+
+def held_session(topic, presenter, *, days_ago):
+    start = timezone.now() - timedelta(days=days_ago)
+    return Session.objects.create(
+        title="Social media briefing",
+        topic=topic,
+        presenter=presenter,
+        organiser=presenter,
+        starts_at=start,
+        ends_at=start + timedelta(hours=1),
+        time_zone="Europe/London",
+        room="Room 1",
+        capacity=50,
+        status=Session.Status.COMPLETED,
+    )
+
+
+def attended(session, person):
+    return Booking.objects.create(
+        session=session,
+        person=person,
+        status=Booking.Status.ATTENDED,
+        booked_by=person,
+        booked_at=session.starts_at - timedelta(days=3),
+    )
+
+
+def csv_lines(response):
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    return list(csv.reader(io.StringIO(text)))
+
+
+def row_for(response, person):
+    return next(p for p in response.context["page"].object_list if p.pk == person.pk)
+
+
+@pytest.fixture
+def sales(db):
+    return Department.objects.create(name="Sales")
+
+
+@pytest.fixture
+def indirect(make_person, employee):
+    """Reports to the employee, who reports to the manager."""
+    return make_person(full_name="Ian Indirect", email="ian@example.com", manager=employee)
+
+
+@pytest.fixture
+def elsewhere(make_person):
+    other_manager = make_person(full_name="Otto Other", email="otto@example.com")
+    return make_person(
+        full_name="Rachel Elsewhere", email="rachel@example.com", manager=other_manager
+    )
+
+
+@pytest.fixture
+def topic(db):
+    return Topic.objects.create(name="Social media")
+
+
+@pytest.fixture
+def yearly(topic):
+    requirement = Requirement.objects.create(
+        name="Social media briefing, yearly", every_months=12, new_joiners_within_days=30
+    )
+    requirement.accepted_topics.set([topic])
+    return requirement
+
+
+@pytest.fixture
+def outstanding(employee, indirect, elsewhere, sales, topic, yearly, policy_admin, leader, comms):
+    """The employee has two policies open (one overdue), two requirements not met (one
+    for Sales only), two open actions (one overdue) and one action of a restricted
+    incident; the indirect report has attended and has one policy open, not overdue."""
+    today = timezone.localdate()
+    employee.department = sales
+    employee.job_title = "Account manager"
+    employee.save()
+    sales_only = Requirement.objects.create(name="Sales briefing", audience="departments")
+    sales_only.accepted_topics.set([topic])
+    sales_only.audience_departments.set([sales])
+    attended(held_session(topic, policy_admin, days_ago=30), indirect)
+
+    _, first = published_policy(title="Social media policy", owner=policy_admin, approver=leader)
+    _, second = published_policy(title="Press policy", owner=policy_admin, approver=leader)
+    Assignment.objects.filter(person=employee, version=second).update(
+        due_date=today - timedelta(days=4)
+    )
+    Assignment.objects.filter(person=indirect, version=second).update(
+        status=Assignment.Status.ACKNOWLEDGED
+    )
+
+    learning = reported(comms)
+    overdue_action = incident_services.add_action(
+        incident=learning,
+        by=comms,
+        title="Add a check before posting",
+        owner=employee,
+        due_date=today - timedelta(days=2),
+    )
+    soon_action = incident_services.add_action(
+        incident=learning,
+        by=comms,
+        title="Update the sharing settings",
+        owner=employee,
+        due_date=today + timedelta(days=5),
+    )
+    restricted = reported(comms, what_happened="Leaked the secret roadmap on purpose.")
+    restricted_action = incident_services.add_action(
+        incident=restricted,
+        by=comms,
+        title="Access review for the leaker",
+        owner=employee,
+        due_date=today - timedelta(days=9),
+    )
+    Incident.objects.filter(pk=restricted.pk).update(track=Incident.Track.ACCOUNTABILITY)
+    return {
+        "assignments": Assignment.objects.filter(person=employee, status="open"),
+        "requirements": [yearly, sales_only],
+        "actions": [overdue_action, soon_action],
+        "restricted_action": restricted_action,
+        "overdue_policy_due": today - timedelta(days=4),
+    }
+
+
+# --- who may see it -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ["employee", "outsider", "comms"])
+def test_people_without_reports_are_refused_the_team_page_and_its_csv(client, role, request):
+    client.force_login(request.getfixturevalue(role))
+    assert client.get(TEAM).status_code == 403
+    assert client.get(CSV).status_code == 403
+
+
+def test_a_line_manager_opens_the_team_page(client, manager, employee):
+    client.force_login(manager)
+    response = client.get(TEAM)
+    assert response.status_code == 200
+    assert "Emily Carter" in response.content.decode()
+
+
+def test_someone_without_reports_cannot_nudge(client, employee, outsider):
+    client.force_login(outsider)
+    assert client.post(nudge_url(employee)).status_code == 403
+    assert not nudges().exists()
+
+
+# --- who is listed ------------------------------------------------------------------
+
+
+def test_indirect_reports_are_listed_with_their_manager_and_others_teams_are_not(
+    client, manager, employee, indirect, elsewhere
+):
+    client.force_login(manager)
+    response = client.get(TEAM)
+    listed = [person.pk for person in response.context["page"].object_list]
+    assert listed == [employee.pk, indirect.pk]  # by name: Emily, Ian
+    page = response.content.decode()
+    assert "Rachel Elsewhere" not in page
+    assert "Emily Carter" in page  # shown as Ian's direct manager too
+    assert response.context["summary"].people == 2
+
+
+def test_direct_reports_only_and_the_name_search_narrow_the_list(
+    client, manager, employee, indirect
+):
+    client.force_login(manager)
+    direct = client.get(TEAM, {"direct": "1"}).context["page"].object_list
+    assert [p.pk for p in direct] == [employee.pk]
+    found = client.get(TEAM, {"q": "ian"}).context["page"].object_list
+    assert [p.pk for p in found] == [indirect.pk]
+    assert not client.get(TEAM, {"q": "nobody at all"}).context["page"].object_list
+
+
+def test_bad_page_numbers_show_a_page_not_an_error(client, manager, employee):
+    client.force_login(manager)
+    assert client.get(TEAM, {"page": "abc"}).status_code == 200
+    assert client.get(TEAM, {"page": "999"}).status_code == 200
+
+
+# --- what is counted ----------------------------------------------------------------
+
+
+def test_each_persons_outstanding_items_are_counted(
+    client, manager, employee, indirect, outstanding
+):
+    client.force_login(manager)
+    response = client.get(TEAM)
+    emily = row_for(response, employee)
+    assert (emily.policies_open, emily.policies_overdue) == (2, 1)
+    assert emily.policies_earliest_due == outstanding["overdue_policy_due"]
+    assert (emily.training_unmet, emily.training_overdue) == (2, 2)
+    assert (emily.actions_open, emily.actions_overdue) == (2, 1)
+    assert emily.actions_earliest_due == outstanding["actions"][0].due_date
+    ian = row_for(response, indirect)
+    assert (ian.policies_open, ian.policies_overdue) == (1, 0)
+    assert (ian.training_unmet, ian.training_overdue) == (0, 0)
+    assert (ian.actions_open, ian.actions_overdue) == (0, 0)
+    summary = response.context["summary"]
+    assert (summary.people, summary.overdue, summary.all_clear) == (2, 1, 0)
+
+
+def test_a_new_joiner_within_their_window_is_not_yet_due(client, manager, make_person, yearly):
+    joiner = make_person(
+        full_name="Nina New", manager=manager, start_date=timezone.localdate() - timedelta(days=5)
+    )
+    client.force_login(manager)
+    response = client.get(TEAM)
+    nina = row_for(response, joiner)
+    assert (nina.training_unmet, nina.training_overdue, nina.training_not_yet_due) == (1, 0, 1)
+    assert "1 not yet due (new joiner)" in response.content.decode()
+    assert response.context["summary"].overdue == 0
+
+
+def test_someone_with_nothing_outstanding_is_all_clear(client, manager, employee):
+    client.force_login(manager)
+    response = client.get(TEAM)
+    assert response.context["summary"].all_clear == 1
+    assert "All clear" in response.content.decode()
+
+
+def test_restricted_incidents_are_neither_counted_nor_shown(client, manager, employee, outstanding):
+    client.force_login(manager)
+    response = client.get(TEAM)
+    assert row_for(response, employee).actions_open == 2
+    page = response.content.decode()
+    assert "Access review" not in page
+    assert "roadmap" not in page
+    assert outstanding["restricted_action"].incident.reference not in page
+    # Once the learning incident is restricted too, its actions disappear as well.
+    Incident.objects.filter(pk=outstanding["actions"][0].incident_id).update(
+        track=Incident.Track.ACCOUNTABILITY
+    )
+    assert row_for(client.get(TEAM), employee).actions_open == 0
+
+
+def test_incident_titles_are_never_shown(client, manager, employee, outstanding):
+    client.force_login(manager)
+    page = client.get(TEAM).content.decode()
+    assert "Add a check before posting" not in page
+    assert outstanding["actions"][0].incident.reference not in page
+
+
+# --- nudging ------------------------------------------------------------------------
+
+
+def test_a_nudge_reminds_each_outstanding_item_once_a_day(client, manager, employee, outstanding):
+    client.force_login(manager)
+    response = client.post(nudge_url(employee), {"back": "direct=1&page=1&evil=x"})
+    assert response.status_code == 302
+    assert response["Location"] == f"{TEAM}?direct=1&page=1"
+    today = f"nudge-{timezone.localdate():%Y%m%d}"
+    assert set(
+        nudges(kind="policy-nudge", recipient=employee, stage=today).values_list(
+            "subject_id", flat=True
+        )
+    ) == {a.pk for a in outstanding["assignments"]}
+    assert set(
+        nudges(kind="training-nudge", recipient=employee).values_list("subject_id", flat=True)
+    ) == {r.pk for r in outstanding["requirements"]}
+    assert set(
+        nudges(kind="incident-action-nudge", recipient=employee).values_list(
+            "subject_id", flat=True
+        )
+    ) == {a.pk for a in outstanding["actions"]}
+    assert nudges().count() == 6
+    assert not nudges(digest=True).exists()  # urgent: at once, not in a digest
+    message = [str(m) for m in response.wsgi_request._messages]
+    assert message == ["Sent Emily Carter 6 reminders."]
+
+    again = client.post(nudge_url(employee), follow=True)
+    assert nudges().count() == 6
+    assert "already reminded today" in again.content.decode()
+
+
+def test_a_nudge_never_touches_a_restricted_incidents_action(
+    client, manager, employee, outstanding
+):
+    client.force_login(manager)
+    client.post(nudge_url(employee))
+    restricted = outstanding["restricted_action"]
+    assert not nudges(kind="incident-action-nudge", subject_id=restricted.pk).exists()
+
+
+def test_a_nudge_from_the_manager_of_the_manager_reaches_an_indirect_report(
+    client, manager, indirect, outstanding
+):
+    client.force_login(manager)
+    client.post(nudge_url(indirect))
+    assert list(nudges().values_list("kind", "recipient_id")) == [("policy-nudge", indirect.pk)]
+
+
+def test_nudging_someone_outside_the_team_is_not_found_and_plans_nothing(
+    client, manager, employee, elsewhere, outstanding
+):
+    client.force_login(manager)
+    assert client.post(nudge_url(elsewhere)).status_code == 404
+    assert client.post(reverse("dashboards:team_nudge", args=[999999])).status_code == 404
+    assert not nudges().exists()
+
+
+def test_a_nudge_needs_a_post(client, manager, employee):
+    client.force_login(manager)
+    assert client.get(nudge_url(employee)).status_code == 405
+
+
+def test_nudging_someone_with_nothing_outstanding_says_so(client, manager, employee):
+    client.force_login(manager)
+    response = client.post(nudge_url(employee), follow=True)
+    assert "nothing outstanding" in response.content.decode()
+    assert not nudges().exists()
+
+
+def test_nudge_emails_say_they_come_from_the_manager(client, manager, employee, outstanding):
+    send_due()  # what was already in the outbox (actions assigned, policies published)
+    mail.outbox.clear()
+    client.force_login(manager)
+    client.post(nudge_url(employee))
+    result = send_due()
+    assert result.sent == 6 and result.failed == 0
+    subjects = sorted(message.subject for message in mail.outbox)
+    assert subjects.count("From your manager: please attend Sales briefing") == 1
+    assert (
+        "From your manager: Add a check before posting "
+        + (f"({outstanding['actions'][0].incident.reference})")
+        in subjects
+    )
+    action_mail = next(m for m in mail.outbox if "Add a check" in m.subject)
+    assert "Your manager asked us to remind you" in action_mail.body
+    assert all(message.to == [employee.email] for message in mail.outbox)
+
+
+def test_a_nudged_action_moved_to_the_accountability_track_is_not_sent(
+    client, manager, employee, outstanding
+):
+    send_due()
+    mail.outbox.clear()
+    client.force_login(manager)
+    client.post(nudge_url(employee))
+    Incident.objects.filter(pk=outstanding["actions"][0].incident_id).update(
+        track=Incident.Track.ACCOUNTABILITY
+    )
+    send_due()
+    assert not [m for m in mail.outbox if "Add a check" in m.subject]
+    assert nudges(kind="incident-action-nudge", status=Notification.Status.CANCELLED).count() == 2
+
+
+# --- CSV ----------------------------------------------------------------------------
+
+
+def test_the_csv_lists_the_whole_team_with_the_same_columns(
+    client, manager, employee, indirect, outstanding
+):
+    client.force_login(manager)
+    response = client.get(CSV)
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    header, *rows = csv_lines(response)
+    assert header == queries.HEADER
+    emily, ian = rows
+    assert emily == [
+        "Emily Carter",
+        "employee@example.com",
+        "Sales",
+        "Account manager",
+        "",
+        "2",
+        "1",
+        outstanding["overdue_policy_due"].isoformat(),
+        "2",
+        "2",
+        "2",
+        "1",
+        outstanding["actions"][0].due_date.isoformat(),
+    ]
+    assert ian[0] == "Ian Indirect" and ian[4] == "Emily Carter"
+
+
+def test_the_csv_escapes_a_name_that_looks_like_a_formula(client, manager, make_person):
+    make_person(full_name="=cmd", email="cmd@example.com", manager=manager)
+    client.force_login(manager)
+    header, *rows = csv_lines(client.get(CSV))
+    assert rows[0][0] == "'=cmd"
+
+
+# --- cost ---------------------------------------------------------------------------
+
+
+def test_the_page_costs_the_same_for_few_and_many_reports(
+    client,
+    manager,
+    yearly,
+    policy_admin,
+    leader,
+    comms,
+    make_person,
+    sales,
+    django_assert_max_num_queries,
+):
+    policy, version = published_policy(
+        title="Social media policy", owner=policy_admin, approver=leader
+    )
+    incident = reported(comms)
+    today = timezone.localdate()
+
+    def grow(count):
+        """`count` reports, every second one reporting through the one before (a new
+        joiner), each with an overdue policy and an open action."""
+        lead = None
+        for number in range(count):
+            if number % 2:
+                person = make_person(manager=lead, start_date=today - timedelta(days=3))
+            else:
+                person = lead = make_person(manager=manager, department=sales)
+            Assignment.objects.create(
+                person=person,
+                policy=policy,
+                version=version,
+                due_date=today - timedelta(days=1),
+                assigned_at=timezone.now(),
+            )
+            incident_services.add_action(
+                incident=incident, by=comms, title="Fix it", owner=person, due_date=today
+            )
+
+    grow(3)
+    client.force_login(manager)
+    with django_assert_max_num_queries(30) as few:
+        assert client.get(TEAM).status_code == 200
+        assert len(csv_lines(client.get(CSV))) == 1 + 3
+    grow(60)  # 63 reports: more than a page
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = client.get(TEAM)
+        assert len(csv_lines(client.get(CSV))) == 1 + 63
+    assert response.context["page"].paginator.count == 63
+    assert len(response.context["page"].object_list) == 50
+    assert response.context["summary"].overdue == 63
+    assert response.context["page"].object_list[0].actions_open == 1
