@@ -1,6 +1,6 @@
 """The demo incidents that `manage.py seed_demo` adds (never in production).
 
-About thirty incidents over the last twelve months, in every state of the workflow and on
+About thirty stories over the last twelve months, in every state of the workflow and on
 both tracks. Most are honest mistakes (a screenshot showing a customer's name, a reply from
 the company account instead of a personal one, a roadmap slide in a conference photo, a
 figure said too early on a podcast); a few are at-risk behaviour; exactly one is deliberate
@@ -9,6 +9,13 @@ self-reported, one of them by the demo employee, closed on the learning track wi
 thank-you. Chloe Summers (Communications) owns most, Hannah Brooks (HR/legal) the conduct
 cases; reviews are signed off by line managers who do not own the incident, and three
 lessons are published, anonymised.
+
+Behind those stories, about forty more incidents fill the last twelve months (HISTORY,
+built from PAST below) so that the remediation dashboard has trends: a few a month,
+recurring kinds of slip on the same platforms, contained in days a year ago and in hours
+lately, some actions done late or still overdue, some reviews signed off late, and every
+outcome of the assessment over the quarters, reckless ones included. Marcus Reid's team
+(the demo manager) is involved in several, on the learning track.
 
 Everything goes through the services with their clock set to when it happened in the
 story, so references, the history, the exposure window (posted → noticed → contained →
@@ -20,6 +27,7 @@ duplicates nothing.
 
 from __future__ import annotations
 
+import hashlib
 import struct
 import zlib
 from collections.abc import Callable, Iterator
@@ -28,6 +36,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from unittest import mock
 
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
@@ -88,9 +97,29 @@ ANSWER_SHEETS: dict[str, dict[str, str]] = {
         "gaps": YES,
         "history": NO,
     },
+    # A known, workable rule broken where a colleague would not have: reckless.
+    Outcome.RECKLESS: {
+        "intended_actions": YES,
+        "intended_harm": NO,
+        "impairment": NO,
+        "rule_broken_knowingly": YES,
+        "rules_workable": YES,
+        "substitution": NO,
+        "gaps": NO,
+        "history": NO,
+    },
+    # An honest slip, but the same kind again, where others would not have: at risk.
+    "at_risk_again": {
+        "intended_actions": NO,
+        "impairment": NO,
+        "rule_broken_knowingly": NO,
+        "substitution": NO,
+        "gaps": NO,
+        "history": YES,
+    },
     Outcome.DELIBERATE: {"intended_actions": YES, "intended_harm": YES},
 }
-EXPECTED = {"human_error_unsure": Outcome.HUMAN_ERROR}
+EXPECTED = {"human_error_unsure": Outcome.HUMAN_ERROR, "at_risk_again": Outcome.AT_RISK}
 
 # How each template action of a plan was closed: (status, note); the second step's note
 # is the story's own fix.
@@ -130,6 +159,21 @@ ACCOUNTABILITY_CLOSED = (
         "pending the case.",
     ),
     None,
+)
+# How the accountability actions left open above were closed, when a case got that far.
+ACCOUNTABILITY_DONE = (
+    None,
+    None,
+    (
+        ActionItem.Status.DONE,
+        "Legal reviewed the case and the evidence; no claim against the company, nothing "
+        "further to report.",
+    ),
+    None,
+    (
+        ActionItem.Status.DONE,
+        "Every copy found was removed or refused in writing; monitoring for reposts ended.",
+    ),
 )
 
 # Offsets, in hours after the report, of each step of a story (scaled by its pace).
@@ -184,6 +228,11 @@ class Story:
     feeds_policy: bool = False  # the lesson is linked to the social media policy's version
     pace: float = 1.0
     hour: int = 10
+    # The history adds its own timings; the stories keep the defaults.
+    contain_pace: float | None = None  # pace up to containment (`pace` when None)
+    action_gap: float = ACTION_GAP  # hours (at `pace`) between one action closed and the next
+    review_after: float = REVIEW_AFTER  # hours (at `pace`) from the last action to the review
+    sign_off_after: float = SIGN_OFF_AFTER  # hours (at `pace`) from the review to its sign-off
 
 
 STORIES: tuple[Story, ...] = (
@@ -1086,6 +1135,671 @@ STORIES: tuple[Story, ...] = (
     ),
 )
 
+# --- the year behind the stories ---------------------------------------------------------
+# About forty more incidents over the last twelve months, so that the remediation
+# dashboard has trends: two to five a month, on many platforms and kinds of information,
+# the same kind of slip on the same platform more than once, most closed, contained and
+# closed more quickly as the year went on, some actions done late and some reviews
+# signed off late, and a few still open with overdue actions. People from every
+# department are involved, Marcus Reid's sales team among them (he signs off their
+# reviews). They are told like the stories, through the services with the clock set.
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A kind of slip that happens more than once: what, where, and how it was fixed."""
+
+    platform: str
+    information: str
+    severity: str
+    reach: int
+    what: str  # "{detail}" makes each telling its own
+    act: str
+    takedown: tuple[str, str]  # what is taken down, and who is asked
+    fix: str
+    review: tuple[str, str, str, str, str]  # summary, factors, sooner, well, check
+    statement: str = ""
+
+
+SCENARIOS: dict[str, Scenario] = {
+    "crm": Scenario(
+        Platform.LINKEDIN,
+        Info.CONFIDENTIAL,
+        Severity.HIGH,
+        1800,
+        "A LinkedIn post celebrating {detail} includes a screenshot of the CRM pipeline: "
+        "customer names and deal values can be read.",
+        "Posted a CRM screenshot with customer names and deal values.",
+        ("The LinkedIn post", "The author"),
+        "The CRM's presentation view hides customer names and values; the team was shown "
+        "how to use it for screenshots.",
+        (
+            "A proud post about the team's results included a screenshot of the CRM "
+            "pipeline with customer names and deal values readable. It was removed the "
+            "same day.",
+            "A CRM screenshot is the quickest way to show results; nothing on screen marks "
+            "the pipeline as confidential; the team celebrates wins in public.",
+            "A presentation view in the CRM, and a word about it in the weekly sales meeting.",
+            "Removed quickly; the author asked how to share good news safely.",
+            "No CRM screenshots in the monthly scan of staff posts since.",
+        ),
+    ),
+    "support-reply": Scenario(
+        Platform.X,
+        Info.PERSONAL,
+        Severity.MEDIUM,
+        300,
+        "A reply from @ExampleCoHelp about {detail} quoted the customer's order number and "
+        "home town in public instead of moving to a private message.",
+        "Replied in public with a customer's order details.",
+        ("The reply on @ExampleCoHelp", "Communications"),
+        "Support replies start with a move to private messages; the tool warns when a "
+        "public reply contains an order number.",
+        (
+            "A public reply from the support account included a customer's order details. "
+            "It was deleted within the hour and the customer was contacted.",
+            "Public and private replies look alike in the support tool; the customer asked "
+            "in public; replies are written under time pressure.",
+            "A warning in the tool when a public reply contains an order number.",
+            "The support lead saw it in the queue review and it was removed at once.",
+            "No order numbers in public replies in the weekly sample since.",
+        ),
+        statement="We removed a reply that included a customer's order details and have "
+        "apologised to them directly.",
+    ),
+    "roadmap": Scenario(
+        Platform.LINKEDIN,
+        Info.PRODUCT,
+        Severity.HIGH,
+        2500,
+        "Photos from {detail} on LinkedIn show a slide from the internal roadmap deck with "
+        "the next release's features.",
+        "Shared photos of a talk in which an internal roadmap slide could be read.",
+        ("The photos on LinkedIn", "The author"),
+        "External talks use the public deck template; Communications goes through every "
+        "deck with the speaker beforehand.",
+        (
+            "Photos of a talk showed an internal roadmap slide, readable at full size. They "
+            "were replaced with cropped ones the same day.",
+            "Internal and public decks look alike; the slide came up during questions; the "
+            "photos were posted straight from a phone.",
+            "A deck check before every external talk; photos looked at full size first.",
+            "The speaker replaced the photos within an hour of being asked.",
+            "Every external talk since used the public template.",
+        ),
+    ),
+    "figures": Scenario(
+        Platform.OTHER,
+        Info.FINANCIAL,
+        Severity.CRITICAL,
+        6000,
+        "On {detail}, a member of the finance team mentioned this quarter's margin before "
+        "the results were published.",
+        "Mentioned an unpublished financial figure in public.",
+        ("The recording with the figure", "The organisers"),
+        "Everyone speaking in public during the quiet period gets a one-page brief from "
+        "Investor Relations on what may be said.",
+        (
+            "An unpublished margin figure was mentioned in public a few weeks before the "
+            "results. The organisers cut it from the recording the same day.",
+            "Nobody had told the speaker that the quiet period had started; the figure was "
+            "already in an internal newsletter.",
+            "A quiet-period brief for everyone who speaks in public, sent automatically.",
+            "The organisers were quick and understanding; Investor Relations was told "
+            "within the hour.",
+            "No figures mentioned early at the two results since.",
+        ),
+    ),
+    "reshare": Scenario(
+        Platform.X,
+        Info.OFFENSIVE,
+        Severity.MEDIUM,
+        900,
+        "A colleague whose X profile names the company reshared {detail}. Several "
+        "customers follow the account.",
+        "Reshared offensive content from an account that names the company.",
+        ("The reshare", "The author"),
+        "The briefing covers reshares and quote posts with examples; the policy says a "
+        "reshare is a post.",
+        (
+            "An offensive post was reshared from an account that says where its owner "
+            "works. Colleagues raised it; it was removed the same day.",
+            "A reshare feels like someone else's post; the profile names the company; the "
+            "post was shared late in the evening.",
+            "Talking about reshares in the briefing, with real examples.",
+            "Colleagues felt able to report it.",
+            "Reshares are part of every briefing since.",
+        ),
+    ),
+    "office-photo": Scenario(
+        Platform.INSTAGRAM,
+        Info.CONFIDENTIAL,
+        Severity.MEDIUM,
+        400,
+        "An Instagram post of {detail} shows a screen in the background with an internal "
+        "dashboard readable.",
+        "Posted an office photo with an internal screen readable.",
+        ("The Instagram post", "The author"),
+        "Screens in the open areas lock after a minute; the office photo guide says to "
+        "check the background.",
+        (
+            "A cheerful office photo showed an internal dashboard on a screen behind. The "
+            "author replaced it with a cropped photo.",
+            "Screens stay unlocked in open areas; photos are taken quickly at team moments.",
+            "Locking screens, and a look at the background before posting.",
+            "Spotted and fixed within hours.",
+            "Screen locks checked by IT in every office.",
+        ),
+    ),
+    "forum-config": Scenario(
+        Platform.FORUM,
+        Info.CONFIDENTIAL,
+        Severity.MEDIUM,
+        500,
+        "A post on a developer forum asking about {detail} includes a configuration file "
+        "with our internal hostnames and a test API key.",
+        "Posted a configuration file with internal hostnames and a key on a public forum.",
+        ("The forum post", "Forum moderators"),
+        "The key was rotated; public questions go through a snippet scrubber in the "
+        "developer tools first.",
+        (
+            "A public question on a developer forum included internal hostnames and a test "
+            "key. The key was rotated and the moderators removed the file.",
+            "Asking in public is often the quickest help; configuration files mix secrets "
+            "with settings; nothing checks a snippet before it leaves.",
+            "A scrubber that removes hostnames and keys from snippets.",
+            "The security team rotated the key within the hour.",
+            "The secret scanner found nothing in public posts since.",
+        ),
+    ),
+    "blog": Scenario(
+        Platform.BLOG,
+        Info.CONFIDENTIAL,
+        Severity.MEDIUM,
+        3000,
+        "A personal blog post about {detail} names the customer whose project it was; the "
+        "customer has not agreed to be named.",
+        "Named a customer in a personal blog post without their agreement.",
+        ("The customer's name in the post", "The author"),
+        "Technical posts about customer work go past the account manager first.",
+        (
+            "A good technical post named a customer who had not agreed to be named. The "
+            "author edited the name out the same day.",
+            "Internal write-ups name customers freely; the post was written from one.",
+            "A quick check with the account manager before publishing.",
+            "The author edited it at once and told the account manager.",
+            "Later posts about customer work were checked first.",
+        ),
+    ),
+    "video": Scenario(
+        Platform.TIKTOK,
+        Info.PRODUCT,
+        Severity.MEDIUM,
+        7000,
+        "A TikTok video about {detail} shows a whiteboard with the code name and launch "
+        "month of an unannounced product.",
+        "Posted a video in which an unannounced product's code name could be read.",
+        ("The TikTok video", "The author"),
+        "Whiteboards in the project rooms are wiped after each planning session; filming "
+        "happens in the open areas.",
+        (
+            "A short video from the office showed a whiteboard with an unannounced "
+            "product's code name. The video was re-cut without it.",
+            "Project rooms double as filming spots; whiteboards stay up for weeks.",
+            "Filming away from project rooms.",
+            "Re-cut and re-posted within a day.",
+            "Nothing unannounced in the office videos checked since.",
+        ),
+    ),
+    "page-reply": Scenario(
+        Platform.FACEBOOK,
+        Info.PERSONAL,
+        Severity.MEDIUM,
+        500,
+        "A reply on our Facebook page to {detail} named the customer's street and delivery slot.",
+        "Replied on the company page with a customer's address details.",
+        ("The reply on the page", "Communications"),
+        "The page's reply templates have no address fields any more; replies with "
+        "delivery details go by private message.",
+        (
+            "A reply on the company page included a customer's street and delivery slot. "
+            "It was removed and the customer was called.",
+            "The reply template pulled in delivery details automatically.",
+            "Templates without personal details.",
+            "Removed within the hour.",
+            "No personal details in page replies in the monthly sample.",
+        ),
+    ),
+    "demo-video": Scenario(
+        Platform.YOUTUBE,
+        Info.PRODUCT,
+        Severity.MEDIUM,
+        1500,
+        "A YouTube video, {detail}, shows a feature behind a flag that has not been announced.",
+        "Published a video showing an unannounced feature.",
+        ("The video", "The author"),
+        "Demo accounts used for recordings have unreleased features switched off.",
+        (
+            "A product video showed a feature that is still behind a flag. It was "
+            "re-recorded on a demo account without it.",
+            "The recording used an internal account with every flag on.",
+            "Demo accounts for recordings, without unreleased features.",
+            "Re-recorded within two days.",
+            "Recordings since were made on demo accounts.",
+        ),
+    ),
+    "outage-thread": Scenario(
+        Platform.MASTODON,
+        Info.CONFIDENTIAL,
+        Severity.HIGH,
+        800,
+        "A Mastodon thread about {detail} describes which internal system failed and how, "
+        "before the public post-mortem was approved.",
+        "Described an internal outage in public before the post-mortem was approved.",
+        ("The thread", "The author"),
+        "The incident channel says when a post-mortem is public; engineers can share it "
+        "from then on.",
+        (
+            "An engineer described an outage in public, with internal system names, "
+            "before the post-mortem was approved. The thread was deleted.",
+            "Engineers want to explain outages to customers quickly; nobody said when the "
+            "post-mortem would be public.",
+            "A clear signal when the post-mortem is public.",
+            "The author deleted the thread when asked and shared the post-mortem later.",
+            "The last outages were discussed in public only after the post-mortem.",
+        ),
+    ),
+    "early-post": Scenario(
+        Platform.LINKEDIN,
+        Info.PRODUCT,
+        Severity.HIGH,
+        4000,
+        "The scheduling tool published our draft post about {detail} from the company "
+        "LinkedIn page two weeks early, with a placeholder price in it.",
+        "",
+        ("The early post", "Communications"),
+        "Drafts in the scheduling tool need a second person's approval before they get a date.",
+        (
+            "A draft post went out early from the company page with a placeholder price. "
+            "It was removed within an hour.",
+            "The tool publishes anything with a date; drafts got placeholder dates.",
+            "Approval before scheduling.",
+            "Spotted by the team at once and removed.",
+            "No early posts since the approval step.",
+        ),
+    ),
+    "leak": Scenario(
+        Platform.REDDIT,
+        Info.CONFIDENTIAL,
+        Severity.CRITICAL,
+        20000,
+        "An anonymous Reddit account posted {detail}, saying the company “deserves what "
+        "is coming”. The file's metadata points to one of our engineers.",
+        "Published internal documents on purpose to harm the company.",
+        ("The Reddit post", "Reddit (content policy report)"),
+        "",
+        (
+            "Internal documents were posted on Reddit on purpose. The post was removed by "
+            "Reddit and the case was handled by HR and legal.",
+            "The documents were on a shared drive open to everyone; exports were not logged.",
+            "Access to sensitive folders by need, and export logs.",
+            "Evidence was preserved before the takedown; the statement was ready within two hours.",
+            "Sensitive folders reviewed; exports are logged.",
+        ),
+        statement="We are aware of a post sharing internal documents and are looking into "
+        "it. We will not comment further while we do.",
+    ),
+    "after-warning": Scenario(
+        Platform.X,
+        Info.CONFIDENTIAL,
+        Severity.HIGH,
+        1500,
+        "A colleague posted {detail} on X, after Communications had asked the team that "
+        "morning not to share anything about it.",
+        "Posted confidential information after being asked not to.",
+        ("The post on X", "The author"),
+        "",
+        (
+            "Confidential information was posted after the team had been asked not to. "
+            "The post was removed and HR handled the case.",
+            "The request not to post came by email only; the person disagreed with it.",
+            "Saying why, not only what, when asking people not to post.",
+            "Removed within the hour; evidence kept.",
+            "Requests not to post now come with a reason and a contact.",
+        ),
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Past:
+    """One incident of the year: when, which scenario, who, and how it went."""
+
+    days_ago: float
+    scenario: str
+    detail: str
+    involved: str = ""  # "" when no individual is involved
+    reporter: str = COMMS  # "self" for a self-report
+    sheet: str = Outcome.HUMAN_ERROR
+    stage: str = Status.CLOSED
+    severity: str = ""  # the scenario's unless given
+    late_actions: bool = False
+    late_review: bool = False
+    open_actions: int = 0
+    manager_action: str = ""  # an action for the person's line manager
+    hour: int = 11
+
+
+TEAM_ACTION = "Go through the CRM presentation view with the team"
+PAST: tuple[Past, ...] = (
+    Past(358, "crm", "the end of the year", "jack.novak@example.com", hour=9),
+    Past(349, "support-reply", "a delayed parcel", "kofi.costa@example.com", "self"),
+    Past(
+        337,
+        "forum-config",
+        "a message queue timeout",
+        "kenji.rossi@example.com",
+        "mateo.nguyen@example.com",
+        late_actions=True,
+    ),
+    Past(
+        328,
+        "reshare",
+        "a joke about a national holiday",
+        "ruby.walsh@example.com",
+        "ella.kaur@example.com",
+        Outcome.AT_RISK,
+    ),
+    Past(316, "figures", "a panel about hiring in fintech", "mei.price@example.com"),
+    Past(
+        305,
+        "office-photo",
+        "the new desks",
+        "olivia.hughes@example.com",
+        "self",
+        severity=Severity.LOW,
+        late_review=True,
+    ),
+    Past(296, "roadmap", "a meetup talk in Lisbon", "rafael.yilmaz@example.com"),
+    Past(
+        284,
+        "leak",
+        "the enterprise price list",
+        "ines.hughes@example.com",
+        "kenji.rossi@example.com",
+        Outcome.DELIBERATE,
+    ),
+    Past(
+        275,
+        "crm",
+        "a new customer in the Nordics",
+        "george.costa@example.com",
+        "grace.campbell@example.com",
+        manager_action=TEAM_ACTION,
+    ),
+    Past(
+        266,
+        "support-reply",
+        "a refund",
+        "anya.campbell@example.com",
+        "ibrahim.bennett@example.com",
+        late_actions=True,
+    ),
+    Past(255, "video", "a day in the life of the team", "isla.kowalski@example.com", "self"),
+    Past(244, "forum-config", "an SDK error", "elif.kowalski@example.com", sheet=Outcome.AT_RISK),
+    Past(
+        236,
+        "page-reply",
+        "a complaint about a delivery",
+        "lucia.walsh@example.com",
+        "support.head@example.com",
+    ),
+    Past(224, "early-post", "the spring launch", reporter="noah.murphy@example.com"),
+    Past(
+        213,
+        "after-warning",
+        "the office move to Berlin",
+        "harry.johansson@example.com",
+        sheet=Outcome.RECKLESS,
+    ),
+    Past(204, "figures", "a payments podcast", "sana.ward@example.com", sheet=Outcome.AT_RISK),
+    Past(193, "roadmap", "a customer webinar", "maya.dubois@example.com", "self"),
+    Past(
+        184,
+        "crm",
+        "a record month for the team",
+        "samir.mensah@example.com",
+        "manager@example.com",
+        late_review=True,
+        manager_action=TEAM_ACTION,
+    ),
+    Past(
+        172,
+        "office-photo",
+        "the whiteboard after the planning day",
+        "theo.gallagher@example.com",
+        "self",
+        severity=Severity.LOW,
+    ),
+    Past(163, "outage-thread", "the database outage", "nora.ward@example.com", late_actions=True),
+    Past(
+        154,
+        "support-reply",
+        "a password reset",
+        "dev.novak@example.com",
+        "ibrahim.bennett@example.com",
+        Outcome.AT_RISK,
+    ),
+    Past(141, "blog", "a data migration", "kenji.rossi@example.com", sheet="at_risk_again"),
+    Past(
+        133,
+        "crm",
+        "the team hitting its target early",
+        "lily.haddad@example.com",
+        "zara.price@example.com",
+        manager_action=TEAM_ACTION,
+    ),
+    Past(122, "demo-video", "a tutorial on dashboards", "owen.ito@example.com"),
+    Past(
+        111,
+        "after-warning",
+        "a screenshot of the incident channel",
+        "chiara.evans@example.com",
+        "luca.gallagher@example.com",
+        Outcome.RECKLESS,
+    ),
+    Past(103, "support-reply", "a broken invoice link", "tariq.johansson@example.com", "self"),
+    Past(
+        92,
+        "video",
+        "the office move",
+        "liam.yilmaz@example.com",
+        late_actions=True,
+        late_review=True,
+    ),
+    Past(
+        84,
+        "office-photo",
+        "a team lunch",
+        "jonas.rossi@example.com",
+        "finance.head@example.com",
+        severity=Severity.LOW,
+    ),
+    Past(76, "figures", "an investor day rehearsal", "olivia.patel@example.com", late_review=True),
+    Past(
+        68,
+        "crm",
+        "a renewal signed on a Friday",
+        "zara.price@example.com",
+        "self",
+        manager_action=TEAM_ACTION,
+    ),
+    Past(60, "early-post", "the autumn campaign", reporter="amelia.dubois@example.com"),
+    Past(
+        57,
+        "page-reply",
+        "a question about an order",
+        "kofi.costa@example.com",
+        "support.head@example.com",
+        "at_risk_again",
+    ),
+    Past(49, "roadmap", "a careers fair", "rafael.yilmaz@example.com", sheet="at_risk_again"),
+    Past(
+        44,
+        "reshare",
+        "a meme about a customer's outage",
+        "ella.kaur@example.com",
+        sheet=Outcome.RECKLESS,
+        stage=Status.REVIEW,
+    ),
+    Past(
+        40,
+        "crm",
+        "the quarter's biggest deal",
+        "george.costa@example.com",
+        "samir.mensah@example.com",
+        "at_risk_again",
+        stage=Status.REMEDIATION,
+        open_actions=2,
+        manager_action=TEAM_ACTION,
+    ),
+    Past(
+        35,
+        "support-reply",
+        "a billing question",
+        "leila.haddad@example.com",
+        "ibrahim.bennett@example.com",
+        stage=Status.REVIEW,
+        late_review=True,
+    ),
+    Past(
+        28,
+        "forum-config",
+        "rate limits",
+        "nora.ward@example.com",
+        "self",
+        stage=Status.REMEDIATION,
+        open_actions=3,
+    ),
+    Past(
+        21, "office-photo", "a birthday cake", "mia.evans@example.com", "self", stage=Status.REVIEW
+    ),
+    Past(17, "figures", "a radio interview", "mei.price@example.com", hour=8),
+    Past(12, "blog", "a conference recap", "elif.kowalski@example.com", stage=Status.CLASSIFIED),
+)
+
+# Paces by months ago (0 is this month): a year ago it took days to contain a post and
+# weeks to close; since the briefing on mistakes and the self-report button, hours and
+# days. Each incident varies a little around its month's pace.
+CONTAIN_PACE = (0.4, 0.6, 0.5, 0.9, 0.7, 1.4, 1.1, 2.4, 3.5, 5.5, 4.0, 7.0)
+CLOSE_PACE = (0.7, 0.8, 0.7, 1.1, 0.9, 1.4, 1.2, 1.8, 2.2, 1.6, 2.4, 2.1)
+HANDLES = {
+    Platform.LINKEDIN: ("https://www.linkedin.com/posts/{name}-activity-75{n:02d}", "{name}"),
+    Platform.X: ("https://x.com/{short}/status/19{n:02d}", "@{short}"),
+    Platform.INSTAGRAM: ("https://www.instagram.com/p/{short}-{n:02d}", "@{short}"),
+    Platform.TIKTOK: ("https://www.tiktok.com/@{short}/video/74{n:02d}", "@{short}"),
+    Platform.YOUTUBE: ("https://www.youtube.com/watch?v={short}-{n:02d}", "{name}"),
+    Platform.FORUM: ("https://forum.devtalk.example.org/t/{n:02d}", "{short}"),
+    Platform.BLOG: ("https://{short}.example.net/posts/{n:02d}", "{short}.example.net"),
+    Platform.MASTODON: ("https://mastodon.social/@{short}/11{n:02d}", "@{short}@mastodon.social"),
+    Platform.REDDIT: ("https://www.reddit.com/r/technology/comments/{n:02d}x", "u/throwaway_{n}"),
+    Platform.FACEBOOK: ("https://www.facebook.com/exampleco/posts/88{n:02d}", "Example Co (page)"),
+    Platform.OTHER: ("https://events.example.net/recordings/{n:02d}", "Event recording"),
+}
+
+
+def _jitter(key: str, salt: str) -> float:
+    """A stable factor between 0.75 and 1.25 per incident."""
+    digest = hashlib.sha256(f"{salt}:{key}".encode()).hexdigest()
+    return 0.75 + int(digest[:8], 16) / 0x1_0000_0000 / 2
+
+
+def _managers() -> dict[str, str]:
+    from people.demo import DEMO_ACCOUNTS, HEADS, staff_rows
+
+    managers = {email: manager for email, _n, _d, _t, manager in staff_rows()}
+    managers.update({email: "leader@example.com" for email, *_ in HEADS})
+    managers.update({email: manager for email, _n, _d, _t, manager, *_ in DEMO_ACCOUNTS})
+    return managers
+
+
+def _past_story(past: Past, number: int, managers: dict[str, str]) -> Story:
+    scenario = SCENARIOS[past.scenario]
+    what = scenario.what.format(detail=past.detail)
+    severity = past.severity or scenario.severity
+    accountable = past.sheet in (Outcome.RECKLESS, Outcome.DELIBERATE)
+    owner = HR if accountable or scenario.information == Info.OFFENSIVE else COMMS
+    months = min(int(past.days_ago // 30.44), len(CLOSE_PACE) - 1)
+    contain_pace = CONTAIN_PACE[months] * _jitter(what, "contain")
+    pace = CLOSE_PACE[months] * _jitter(what, "close")
+    # Actions closed within their due date, or well after it.
+    due_hours = settings.INCIDENT_ACTION_DUE_DAYS[severity] * 24
+    spread = due_hours * (2.2 if past.late_actions else 0.7)
+    extra = ()
+    person = past.involved
+    manager = managers.get(person, "")
+    if past.manager_action:
+        done = "" if past.stage == Status.REMEDIATION else "Done at the next team meeting."
+        extra = ((past.manager_action, manager, done),)
+    steps = 5 + len(extra)
+    # The review is due five working days after the last action: some came weeks late.
+    review_hours = 24 * (11 + 6 * _jitter(what, "review")) if past.late_review else 30
+    sign_off_hours = 24 * 5 if past.late_review else 26
+    signer = manager if manager not in ("", COMMS, HR, owner) else "leader@example.com"
+    if not person:
+        signer = "support.head@example.com" if number % 2 else "sales.head@example.com"
+    local = person.split("@")[0]
+    first, _, last = local.partition(".")
+    url, handle = HANDLES[scenario.platform]
+    fields = {
+        "name": local.replace(".", "-") or "exampleco",
+        "short": first + last[:1],
+        "n": number,
+    }
+    return Story(
+        what=what,
+        reporter=person if past.reporter == "self" else past.reporter,
+        days_ago=past.days_ago,
+        stage=past.stage,
+        platform=scenario.platform,
+        information=scenario.information,
+        severity=severity,
+        reach=round(scenario.reach * _jitter(what, "reach")),
+        url=url.format(**fields),
+        handle=handle.format(**fields),
+        posted_hours_before=round(2 + 30 * (_jitter(what, "posted") - 0.75), 1),
+        self_reported=past.reporter == "self",
+        involved=(person,) if person else (),
+        no_individual=not person,
+        owner=owner,
+        outcome=past.sheet if person else "",
+        act=scenario.act,
+        takedowns=(scenario.takedown + (Takedown.Status.REMOVED, ""),),
+        statement=scenario.statement,
+        fix=scenario.fix
+        or "Access to the documents reviewed; the case is closed with HR's findings on file.",
+        open_actions=past.open_actions,
+        waive_last="No individual involved: the fix was in the tool." if not person else "",
+        extra_actions=extra,
+        review=scenario.review,
+        signer=signer if past.stage == Status.CLOSED else "",
+        pace=pace,
+        contain_pace=contain_pace,
+        action_gap=spread / steps / pace,
+        review_after=review_hours / pace,
+        sign_off_after=sign_off_hours / pace,
+        hour=past.hour,
+    )
+
+
+def _history() -> tuple[Story, ...]:
+    managers = _managers()
+    return tuple(_past_story(past, n, managers) for n, past in enumerate(PAST, start=1))
+
+
+HISTORY: tuple[Story, ...] = _history()
+
+
 ORDER = (
     Status.REPORTED,
     Status.TRIAGE,
@@ -1214,7 +1928,13 @@ class _Story:
         self.second = users[HR if story.owner == COMMS else COMMS]
 
     def at(self, hours: float) -> datetime:
-        return self.reported + timedelta(hours=hours * self.story.pace)
+        """Offsets up to containment at the containment pace, the rest at `pace`."""
+        story = self.story
+        contain_pace = story.pace if story.contain_pace is None else story.contain_pace
+        if hours <= CONTAIN:
+            return self.reported + timedelta(hours=hours * contain_pace)
+        offset = CONTAIN * contain_pace + (hours - CONTAIN) * story.pace
+        return self.reported + timedelta(hours=offset)
 
     def add(self, hours: float, step: Callable[[], None]) -> None:
         self.timeline.add(self.at(hours), step)
@@ -1265,13 +1985,13 @@ class _Story:
         self.add(REMEDIATE, self.plan)
         closing = self.closing_steps()
         for number, step in enumerate(closing):
-            self.add(REMEDIATE + (number + 1) * ACTION_GAP, step)
+            self.add(REMEDIATE + (number + 1) * story.action_gap, step)
         if not _reached(story, Status.REVIEW):
             return
-        last = REMEDIATE + len(closing) * ACTION_GAP
+        last = REMEDIATE + len(closing) * story.action_gap
         self.add(last + 1, lambda: self.move(Status.REVIEW, "All actions done or waived."))
-        self.add(last + REVIEW_AFTER, self.write_review)
-        signed = last + REVIEW_AFTER + SIGN_OFF_AFTER
+        self.add(last + story.review_after, self.write_review)
+        signed = last + story.review_after + story.sign_off_after
         if story.signer:
             self.add(signed, self.sign_off)
         if not _reached(story, Status.CLOSED):
@@ -1400,8 +2120,12 @@ class _Story:
         """The plan's actions closed one after another; in remediation, the last
         `open_actions` of them are still open."""
         story = self.story
-        if story.outcome == Outcome.DELIBERATE:
+        if story.outcome in (Outcome.DELIBERATE, Outcome.RECKLESS):
             closed = list(ACCOUNTABILITY_CLOSED)
+            if _reached(story, Status.REVIEW):
+                # Past remediation, every action was done: the legal review too.
+                pairs = zip(closed, ACCOUNTABILITY_DONE, strict=True)
+                closed = [done or finished for done, finished in pairs]
         else:
             closed = list(LEARNING_CLOSED)
             closed[1] = (ActionItem.Status.DONE, story.fix)
@@ -1496,21 +2220,22 @@ def seed_demo_incidents(*, now: datetime | None = None) -> dict[str, int]:
     now = now or timezone.now()
     _check_answer_sheets()
     users = {user.email: user for user in User.objects.filter(is_active=True)}
+    stories = STORIES + HISTORY
     told = set(
-        Incident.objects.filter(what_happened__in=[s.what for s in STORIES]).values_list(
+        Incident.objects.filter(what_happened__in=[s.what for s in stories]).values_list(
             "what_happened", flat=True
         )
     )
     timeline = _Timeline(now)
     created = 0
-    for story in STORIES:
+    for story in stories:
         if story.what in told:
             continue
         _Story(story, users, timeline, now).schedule()
         created += 1
     timeline.run()
 
-    demo = Incident.objects.filter(what_happened__in=[s.what for s in STORIES])
+    demo = Incident.objects.filter(what_happened__in=[s.what for s in stories])
     today = timezone.localdate(now)
     return {
         "incidents": demo.count(),

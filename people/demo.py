@@ -95,6 +95,14 @@ HEADS = (
     ("finance.head@example.com", "Tomasz Nowak", "Finance", "Finance Director"),
 )
 
+# The departments led by a demo account.
+HEADS_OF_DEMO_ACCOUNTS = {
+    "Executive": "leader@example.com",
+    "Communications": "comms@example.com",
+    "HR & Legal": "hr@example.com",
+    "Policy & Compliance": "policyadmin@example.com",
+}
+
 FIRST_NAMES = (
     "Olivia",
     "Noah",
@@ -181,6 +189,15 @@ STAFF = (
     ("Customer Support", 9, "Support Specialist"),
     ("Finance", 5, "Financial Analyst"),
 )
+# Marcus Reid (the demo manager) leads a small sales team of his own: the demo employee,
+# two account managers and a senior account manager with two reports, so that his team
+# view and the dashboards have direct and indirect reports. (email: manager, job title)
+REPORTING_LINES = {
+    "george.costa@example.com": ("manager@example.com", None),
+    "samir.mensah@example.com": ("manager@example.com", "Senior Account Manager"),
+    "lily.haddad@example.com": ("samir.mensah@example.com", None),
+    "zara.price@example.com": ("samir.mensah@example.com", None),
+}
 TIME_ZONES = ("Europe/London", "Europe/London", "Europe/Berlin", "America/New_York")
 LOCATIONS = {"Europe/London": "London", "Europe/Berlin": "Berlin", "America/New_York": "New York"}
 
@@ -203,7 +220,18 @@ def _staff_rows(heads_by_department: dict[str, str]) -> list[tuple]:
             else:
                 rows.append((email, f"{first} {last}", department, title, team_lead or head))
             index += 1
+    for number, (email, name, department, title, _manager) in enumerate(rows):
+        if email in REPORTING_LINES:
+            new_manager, new_title = REPORTING_LINES[email]
+            rows[number] = (email, name, department, new_title or title, new_manager)
     return rows
+
+
+def staff_rows() -> list[tuple[str, str, str, str, str]]:
+    """The demo staff below the heads: (email, name, department, job title, manager)."""
+    heads = dict(HEADS_OF_DEMO_ACCOUNTS)
+    heads.update({dept: email for email, _, dept, _ in HEADS})
+    return _staff_rows(heads)
 
 
 @transaction.atomic
@@ -216,12 +244,7 @@ def seed_demo_organisation() -> dict[str, int]:
     # The groups come from a data migration; get_or_create also survives a flushed database.
     groups = {name: Group.objects.get_or_create(name=name)[0] for name in roles.ROLE_GROUPS}
 
-    heads_by_department = {
-        "Executive": "leader@example.com",
-        "Communications": "comms@example.com",
-        "HR & Legal": "hr@example.com",
-        "Policy & Compliance": "policyadmin@example.com",
-    }
+    heads_by_department = dict(HEADS_OF_DEMO_ACCOUNTS)
     heads_by_department.update({dept: email for email, _, dept, _ in HEADS})
 
     people = [

@@ -1,9 +1,12 @@
 """The demo policies that `manage.py seed_demo` adds to the demo organisation.
 
-Three policies with a history: the social media policy (1.0 from September 2025, and a
-material 2.0 published two days ago that the demo employee still owes), the acceptable
-use of company accounts (Communications and Customer Support, with a quiz) and speaking
-to the press (everyone, overdue for some). Compliance differs by department.
+Three policies with a year of history: the social media policy (1.0 published about
+eleven months ago, acknowledged by most in the weeks after and by stragglers over the
+following months, and a material 2.0 published two days ago that the demo employee still
+owes), speaking to the press (everyone, eight months ago, overdue for some) and the
+acceptable use of company accounts (Communications and Customer Support, six weeks ago,
+with a quiz). Compliance differs by department, and the share acknowledged at each month
+end rises after each publication and dips at the next.
 
 Everything goes through the services. An acknowledgement's time is part of its chained
 hash, so it cannot be backdated afterwards: each step runs with the services' clock set
@@ -418,14 +421,23 @@ def _acknowledge_steps(
     salt: str,
     quiz: bool = False,
     on_behalf: dict[str, tuple[User, str]] | None = None,
+    stragglers: float = 0.0,
+    stragglers_until: datetime | None = None,
 ) -> None:
-    """Acknowledgements by the chosen people, spread between `start` and `end`."""
+    """Acknowledgements by the chosen people between `start` and `end`, most of them
+    early on; a share of `stragglers` acknowledges later, up to `stragglers_until`."""
     on_behalf = on_behalf or {}
     span = (end - start).total_seconds()
+    late_span = ((stragglers_until or end) - end).total_seconds()
     for person in people:
         if not chosen(person):
             continue
-        at = start + timedelta(seconds=span * _share(person.email, f"{salt}-when"))
+        when = _share(person.email, f"{salt}-when")
+        if person.email not in on_behalf and _share(person.email, f"{salt}-late") < stragglers:
+            at = end + timedelta(seconds=late_span * when)
+        else:
+            # Most people read a new policy in the first days: earlier times are likelier.
+            at = start + timedelta(seconds=span * when**1.6)
         meta = {**DEMO_META, "ip_address": f"10.0.{person.pk // 250}.{person.pk % 250 + 1}"}
 
         def step(person=person, meta=meta):
@@ -519,16 +531,26 @@ def seed_demo_policies(*, now: datetime | None = None) -> dict[str, int]:
         timeline.add(story.drafted - timedelta(minutes=5), create)
         return policy_ref
 
-    # --- the social media policy: 1.0 (September 2025) and a material 2.0 (this week)
+    # --- the social media policy: 1.0 (eleven months ago) and a material 2.0 (this week)
+    social_1_published = _at(today - timedelta(days=341), 10)
     social_1 = Story(
         title=SOCIAL_MEDIA,
         category=Policy.Category.SOCIAL_MEDIA,
         body=SOCIAL_MEDIA_1,
-        drafted=_at(date(2025, 8, 11), 9, 30),
-        published=_at(date(2025, 8, 25), 10),
-        effective=date(2025, 9, 1),
+        drafted=social_1_published - timedelta(days=14, minutes=30),
+        published=social_1_published,
+        effective=timezone.localdate(social_1_published) + timedelta(days=7),
         window_days=14,
-        rates=dict.fromkeys(departments, 0.92),
+        rates={
+            "Executive": 1.0,
+            "Communications": 1.0,
+            "HR & Legal": 1.0,
+            "Policy & Compliance": 1.0,
+            "Sales": 0.9,
+            "Engineering": 0.8,
+            "Customer Support": 0.95,
+            "Finance": 0.95,
+        },
     )
     social_2_published = _at(today - timedelta(days=2), 9)
     social_2_rates = {
@@ -567,6 +589,8 @@ def seed_demo_policies(*, now: datetime | None = None) -> dict[str, int]:
             end=_at(social_1.effective + timedelta(days=25), 17),
             salt="social-1",
             on_behalf={p.email: (author, paper) for p in support[:2]},
+            stragglers=0.15,
+            stragglers_until=_at(social_1.effective + timedelta(days=240), 16),
         )
         version_2 = _publish_steps(
             timeline,
@@ -610,14 +634,14 @@ def seed_demo_policies(*, now: datetime | None = None) -> dict[str, int]:
 
         timeline.add(now - timedelta(minutes=1), make_overdue)
 
-    # --- speaking to the press: everyone, two months ago, overdue for some
+    # --- speaking to the press: everyone, eight months ago, overdue for some
     press = Story(
         title=PRESS,
         category=Policy.Category.COMMUNICATIONS,
         body=PRESS_1,
-        drafted=_at(today - timedelta(days=70), 11),
-        published=_at(today - timedelta(days=56), 9, 30),
-        effective=today - timedelta(days=56),
+        drafted=_at(today - timedelta(days=262), 11),
+        published=_at(today - timedelta(days=248), 9, 30),
+        effective=today - timedelta(days=248),
         window_days=14,
         rates={
             "Executive": 1.0,
@@ -657,6 +681,8 @@ def seed_demo_policies(*, now: datetime | None = None) -> dict[str, int]:
             start=press.published + timedelta(hours=2),
             end=_at(press.effective + timedelta(days=30), 16),
             salt="press",
+            stragglers=0.2,
+            stragglers_until=_at(press.effective + timedelta(days=120), 16),
             on_behalf={
                 p.email: (
                     author,

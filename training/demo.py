@@ -5,12 +5,16 @@ attending "Social media basics" or "Handling a mistake online". Chloe Summers
 (Communications) presents, Priya Shah (policy admin) organises, Hannah Brooks (HR)
 presents the session on mistakes. The sessions cover the social media policy.
 
-- Last year's round, about thirteen months ago: the demo employee attended it, so her
-  briefing is due again and she has not booked yet.
-- Three sessions in the last five months with their attendance: most came (some checked
-  in with the code, the presenter marked the rest), some late, a few no-shows and one
-  excused, feedback afterwards. The demo manager attended the latest one; its two
-  no-shows were marked absent when it was completed and offered a make-up session.
+- Last year's round, twelve and thirteen months ago: the demo employee attended it, so
+  her briefing is due again and she has not booked yet; the others' lapse this month and
+  last, so coverage dips at the end of the year.
+- Sessions through the last twelve months with their attendance: most came (some
+  checked in with the code, the presenter marked the rest), some late, a few no-shows
+  and one excused, feedback afterwards. Some departments come more readily than others
+  (Communications and Policy & Compliance more, Engineering less), so coverage differs
+  by department and grows over the months. The demo manager attended the latest one;
+  its two no-shows were marked absent when it was completed and offered a make-up
+  session.
 - Upcoming: a drop-in later today (check-in opens 15 minutes before), a full session next
   week with a waitlist (someone cancelled and the first waiting was promoted), one nearly
   full and one online with plenty of seats.
@@ -57,6 +61,18 @@ TOPICS = {
     "personal account differs from an official one. Forty-five minutes, with lunch.",
     MISTAKES: "What to do when a post goes wrong: take it down, report it yourself, and "
     "how we fix what made the mistake easy to make. Forty-five minutes, with lunch.",
+}
+
+# How readily each department comes to a briefing (1 is average): coverage differs.
+KEENNESS = {
+    "Communications": 1.8,
+    "Policy & Compliance": 1.8,
+    "HR & Legal": 1.4,
+    "Customer Support": 1.2,
+    "Sales": 1.0,
+    "Finance": 0.9,
+    "Executive": 0.8,
+    "Engineering": 0.6,
 }
 
 DIETARY = ("No nuts, please", "Gluten free", "Halal", "Lactose free", "Pescatarian")
@@ -112,7 +128,9 @@ class _Programme:
         self.now = now
         self.today = timezone.localdate(now, ZoneInfo(ZONE))
         self.people = list(
-            User.objects.filter(is_active=True).select_related("manager").order_by("email")
+            User.objects.filter(is_active=True)
+            .select_related("manager", "department")
+            .order_by("email")
         )
         self.users = {person.email: person for person in self.people}
         self.organiser = self.users[ORGANISER]
@@ -253,10 +271,14 @@ class _Programme:
     # --- the story --------------------------------------------------------------
 
     def pick(self, pool: list[User], count: int, salt: str, *, first=()) -> list[User]:
+        """`count` people of the pool, the same every run; some departments are keener."""
         chosen = [self.users[email] for email in first]
-        others = sorted(
-            (p for p in pool if p.email not in first), key=lambda p: _share(p.email, salt)
-        )
+
+        def keenness(person: User) -> float:
+            weight = KEENNESS.get(person.department.name if person.department else "", 1.0)
+            return _share(person.email, salt) / weight
+
+        others = sorted((p for p in pool if p.email not in first), key=keenness)
         return chosen + others[: count - len(chosen)]
 
     def history(self) -> None:
@@ -293,7 +315,31 @@ class _Programme:
             capacity=15,
         )
         self.take_place(last_year, absent=1, excused=0, late=1, salt="last-year")
+        year_end = past(
+            _on_or_after(self.today - timedelta(days=378), 1),
+            6,
+            "year-end",
+            topic=MISTAKES,
+            presenter=HR_PRESENTER,
+        )
+        self.take_place(year_end, absent=0, excused=0, late=1, salt="year-end")
         attended.clear()  # last year's attendees are due again too
+
+        january = past(
+            _on_or_after(self.today - timedelta(days=318), 3),
+            5,
+            "january",
+            topic=MISTAKES,
+            presenter=HR_PRESENTER,
+        )
+        self.take_place(january, absent=1, excused=0, late=0, salt="january")
+        march = past(
+            _on_or_after(self.today - timedelta(days=250), 1),
+            4,
+            "march",
+            topic=BASICS,
+        )
+        self.take_place(march, absent=0, excused=0, late=1, salt="march")
 
         spring = past(
             _on_or_after(self.today - timedelta(days=155), 1),
@@ -307,7 +353,7 @@ class _Programme:
 
         summer = past(
             _on_or_after(self.today - timedelta(days=90), 3),
-            11,
+            9,
             "summer",
             first=(PRESENTER,),
             topic=MISTAKES,
@@ -316,9 +362,18 @@ class _Programme:
         )
         self.take_place(summer, absent=1, excused=1, late=2, wrong_code=True, salt="summer")
 
+        september = past(
+            _on_or_after(self.today - timedelta(days=62), 3),
+            3,
+            "september",
+            topic=BASICS,
+            online_url=ONLINE,
+        )
+        self.take_place(september, absent=1, excused=0, late=0, salt="september")
+
         autumn = past(
             _on_or_after(self.today - timedelta(days=35), 1),
-            11,
+            10,
             "autumn",
             first=(DEMO_MANAGER,),
             topic=BASICS,
@@ -349,7 +404,7 @@ class _Programme:
         )
         self.cancel_one(full, at=self.now - timedelta(hours=1), salt="next-week")
         plan(
-            self.pick(pool, 9, "in-two-weeks"),
+            self.pick(pool, 6, "in-two-weeks"),
             topic=MISTAKES,
             starts_at=_lunchtime(_on_or_after(self.today + timedelta(days=12), 3)),
             online_url=ONLINE,

@@ -1,4 +1,5 @@
 import hashlib
+from collections import Counter
 from datetime import timedelta
 from io import StringIO
 
@@ -81,12 +82,21 @@ def _current_outcomes():
     return Assessment.objects.filter(superseded_at=None).exclude(finished_at=None)
 
 
+def _stories():
+    """The told stories, without the year of history behind them."""
+    return Incident.objects.filter(what_happened__in=[s.what for s in demo.STORIES])
+
+
+def _history():
+    return Incident.objects.filter(what_happened__in=[s.what for s in demo.HISTORY])
+
+
 # --- demo data ------------------------------------------------------------------------
 
 
 def test_seeding_twice_duplicates_nothing():
     first = _seed()
-    count = len(demo.STORIES)
+    count = len(demo.STORIES) + len(demo.HISTORY)
     assert f"Demo incidents ready: {count} incidents ({count} new)" in first
     before = _snapshot()
     second = _seed()
@@ -95,8 +105,8 @@ def test_seeding_twice_duplicates_nothing():
     assert Incident.objects.count() == count
 
 
-def test_about_thirty_incidents_in_every_state_and_on_both_tracks(seeded):
-    incidents = Incident.objects.all()
+def test_about_thirty_stories_in_every_state_and_on_both_tracks(seeded):
+    incidents = _stories()
     assert 28 <= incidents.count() <= 35
     by_status = dict(incidents.values_list("status").annotate(n=Count("pk")))
     assert set(by_status) == set(Status.values)
@@ -117,17 +127,18 @@ def test_about_thirty_incidents_in_every_state_and_on_both_tracks(seeded):
     }
 
 
-def test_most_are_human_error_a_couple_at_risk_and_exactly_one_deliberate(seeded):
-    outcomes = dict(_current_outcomes().values_list("final_outcome").annotate(n=Count("pk")))
+def test_most_stories_are_human_error_a_couple_at_risk_and_exactly_one_deliberate(seeded):
+    stories = _current_outcomes().filter(incident__in=_stories())
+    outcomes = dict(stories.values_list("final_outcome").annotate(n=Count("pk")))
     assert outcomes[Assessment.Outcome.DELIBERATE] == 1
     assert 2 <= outcomes[Assessment.Outcome.AT_RISK] <= 4
     assert outcomes[Assessment.Outcome.HUMAN_ERROR] > sum(outcomes.values()) / 2
     assert Assessment.Outcome.RECKLESS not in outcomes
 
-    deliberate = _current_outcomes().get(final_outcome=Assessment.Outcome.DELIBERATE).incident
+    deliberate = stories.get(final_outcome=Assessment.Outcome.DELIBERATE).incident
     assert deliberate.track == Incident.Track.ACCOUNTABILITY
     assert deliberate.owner.email == "hr@example.com"
-    assert Incident.objects.filter(track=Incident.Track.ACCOUNTABILITY).count() == 1
+    assert _stories().filter(track=Incident.Track.ACCOUNTABILITY).count() == 1
     titles = set(deliberate.actions.values_list("title", flat=True))
     assert titles == set(services.PLAN_TEMPLATES[Incident.Track.ACCOUNTABILITY])
     # Every run and answer is stored with who and when; one assessment was re-run.
@@ -154,8 +165,8 @@ def test_classified_incidents_have_an_assessment_per_person_or_no_individual(see
 
 
 def test_self_reports_including_the_demo_employee_closed_with_a_thank_you(seeded):
+    assert 4 <= _stories().filter(self_reported=True).count() <= 10
     self_reported = Incident.objects.filter(self_reported=True)
-    assert 4 <= self_reported.count() <= 10
     for incident in self_reported:
         assert incident.people_involved.filter(pk=incident.reporter_id).exists()
         assert Notification.objects.filter(
@@ -228,14 +239,18 @@ def test_actions_some_overdue_and_reviews_signed_off_by_managers(seeded):
         assert not incident.actions.filter(status=ActionItem.Status.OPEN).exists(), incident
         assert incident.review.summary and incident.review.contributing_factors
     signed = Review.objects.exclude(signed_off_at=None).select_related("incident", "signed_off_by")
-    assert signed.count() == Incident.objects.filter(status=Status.CLOSED).count() + 1
+    closed = Incident.objects.filter(status=Status.CLOSED).count()
+    assert signed.filter(incident__in=_stories()).count() == (
+        _stories().filter(status=Status.CLOSED).count() + 1
+    )
+    assert signed.count() == closed + 1
     signers = set()
     for review in signed:
         assert review.signed_off_by_id != review.incident.owner_id
         assert roles.is_line_manager(review.signed_off_by)
         signers.add(review.signed_off_by.email)
     assert "manager@example.com" in signers and len(signers) >= 3
-    assert Review.objects.filter(signed_off_at=None).count() == 2
+    assert Review.objects.filter(signed_off_at=None, incident__in=_stories()).count() == 2
 
 
 def test_three_published_anonymised_lessons(seeded):
@@ -248,10 +263,137 @@ def test_three_published_anonymised_lessons(seeded):
     assert Lesson.objects.filter(policy_versions__isnull=False).count() == 1
 
 
+# --- the year of history behind the stories ---------------------------------------------
+
+
+def _months_ago(moment, now) -> int:
+    local, today = timezone.localtime(moment), timezone.localtime(now)
+    return (today.year - local.year) * 12 + today.month - local.month
+
+
+def test_a_year_of_incidents_two_to_five_a_month_on_top_of_the_stories(seeded):
+    now = timezone.now()
+    history = _history()
+    assert 35 <= history.count() <= 45
+    assert history.count() + _stories().count() == Incident.objects.count()
+    reported = Counter(_months_ago(i.noticed_at, now) for i in history)
+    # Every one of the last twelve months (this one too) has its share of new reports.
+    assert set(reported) == set(range(12))
+    assert all(1 <= n <= 5 for n in reported.values())
+    assert sum(1 for n in reported.values() if n >= 2) >= 10
+    # Most are closed; a few are still being remediated or reviewed.
+    statuses = Counter(history.values_list("status", flat=True))
+    assert statuses[Status.CLOSED] >= 30
+    assert statuses[Status.REMEDIATION] >= 2 and statuses[Status.REVIEW] >= 2
+    # Many platforms and kinds of information, and the same slip more than once.
+    assert len(set(history.values_list("platform", flat=True))) >= 8
+    assert len(set(history.values_list("information", flat=True))) >= 5
+    pairs = Counter(history.values_list("information", "platform"))
+    assert sum(1 for n in pairs.values() if n >= 3) >= 3
+    assert len(set(history.values_list("severity", flat=True))) == 4
+    tracks = set(history.values_list("track", flat=True))
+    assert {Incident.Track.LEARNING, Incident.Track.ACCOUNTABILITY} <= tracks
+    departments = set(history.values_list("people_involved__department__name", flat=True))
+    assert len(departments - {None}) >= 6
+
+
+def test_incidents_closed_in_most_months_contained_and_closed_faster_over_the_year(seeded):
+    now = timezone.now()
+    closed = Incident.objects.filter(status=Status.CLOSED, closed_at__gt=now - timedelta(days=366))
+    by_month = {}
+    for incident in closed:
+        month = _months_ago(incident.closed_at, now)
+        contain = (incident.contained_at - incident.noticed_at).total_seconds() / 3600
+        close = (incident.closed_at - incident.noticed_at).total_seconds() / 86400
+        by_month.setdefault(month, []).append((contain, close))
+    assert len([m for m in by_month if m < 12]) >= 8
+
+    def average(month, which):
+        values = [pair[which] for pair in by_month[month]]
+        return sum(values) / len(values)
+
+    contain = {month: average(month, 0) for month in by_month}
+    close = {month: average(month, 1) for month in by_month}
+    # From hours to days: a year ago containing took days, lately hours.
+    assert max(contain.values()) > 24 and min(contain.values()) < 8
+    early = [contain[m] for m in by_month if m >= 8]
+    late = [contain[m] for m in by_month if m <= 3]
+    assert sum(early) / len(early) > 2 * sum(late) / len(late)
+    assert max(close.values()) > 1.5 * min(close.values())
+    # Events carry the past: the history rows are what the service wrote back then.
+    events = IncidentEvent.objects.filter(incident__in=_history(), what="status")
+    assert events.filter(at__lt=now - timedelta(days=300)).exists()
+
+
+def test_the_four_outcomes_over_the_quarters(seeded):
+    now = timezone.now()
+    current = _current_outcomes().select_related("incident")
+    outcomes = Counter(a.final_outcome for a in current)
+    assert set(outcomes) == set(Assessment.Outcome.values)
+    assert outcomes[Assessment.Outcome.HUMAN_ERROR] > sum(outcomes.values()) / 2
+    assert outcomes[Assessment.Outcome.RECKLESS] >= 2
+    quarters = {}
+    for assessment in current:
+        quarter = _months_ago(assessment.incident.noticed_at, now) // 3
+        quarters.setdefault(assessment.final_outcome, set()).add(quarter)
+    assert len(quarters[Assessment.Outcome.AT_RISK]) == 4
+    assert len(quarters[Assessment.Outcome.HUMAN_ERROR]) == 4
+    assert len(quarters[Assessment.Outcome.RECKLESS] | quarters[Assessment.Outcome.DELIBERATE]) >= 3
+    for incident in Incident.objects.filter(track=Incident.Track.ACCOUNTABILITY):
+        assert incident.owner.email == "hr@example.com"
+        outcomes = {a.final_outcome for a in current if a.incident_id == incident.pk}
+        assert outcomes & {Assessment.Outcome.RECKLESS, Assessment.Outcome.DELIBERATE}
+    # An accountability case went all the way: every action done, the review signed off.
+    closed = Incident.objects.filter(track=Incident.Track.ACCOUNTABILITY, status=Status.CLOSED)
+    assert closed.count() >= 2
+    for incident in closed:
+        assert not incident.actions.exclude(status=ActionItem.Status.DONE).exists()
+
+
+def test_some_actions_done_late_some_overdue_and_some_reviews_late(seeded):
+    from incidents.reminders import REVIEW_DUE_WORKING_DAYS, add_working_days
+
+    done = ActionItem.objects.filter(incident__in=_history()).exclude(completed_at=None)
+    late = [a for a in done if timezone.localdate(a.completed_at) > a.due_date]
+    assert 10 <= len(late) < done.count() / 2
+    overdue = ActionItem.objects.filter(
+        incident__in=_history(), status=ActionItem.Status.OPEN, due_date__lt=timezone.localdate()
+    )
+    assert overdue.count() >= 3
+    late_reviews = 0
+    for review in Review.objects.filter(incident__in=_history()).select_related("incident"):
+        last = max(review.incident.actions.values_list("completed_at", flat=True))
+        due = add_working_days(timezone.localdate(last), REVIEW_DUE_WORKING_DAYS)
+        late_reviews += timezone.localdate(review.written_at) > due
+        if review.signed_off_by:
+            assert review.signed_off_by_id != review.incident.owner_id
+            assert roles.is_line_manager(review.signed_off_by)
+    assert 3 <= late_reviews <= 10
+
+
+def test_the_demo_manager_has_a_team_with_learning_track_incidents(seeded):
+    from people.audience import team_ids
+
+    manager = User.objects.get(email="manager@example.com")
+    team = team_ids(manager)
+    direct = set(manager.direct_reports.values_list("pk", flat=True))
+    assert len(direct) >= 3 and len(set(team) - direct) >= 2
+    involving = Incident.objects.filter(people_involved__in=team).distinct()
+    learning = involving.filter(track=Incident.Track.LEARNING)
+    assert learning.count() >= 6
+    assert learning.filter(status=Status.CLOSED).count() >= 4
+    assert learning.exclude(status=Status.CLOSED).exists()
+    assert Review.objects.filter(signed_off_by=manager).count() >= 4
+    assert ActionItem.objects.filter(
+        owner=manager, status=ActionItem.Status.OPEN, due_date__lt=timezone.localdate()
+    ).exists()
+    assert ActionItem.objects.filter(owner=manager, status=ActionItem.Status.DONE).count() >= 3
+
+
 def test_a_run_without_policies_or_training_still_tells_every_story():
     seed_demo_organisation()
     counts = demo.seed_demo_incidents()
-    assert counts["created"] == counts["incidents"] == len(demo.STORIES)
+    assert counts["created"] == counts["incidents"] == len(demo.STORIES) + len(demo.HISTORY)
     assert counts["lessons"] == 3 and counts["overdue_actions"] >= 5
     assert not TalkingPoint.objects.exists()
     assert demo.seed_demo_incidents()["created"] == 0
@@ -311,12 +453,13 @@ def test_admin_lists_do_not_query_per_row(site_admin_client, monkeypatch, model)
     client = site_admin_client
     # A few incidents first (every kind of record among them), then all of them.
     monkeypatch.setattr(demo, "STORIES", demo.STORIES[:3])
+    monkeypatch.setattr(demo, "HISTORY", ())
     demo.seed_demo_incidents()
     url = _admin(model, "changelist")
     few = _queries(client, url)
     monkeypatch.undo()
     demo.seed_demo_incidents()
-    assert Incident.objects.count() == len(demo.STORIES)
+    assert Incident.objects.count() == len(demo.STORIES) + len(demo.HISTORY)
     assert _queries(client, url) <= few
     assert _queries(client, url + "?q=the") <= few + 1
 

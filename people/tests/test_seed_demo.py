@@ -5,6 +5,7 @@ from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
 
 from people import roles
+from people.audience import team_ids
 from people.models import Department, User
 
 pytestmark = pytest.mark.django_db
@@ -54,6 +55,22 @@ def test_seed_demo_creates_the_documented_accounts_and_organisation():
     # Everyone but the chief executive has a manager, and every department has people.
     assert people.filter(manager__isnull=True).count() == 1
     assert not Department.objects.filter(members__isnull=True).exists()
+
+
+def test_the_demo_manager_leads_a_team_with_direct_and_indirect_reports():
+    call_command("seed_demo", stdout=StringIO())
+    manager = User.objects.get(email="manager@example.com")
+    direct = set(manager.direct_reports.values_list("email", flat=True))
+    assert "employee@example.com" in direct and len(direct) >= 3
+    team = set(User.objects.filter(pk__in=team_ids(manager)).values_list("email", flat=True))
+    indirect = team - direct
+    assert len(indirect) >= 2
+    for email in indirect:
+        assert User.objects.get(email=email).manager.manager == manager
+    # Everyone in the team is in Sales, like their manager.
+    assert set(User.objects.filter(email__in=team).values_list("department__name", flat=True)) == {
+        "Sales"
+    }
 
 
 def test_seed_demo_twice_duplicates_nothing():

@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from io import StringIO
 
 import pytest
@@ -78,7 +78,10 @@ def test_demo_employee_acknowledged_social_media_1_and_owes_2():
     one = policy.versions.get(major=1, minor=0)
     two = policy.versions.get(major=2, minor=0)
     assert one.status == PolicyVersion.Status.SUPERSEDED
-    assert one.effective_from.isoformat() == "2025-09-01"
+    # 1.0 came out about eleven months ago, whatever today is.
+    now = timezone.now()
+    assert now - timedelta(days=350) < one.published_at < now - timedelta(days=320)
+    assert one.effective_from == timezone.localdate(one.published_at) + timedelta(days=7)
     assert two.status == PolicyVersion.Status.PUBLISHED
     assert two.change == PolicyVersion.Change.MATERIAL and "AI-generated" in two.change_summary
     assert "## AI-generated content" in two.body and "## AI-generated content" not in one.body
@@ -89,7 +92,9 @@ def test_demo_employee_acknowledged_social_media_1_and_owes_2():
     today = timezone.localdate()
     assert today + timedelta(days=7) <= owed.due_date <= today + timedelta(days=21)
     # The story happened over time: 1.0 was acknowledged back then, 2.0 this week.
-    assert Acknowledgement.objects.get(person=employee, version=one).acknowledged_at.year == 2025
+    acknowledged = Acknowledgement.objects.get(person=employee, version=one).acknowledged_at
+    assert one.published_at < acknowledged < two.published_at - timedelta(days=60)
+    assert two.published_at > now - timedelta(days=3)
 
 
 def test_demo_policies_are_published_with_varied_compliance():
@@ -137,6 +142,63 @@ def test_demo_policies_are_published_with_varied_compliance():
     overdue = Assignment.objects.filter(status=Assignment.Status.OPEN, due_date__lt=today)
     assert overdue.filter(policy=press).exists() and overdue.filter(policy=social).exists()
     assert Acknowledgement.objects.filter(method=Acknowledgement.Method.ON_BEHALF).exists()
+
+
+def _acknowledged_share(at) -> float:
+    """The share of assignments acknowledged at a moment, as they stood then."""
+    counted = done = 0
+    for status, assigned, completed in Assignment.objects.values_list(
+        "status", "assigned_at", "completed_at"
+    ):
+        if assigned > at or (status == Assignment.Status.CLOSED and completed <= at):
+            continue
+        counted += 1
+        done += status == Assignment.Status.ACKNOWLEDGED and completed <= at
+    return done / counted if counted else 0.0
+
+
+def test_a_year_of_acknowledgements_rising_and_dipping_by_month_end():
+    _seed()
+    now = timezone.now()
+    months = {
+        (a.year, a.month)
+        for a in Acknowledgement.objects.values_list("acknowledged_at", flat=True)
+        if a > now - timedelta(days=366)
+    }
+    assert len(months) >= 7
+    # Month ends of the last twelve months, then today.
+    ends, day = [], timezone.localdate(now).replace(day=1)
+    for _ in range(11):
+        ends.append(day - timedelta(days=1))
+        day = (day - timedelta(days=1)).replace(day=1)
+    moments = [timezone.make_aware(datetime.combine(end, time(23, 59))) for end in sorted(ends)] + [
+        now
+    ]
+    shares = [_acknowledged_share(moment) for moment in moments]
+    steps = [later - earlier for earlier, later in zip(shares, shares[1:], strict=False)]
+    assert sum(1 for step in steps if step > 0.02) >= 3  # rises as people catch up
+    assert sum(1 for step in steps if step < -0.02) >= 2  # dips at each new publication
+    assert shares[-1] < max(shares) - 0.1  # 2.0 came out this week
+    # Press and social media 1.0 had stragglers: overdue then acknowledged months later.
+    late = Acknowledgement.objects.filter(
+        version__policy__title__in=(SOCIAL_MEDIA, PRESS),
+        acknowledged_at__gt=now - timedelta(days=200),
+        version__published_at__lt=now - timedelta(days=240),
+    )
+    assert late.count() >= 5
+
+
+def test_departments_acknowledge_the_first_social_media_policy_at_different_levels():
+    _seed()
+    one = Policy.objects.get(title=SOCIAL_MEDIA).versions.get(major=1)
+    levels = {}
+    for department in Department.objects.all():
+        assigned = Assignment.objects.filter(version=one, person__department=department)
+        done = Acknowledgement.objects.filter(version=one, person__department=department)
+        levels[department.name] = round(100 * done.count() / assigned.count())
+    assert levels["Communications"] == 100
+    assert levels["Engineering"] < 90
+    assert len(set(levels.values())) >= 3
 
 
 # --- reminder emails ---------------------------------------------------------------

@@ -66,10 +66,10 @@ def _demo_sessions():
 
 def test_seeding_twice_duplicates_nothing():
     first = _seed()
-    assert "Demo training ready: 8 briefings (8 new, 4 upcoming)" in first
+    assert "Demo training ready: 12 briefings (12 new, 4 upcoming)" in first
     before = _snapshot()
     second = _seed()
-    assert "Demo training ready: 8 briefings (0 new, 4 upcoming)" in second
+    assert "Demo training ready: 12 briefings (0 new, 4 upcoming)" in second
     assert _snapshot() == before
     assert Requirement.objects.filter(name=REQUIREMENT).count() == 1
     assert Topic.objects.filter(name__in=(BASICS, MISTAKES)).count() == 2
@@ -129,7 +129,7 @@ def test_upcoming_sessions_have_seats_and_one_is_full_with_a_waitlist():
 def test_past_sessions_are_completed_with_attendance_no_shows_and_feedback():
     _seed()
     past = list(_demo_sessions().filter(starts_at__lt=timezone.now() - timedelta(days=1)))
-    assert len(past) == 4
+    assert len(past) == 8
     statuses = {s: 0 for s in Status.values}
     for session in past:
         assert session.status == Session.Status.COMPLETED
@@ -164,6 +164,46 @@ def test_past_sessions_are_completed_with_attendance_no_shows_and_feedback():
     assert set(Feedback.objects.values_list("rating", flat=True)) <= {3, 4, 5}
     # The demo manager came to the latest one.
     assert latest.bookings.filter(person__email="manager@example.com", status=Status.ATTENDED)
+
+
+def _coverage(at) -> dict[str, float]:
+    """Per department, the share of people who attended within the twelve months up to `at`."""
+    attended = set(
+        Booking.objects.filter(
+            status__in=(Status.ATTENDED, Status.LATE),
+            session__starts_at__lte=at,
+            session__starts_at__gt=at - timedelta(days=365),
+        ).values_list("person_id", flat=True)
+    )
+    people: dict[str, list[int]] = {}
+    for pk, department in User.objects.filter(is_active=True).values_list("pk", "department__name"):
+        people.setdefault(department, []).append(pk)
+    return {
+        department: sum(pk in attended for pk in pks) / len(pks)
+        for department, pks in people.items()
+    }
+
+
+def test_a_year_of_briefings_coverage_differs_by_department_and_changes_by_month():
+    _seed()
+    now = timezone.now()
+    past = _demo_sessions().filter(starts_at__lt=now, starts_at__gt=now - timedelta(days=366))
+    months = {(s.starts_at.year, s.starts_at.month) for s in past}
+    assert len(months) >= 6
+    statuses = set(
+        Booking.objects.filter(session__in=past).values_list("status", flat=True).distinct()
+    )
+    assert {Status.ATTENDED, Status.LATE, Status.ABSENT} <= statuses
+    today = _coverage(now)
+    assert max(today.values()) - min(today.values()) >= 0.4
+    assert today["Communications"] > today["Engineering"]
+    # Coverage grows over the months, and dips when last year's round lapses.
+    overall = []
+    for months_ago in range(12, -1, -1):
+        figures = _coverage(now - timedelta(days=30 * months_ago))
+        overall.append(sum(figures.values()) / len(figures))
+    assert overall[-1] > overall[0] + 0.15
+    assert any(later < earlier for earlier, later in zip(overall, overall[1:], strict=False))
 
 
 def test_a_later_run_adds_upcoming_sessions_when_none_is_left():
