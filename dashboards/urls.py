@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dashboards import remediation_views, team_views, views
+from dashboards import compliance_views, remediation_views, team_views, views
 
 app_name = "dashboards"
 urlpatterns = [
@@ -14,4 +14,8 @@ urlpatterns = [
     path("remediation/incidents/", remediation_views.incidents, name="remediation_incidents"),
     path("remediation/actions/", remediation_views.actions, name="remediation_actions"),
     path("remediation/<slug:table>.csv", remediation_views.table_csv, name="remediation_csv"),
+    # Compliance: acknowledgements by policy and department, training coverage, trends.
+    path("compliance/", compliance_views.compliance, name="compliance"),
+    path("compliance/people/", compliance_views.people, name="compliance_people"),
+    path("compliance/<slug:table>.csv", compliance_views.table_csv, name="compliance_csv"),
 ]

@@ -6,7 +6,6 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from incidents import services
 from incidents.models import ActionItem, Assessment, Incident, IncidentEvent
 from incidents.tests.factories import in_status, reported
 from people.models import Department

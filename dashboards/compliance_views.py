@@ -1,0 +1,159 @@
+"""Compliance dashboard: acknowledgements by policy and department, training coverage,
+the 12-month trend, and the people behind every figure (with CSV exports)."""
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+
+from dashboards import compliance as queries
+from dashboards.charts import Series, bar_chart, line_chart
+from policyhub.exports import csv_response
+from policyhub.paging import page_of
+
+
+def _scope(request) -> queries.Scope:
+    scope = queries.scope_for(request.user)
+    if scope is None:
+        raise PermissionDenied
+    return scope
+
+
+def _page_data(request, scope, *, heatmap=True, training=True, trend=True) -> dict:
+    """What the dashboard (or one of its exports) shows, for the request's filters."""
+    now = timezone.now()
+    lines = queries.version_lines()
+    departments = queries.departments()
+    filters = queries.page_filters(request.GET, departments=departments, lines=lines)
+    names = {department.pk: department.name for department in departments}
+    months = queries.last_months(now)
+    data = {"filters": filters, "departments": departments, "lines": lines, "months": months}
+    if heatmap:
+        data["heat"] = queries.heatmap(scope=scope, filters=filters, lines=lines, names=names)
+    if training or trend:
+        data["training"] = queries.training_coverage(
+            scope=scope, filters=filters, names=names, months=months, now=now
+        )
+    if trend:
+        acknowledgements = queries.acknowledgement_trend(
+            scope=scope, filters=filters, lines=lines, months=months
+        )
+        data["trend"] = queries.trend(
+            months=months, acknowledgements=acknowledgements, training=data["training"]
+        )
+    return data
+
+
+def _csv_url(table: str, query: str) -> str:
+    url = reverse("dashboards:compliance_csv", args=[table])
+    return f"{url}?{query}" if query else url
+
+
+def compliance(request):
+    scope = _scope(request)
+    data = _page_data(request, scope)
+    filters, training, points = data["filters"], data["training"], data["trend"]
+    query = filters.query()
+    training_chart = bar_chart(
+        title="Training coverage by department (% of people × requirements compliant)",
+        labels=[row.name for row in training.departments],
+        series=[
+            Series(
+                "% compliant",
+                [row.percent for row in training.departments],
+                [row.url for row in training.departments],
+            )
+        ],
+        unit="%",
+        max_value=100,
+    )
+    trend_chart = line_chart(
+        title="Acknowledgement and training coverage at the end of each month",
+        labels=[point.month.label for point in points],
+        series=[
+            Series("Acknowledged %", [point.acknowledgement for point in points]),
+            Series("Training coverage %", [point.coverage for point in points]),
+        ],
+        unit="%",
+        max_value=100,
+    )
+    return render(
+        request,
+        "dashboards/compliance.html",
+        {
+            **data,
+            "everyone": scope.everyone,
+            "team_size": len(scope.person_ids),
+            "policies": [
+                data["lines"].published[line.policy.pk].policy for line in data["lines"].current()
+            ],
+            "bands": queries.HEAT_BANDS,
+            "training_chart": training_chart,
+            "trend_chart": trend_chart,
+            "csv": {table: _csv_url(table, query) for table in ("heatmap", "training", "trend")},
+            "filtered": bool(query),
+        },
+    )
+
+
+def people(request):
+    scope = _scope(request)
+    lines = queries.version_lines()
+    query = queries.people_query(request.GET, lines=lines)
+    found = queries.people(scope=scope, query=query, lines=lines)
+    page = None
+    if found.rows is not None:
+        page = page_of(request, found.rows, per_page=queries.PER_PAGE, param="page")
+        page.rows = found.describe(page.object_list)
+    params = query.params()
+    statuses = [
+        (value, label, f"?{urlencode({**params, 'status': value})}")
+        for value, label in queries.STATUSES[query.kind]
+    ]
+    back = {}
+    if query.no_department:
+        back["department"] = queries.NONE
+    elif query.department:
+        back["department"] = query.department.pk
+    if query.policy:
+        back["policy"] = query.policy.pk
+    return render(
+        request,
+        "dashboards/compliance_people.html",
+        {
+            "query": query,
+            "page": page,
+            "everyone": scope.everyone,
+            "statuses": statuses,
+            "csv_url": _csv_url("people", urlencode(params)),
+            "back_url": f"{reverse('dashboards:compliance')}"
+            + (f"?{urlencode(back)}" if back else ""),
+        },
+    )
+
+
+def table_csv(request, table: str):
+    scope = _scope(request)
+    if table == "people":
+        lines = queries.version_lines()
+        query = queries.people_query(request.GET, lines=lines)
+        found = queries.people(scope=scope, query=query, lines=lines)
+        return csv_response(
+            header=queries.PEOPLE_HEADER,
+            rows=queries.people_csv_rows(found),
+            filename=f"compliance-people-{query.kind}.csv",
+        )
+    if table == "heatmap":
+        data = _page_data(request, scope, training=False, trend=False)
+        header, rows = queries.HEATMAP_HEADER, queries.heatmap_csv_rows(data["heat"])
+    elif table == "training":
+        data = _page_data(request, scope, heatmap=False, trend=False)
+        header, rows = queries.TRAINING_HEADER, queries.training_csv_rows(data["training"])
+    elif table == "trend":
+        data = _page_data(request, scope, heatmap=False)
+        header, rows = queries.TREND_HEADER, queries.trend_csv_rows(data["trend"])
+    else:
+        raise Http404("There is no such table on the compliance dashboard.")
+    return csv_response(header=header, rows=rows, filename=f"compliance-{table}.csv")
