@@ -23,9 +23,12 @@ run: install
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# Timings of the reminder engine at 10,000 people (SQLite unless DATABASE_URL is set).
+# Timings at 10,000 employees (bench/org.py builds them): the busiest pages, reminder
+# planning, the largest CSV exports; prints a table, writes bench/results.json. Runs in
+# pytest-django's test database: SQLite, or on DATABASE_URL's PostgreSQL server a test_
+# database (never the data itself). BENCH_PAGES=my_tasks,team runs only those pages.
 bench: install
-	$(BIN)/python -m pytest bench -s -q
+	$(BIN)/python -m pytest bench -s -q -p no:cacheprovider
 
 lint: install
 	$(BIN)/ruff check .

@@ -1,0 +1,182 @@
+"""Timing, query counting and memory measuring for `make bench`."""
+
+from __future__ import annotations
+
+import math
+import statistics
+import time
+import tracemalloc
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+MB = 1024 * 1024
+
+
+def p95(values: list[float]) -> float:
+    """Nearest rank: of 20 values, the 19th smallest."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
+
+
+@dataclass
+class PageResult:
+    name: str
+    label: str
+    url: str
+    viewer: str
+    status: int
+    queries: int = 0
+    median_ms: float = 0.0
+    p95_ms: float = 0.0
+    samples_ms: list[float] = field(default_factory=list)
+    slowest_queries: list[dict] = field(default_factory=list)  # of the counted request
+
+
+def time_page(
+    client, *, name: str, label: str, url: str, viewer: str, requests: int, budget: float
+):
+    """One request counted (queries) and warming caches, then `requests` timed ones,
+    or as many as fit in `budget` seconds (at least three) for a page that is slow."""
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    result = PageResult(name, label, url, viewer, response.status_code, len(captured))
+    result.slowest_queries = [
+        {"seconds": float(query["time"]), "sql": query["sql"][:300]}
+        for query in sorted(captured, key=lambda query: -float(query["time"]))[:3]
+    ]
+    if response.status_code != 200:
+        return result
+    began = time.perf_counter()
+    for n in range(requests):
+        if n >= 3 and time.perf_counter() - began > budget:
+            break
+        start = time.perf_counter()
+        response = client.get(url)
+        if response.streaming:
+            b"".join(response.streaming_content)
+        result.samples_ms.append((time.perf_counter() - start) * 1000)
+    result.median_ms = statistics.median(result.samples_ms)
+    result.p95_ms = p95(result.samples_ms)
+    return result
+
+
+class QueryCounter:
+    """connection.execute_wrapper that only counts (CaptureQueriesContext would keep the
+    text of every bulk insert)."""
+
+    def __init__(self):
+        self.count = 0
+
+    def __call__(self, execute, sql, params, many, context):
+        self.count += 1
+        return execute(sql, params, many, context)
+
+
+def timed(function):
+    """(outcome, seconds, queries) of calling `function`."""
+    counter = QueryCounter()
+    with connection.execute_wrapper(counter):
+        start = time.perf_counter()
+        outcome = function()
+        seconds = time.perf_counter() - start
+    return outcome, seconds, counter.count
+
+
+@dataclass
+class ExportResult:
+    name: str
+    label: str
+    url: str
+    viewer: str
+    status: int
+    rows: int = 0
+    seconds: float = 0.0
+    queries: int = 0
+    peak_mb: float = 0.0  # Python allocations (tracemalloc), whole export
+    peak_tenth_mb: float = 0.0  # the same, once the first tenth of the rows were out
+    peak_half_mb: float = 0.0  # and once half of them were
+    rss_peak_mb: float | None = None  # the process's resident memory high-water mark growth
+    small_rows: int | None = None  # an export about a tenth the size, for comparison
+    small_peak_mb: float | None = None
+
+
+def _chunks(response):
+    return response.streaming_content if response.streaming else [response.content]
+
+
+def _rss_reset() -> int | None:
+    """Reset the kernel's high-water mark of resident memory; the current RSS in bytes
+    (None where /proc does not allow it)."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+        return _proc_status("VmRSS")
+    except OSError:
+        return None
+
+
+def _proc_status(key: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1]) * 1024
+    raise OSError(key)
+
+
+def consume(client, url: str, *, rows_expected: int = 0):
+    """Stream an export to the end under tracemalloc (which only then is running):
+    (status, rows, peak bytes, {fraction: peak bytes once that fraction of
+    `rows_expected` rows were out})."""
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        base = tracemalloc.get_traced_memory()[0]
+        response = client.get(url)
+        rows, peaks = -1, {}  # the header line is not a row
+        todo = [0.1, 0.5] if rows_expected else []
+        if response.status_code == 200:
+            for chunk in _chunks(response):
+                rows += (chunk if isinstance(chunk, bytes) else chunk.encode()).count(b"\n")
+                while todo and rows >= todo[0] * rows_expected:
+                    peaks[todo.pop(0)] = tracemalloc.get_traced_memory()[1] - base
+        peak = tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+    return response.status_code, max(rows, 0), peak, peaks
+
+
+def measure_export(
+    client, *, name, label, url, viewer, small_url=None, small_client=None
+) -> ExportResult:
+    """Seconds, queries and resident memory growth of one plain run (after a warm-up);
+    then peak memory under tracemalloc (which slows Python down, so it is not timed):
+    whole, and once a tenth and half of the rows were out; then, if given, the peak of
+    an export about a tenth the size."""
+    response = client.get(url)
+    result = ExportResult(name, label, url, viewer, response.status_code)
+    for _chunk in _chunks(response):  # a warm-up run, read to the end
+        pass
+    if response.status_code != 200:
+        return result
+    rows = -1
+    counter = QueryCounter()
+    rss_before = _rss_reset()
+    with connection.execute_wrapper(counter):
+        start = time.perf_counter()
+        response = client.get(url)
+        for chunk in _chunks(response):
+            rows += (chunk if isinstance(chunk, bytes) else chunk.encode()).count(b"\n")
+        result.seconds = time.perf_counter() - start
+    if rss_before is not None:
+        result.rss_peak_mb = max(0, _proc_status("VmHWM") - rss_before) / MB
+    result.rows, result.queries = max(rows, 0), counter.count
+    _, _, peak, peaks = consume(client, url, rows_expected=result.rows)
+    result.peak_mb = peak / MB
+    result.peak_tenth_mb = peaks.get(0.1, peak) / MB
+    result.peak_half_mb = peaks.get(0.5, peak) / MB
+    if small_url:
+        status, small_rows, small_peak, _ = consume(small_client or client, small_url)
+        if status == 200:
+            result.small_rows, result.small_peak_mb = small_rows, small_peak / MB
+    return result

@@ -1,0 +1,333 @@
+"""`make bench`: the busiest pages, the reminder planner and the largest exports at
+10,000 employees.
+
+Not part of `make test` (bench/ is outside pytest.ini's testpaths). It builds a
+synthetic organisation (bench/org.py) in pytest-django's test database, so it never
+touches the dev data: the embedded SQLite by default, or a `test_…` database on the
+PostgreSQL server of DATABASE_URL. It prints the figures next to their targets and
+writes bench/results.json; it fails only when a page or export does not answer 200.
+
+    BENCH_PAGES=my_tasks,policy_compliance   only these pages ("none": no page)
+    BENCH_EXPORTS=policy_csv                 only these exports ("none": no export)
+    BENCH_PLANNING=0                         skip the reminder planning run
+    BENCH_REQUESTS=20                        timed requests per page
+    BENCH_PAGE_BUDGET=60                     ... or fewer (at least 3) once a page has
+                                             taken this many seconds
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import django
+import pytest
+from django.db import connection
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from bench import org as synthetic
+from bench.measure import measure_export, time_page, timed
+from dashboards.queries import my_tasks
+from notifications.services import plan_due
+
+RESULTS = Path(__file__).with_name("results.json")
+TARGET_MEDIAN_MS = 250
+TARGET_QUERIES = 20
+TARGET_PLANNING_S = 20
+# Memory is flat when streaming the second half of an export adds (almost) nothing to
+# the peak: a peak that grew with the rows would double from half-way to the end.
+FLAT_RATIO = 1.25
+FLAT_SLACK_MB = 1.0
+
+
+@dataclass(frozen=True)
+class Target:
+    label: str
+    viewer: str  # the Org attribute of the person who looks
+    url: Callable[[synthetic.Org], str]
+    # An export about a tenth the size, to compare memory with (and who looks at it).
+    small_url: Callable[[synthetic.Org], str] | None = None
+    small_viewer: str | None = None
+
+
+PAGES = {
+    "my_tasks": Target("My tasks", "busy_manager", lambda org: reverse("my_tasks")),
+    "team": Target("My team", "ceo", lambda org: reverse("dashboards:team")),
+    "policy_compliance": Target(
+        "Policy compliance, biggest version",
+        "viewer",
+        lambda org: reverse("policies:manage_compliance", args=[org.biggest_version.pk]),
+    ),
+    "training_requirement": Target(
+        "Training compliance, biggest requirement",
+        "viewer",
+        lambda org: reverse("training:compliance_requirement", args=[org.biggest_requirement.pk]),
+    ),
+    "training_compliance": Target(
+        "Training compliance, all requirements",
+        "viewer",
+        lambda org: reverse("training:compliance"),
+    ),
+    "incident_list": Target("Incident list", "viewer", lambda org: reverse("incidents:list")),
+    "remediation": Target(
+        "Remediation dashboard", "viewer", lambda org: reverse("dashboards:remediation")
+    ),
+    "compliance": Target(
+        "Compliance dashboard", "viewer", lambda org: reverse("dashboards:compliance")
+    ),
+}
+
+EXPORTS = {
+    "policy_csv": Target(
+        "Policy compliance CSV, biggest version",
+        "viewer",
+        lambda org: reverse("policies:manage_compliance_csv", args=[org.biggest_version.pk]),
+        small_url=lambda org: reverse(
+            "policies:manage_compliance_csv", args=[org.tenth_version.pk]
+        ),
+    ),
+    "training_csv": Target(
+        "Training compliance CSV, biggest requirement",
+        "viewer",
+        lambda org: reverse("training:compliance_csv", args=[org.biggest_requirement.pk]),
+    ),
+    "team_csv": Target(
+        "My team CSV, everyone",
+        "ceo",
+        lambda org: reverse("dashboards:team_csv"),
+        small_url=lambda org: reverse("dashboards:team_csv"),
+        small_viewer="division_head",
+    ),
+}
+
+VIEWERS = {
+    "busy_manager": "a director with reports, actions and reviews to sign off",
+    "ceo": "the chief executive: everyone reports to them",
+    "division_head": "the head of one of 8 divisions",
+    "viewer": "holds Comms, HR/Legal, Policy admin and Leadership",
+}
+
+
+def _chosen(variable: str, known: dict) -> list[str]:
+    value = os.environ.get(variable, "").strip()
+    if not value:
+        return list(known)
+    if value == "none":
+        return []
+    names = [name.strip() for name in value.split(",") if name.strip()]
+    unknown = sorted(set(names) - set(known))
+    if unknown:
+        pytest.fail(f"{variable}: unknown {', '.join(unknown)}; known: {', '.join(known)}")
+    return names
+
+
+def _database() -> str:
+    if connection.vendor == "sqlite":
+        import sqlite3
+
+        return f"sqlite {sqlite3.sqlite_version}"
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version" if connection.vendor == "postgresql" else "SELECT 1")
+        return f"{connection.vendor} {cursor.fetchone()[0]}"
+
+
+def _mark(ok: bool) -> str:
+    return "ok" if ok else "MISSED"
+
+
+@pytest.mark.django_db
+def test_bench(settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    started = time.perf_counter()
+    pages = _chosen("BENCH_PAGES", PAGES)
+    exports = _chosen("BENCH_EXPORTS", EXPORTS)
+    planning = os.environ.get("BENCH_PLANNING", "1") != "0"
+    requests = int(os.environ.get("BENCH_REQUESTS", "20"))
+    budget = float(os.environ.get("BENCH_PAGE_BUDGET", "60"))
+
+    org, build_seconds, _ = timed(synthetic.build)
+    clients = {}
+    for attribute in VIEWERS:
+        clients[attribute] = Client()
+        clients[attribute].force_login(getattr(org, attribute))
+
+    page_results = []
+    for name in pages:
+        target = PAGES[name]
+        page_results.append(
+            time_page(
+                clients[target.viewer],
+                name=name,
+                label=target.label,
+                url=target.url(org),
+                viewer=target.viewer,
+                requests=requests,
+                budget=budget,
+            )
+        )
+
+    plans = []
+    if planning:
+        for label in ("first run", "again, nothing new"):
+            outcome, seconds, queries = timed(lambda: plan_due(now=timezone.now()))
+            plans.append(
+                {"run": label, "seconds": seconds, "queries": queries, "planned": outcome.planned}
+            )
+
+    export_results = []
+    for name in exports:
+        target = EXPORTS[name]
+        export_results.append(
+            measure_export(
+                clients[target.viewer],
+                name=name,
+                label=target.label,
+                url=target.url(org),
+                viewer=target.viewer,
+                small_url=target.small_url(org) if target.small_url else None,
+                small_client=clients[target.small_viewer or target.viewer],
+            )
+        )
+
+    total_seconds = time.perf_counter() - started
+    database = _database()
+    tasks = len(my_tasks(org.busy_manager))
+    lines = _report(
+        org, database, build_seconds, total_seconds, tasks, page_results, plans, export_results
+    )
+    print("\n" + "\n".join(lines))
+    RESULTS.write_text(
+        json.dumps(
+            {
+                "database": database,
+                "vendor": connection.vendor,
+                "python": platform.python_version(),
+                "django": django.get_version(),
+                "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
+                "when": timezone.now().isoformat(timespec="seconds"),
+                "command": " ".join(sys.argv),
+                "build_seconds": round(build_seconds, 2),
+                "total_seconds": round(total_seconds, 2),
+                "data": {
+                    **dict(org.counts),
+                    "assignments_by_status": dict(org.assignment_statuses),
+                    "incidents_by_status": dict(org.incident_statuses),
+                    "overdue_actions": org.overdue_actions,
+                    "my_tasks_of_busy_manager": tasks,
+                },
+                "targets": {
+                    "page_median_ms": TARGET_MEDIAN_MS,
+                    "page_queries": TARGET_QUERIES,
+                    "planning_seconds": TARGET_PLANNING_S,
+                    "export_peak_whole_within": f"{FLAT_RATIO}x the peak at half + "
+                    f"{FLAT_SLACK_MB} MB",
+                },
+                "pages": [asdict(result) for result in page_results],
+                "planning": plans,
+                "exports": [asdict(result) for result in export_results],
+            },
+            indent=2,
+        )
+        + "\n"
+    )
+    failed = [r for r in page_results + export_results if r.status != 200]
+    assert not failed, "Did not answer 200: " + ", ".join(
+        f"{r.name} ({r.url}: {r.status})" for r in failed
+    )
+
+
+def _statuses(counter) -> str:
+    """ "1,200 closed, 300 open (100 overdue), …": overdue ones are among the open."""
+    parts = []
+    for status, count in counter.most_common():
+        if status == "overdue":
+            continue
+        overdue = f" ({counter['overdue']:,} overdue)" if status == "open" else ""
+        parts.append(f"{count:,} {status}{overdue}")
+    return ", ".join(parts)
+
+
+def _report(org, database, build_seconds, total_seconds, tasks, pages, plans, exports):
+    c = org.counts
+    lines = [
+        f"PolicyHub bench on {database}",
+        f"  {c['User']:,} people in {c['Department']} departments; "
+        f"{c['Assignment']:,} assignments ({_statuses(org.assignment_statuses)}), "
+        f"{c['Acknowledgement']:,} acknowledgements;",
+        f"  {c['Booking']:,} bookings in {c['Session']} sessions; "
+        f"{c['Incident']:,} incidents ({_statuses(org.incident_statuses)}) with "
+        f"{c['IncidentEvent']:,} history rows and {c['ActionItem']:,} actions "
+        f"({org.overdue_actions:,} overdue); built in {build_seconds:.1f} s",
+        "",
+        f"  {'page':<42} {'median ms':>9} {'p95 ms':>8} {'queries':>7} {'n':>3}   "
+        f"target ≤{TARGET_MEDIAN_MS} ms, ≤{TARGET_QUERIES} queries",
+    ]
+    for r in pages:
+        if r.status != 200:
+            lines.append(f"  {r.label:<42} answered {r.status}   FAILED ({r.url})")
+            continue
+        ok = r.median_ms <= TARGET_MEDIAN_MS and r.queries <= TARGET_QUERIES
+        lines.append(
+            f"  {r.label:<42} {r.median_ms:9.1f} {r.p95_ms:8.1f} {r.queries:7d} "
+            f"{len(r.samples_ms):3d}   {_mark(ok)}"
+        )
+        if not ok and r.slowest_queries:
+            slowest = r.slowest_queries[0]
+            lines.append(
+                f"    slowest query {slowest['seconds'] * 1000:.0f} ms: "
+                f"{' '.join(slowest['sql'].split())[:160]}…"
+            )
+    lines.append(
+        "  n: timed requests (fewer than asked when a page took over the budget); viewers: "
+        + "; ".join(f"{k} = {v}" for k, v in VIEWERS.items())
+    )
+    lines.append(f"  (My tasks: the busy manager has {tasks} tasks)")
+    if plans:
+        lines.append("")
+        for plan in plans:
+            planned = sum(plan["planned"].values())
+            ok = plan["seconds"] <= TARGET_PLANNING_S
+            lines.append(
+                f"  reminder planning, {plan['run']:<20} {plan['seconds']:7.2f} s "
+                f"{plan['queries']:6d} queries {planned:8,} rows planned   "
+                f"target ≤{TARGET_PLANNING_S} s {_mark(ok)}"
+            )
+        kinds = ", ".join(f"{k} {v:,}" for k, v in sorted(plans[0]["planned"].items()))
+        lines.append(f"    ({kinds})")
+    if exports:
+        lines.append("")
+        lines.append(
+            f"  {'export':<46} {'rows':>7} {'seconds':>8} {'peak MB':>8} "
+            f"{'at 1/10':>8} {'at 1/2':>8} {'RSS +MB':>8}   flat memory"
+        )
+        for r in exports:
+            if r.status != 200:
+                lines.append(f"  {r.label:<46} answered {r.status}   FAILED ({r.url})")
+                continue
+            rss = f"{r.rss_peak_mb:8.1f}" if r.rss_peak_mb is not None else f"{'–':>8}"
+            flat = r.peak_mb <= FLAT_RATIO * r.peak_half_mb + FLAT_SLACK_MB
+            lines.append(
+                f"  {r.label:<46} {r.rows:7,} {r.seconds:8.2f} {r.peak_mb:8.2f} "
+                f"{r.peak_tenth_mb:8.2f} {r.peak_half_mb:8.2f} {rss}   {_mark(flat)}"
+            )
+            if r.small_rows is not None:
+                lines.append(
+                    f"    a tenth the size: {r.small_rows:,} rows, peak {r.small_peak_mb:.2f} MB"
+                )
+        lines.append(
+            "    peak MB: Python allocations (tracemalloc) while streaming the whole export; "
+            "at 1/10, 1/2: the peak once a tenth, half of the rows were out; RSS +MB: growth "
+            "of the process's resident memory high-water mark. Flat: peak ≤ "
+            f"{FLAT_RATIO}× the peak at half + {FLAT_SLACK_MB:g} MB"
+        )
+    lines.append("")
+    lines.append(f"  total {total_seconds:.0f} s; figures in {RESULTS}")
+    return lines
