@@ -9,6 +9,8 @@ from django.utils import timezone
 from django.utils.http import urlencode
 
 from dashboards import compliance as queries
+from dashboards import compliance_people as people_queries
+from dashboards import compliance_trend as trend_queries
 from dashboards.charts import Series, bar_chart, line_chart
 from policyhub.exports import csv_response
 from policyhub.paging import page_of
@@ -33,14 +35,14 @@ def _page_data(request, scope, *, heatmap=True, training=True, trend=True) -> di
     if heatmap:
         data["heat"] = queries.heatmap(scope=scope, filters=filters, lines=lines, names=names)
     if training or trend:
-        data["training"] = queries.training_coverage(
+        data["training"] = trend_queries.training_coverage(
             scope=scope, filters=filters, names=names, months=months, now=now
         )
     if trend:
-        acknowledgements = queries.acknowledgement_trend(
+        acknowledgements = trend_queries.acknowledgement_trend(
             scope=scope, filters=filters, lines=lines, months=months
         )
-        data["trend"] = queries.trend(
+        data["trend"] = trend_queries.trend(
             months=months, acknowledgements=acknowledgements, training=data["training"]
         )
     return data
@@ -101,16 +103,16 @@ def compliance(request):
 def people(request):
     scope = _scope(request)
     lines = queries.version_lines()
-    query = queries.people_query(request.GET, lines=lines)
-    found = queries.people(scope=scope, query=query, lines=lines)
+    query = people_queries.people_query(request.GET, lines=lines)
+    found = people_queries.people(scope=scope, query=query, lines=lines)
     page = None
     if found.rows is not None:
-        page = page_of(request, found.rows, per_page=queries.PER_PAGE, param="page")
+        page = page_of(request, found.rows, per_page=people_queries.PER_PAGE, param="page")
         page.rows = found.describe(page.object_list)
     params = query.params()
     statuses = [
         (value, label, f"?{urlencode({**params, 'status': value})}")
-        for value, label in queries.STATUSES[query.kind]
+        for value, label in people_queries.STATUSES[query.kind]
     ]
     back = {}
     if query.no_department:
@@ -138,11 +140,11 @@ def table_csv(request, table: str):
     scope = _scope(request)
     if table == "people":
         lines = queries.version_lines()
-        query = queries.people_query(request.GET, lines=lines)
-        found = queries.people(scope=scope, query=query, lines=lines)
+        query = people_queries.people_query(request.GET, lines=lines)
+        found = people_queries.people(scope=scope, query=query, lines=lines)
         return csv_response(
-            header=queries.PEOPLE_HEADER,
-            rows=queries.people_csv_rows(found),
+            header=people_queries.PEOPLE_HEADER,
+            rows=people_queries.people_csv_rows(found),
             filename=f"compliance-people-{query.kind}.csv",
         )
     if table == "heatmap":
@@ -150,10 +152,13 @@ def table_csv(request, table: str):
         header, rows = queries.HEATMAP_HEADER, queries.heatmap_csv_rows(data["heat"])
     elif table == "training":
         data = _page_data(request, scope, heatmap=False, trend=False)
-        header, rows = queries.TRAINING_HEADER, queries.training_csv_rows(data["training"])
+        header, rows = (
+            trend_queries.TRAINING_HEADER,
+            trend_queries.training_csv_rows(data["training"]),
+        )
     elif table == "trend":
         data = _page_data(request, scope, heatmap=False)
-        header, rows = queries.TREND_HEADER, queries.trend_csv_rows(data["trend"])
+        header, rows = trend_queries.TREND_HEADER, trend_queries.trend_csv_rows(data["trend"])
     else:
         raise Http404("There is no such table on the compliance dashboard.")
     return csv_response(header=header, rows=rows, filename=f"compliance-{table}.csv")

@@ -25,7 +25,8 @@ from django.utils import timezone
 from incidents import permissions
 from incidents.models import ActionItem, Assessment, Incident, IncidentEvent
 from incidents.reminders import review_due_date
-from people.audience import team_ids, with_sub_departments
+from people import audience
+from people.audience import with_sub_departments
 from people.models import Department
 
 Status = Incident.Status
@@ -64,12 +65,12 @@ class Viewer:
     """Who is looking, and what that lets them count."""
 
     user: object
-    team: list[int] | None  # a line manager's people; None for the incident team
+    team: QuerySet | None  # a line manager's people (ids); None for the incident team
     sees_restricted_people: bool
 
     @classmethod
     def of(cls, user) -> Viewer:
-        team = None if permissions.sees_all(user) else team_ids(user)
+        team = None if permissions.sees_all(user) else audience.team(user).values("pk")
         return cls(user, team, permissions.counts_people_of_restricted(user))
 
     def departments(self) -> QuerySet[Department]:
@@ -85,7 +86,7 @@ def _local_day_start(day: date) -> datetime:
 
 def incidents(viewer: Viewer, filters: Filters, *, period: bool = True) -> QuerySet[Incident]:
     """The incidents the figures count, with the filters applied."""
-    found = permissions.incidents_for_figures(viewer.user, team_ids=viewer.team)
+    found = permissions.incidents_for_figures(viewer.user, team=viewer.team)
     if filters.department is not None:
         involved = Incident.people_involved.through.objects.filter(
             user__department_id__in=with_sub_departments([filters.department.pk])
@@ -309,7 +310,7 @@ def outcome_columns(viewer: Viewer) -> list[tuple[str, str]]:
     columns = list(Outcome.choices)
     # A line manager's figures hold no accountability-track case at all.
     if not viewer.sees_restricted_people and viewer.team is None:
-        columns.append((ACCOUNTABILITY, "Accountability track (outcome with HR/legal)"))
+        columns.append((ACCOUNTABILITY, "Accountability track"))
     return columns
 
 

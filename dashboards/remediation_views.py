@@ -96,6 +96,7 @@ def figures(viewer: remediation.Viewer, filters: remediation.Filters, *, today) 
         ),
         "timings": timings,
         "columns": columns,
+        "accountability_column": remediation.ACCOUNTABILITY in dict(columns),
         "mix": mix,
         "recurrence": recurrence,
         "reviews": reviews,

@@ -4,11 +4,12 @@ from django.contrib import messages
 from django.http import Http404, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from dashboards import services
 from dashboards import team as queries
-from people import roles
+from people import audience, roles
 from people.roles import role_required
 from policyhub.exports import csv_response
 from policyhub.paging import page_of
@@ -27,8 +28,14 @@ def _filters(params) -> dict:
 @role_required(roles.is_line_manager)
 def team(request):
     filters = _filters(request.GET)
-    whole, listed = queries.team_and_list(request.user, **filters)
-    page = page_of(request, listed, per_page=PER_PAGE)
+    now = timezone.now()
+    requirements = queries.active_requirements()
+    page = page_of(request, queries.team_people(request.user, **filters), per_page=PER_PAGE)
+    # The whole team's figures: the summary needs them, and the page is a part of them.
+    figures = queries.outstanding(audience.team(request.user), now=now, requirements=requirements)
+    page.object_list = queries.with_outstanding(
+        page.object_list, now=now, requirements=requirements, figures=figures
+    )
     export = QueryDict(mutable=True)
     if filters["direct_only"]:
         export["direct"] = "1"
@@ -39,7 +46,7 @@ def team(request):
         "dashboards/team.html",
         {
             "page": page,
-            "summary": queries.summary(whole),
+            "summary": queries.summary(figures),
             "filtered": filters["direct_only"] or bool(filters["search"]),
             "back": request.GET.urlencode(),
             "export_query": export.urlencode(),

@@ -120,22 +120,23 @@ def can_see_remediation(user) -> bool:
     return sees_all(user) or roles.is_line_manager(user)
 
 
-def incidents_for_figures(user, *, team_ids=None):
+def incidents_for_figures(user, *, team=None):
     """The incidents a dashboard may count for `user`, as a plain queryset (no joins that
     repeat rows, so that it can be grouped).
 
     The incident team and leadership count every incident. A line manager counts the
-    learning-track incidents that involve someone in their team (`team_ids`: direct and
-    indirect reports): never an accountability-track case, nor one not yet classified,
-    since either would tell them who is under assessment.
+    learning-track incidents that involve someone in their team (`team`: the ids of
+    their direct and indirect reports, a list or a subquery): never an
+    accountability-track case, nor one not yet classified, since either would tell them
+    who is under assessment.
     """
     if not _active(user):
         return Incident.objects.none()
     if sees_all(user):
         return Incident.objects.all()
-    if not roles.is_line_manager(user) or not team_ids:
+    if not roles.is_line_manager(user) or team is None:
         return Incident.objects.none()
-    involving = Incident.people_involved.through.objects.filter(user_id__in=team_ids)
+    involving = Incident.people_involved.through.objects.filter(user_id__in=team)
     return Incident.objects.filter(
         track=Incident.Track.LEARNING, pk__in=involving.values("incident_id")
     )

@@ -2,6 +2,8 @@
 and training requirements alike."""
 
 from django.contrib.auth import get_user_model
+from django.db import connection
+from django.db.models.expressions import RawSQL
 
 from people.models import Department
 
@@ -51,19 +53,27 @@ def audience_people(kind: str, *, department_ids=(), group_ids=()):
     return people
 
 
+def team(manager):
+    """The active people who report to `manager`, directly or through others, as a
+    queryset (one recursive subquery, however deep or wide the reporting line).
+    Inactive managers in between still pass their reports on, since the line itself is
+    what counts; the manager is never in their own team."""
+    people = get_user_model()
+    quote = connection.ops.quote_name
+    table = quote(people._meta.db_table)
+    manager_column = quote(people._meta.get_field("manager").column)
+    pk = quote(people._meta.pk.column)
+    # Only quoted names from the model go into the text; the manager is a parameter.
+    below = (
+        f"WITH RECURSIVE below(id) AS ("  # noqa: S608
+        f"SELECT {pk} FROM {table} WHERE {manager_column} = %s "
+        f"UNION SELECT p.{pk} FROM {table} p JOIN below b ON p.{manager_column} = b.id"
+        f") SELECT id FROM below"
+    )
+    in_line = RawSQL(below, [manager.pk])  # noqa: S611
+    return people.objects.filter(is_active=True, pk__in=in_line).exclude(pk=manager.pk)
+
+
 def team_ids(manager) -> list[int]:
-    """The active people who report to `manager`, directly or through others: one query
-    per level of the reporting line (its depth, not its size). Inactive managers in
-    between still pass their reports on, since the line itself is what counts."""
-    people = get_user_model().objects
-    found: dict[int, bool] = {}
-    level = [manager.pk]
-    while level:
-        rows = [
-            (pk, active)
-            for pk, active in people.filter(manager_id__in=level).values_list("pk", "is_active")
-            if pk not in found and pk != manager.pk
-        ]
-        found.update(rows)
-        level = [pk for pk, _ in rows]
-    return sorted(pk for pk, active in found.items() if active)
+    """The ids of `team(manager)`, in order (one query)."""
+    return list(team(manager).order_by("pk").values_list("pk", flat=True))

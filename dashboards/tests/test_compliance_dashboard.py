@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from dashboards import compliance
+from dashboards import compliance, compliance_people, compliance_trend
 from people import roles
 from people.models import Department
 from policies import services as policy_services
@@ -386,16 +386,16 @@ def test_drill_down_status_filter(client, policy_admin, ops):
 
 def test_drill_down_is_paged(client, policy_admin, leader, make_person):
     department = Department.objects.create(name="Big")
-    for number in range(compliance.PER_PAGE + 5):
+    for number in range(compliance_people.PER_PAGE + 5):
         make_person(full_name=f"Big {number:03}", department=department)
     published_policy(title="Paged", owner=policy_admin, approver=leader)
     client.force_login(policy_admin)
     first = client.get(PEOPLE, {"department": department.pk})
-    assert len(first.context["page"].rows) == compliance.PER_PAGE
+    assert len(first.context["page"].rows) == compliance_people.PER_PAGE
     second = client.get(PEOPLE, {"department": department.pk, "page": 2})
     assert len(second.context["page"].rows) == 5
     rows = read_csv(client.get(csv_url("people"), {"department": department.pk}))
-    assert len(rows) == 1 + compliance.PER_PAGE + 5
+    assert len(rows) == 1 + compliance_people.PER_PAGE + 5
 
 
 # --- training coverage -----------------------------------------------------------------
@@ -459,7 +459,7 @@ def test_acknowledgement_trend_at_month_ends(policy_admin, leader, make_person):
         people[3], status=Assignment.Status.CLOSED, completed_at=months[10].at - timedelta(days=10)
     )
 
-    points = compliance.acknowledgement_trend(
+    points = compliance_trend.acknowledgement_trend(
         scope=compliance.Scope(everyone=True),
         filters=compliance.Filters(),
         lines=compliance.version_lines(),
@@ -494,7 +494,7 @@ def test_material_version_starts_a_new_line_in_the_trend(policy_admin, leader, m
     PolicyVersion.objects.filter(pk=second.pk).update(published_at=later)
     Assignment.objects.filter(version=first).update(assigned_at=early, completed_at=early)
     Assignment.objects.filter(version=second).update(assigned_at=later)
-    points = compliance.acknowledgement_trend(
+    points = compliance_trend.acknowledgement_trend(
         scope=compliance.Scope(everyone=True),
         filters=compliance.Filters(),
         lines=compliance.version_lines(),
@@ -516,7 +516,7 @@ def test_training_trend_at_month_ends(policy_admin, make_person, requirement):
         requirement.accepted_topics.get(), policy_admin, starts_at=months[9].at - timedelta(days=5)
     )
     attend(session, attended)
-    training = compliance.training_coverage(
+    training = compliance_trend.training_coverage(
         scope=compliance.Scope(everyone=False, person_ids=(attended.pk, absent.pk)),
         filters=compliance.Filters(),
         names={},
@@ -526,7 +526,7 @@ def test_training_trend_at_month_ends(policy_admin, make_person, requirement):
     assert training.by_month[9] == (1, 2)
     assert training.by_month[8] == (0, 2)
     assert training.by_month[10] == (0, 2)
-    points = compliance.trend(
+    points = compliance_trend.trend(
         months=months, acknowledgements=[(0, 0)] * len(months), training=training
     )
     assert points[9].coverage == 50.0

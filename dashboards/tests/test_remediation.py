@@ -137,9 +137,9 @@ def test_classification_of_accountability_cases_is_one_column_except_for_hr(
     mix = response.context["mix"]
     assert sum(row.counts["deliberate"] for row in mix) == 0
     assert sum(row.counts["accountability"] for row in mix) == 1
-    assert "Accountability track (outcome with HR/legal)" in response.content.decode()
+    assert "outcomes of accountability-track cases stay with HR/legal" in response.content.decode()
     rows = _csv(client.get(_csv_url("classification")))
-    assert rows[0][-1] == "Accountability track (outcome with HR/legal)"
+    assert rows[0][-1] == "Accountability track"
     assert sum(int(row[-1]) for row in rows[1:]) == 1
 
 

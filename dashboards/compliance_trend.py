@@ -1,0 +1,341 @@
+"""Reads for the compliance dashboard, part two: training coverage by department (now
+and at each month end) and the 12-month trend of acknowledgements and coverage. The
+scope, filters, version lines and months come from `compliance`; the attendance
+helpers here also serve the drill-down (`compliance_people`).
+
+Costs: training coverage is one grouped query per active requirement (a hashed
+`IN (attendance)`, not a subquery per person), and its trend one query for all
+requirements (a flag per person, requirement and month, summed). The acknowledgement
+trend is one query that counts assignments per version, status and month of
+assignment and of completion (a few hundred rows), added up per month here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cached_property
+
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    IntegerField,
+    Max,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+    prefetch_related_objects,
+)
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+
+from dashboards.compliance import (
+    ACK,
+    CLOSED,
+    NONE,
+    TRAINING,
+    Filters,
+    Lines,
+    Month,
+    Scope,
+    department_params,
+    department_rows,
+    percent,
+)
+from people.audience import DEPARTMENTS, GROUPS
+from policies.models import Assignment
+from training.compliance import CHECKIN_LEAD, audience_of, period, period_start
+from training.models import Booking, Requirement, Session
+
+# --- attendance ------------------------------------------------------------------------
+
+
+def active_requirements() -> list[Requirement]:
+    """Active requirements with their accepted topics, and the chosen departments or
+    groups of those whose audience needs them (no query for the others)."""
+    requirements = list(Requirement.objects.filter(active=True).prefetch_related("accepted_topics"))
+    for kind, lookup in ((DEPARTMENTS, "audience_departments"), (GROUPS, "audience_groups")):
+        chosen = [r for r in requirements if r.audience == kind]
+        if chosen:
+            prefetch_related_objects(chosen, lookup)
+    return requirements
+
+
+def attendance_since(earliest: datetime | None, now: datetime, topics) -> QuerySet:
+    """Attendance as `training.compliance` counts it (present, at a session of an
+    accepted topic that was not cancelled and has begun, give or take check-in), from
+    `earliest`. `topics`: topic ids (several requirements' at once) or a queryset."""
+    bookings = Booking.objects.filter(
+        status__in=Booking.PRESENT,
+        session__topic__in=topics,
+        session__starts_at__lte=now + CHECKIN_LEAD,
+    ).exclude(session__status=Session.Status.CANCELLED)
+    if earliest is not None:
+        bookings = bookings.filter(session__starts_at__gte=earliest)
+    return bookings
+
+
+def attended_since(requirement: Requirement, start: datetime, now: datetime) -> QuerySet:
+    """The people who attended a session of an accepted topic since `start`: an
+    uncorrelated subquery, which the database runs once and hashes."""
+    return attendance_since(start, now, requirement.accepted_topics.all()).values("person_id")
+
+
+# --- training coverage -----------------------------------------------------------------
+
+
+@dataclass
+class Coverage:
+    """People × requirement pairs for one department (or everyone)."""
+
+    name: str
+    department_value: str
+    audience: int = 0
+    compliant: int = 0
+    with_sub_departments: bool = False  # the totals of a department filter
+
+    @property
+    def percent(self) -> int | None:
+        return percent(self.compliant, self.audience)
+
+    @property
+    def still_required(self) -> int:
+        return self.audience - self.compliant
+
+    @cached_property
+    def url(self) -> str:
+        params = {"kind": TRAINING, "status": "all"}
+        params.update(department_params(self.department_value, self.with_sub_departments))
+        return f"{reverse('dashboards:compliance_people')}?{urlencode(params)}"
+
+
+@dataclass(frozen=True)
+class Training:
+    requirements: list[Requirement]
+    departments: list[Coverage]
+    overall: Coverage
+    # Per month of `months`: (compliant, audience) pairs summed over requirements.
+    by_month: list[tuple[int, int]]
+
+
+def _coverage_trend(
+    requirements: list[Requirement],
+    audiences: dict[int, QuerySet],
+    *,
+    scope: Scope,
+    filters: Filters,
+    months: list[Month],
+    now: datetime,
+) -> list[int]:
+    """People × requirement pairs compliant at each month end, in one query for every
+    requirement: per person (in scope), a flag per requirement and month, summed.
+    A flag counts only when the person is in the requirement's (today's) audience."""
+    if not requirements or not months:
+        return [0 for _ in months]
+    topics = {r.pk: [topic.pk for topic in r.accepted_topics.all()] for r in requirements}
+    earliest = min(months[0].at - period(r) for r in requirements)
+    bookings = attendance_since(earliest, now, sorted({t for ids in topics.values() for t in ids}))
+    bookings = filters.people(scope.people(bookings, "person_id"), "person__department_id")
+    flags, sums = {}, {}
+    for j, requirement in enumerate(requirements):
+        flags[f"in_{j}"] = Max(
+            Case(
+                When(Q(person_id__in=audiences[requirement.pk].values("pk")), then=Value(1)),
+                default=Value(0),
+            )
+        )
+        for k, month in enumerate(months):
+            window = Q(
+                session__topic_id__in=topics[requirement.pk],
+                session__starts_at__gte=month.at - period(requirement),
+            )
+            if not month.to_date:  # this month: up to now, as today's figures count
+                window &= Q(session__starts_at__lt=month.at)
+            flags[f"f_{j}_{k}"] = Max(Case(When(window, then=Value(1)), default=Value(0)))
+            sums[f"m_{j}_{k}"] = Sum(F(f"f_{j}_{k}") * F(f"in_{j}"))
+    totals = bookings.order_by().values("person_id").annotate(**flags).aggregate(**sums)
+    return [
+        sum(totals[f"m_{j}_{k}"] or 0 for j in range(len(requirements))) for k in range(len(months))
+    ]
+
+
+def training_coverage(
+    *,
+    scope: Scope,
+    filters: Filters,
+    names: dict[int, str],
+    months: list[Month],
+    now: datetime,
+    requirements: list[Requirement] | None = None,
+) -> Training:
+    """Coverage by department now (one grouped query per active requirement, with a
+    hashed `IN (attendance)`) and at each month end (one query for all of them). A
+    month end counts today's audience (who was in it then is not kept), compliant if
+    they attended within the requirement's period before that date."""
+    requirements = active_requirements() if requirements is None else requirements
+    audiences = {r.pk: audience_of(r) for r in requirements}
+    totals: dict[int | None, list[int]] = {}
+    for requirement in requirements:
+        people = filters.people(scope.people(audiences[requirement.pk]))
+        attended = attended_since(requirement, period_start(requirement, now), now)
+        rows = (
+            people.order_by()
+            .values("department_id")
+            .annotate(audience=Count("pk"), compliant=Count("pk", filter=Q(pk__in=attended)))
+        )
+        for row in rows:
+            pair = totals.setdefault(row["department_id"], [0, 0])
+            pair[0] += row["audience"]
+            pair[1] += row["compliant"]
+    departments = [
+        Coverage(name, NONE if pk is None else str(pk), *totals[pk])
+        for pk, name in department_rows(set(totals), names)
+    ]
+    overall = Coverage(
+        "All departments" if not filters.department_value else "Total",
+        filters.department_value,
+        sum(row.audience for row in departments),
+        sum(row.compliant for row in departments),
+        with_sub_departments=True,
+    )
+    compliant = _coverage_trend(
+        requirements, audiences, scope=scope, filters=filters, months=months, now=now
+    )
+    # Today's audience throughout: the same number of pairs at every month end.
+    by_month = [(count, overall.audience) for count in compliant]
+    return Training(requirements, departments, overall, by_month)
+
+
+TRAINING_HEADER = ["Department", "In audience", "Compliant", "% compliant", "Still required"]
+
+
+def training_csv_rows(training: Training) -> Iterator[list]:
+    for row in [*training.departments, training.overall]:
+        yield [
+            row.name,
+            row.audience,
+            row.compliant,
+            "" if row.percent is None else row.percent,
+            row.still_required,
+        ]
+
+
+# --- trend -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    month: Month
+    acknowledged: int
+    assigned: int
+    compliant: int
+    audience: int
+
+    @staticmethod
+    def _share(part: int, whole: int) -> float | None:
+        return None if not whole else round(100 * part / whole, 1)
+
+    @property
+    def acknowledgement(self) -> float | None:
+        return self._share(self.acknowledged, self.assigned)
+
+    @property
+    def coverage(self) -> float | None:
+        return self._share(self.compliant, self.audience)
+
+
+NEVER = -1  # the bucket of a missing completion time
+
+
+def _month_bucket(field_name: str, months: list[Month]) -> Case:
+    """The first month at whose end `field_name` had already happened (len(months):
+    not by the last one; NEVER: no time)."""
+    return Case(
+        When(**{f"{field_name}__isnull": True}, then=Value(NEVER)),
+        *[When(**{f"{field_name}__lt": m.at}, then=Value(i)) for i, m in enumerate(months)],
+        default=Value(len(months)),
+        output_field=IntegerField(),
+    )
+
+
+def acknowledgement_trend(
+    *, scope: Scope, filters: Filters, lines: Lines, months: list[Month]
+) -> list[tuple[int, int]]:
+    """(acknowledged, assigned) at each month end: the assignments of the version lines
+    current then, assigned by then and not closed by then; acknowledged by then.
+
+    One query: assignments counted per version, status, and the months in which they
+    were assigned and completed (a few hundred rows however many assignments), then
+    added up per month here. Cheaper than a conditional count per month and row."""
+    policy_id = filters.policy.pk if filters.policy else None
+    current = [set(lines.version_ids_at(month.at, policy_id)) for month in months]
+    version_ids = sorted(set().union(*current)) if current else []
+    if not version_ids:
+        return [(0, 0) for _ in months]
+    assignments = filters.people(
+        scope.people(Assignment.objects.all(), "person_id"), "person__department_id"
+    )
+    rows = (
+        assignments.filter(version_id__in=version_ids, assigned_at__lt=months[-1].at)
+        .annotate(
+            assigned_in=_month_bucket("assigned_at", months),
+            completed_in=_month_bucket("completed_at", months),
+        )
+        .values_list("version_id", "status", "assigned_in", "completed_in")
+        .annotate(count=Count("pk"))
+        .order_by()
+    )
+    points = [[0, 0] for _ in months]
+    for version_id, status, assigned_in, completed_in, count in rows:
+        for k in range(assigned_in, len(months)):
+            if version_id not in current[k]:
+                continue
+            completed_by_then = completed_in != NEVER and completed_in <= k
+            if status == CLOSED and (completed_in == NEVER or completed_by_then):
+                continue  # closed by then (or closed at an unknown time)
+            points[k][1] += count
+            if status == ACK and completed_by_then:
+                points[k][0] += count
+    return [(acknowledged, assigned) for acknowledged, assigned in points]
+
+
+def trend(
+    *, months: list[Month], acknowledgements: list[tuple[int, int]], training: Training
+) -> list[TrendPoint]:
+    return [
+        TrendPoint(month, acknowledged, assigned, compliant, audience)
+        for month, (acknowledged, assigned), (compliant, audience) in zip(
+            months, acknowledgements, training.by_month, strict=True
+        )
+    ]
+
+
+TREND_HEADER = [
+    "Month",
+    "Measured at",
+    "Acknowledgement %",
+    "Acknowledged",
+    "Assigned",
+    "Training coverage %",
+    "Compliant",
+    "In audience",
+]
+
+
+def trend_csv_rows(points: list[TrendPoint]) -> Iterator[list]:
+    for point in points:
+        yield [
+            point.month.long_label,
+            timezone.localtime(point.month.at).isoformat(timespec="minutes"),
+            "" if point.acknowledgement is None else point.acknowledgement,
+            point.acknowledged,
+            point.assigned,
+            "" if point.coverage is None else point.coverage,
+            point.compliant,
+            point.audience,
+        ]
