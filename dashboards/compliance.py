@@ -29,7 +29,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 
 from people import roles
-from people.audience import team_ids, with_sub_departments
+from people.audience import team, with_sub_departments
 from people.models import Department
 from policies.models import Assignment, Policy, PolicyVersion
 from policies.queries import NO_DEPARTMENT
@@ -53,10 +53,11 @@ TRAINING = "training"
 
 @dataclass(frozen=True)
 class Scope:
-    """Everyone, or the ids of the people a line manager may see."""
+    """Everyone, or the people a line manager may see: their ids as a list, or as a
+    subquery (a whole team is never sent to the database as thousands of ids)."""
 
     everyone: bool
-    person_ids: tuple[int, ...] = ()
+    person_ids: QuerySet | tuple[int, ...] = ()
 
     def people(self, queryset: QuerySet, key: str = "pk") -> QuerySet:
         if self.everyone:
@@ -69,7 +70,7 @@ def scope_for(user) -> Scope | None:
     if roles.is_policy_admin(user) or roles.is_leadership(user):
         return Scope(everyone=True)
     if roles.is_line_manager(user):
-        return Scope(everyone=False, person_ids=tuple(team_ids(user)))
+        return Scope(everyone=False, person_ids=team(user).values("pk"))
     return None
 
 

@@ -28,7 +28,6 @@ from django.db.models import (
     Sum,
     Value,
     When,
-    prefetch_related_objects,
 )
 from django.urls import reverse
 from django.utils import timezone
@@ -47,23 +46,11 @@ from dashboards.compliance import (
     department_rows,
     percent,
 )
-from people.audience import DEPARTMENTS, GROUPS
 from policies.models import Assignment
-from training.compliance import CHECKIN_LEAD, audience_of, period, period_start
+from training.compliance import CHECKIN_LEAD, active_requirements, audience_of, period, period_start
 from training.models import Booking, Requirement, Session
 
 # --- attendance ------------------------------------------------------------------------
-
-
-def active_requirements() -> list[Requirement]:
-    """Active requirements with their accepted topics, and the chosen departments or
-    groups of those whose audience needs them (no query for the others)."""
-    requirements = list(Requirement.objects.filter(active=True).prefetch_related("accepted_topics"))
-    for kind, lookup in ((DEPARTMENTS, "audience_departments"), (GROUPS, "audience_groups")):
-        chosen = [r for r in requirements if r.audience == kind]
-        if chosen:
-            prefetch_related_objects(chosen, lookup)
-    return requirements
 
 
 def attendance_since(earliest: datetime | None, now: datetime, topics) -> QuerySet:

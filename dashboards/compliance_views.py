@@ -7,6 +7,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
+from django.views.decorators.http import require_safe
 
 from dashboards import compliance as queries
 from dashboards import compliance_people as people_queries
@@ -53,6 +54,7 @@ def _csv_url(table: str, query: str) -> str:
     return f"{url}?{query}" if query else url
 
 
+@require_safe
 def compliance(request):
     scope = _scope(request)
     data = _page_data(request, scope)
@@ -87,7 +89,7 @@ def compliance(request):
         {
             **data,
             "everyone": scope.everyone,
-            "team_size": len(scope.person_ids),
+            "team_size": None if scope.everyone else scope.person_ids.count(),
             "policies": [
                 data["lines"].published[line.policy.pk].policy for line in data["lines"].current()
             ],
@@ -100,6 +102,7 @@ def compliance(request):
     )
 
 
+@require_safe
 def people(request):
     scope = _scope(request)
     lines = queries.version_lines()
@@ -136,6 +139,7 @@ def people(request):
     )
 
 
+@require_safe
 def table_csv(request, table: str):
     scope = _scope(request)
     if table == "people":

@@ -8,15 +8,17 @@ a bad value lists nothing and says why.
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django import forms
 from django.utils import timezone
 
 from dashboards import remediation
 from incidents.models import Assessment, Incident
+from people.audience import with_sub_departments
 
 MAX_PERIOD = timedelta(days=3 * 366)
+EARLIEST = date(2000, 1, 1)
 QUARTER = re.compile(r"^\d{4}-Q[1-4]$")
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
@@ -50,6 +52,21 @@ class RemediationFilterForm(forms.Form):
         self.default_period = default_period
         self.fields["department"].queryset = viewer.departments()
 
+    def _bounded(self, name: str):
+        day = self.cleaned_data.get(name)
+        latest = timezone.localdate() + timedelta(days=366)
+        if day is not None and not EARLIEST <= day <= latest:
+            raise forms.ValidationError(
+                f"Choose a date between {EARLIEST:%-d %b %Y} and {latest:%-d %b %Y}."
+            )
+        return day
+
+    def clean_start(self):
+        return self._bounded("start")
+
+    def clean_end(self):
+        return self._bounded("end")
+
     def clean(self):
         cleaned = super().clean()
         start, end = cleaned.get("start"), cleaned.get("end")
@@ -74,11 +91,13 @@ class RemediationFilterForm(forms.Form):
             )
             if start > end:
                 start = end - timedelta(days=365)
+        department = data.get("department")
         return remediation.Filters(
             start=start,
             end=end,
-            department=data.get("department"),
+            department=department,
             platform=data.get("platform") or "",
+            department_ids=frozenset(with_sub_departments([department.pk]) if department else ()),
         )
 
 
@@ -92,10 +111,7 @@ class DrillForm(forms.Form):
     information = forms.ChoiceField(
         required=False, choices=[("", ""), *Incident.Information.choices]
     )
-    outcome = forms.ChoiceField(
-        required=False,
-        choices=[("", ""), *Assessment.Outcome.choices, (remediation.ACCOUNTABILITY, "")],
-    )
+    outcome = forms.ChoiceField(required=False, choices=[("", ""), *Assessment.Outcome.choices])
     quarter = forms.RegexField(QUARTER, required=False)
     contained = forms.RegexField(MONTH, required=False)
     closed = forms.RegexField(MONTH, required=False)
@@ -105,10 +121,35 @@ class DrillForm(forms.Form):
         choices=[("", ""), ("all", ""), *((n, n) for n, _, _ in remediation.OVERDUE_BUCKETS)],
     )
 
+    def __init__(self, data, *, sees_outcomes: bool):
+        super().__init__(data)
+        self.sees_outcomes = sees_outcomes
+
+    def clean_quarter(self):
+        quarter = self.cleaned_data["quarter"]
+        if quarter and remediation.quarter_range(quarter) is None:
+            raise forms.ValidationError("No such quarter.")
+        return quarter
+
+    def _month(self, name: str):
+        month = self.cleaned_data[name]
+        if month and remediation.month_range(month) is None:
+            raise forms.ValidationError("No such month.")
+        return month
+
+    def clean_contained(self):
+        return self._month("contained")
+
+    def clean_closed(self):
+        return self._month("closed")
+
     def clean(self):
         cleaned = super().clean()
-        if bool(cleaned.get("outcome")) != bool(cleaned.get("quarter")):
+        if cleaned.get("outcome") and not cleaned.get("quarter"):
             raise forms.ValidationError("An outcome goes with a quarter.")
+        if cleaned.get("outcome") and not self.sees_outcomes:
+            # Outcomes are about one person: only HR/legal list incidents by them.
+            raise forms.ValidationError("This list is not available to you.")
         return cleaned
 
     def drill(self) -> remediation.Drill | None:

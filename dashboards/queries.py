@@ -7,8 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from incidents.models import ActionItem, Incident
-from incidents.permissions import sees_all, visible_incidents
-from people import roles
+from incidents.permissions import awaiting_sign_off, sees_all
 from policies.models import Assignment
 from training.compliance import status_for
 from training.models import Booking, Session
@@ -99,10 +98,8 @@ def my_tasks(user) -> list[Task]:
             due=None,
             action="Read the review and sign it off",
         )
-        for incident in visible_incidents(user)
-        .filter(status=Incident.Status.REVIEW, review__isnull=False, review__signed_off_at=None)
-        .exclude(owner=user)
-        if roles.is_line_manager(user) and not sees_all(user)
+        for incident in awaiting_sign_off(user)
+        if not sees_all(user)
     ]
     # Dated tasks soonest first; "due now" requirements (no date) first of all.
     return sorted(tasks, key=lambda task: (task.due is not None, task.due))

@@ -19,21 +19,18 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from statistics import median
 
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Count, Max, Min, Q, QuerySet
 from django.utils import timezone
 
 from incidents import permissions
 from incidents.models import ActionItem, Assessment, Incident, IncidentEvent
 from incidents.reminders import review_due_date
 from people import audience
-from people.audience import with_sub_departments
 from people.models import Department
 
 Status = Incident.Status
 Outcome = Assessment.Outcome
 
-# The accountability track's outcomes, as counted for those who may not see them.
-ACCOUNTABILITY = "accountability"
 OVERDUE_BUCKETS = (("1-7", 1, 7), ("8-30", 8, 30), ("31+", 31, None))
 
 
@@ -45,6 +42,8 @@ class Filters:
     end: date | None = None  # noticed on or before
     department: Department | None = None
     platform: str = ""
+    # The department and everything below it, looked up once (see dashboards.forms).
+    department_ids: frozenset[int] = frozenset()
 
     def query(self, *, period: bool = True) -> dict[str, str]:
         """The filters as GET parameters, for links to the lists."""
@@ -86,10 +85,10 @@ def _local_day_start(day: date) -> datetime:
 
 def incidents(viewer: Viewer, filters: Filters, *, period: bool = True) -> QuerySet[Incident]:
     """The incidents the figures count, with the filters applied."""
-    found = permissions.incidents_for_figures(viewer.user, team=viewer.team)
+    found = permissions.incidents_for_figures(viewer.user)
     if filters.department is not None:
         involved = Incident.people_involved.through.objects.filter(
-            user__department_id__in=with_sub_departments([filters.department.pk])
+            user__department_id__in=filters.department_ids
         )
         if viewer.team is not None:
             involved = involved.filter(user_id__in=viewer.team)
@@ -196,20 +195,21 @@ def open_incidents(viewer: Viewer, filters: Filters) -> OpenIncidents:
 
 
 def actions(viewer: Viewer, filters: Filters) -> QuerySet[ActionItem]:
-    """Actions of the incidents counted (open or not)."""
-    return ActionItem.objects.filter(
+    """Actions of the incidents counted (open or not); for a line manager, only those
+    their own people own (as on My team)."""
+    found = ActionItem.objects.filter(
         incident__in=incidents(viewer, filters, period=False).values("pk")
     )
+    if viewer.team is not None:
+        found = found.filter(owner__in=viewer.team)
+    return found
 
 
 def overdue_actions(viewer: Viewer, filters: Filters, *, today: date) -> list[Tally]:
     """Open actions past their due date, by how long (one query)."""
-    counts = {}
-    for name, low, high in OVERDUE_BUCKETS:
-        window = Q(due_date__lte=today - timedelta(days=low))
-        if high is not None:
-            window &= Q(due_date__gte=today - timedelta(days=high))
-        counts[name] = Count("pk", filter=window)
+    counts = {
+        name: Count("pk", filter=overdue_window(name, today)) for name, _, _ in OVERDUE_BUCKETS
+    }
     row = actions(viewer, filters).filter(status=ActionItem.Status.OPEN).aggregate(**counts)
     return [Tally(name, f"{name} days", row[name]) for name, _, _ in OVERDUE_BUCKETS]
 
@@ -241,40 +241,50 @@ class MonthTiming:
 
 
 def _status_times(found: QuerySet[Incident]) -> dict[int, dict[str, datetime]]:
-    """From the history: when each incident was first contained, and last closed."""
+    """From the history: when each incident was first contained, and when it was closed
+    if it is closed now (a close that a reopening undid does not count)."""
     times: dict[int, dict[str, datetime]] = defaultdict(dict)
     events = (
         IncidentEvent.objects.filter(
             what="status", to_value__in=(Status.CONTAINED, Status.CLOSED), incident__in=found
         )
         .order_by("at", "pk")
-        .values_list("incident_id", "to_value", "at")
+        .values_list("incident_id", "to_value", "at", "incident__status")
     )
-    for incident_id, to, at in events:
+    for incident_id, to, at, status in events:
         if to == Status.CONTAINED:
             times[incident_id].setdefault("contained", at)
-        else:
+        elif status == Status.CLOSED:
             times[incident_id]["closed"] = at
     return times
 
 
-def timings(viewer: Viewer, filters: Filters, months: list[str]) -> list[MonthTiming]:
-    """Median time from noticed to contained, and to closed, by the month it happened,
-    taken from the history rows (two queries)."""
-    found = incidents(viewer, filters)
+def _elapsed(found: QuerySet[Incident]) -> dict[int, dict[str, tuple[datetime, float]]]:
+    """For each incident: when it was contained and closed, with the hours from when it
+    was noticed (never negative: a noticed time edited to after containment is left
+    out)."""
     noticed = dict(found.values_list("pk", "noticed_at"))
-    contain: dict[str, list[float]] = defaultdict(list)
-    close: dict[str, list[float]] = defaultdict(list)
+    elapsed: dict[int, dict[str, tuple[datetime, float]]] = defaultdict(dict)
     for pk, times in _status_times(found).items():
         start = noticed.get(pk)
-        if start is None:
-            continue
+        for name, at in times.items():
+            if start is not None and at >= start:
+                elapsed[pk][name] = (at, (at - start).total_seconds() / 3600)
+    return elapsed
+
+
+def timings(viewer: Viewer, filters: Filters, months: list[str]) -> list[MonthTiming]:
+    """Median time from noticed to contained, and to closed, by the month it happened
+    (whenever the incident was noticed), from the history rows (two queries)."""
+    contain: dict[str, list[float]] = defaultdict(list)
+    close: dict[str, list[float]] = defaultdict(list)
+    for times in _elapsed(incidents(viewer, filters, period=False)).values():
         if "contained" in times:
-            at = timezone.localtime(times["contained"])
-            contain[f"{at:%Y-%m}"].append((at - start).total_seconds() / 3600)
+            at, hours = times["contained"]
+            contain[f"{timezone.localtime(at):%Y-%m}"].append(hours)
         if "closed" in times:
-            at = timezone.localtime(times["closed"])
-            close[f"{at:%Y-%m}"].append((at - start).total_seconds() / 86400)
+            at, hours = times["closed"]
+            close[f"{timezone.localtime(at):%Y-%m}"].append(hours / 24)
     return [
         MonthTiming(
             month,
@@ -304,14 +314,22 @@ class QuarterMix:
         return sum(self.counts.values())
 
 
+def sees_outcomes(viewer: Viewer) -> bool:
+    """Assessment outcomes are about one person: only HR/legal count them (the same
+    people who may open an assessment). Everyone else sees the track each incident was
+    classified on."""
+    return viewer.sees_restricted_people
+
+
 def outcome_columns(viewer: Viewer) -> list[tuple[str, str]]:
-    """The classification columns: the four outcomes, and for those who may not see the
-    outcome of an accountability-track case, that track as one column."""
-    columns = list(Outcome.choices)
-    # A line manager's figures hold no accountability-track case at all.
-    if not viewer.sees_restricted_people and viewer.team is None:
-        columns.append((ACCOUNTABILITY, "Accountability track"))
-    return columns
+    """The classification columns: the four outcomes for HR/legal; the two tracks for
+    everyone else (one for a line manager, whose figures hold no accountability case)."""
+    if sees_outcomes(viewer):
+        return list(Outcome.choices)
+    tracks = [(Incident.Track.LEARNING, "Learning track")]
+    if viewer.team is None:
+        tracks.append((Incident.Track.ACCOUNTABILITY, "Accountability track"))
+    return tracks
 
 
 def current_assessments(found: QuerySet[Incident]) -> QuerySet[Assessment]:
@@ -320,19 +338,44 @@ def current_assessments(found: QuerySet[Incident]) -> QuerySet[Assessment]:
     ).exclude(final_outcome="")
 
 
-def classification(viewer: Viewer, filters: Filters, quarters: list[str]) -> list[QuarterMix]:
-    """Current assessments by outcome and by the quarter they were finished (one query)."""
-    counts: dict[str, Counter] = {quarter: Counter() for quarter in quarters}
-    rows = current_assessments(incidents(viewer, filters)).values_list(
-        "final_outcome", "finished_at", "incident__track"
+def _first_classified(found: QuerySet[Incident]):
+    return (
+        IncidentEvent.objects.filter(what="status", to_value=Status.CLASSIFIED, incident__in=found)
+        .order_by("incident_id")
+        .values("incident_id")
+        .annotate(at=Min("at"))
     )
-    for outcome, finished, track in rows:
-        quarter = quarter_of(timezone.localtime(finished))
-        if quarter not in counts:
-            continue
-        if track == Incident.Track.ACCOUNTABILITY and not viewer.sees_restricted_people:
-            outcome = ACCOUNTABILITY
-        counts[quarter][outcome] += 1
+
+
+def classification(viewer: Viewer, filters: Filters, quarters: list[str]) -> list[QuarterMix]:
+    """Incidents by how they were classified and the quarter it happened (one query):
+    for HR/legal, incidents with a current assessment of each outcome (an incident with
+    two people assessed differently counts in both); for everyone else, incidents by
+    the track they were classified on, from the history."""
+    counts: dict[str, Counter] = {quarter: Counter() for quarter in quarters}
+    found = incidents(viewer, filters)
+    if sees_outcomes(viewer):
+        rows = (
+            current_assessments(found)
+            .values_list("incident_id", "final_outcome", "finished_at")
+            .order_by("incident_id", "finished_at")
+        )
+        seen = set()
+        for incident_id, outcome, finished in rows:
+            quarter = quarter_of(timezone.localtime(finished))
+            if quarter in counts and (incident_id, outcome, quarter) not in seen:
+                seen.add((incident_id, outcome, quarter))
+                counts[quarter][outcome] += 1
+    else:
+        tracks = dict(found.values_list("pk", "track"))
+        for row in _first_classified(found):
+            quarter = quarter_of(timezone.localtime(row["at"]))
+            track = tracks.get(row["incident_id"])
+            if quarter in counts and track in (
+                Incident.Track.LEARNING,
+                Incident.Track.ACCOUNTABILITY,
+            ):
+                counts[quarter][track] += 1
     columns = [value for value, _ in outcome_columns(viewer)]
     return [QuarterMix(q, {c: counts[q][c] for c in columns}) for q in quarters]
 
@@ -501,24 +544,24 @@ def drilled_incidents(viewer: Viewer, filters: Filters, drill: Drill, *, today: 
         value = getattr(drill, name)
         if value:
             found = found.filter(**{name: value})
-    if drill.quarter and drill.outcome:
+    if drill.quarter:
         start, end = quarter_range(drill.quarter)
-        assessed = current_assessments(found).filter(finished_at__gte=start, finished_at__lt=end)
-        if drill.outcome == ACCOUNTABILITY:
-            assessed = assessed.filter(incident__track=Incident.Track.ACCOUNTABILITY)
+        if drill.outcome:
+            assessed = current_assessments(found).filter(
+                final_outcome=drill.outcome, finished_at__gte=start, finished_at__lt=end
+            )
+            found = found.filter(pk__in=assessed.values("incident_id"))
         else:
-            assessed = assessed.filter(final_outcome=drill.outcome)
-            if not viewer.sees_restricted_people:
-                assessed = assessed.exclude(incident__track=Incident.Track.ACCOUNTABILITY)
-        found = found.filter(pk__in=assessed.values("incident_id"))
+            classified = _first_classified(found).filter(at__gte=start, at__lt=end)
+            found = found.filter(pk__in=classified.values("incident_id"))
     for name in ("contained", "closed"):
         month = getattr(drill, name)
         if month:
             start, end = month_range(month)
             ids = [
                 pk
-                for pk, times in _status_times(found).items()
-                if name in times and start <= times[name] < end
+                for pk, times in _elapsed(found).items()
+                if name in times and start <= times[name][0] < end
             ]
             found = found.filter(pk__in=ids)
     if drill.late_review:

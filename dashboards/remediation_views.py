@@ -18,7 +18,7 @@ from django.views.decorators.http import require_safe
 from dashboards import charts, remediation
 from dashboards.forms import DrillForm, RemediationFilterForm
 from incidents import permissions
-from incidents.models import ActionItem, Incident
+from incidents.models import ActionItem, Assessment, Incident
 from incidents.queries import summary_line
 from people.roles import role_required
 from policyhub.exports import csv_response
@@ -59,13 +59,14 @@ def figures(viewer: remediation.Viewer, filters: remediation.Filters, *, today) 
         )
     timings = remediation.timings(viewer, filters, months)
     for row in timings:
-        row.contained_link = _incidents_link(filters, contained=row.month)
-        row.closed_link = _incidents_link(filters, closed=row.month)
+        row.contained_link = _incidents_link(filters, period=False, contained=row.month)
+        row.closed_link = _incidents_link(filters, period=False, closed=row.month)
     columns = remediation.outcome_columns(viewer)
+    by = "outcome" if remediation.sees_outcomes(viewer) else "track"
     mix = remediation.classification(viewer, filters, quarters)
     for row in mix:
         row.cells = [
-            (row.counts[value], _incidents_link(filters, outcome=value, quarter=row.quarter))
+            (row.counts[value], _incidents_link(filters, quarter=row.quarter, **{by: value}))
             for value, _ in columns
         ]
     recurrence = remediation.recurrence(viewer, filters)
@@ -96,7 +97,7 @@ def figures(viewer: remediation.Viewer, filters: remediation.Filters, *, today) 
         ),
         "timings": timings,
         "columns": columns,
-        "accountability_column": remediation.ACCOUNTABILITY in dict(columns),
+        "sees_outcomes": remediation.sees_outcomes(viewer),
         "mix": mix,
         "recurrence": recurrence,
         "reviews": reviews,
@@ -195,7 +196,7 @@ def _drilled(request):
     """The viewer, the filter form, the filters, the drill form and the drill (None when
     the link is not valid)."""
     viewer, form, filters = _viewer_and_filters(request, default_period=False)
-    drill_form = DrillForm(request.GET)
+    drill_form = DrillForm(request.GET, sees_outcomes=remediation.sees_outcomes(viewer))
     return viewer, form, filters, drill_form, drill_form.drill()
 
 
@@ -224,8 +225,10 @@ def _described(viewer, filters, drill) -> list[str]:
         if value:
             words.append(f"{name}: {choices(value).label.lower()}")
     if drill.outcome:
-        label = dict(remediation.outcome_columns(viewer)).get(drill.outcome, drill.outcome)
-        words.append(f"{label.lower()} assessed in {remediation.quarter_label(drill.quarter)}")
+        label = Assessment.Outcome(drill.outcome).label.lower()
+        words.append(f"{label} assessed in {remediation.quarter_label(drill.quarter)}")
+    elif drill.quarter:
+        words.append(f"classified in {remediation.quarter_label(drill.quarter)}")
     if drill.contained:
         words.append(f"contained in {remediation.month_label(drill.contained)}")
     if drill.closed:
@@ -258,7 +261,7 @@ def incidents(request):
             "problem": drill_form.problem() if drill is None else "",
             "form_errors": form.errors,
             "described": _described(viewer, filters, drill),
-            "links_to_incidents": full,
+            "show_owner": full,
             "query": request.GET.urlencode(),
         },
     )
@@ -399,9 +402,14 @@ def _figures_csv(table, viewer, filters, today):
     return header, iter(rows)
 
 
+TABLES = ("open", "overdue", "timings", "classification", "recurrence", "exposure")
+
+
 @require_safe
 @may_see
 def table_csv(request, table: str):
+    if table not in (*TABLES, "incidents", "actions"):
+        raise Http404("No such table.")
     viewer, form, filters, drill_form, drill = _drilled(request)
     today = timezone.localdate()
     if table in ("incidents", "actions"):

@@ -31,7 +31,8 @@ def nudge(*, person, now: datetime | None = None) -> Nudge:
     from notifications.services import notify_many
 
     now = now or timezone.now()
-    stage = f"nudge-{timezone.localdate(now):%Y%m%d}"
+    # The site's day, not the manager's: two managers in different zones share it.
+    stage = f"nudge-{timezone.localdate(now, timezone.get_default_timezone()):%Y%m%d}"
     assignments = list(open_assignments().filter(person=person).only("pk", "person_id"))
     booked_topics = set(
         Booking.objects.filter(

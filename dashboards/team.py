@@ -24,7 +24,7 @@ from django.utils import timezone
 from incidents.models import ActionItem, Incident
 from people.audience import team
 from policies.models import Assignment
-from training.compliance import joiner_due_by, still_required
+from training.compliance import active_requirements, joiner_due_by, still_required
 from training.models import Requirement
 
 SEARCH_MAX_LENGTH = 100
@@ -61,14 +61,6 @@ def visible_open_actions() -> QuerySet:
         ActionItem.objects.filter(status=ActionItem.Status.OPEN)
         .exclude(incident__status=Incident.Status.CLOSED)
         .exclude(incident__track=Incident.Track.ACCOUNTABILITY)
-    )
-
-
-def active_requirements() -> list[Requirement]:
-    return list(
-        Requirement.objects.filter(active=True).prefetch_related(
-            "accepted_topics", "audience_departments", "audience_groups"
-        )
     )
 
 

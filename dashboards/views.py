@@ -1,6 +1,6 @@
 from django.shortcuts import render
 
-from dashboards import queries
+from dashboards import compliance, queries
 from incidents.permissions import can_see_remediation
 from people import roles
 from people.roles import role_required
@@ -18,10 +18,6 @@ def my_tasks(request):
     )
 
 
-def can_see_compliance(user) -> bool:
-    return roles.is_policy_admin(user) or roles.is_leadership(user) or roles.is_line_manager(user)
-
-
 @role_required(roles.can_see_dashboards)
 def index(request):
     """The dashboards this person may open."""
@@ -32,6 +28,6 @@ def index(request):
         {
             "team": roles.is_line_manager(user),
             "remediation": can_see_remediation(user),
-            "compliance": can_see_compliance(user),
+            "compliance": compliance.scope_for(user) is not None,
         },
     )

@@ -4,6 +4,8 @@ never appears in a list, count, search, export or email for someone who may not 
 - Comms, HR/legal and leadership see incidents.
 - A reporter sees their own reports and their status.
 - An action owner sees their actions and the incident's summary.
+- A line manager sees the summary of learning-track incidents that involve one of their
+  people (direct or indirect reports): that is what their dashboards count.
 - Individual assessments, and who was involved in an accountability-track case: only
   HR/legal and the incident owner.
 """
@@ -13,7 +15,7 @@ from django.db.models import Q
 from django.http import Http404
 
 from incidents.models import ActionItem, Assessment, Incident
-from people import roles
+from people import audience, roles
 
 
 def sees_all(user) -> bool:
@@ -34,9 +36,26 @@ def visible_incidents(user):
         return Incident.objects.none()
     if sees_all(user):
         return Incident.objects.all()
-    return Incident.objects.filter(
-        Q(reporter=user) | Q(actions__owner=user) | _awaiting_my_sign_off(user)
-    ).distinct()
+    visible = Q(reporter=user) | Q(actions__owner=user) | _awaiting_my_sign_off(user)
+    if roles.is_line_manager(user):
+        visible |= _involving_my_people(user)
+    return Incident.objects.filter(visible).distinct()
+
+
+def _involving_my_people(user) -> Q:
+    """Learning-track incidents that involve someone in `user`'s team. Never an
+    accountability-track case, nor one not yet classified: either would tell a manager
+    who is under assessment."""
+    team = audience.team(user).values("pk")
+    involving = Incident.people_involved.through.objects.filter(user_id__in=team)
+    return Q(track=Incident.Track.LEARNING, pk__in=involving.values("incident_id"))
+
+
+def awaiting_sign_off(user):
+    """The learning-track reviews `user` is asked to sign off as a line manager."""
+    if not roles.is_line_manager(user):
+        return Incident.objects.none()
+    return Incident.objects.filter(_awaiting_my_sign_off(user)).distinct()
 
 
 def _awaiting_my_sign_off(user) -> Q:
@@ -61,6 +80,11 @@ def access_level(user, incident: Incident) -> str:
     if incident.actions.filter(owner=user).exists():
         return "summary"
     if Incident.objects.filter(_awaiting_my_sign_off(user), pk=incident.pk).exists():
+        return "summary"
+    if (
+        roles.is_line_manager(user)
+        and Incident.objects.filter(_involving_my_people(user), pk=incident.pk).exists()
+    ):
         return "summary"
     if incident.reporter_id == user.pk:
         return "reporter"
@@ -120,26 +144,18 @@ def can_see_remediation(user) -> bool:
     return sees_all(user) or roles.is_line_manager(user)
 
 
-def incidents_for_figures(user, *, team=None):
+def incidents_for_figures(user):
     """The incidents a dashboard may count for `user`, as a plain queryset (no joins that
-    repeat rows, so that it can be grouped).
-
-    The incident team and leadership count every incident. A line manager counts the
-    learning-track incidents that involve someone in their team (`team`: the ids of
-    their direct and indirect reports, a list or a subquery): never an
-    accountability-track case, nor one not yet classified, since either would tell them
-    who is under assessment.
-    """
+    repeat rows, so that it can be grouped): every incident for the incident team and
+    leadership; for a line manager, those they may open in summary (see
+    `_involving_my_people`)."""
     if not _active(user):
         return Incident.objects.none()
     if sees_all(user):
         return Incident.objects.all()
-    if not roles.is_line_manager(user) or team is None:
+    if not roles.is_line_manager(user):
         return Incident.objects.none()
-    involving = Incident.people_involved.through.objects.filter(user_id__in=team)
-    return Incident.objects.filter(
-        track=Incident.Track.LEARNING, pk__in=involving.values("incident_id")
-    )
+    return Incident.objects.filter(_involving_my_people(user))
 
 
 def counts_people_of_restricted(user) -> bool:

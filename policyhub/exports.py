@@ -4,6 +4,7 @@ import csv
 from collections.abc import Iterable
 
 from django.http import StreamingHttpResponse
+from django.utils import timezone
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -30,12 +31,16 @@ def csv_response(
 ) -> StreamingHttpResponse:
     """Stream `rows` (lazily: pass a generator over an .iterator() queryset)."""
     writer = csv.writer(_Echo())
+    # The rows are made after the view has returned, when the middleware has already
+    # put back the default time zone: keep the reader's, as the page had it.
+    zone = timezone.get_current_timezone()
 
     def lines():
-        yield "\ufeff"  # so that spreadsheets read the file as UTF-8
-        yield writer.writerow(header)
-        for row in rows:
-            yield writer.writerow([csv_safe(cell) for cell in row])
+        with timezone.override(zone):
+            yield "\ufeff"  # so that spreadsheets read the file as UTF-8
+            yield writer.writerow(header)
+            for row in rows:
+                yield writer.writerow([csv_safe(cell) for cell in row])
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

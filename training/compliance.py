@@ -17,11 +17,21 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    prefetch_related_objects,
+)
 from django.utils import timezone
 
 from people import audience, roles
-from people.audience import audience_people, department_and_ancestors
+from people.audience import DEPARTMENTS, GROUPS, audience_people, department_and_ancestors
 from training.models import Booking, Requirement, Session, TrainingError
 
 CHECKIN_LEAD = timedelta(minutes=15)  # check-in opens this long before a session starts
@@ -126,6 +136,17 @@ def _joiner_not_yet_due(requirement: Requirement, today: date) -> Q | None:
     if not days:
         return None
     return Q(start_date__isnull=False, start_date__gte=today - timedelta(days=days))
+
+
+def active_requirements() -> list[Requirement]:
+    """Active requirements with their accepted topics, and the chosen departments or
+    groups of those whose audience needs them (no query for the others)."""
+    requirements = list(Requirement.objects.filter(active=True).prefetch_related("accepted_topics"))
+    for kind, lookup in ((DEPARTMENTS, "audience_departments"), (GROUPS, "audience_groups")):
+        chosen = [r for r in requirements if r.audience == kind]
+        if chosen:
+            prefetch_related_objects(chosen, lookup)
+    return requirements
 
 
 # --- figures ----------------------------------------------------------------------

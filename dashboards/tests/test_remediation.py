@@ -6,6 +6,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from dashboards import remediation
+from incidents import services
 from incidents.models import ActionItem, Assessment, Incident, IncidentEvent
 from incidents.tests.factories import in_status, reported
 from people.models import Department
@@ -120,27 +122,55 @@ def test_a_department_filter_leaves_accountability_cases_to_hr(client, comms, hr
     assert {row[0] for row in rows[1:]} == {learning.reference, restricted.reference}
 
 
-def test_classification_of_accountability_cases_is_one_column_except_for_hr(
-    client, comms, hr, make_person
+def test_only_hr_see_classification_by_outcome_others_by_track(
+    client, comms, hr, leader, make_person
 ):
     person = make_person(email="poster@example.com")
-    in_status(Status.CLASSIFIED, by=comms, people_involved=[person])
-    _make_accountability(in_status(Status.TRIAGE, by=comms, people_involved=[person]), person, hr)
+    learning = in_status(Status.CLASSIFIED, by=comms, people_involved=[person])
+    restricted = _make_accountability(
+        in_status(Status.CLASSIFIED, by=comms, people_involved=[person]), person, hr
+    )
+    quarter = remediation.quarter_of(timezone.localtime())
 
     client.force_login(hr)
     mix = client.get(PAGE).context["mix"]
-    assert sum(row.counts["human_error"] for row in mix) == 1
+    assert sum(row.counts["human_error"] for row in mix) == 2  # both were assessed so first
     assert sum(row.counts["deliberate"] for row in mix) == 1
+    listed = client.get(f"{INCIDENTS}?outcome=deliberate&quarter={quarter}")
+    assert [i.pk for i in listed.context["page"].object_list] == [restricted.pk]
 
-    client.force_login(comms)
-    response = client.get(PAGE)
-    mix = response.context["mix"]
-    assert sum(row.counts["deliberate"] for row in mix) == 0
-    assert sum(row.counts["accountability"] for row in mix) == 1
-    assert "outcomes of accountability-track cases stay with HR/legal" in response.content.decode()
-    rows = _csv(client.get(_csv_url("classification")))
-    assert rows[0][-1] == "Accountability track"
-    assert sum(int(row[-1]) for row in rows[1:]) == 1
+    for viewer in (comms, leader):
+        client.force_login(viewer)
+        response = client.get(PAGE)
+        mix = response.context["mix"]
+        assert [c for c, _ in response.context["columns"]] == ["learning", "accountability"]
+        assert sum(row.counts["learning"] for row in mix) == 1
+        assert sum(row.counts["accountability"] for row in mix) == 1
+        assert "Deliberate" not in response.content.decode()
+        rows = _csv(client.get(_csv_url("classification")))
+        assert rows[0] == ["Quarter", "Learning track", "Accountability track"]
+        listed = client.get(f"{INCIDENTS}?track=learning&quarter={quarter}")
+        assert [i.pk for i in listed.context["page"].object_list] == [learning.pk]
+        # Listing by outcome would tell one person's assessment: not for them.
+        refused = client.get(f"{INCIDENTS}?outcome=human_error&quarter={quarter}")
+        assert refused.context["page"].paginator.count == 0
+        assert "not available to you" in refused.content.decode()
+
+
+def test_a_managers_overdue_actions_are_those_their_people_own(client, manager, employee, comms):
+    incident = in_status(Status.REMEDIATION, by=comms, people_involved=[employee])
+    theirs, ours = list(incident.actions.all())[:2]
+    ActionItem.objects.filter(pk=ours.pk).update(owner=employee)
+    incident.actions.update(due_date=timezone.localdate() - timedelta(days=2))
+
+    client.force_login(manager)
+    overdue = {t.value: t.count for t in client.get(PAGE).context["overdue"]}
+    assert overdue["1-7"] == 1
+    listed = client.get(f"{ACTIONS}?overdue=all")
+    assert [a.pk for a in listed.context["page"].object_list] == [ours.pk]
+    rows = _csv(client.get(_csv_url("actions", "overdue=all")))
+    assert [row[2] for row in rows[1:]] == [employee.get_full_name()]
+    assert theirs.owner.get_full_name() not in listed.content.decode()
 
 
 # --- the figures -----------------------------------------------------------------------------
@@ -163,6 +193,25 @@ def test_time_to_contain_and_close_comes_from_the_history(client, comms):
     month = f"{timezone.localtime(noticed + timedelta(days=4)):%Y-%m}"
     listed = client.get(f"{INCIDENTS}?closed={month}")
     assert [i.pk for i in listed.context["page"].object_list] == [incident.pk]
+
+    # Reopened, it is no longer closed: its old close leaves the figure and the list.
+    services.reopen(incident=incident, user=comms, note="The post is back.")
+    timings = client.get(PAGE).context["timings"]
+    assert sum(row.closed for row in timings) == 0
+    assert client.get(f"{INCIDENTS}?closed={month}").context["page"].paginator.count == 0
+
+
+def test_timings_go_by_when_it_was_contained_not_when_it_was_noticed(client, comms):
+    incident = in_status(Status.CONTAINED, by=comms)
+    noticed = timezone.now() - timedelta(days=500)
+    Incident.objects.filter(pk=incident.pk).update(noticed_at=noticed)
+    client.force_login(comms)
+    timings = client.get(PAGE).context["timings"]
+    # Noticed long before the period, contained this month: counted this month.
+    assert [(row.month, row.contained) for row in timings if row.contained] == [
+        (f"{timezone.localtime():%Y-%m}", 1)
+    ]
+    assert timings[-1].contain_hours > 500 * 24 - 1
 
 
 def test_exposure_window_and_recurrence(client, comms):

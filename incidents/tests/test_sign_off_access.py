@@ -1,4 +1,5 @@
-"""A line manager reaches the review they are asked to sign off, and nothing more."""
+"""A line manager reaches the review they are asked to sign off, and follows the
+learning-track incidents of their own people in summary; nothing more."""
 
 import pytest
 from django.urls import reverse
@@ -34,8 +35,26 @@ def test_the_manager_of_someone_involved_can_open_and_sign_off_the_review(
     services.sign_off_review(review=incident.review, by=manager)
     incident.refresh_from_db()
     assert incident.review.signed_off_by == manager
-    # Once signed, the incident leaves the manager's view again.
-    assert permissions.access_level(manager, incident) == ""
+    # Once signed, the manager still follows it in summary (it involves their report),
+    # but it leaves My tasks.
+    assert permissions.access_level(manager, incident) == "summary"
+    assert incident.reference not in client.get(reverse("my_tasks")).content.decode()
+
+
+def test_a_manager_follows_their_peoples_learning_track_incidents_in_summary(
+    client, employee, manager, comms, make_person
+):
+    indirect = make_person(email="indirect@example.com", manager=employee)
+    ours = in_status(Incident.Status.REMEDIATION, by=comms, people_involved=[indirect])
+    undecided = in_status(Incident.Status.TRIAGE, by=comms, people_involved=[indirect])
+    assert permissions.access_level(manager, ours) == "summary"
+    assert permissions.access_level(employee, ours) == "summary"  # a manager too, now
+    assert permissions.access_level(manager, undecided) == ""
+    client.force_login(manager)
+    page = client.get(reverse("incidents:detail", args=[ours.pk])).content.decode()
+    assert ours.reference in page
+    assert "Assessment" not in page
+    assert indirect.get_full_name() not in page
 
 
 def test_other_managers_and_accountability_cases_stay_out_of_reach(
