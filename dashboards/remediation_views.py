@@ -123,29 +123,19 @@ def _charts(open_now, timings, columns, mix, stretches) -> dict:
                 )
             ],
         ),
-        "contain": charts.line_chart(
-            title="Median hours from noticed to contained, by month",
-            labels=labels,
-            series=[
-                charts.Series(
-                    "Hours to contain",
-                    [row.contain_hours for row in timings],
-                    [row.contained_link for row in timings],
-                )
-            ],
-            unit=" h",
+        "contain": _timing_chart(
+            "Median hours from noticed to contained, by month",
+            "Hours to contain",
+            labels,
+            [(row.contain_hours, row.contained_link) for row in timings],
+            " h",
         ),
-        "close": charts.line_chart(
-            title="Median days from noticed to closed, by month",
-            labels=labels,
-            series=[
-                charts.Series(
-                    "Days to close",
-                    [row.close_days for row in timings],
-                    [row.closed_link for row in timings],
-                )
-            ],
-            unit=" d",
+        "close": _timing_chart(
+            "Median days from noticed to closed, by month",
+            "Days to close",
+            labels,
+            [(row.close_days, row.closed_link) for row in timings],
+            " d",
         ),
         "mix": charts.bar_chart(
             title="Classification by quarter",
@@ -164,6 +154,14 @@ def _charts(open_now, timings, columns, mix, stretches) -> dict:
             unit=" h",
         ),
     }
+
+
+def _timing_chart(title: str, name: str, labels, points, unit: str):
+    """A line of monthly medians, each point linking to the month's incidents."""
+    values, links = zip(*points, strict=True) if points else ((), ())
+    return charts.line_chart(
+        title=title, labels=labels, series=[charts.Series(name, values, links)], unit=unit
+    )
 
 
 def _viewer_and_filters(request, *, default_period: bool):

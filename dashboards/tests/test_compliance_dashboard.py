@@ -18,7 +18,9 @@ from people.models import Department
 from policies import services as policy_services
 from policies.models import Assignment, Policy, PolicyVersion
 from policies.tests.factories import BODY_2, publish_version, published_policy
-from training.models import Booking, Requirement, Session, Topic
+from training.models import Requirement, Topic
+from training.tests.factories import attended as attend
+from training.tests.factories import held_session
 
 pytestmark = pytest.mark.django_db
 
@@ -34,32 +36,6 @@ def csv_url(table: str) -> str:
 def read_csv(response) -> list[list[str]]:
     text = b"".join(response.streaming_content).decode("utf-8").lstrip("\ufeff")
     return list(csv.reader(io.StringIO(text)))
-
-
-def held_session(topic, presenter, *, starts_at):
-    """A session that took place (made directly: the past is fixed)."""
-    return Session.objects.create(
-        title=f"{topic.name} briefing",
-        topic=topic,
-        presenter=presenter,
-        organiser=presenter,
-        starts_at=starts_at,
-        ends_at=starts_at + timedelta(hours=1),
-        time_zone="Europe/London",
-        room="Room 1",
-        capacity=500,
-        status=Session.Status.COMPLETED,
-    )
-
-
-def attend(session, person):
-    return Booking.objects.create(
-        session=session,
-        person=person,
-        status=Booking.Status.ATTENDED,
-        booked_by=person,
-        booked_at=session.starts_at - timedelta(days=3),
-    )
 
 
 def acknowledge(version, person):

@@ -16,7 +16,8 @@ from notifications.services import send_due
 from people.models import Department
 from policies.models import Assignment
 from policies.tests.factories import published_policy
-from training.models import Booking, Requirement, Session, Topic
+from training.models import Requirement, Topic
+from training.tests.factories import attended, held_session
 
 pytestmark = pytest.mark.django_db
 
@@ -30,32 +31,6 @@ def nudge_url(person):
 
 def nudges(**filters):
     return Notification.objects.filter(stage__startswith="nudge-", **filters)
-
-
-def held_session(topic, presenter, *, days_ago):
-    start = timezone.now() - timedelta(days=days_ago)
-    return Session.objects.create(
-        title="Social media briefing",
-        topic=topic,
-        presenter=presenter,
-        organiser=presenter,
-        starts_at=start,
-        ends_at=start + timedelta(hours=1),
-        time_zone="Europe/London",
-        room="Room 1",
-        capacity=50,
-        status=Session.Status.COMPLETED,
-    )
-
-
-def attended(session, person):
-    return Booking.objects.create(
-        session=session,
-        person=person,
-        status=Booking.Status.ATTENDED,
-        booked_by=person,
-        booked_at=session.starts_at - timedelta(days=3),
-    )
 
 
 def csv_lines(response):
@@ -112,7 +87,9 @@ def outstanding(employee, indirect, elsewhere, sales, topic, yearly, policy_admi
     sales_only = Requirement.objects.create(name="Sales briefing", audience="departments")
     sales_only.accepted_topics.set([topic])
     sales_only.audience_departments.set([sales])
-    attended(held_session(topic, policy_admin, days_ago=30), indirect)
+    attended(
+        held_session(topic, policy_admin, starts_at=timezone.now() - timedelta(days=30)), indirect
+    )
 
     _, first = published_policy(title="Social media policy", owner=policy_admin, approver=leader)
     _, second = published_policy(title="Press policy", owner=policy_admin, approver=leader)

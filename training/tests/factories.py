@@ -52,3 +52,31 @@ def attend(session: Session, person) -> Booking:
     return services.check_in(
         session=session, person=person, code=session.checkin_code, now=session.starts_at
     )
+
+
+def held_session(topic: Topic, presenter, *, starts_at: datetime) -> Session:
+    """A session that took place, made directly: the services schedule only ahead, and
+    the past is fixed."""
+    return Session.objects.create(
+        title=f"{topic.name} briefing",
+        topic=topic,
+        presenter=presenter,
+        organiser=presenter,
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(hours=1),
+        time_zone="Europe/London",
+        room="Room 1",
+        capacity=500,
+        status=Session.Status.COMPLETED,
+    )
+
+
+def attended(session: Session, person) -> Booking:
+    """`person` was there (a booking made directly, for a session in the past)."""
+    return Booking.objects.create(
+        session=session,
+        person=person,
+        status=Booking.Status.ATTENDED,
+        booked_by=person,
+        booked_at=session.starts_at - timedelta(days=3),
+    )
