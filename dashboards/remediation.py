@@ -196,12 +196,12 @@ def open_incidents(viewer: Viewer, filters: Filters) -> OpenIncidents:
 
 def actions(viewer: Viewer, filters: Filters) -> QuerySet[ActionItem]:
     """Actions of the incidents counted (open or not); for a line manager, only those
-    their own people own (as on My team)."""
+    they or their own people own."""
     found = ActionItem.objects.filter(
         incident__in=incidents(viewer, filters, period=False).values("pk")
     )
     if viewer.team is not None:
-        found = found.filter(owner__in=viewer.team)
+        found = found.filter(Q(owner__in=viewer.team) | Q(owner=viewer.user))
     return found
 
 

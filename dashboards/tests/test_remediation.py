@@ -157,19 +157,24 @@ def test_only_hr_see_classification_by_outcome_others_by_track(
         assert "not available to you" in refused.content.decode()
 
 
-def test_a_managers_overdue_actions_are_those_their_people_own(client, manager, employee, comms):
+def test_a_managers_overdue_actions_are_those_they_or_their_people_own(
+    client, manager, employee, comms
+):
     incident = in_status(Status.REMEDIATION, by=comms, people_involved=[employee])
-    theirs, ours = list(incident.actions.all())[:2]
+    theirs, ours, mine = list(incident.actions.all())[:3]
     ActionItem.objects.filter(pk=ours.pk).update(owner=employee)
+    ActionItem.objects.filter(pk=mine.pk).update(owner=manager)
     incident.actions.update(due_date=timezone.localdate() - timedelta(days=2))
 
     client.force_login(manager)
     overdue = {t.value: t.count for t in client.get(PAGE).context["overdue"]}
-    assert overdue["1-7"] == 1
+    assert overdue["1-7"] == 2
     listed = client.get(f"{ACTIONS}?overdue=all")
-    assert [a.pk for a in listed.context["page"].object_list] == [ours.pk]
+    assert {a.pk for a in listed.context["page"].object_list} == {ours.pk, mine.pk}
     rows = _csv(client.get(_csv_url("actions", "overdue=all")))
-    assert [row[2] for row in rows[1:]] == [employee.get_full_name()]
+    assert sorted(row[2] for row in rows[1:]) == sorted(
+        [employee.get_full_name(), manager.get_full_name()]
+    )
     assert theirs.owner.get_full_name() not in listed.content.decode()
 
 
