@@ -9,7 +9,7 @@ from django.utils import timezone
 from incidents.models import ActionItem, Incident
 from incidents.permissions import awaiting_sign_off, sees_all
 from policies.models import Assignment
-from training.compliance import status_for
+from training.compliance import requirements_to_book
 from training.models import Booking, Session
 
 
@@ -57,27 +57,16 @@ def my_tasks(user) -> list[Task]:
             session__ends_at__gt=timezone.now(),
         ).select_related("session")
     ]
-    booked_topics = set(
-        Booking.objects.filter(
-            person=user,
-            status=Booking.Status.BOOKED,
-            session__starts_at__gt=timezone.now(),
-            session__status=Session.Status.SCHEDULED,
-        ).values_list("session__topic_id", flat=True)
-    )
-    for status in status_for(user):
-        accepted = {topic.pk for topic in status.requirement.accepted_topics.all()}
-        if status.compliant or accepted & booked_topics:
-            continue
-        tasks.append(
-            Task(
-                kind="requirement",
-                title=status.requirement.name,
-                url=reverse("training:index"),
-                due=status.due_by,
-                action="Book a briefing: you still have to attend",
-            )
+    tasks += [
+        Task(
+            kind="requirement",
+            title=status.requirement.name,
+            url=reverse("training:index"),
+            due=status.due_by,
+            action="Book a briefing: you still have to attend",
         )
+        for status in requirements_to_book(user)
+    ]
     tasks += [
         Task(
             kind="action",

@@ -139,7 +139,8 @@ def month_label(month: str) -> str:
 
 
 def short_month_label(month: str) -> str:
-    return date.fromisoformat(f"{month}-01").strftime("%b %y")
+    """For a chart's axis, as on the Compliance dashboard: "Mar ’26"."""
+    return date.fromisoformat(f"{month}-01").strftime("%b ’%y")
 
 
 def quarter_label(quarter: str) -> str:

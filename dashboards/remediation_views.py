@@ -357,23 +357,25 @@ def _when(moment) -> str:
 
 
 def _figures_csv(table, viewer, filters, today):
-    """The tables of the dashboard itself: a few rows each, built from the figures."""
-    data = figures(viewer, filters, today=today)
+    """One table of the dashboard itself (a few rows), computing only that figure."""
     if table == "open":
+        open_now = remediation.open_incidents(viewer, filters)
         header = ["Breakdown", "Value", "Open incidents"]
         rows = [
             [group, tally.label, tally.count]
             for group, tallies in (
-                ("State", data["open"].by_status),
-                ("Severity", data["open"].by_severity),
-                ("Track", data["open"].by_track),
+                ("State", open_now.by_status),
+                ("Severity", open_now.by_severity),
+                ("Track", open_now.by_track),
             )
             for tally in tallies
         ]
     elif table == "overdue":
         header = ["Days overdue", "Open actions"]
-        rows = [[tally.value, tally.count] for tally in data["overdue"]]
+        overdue = remediation.overdue_actions(viewer, filters, today=today)
+        rows = [[tally.value, tally.count] for tally in overdue]
     elif table == "timings":
+        months = remediation.months_between(filters.start, filters.end)
         header = [
             "Month",
             "Contained",
@@ -383,20 +385,24 @@ def _figures_csv(table, viewer, filters, today):
         ]
         rows = [
             [row.month, row.contained, row.contain_hours, row.closed, row.close_days]
-            for row in data["timings"]
+            for row in remediation.timings(viewer, filters, months)
         ]
     elif table == "classification":
-        header = ["Quarter", *(label for _, label in data["columns"])]
-        rows = [[row.label, *(count for count, _ in row.cells)] for row in data["mix"]]
+        quarters = remediation.quarters_between(filters.start, filters.end)
+        columns = remediation.outcome_columns(viewer)
+        header = ["Quarter", *(label for _, label in columns)]
+        rows = [
+            [row.label, *(row.counts[value] for value, _ in columns)]
+            for row in remediation.classification(viewer, filters, quarters)
+        ]
     elif table == "recurrence":
-        recurrence = data["recurrence"]
+        recurrence = remediation.recurrence(viewer, filters)
         header = ["Information", *(label for _, label in recurrence.platforms)]
         rows = [[label, *counts] for _, label, counts in recurrence.rows]
-    elif table == "exposure":
-        header = ["Stretch", "Median hours", "Incidents measured"]
-        rows = [[s.name, s.median_hours, s.measured] for s in data["stretches"]]
     else:
-        raise Http404("No such table.")
+        _, stretches = remediation.exposure(viewer, filters)
+        header = ["Stretch", "Median hours", "Incidents measured"]
+        rows = [[s.name, s.median_hours, s.measured] for s in stretches]
     return header, iter(rows)
 
 

@@ -8,8 +8,7 @@ from datetime import datetime
 from django.utils import timezone
 
 from dashboards.team import open_assignments, visible_open_actions
-from training.compliance import status_for
-from training.models import Booking, Session
+from training.compliance import requirements_to_book
 
 
 @dataclass(frozen=True)
@@ -34,20 +33,7 @@ def nudge(*, person, now: datetime | None = None) -> Nudge:
     # The site's day, not the manager's: two managers in different zones share it.
     stage = f"nudge-{timezone.localdate(now, timezone.get_default_timezone()):%Y%m%d}"
     assignments = list(open_assignments().filter(person=person).only("pk", "person_id"))
-    booked_topics = set(
-        Booking.objects.filter(
-            person=person,
-            status=Booking.Status.BOOKED,
-            session__status=Session.Status.SCHEDULED,
-            session__starts_at__gt=now,
-        ).values_list("session__topic_id", flat=True)
-    )
-    requirements = [
-        status.requirement
-        for status in status_for(person, now=now)
-        if not status.compliant
-        and not {topic.pk for topic in status.requirement.accepted_topics.all()} & booked_topics
-    ]
+    requirements = [status.requirement for status in requirements_to_book(person, now=now)]
     actions = list(visible_open_actions().filter(owner=person).only("pk", "owner_id"))
     sent = 0
     for kind, items in (

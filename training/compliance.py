@@ -184,10 +184,7 @@ def requirements_with_figures(*, now: datetime | None = None, reports_of=None) -
     """Every active requirement with its figures: a few queries per requirement, none
     per person."""
     now = now or timezone.now()
-    requirements = Requirement.objects.filter(active=True).prefetch_related(
-        "audience_departments", "audience_groups"
-    )
-    return [figures(r, now=now, reports_of=reports_of) for r in requirements]
+    return [figures(r, now=now, reports_of=reports_of) for r in active_requirements()]
 
 
 @dataclass(frozen=True)
@@ -332,6 +329,26 @@ def status_for(person, *, now: datetime | None = None) -> list[Status]:
         due_by = joiner_due_by(requirement, person.start_date, today)
         statuses.append(Status(requirement, False, last, due_by, None))
     return statuses
+
+
+def requirements_to_book(person, *, now: datetime | None = None) -> list[Status]:
+    """The person's requirements not met, leaving out those they already have a seat
+    for on an upcoming session of an accepted topic: what they still have to book."""
+    now = now or timezone.now()
+    booked_topics = set(
+        Booking.objects.filter(
+            person=person,
+            status=Booking.Status.BOOKED,
+            session__status=Session.Status.SCHEDULED,
+            session__starts_at__gt=now,
+        ).values_list("session__topic_id", flat=True)
+    )
+    return [
+        status
+        for status in status_for(person, now=now)
+        if not status.compliant
+        and not {topic.pk for topic in status.requirement.accepted_topics.all()} & booked_topics
+    ]
 
 
 # --- inviting -------------------------------------------------------------------
