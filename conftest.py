@@ -2,6 +2,9 @@
 
 import itertools
 import os
+import shutil
+import tempfile
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group
@@ -20,6 +23,38 @@ def needs(condition: bool, reason: str) -> None:
     if IN_CI:
         pytest.fail(f"CI must provide this: {reason}")
     pytest.skip(reason)
+
+
+def pytest_configure(config):
+    """Tests send their Celery messages to a broker folder of their own, never to the
+    one `make run` uses: a worker started later would otherwise work through thousands
+    of test messages before its own. Worker subprocesses inherit BROKER_DIR."""
+    from django.conf import settings
+
+    if settings.CELERY_BROKER_URL != "filesystem://":
+        return
+    from policyhub.celery import app
+
+    folder = tempfile.mkdtemp(prefix="policyhub-test-broker-")
+    config._policyhub_broker_dir = folder
+    os.environ["BROKER_DIR"] = folder
+    options = {
+        **settings.CELERY_BROKER_TRANSPORT_OPTIONS,
+        "data_folder_in": os.path.join(folder, "queue"),
+        "data_folder_out": os.path.join(folder, "queue"),
+        "control_folder": os.path.join(folder, "control"),
+    }
+    for name in ("queue", "control"):
+        os.makedirs(os.path.join(folder, name))
+    settings.BROKER_DIR = Path(folder)
+    settings.CELERY_BROKER_TRANSPORT_OPTIONS = options
+    app.conf.broker_transport_options = options
+
+
+def pytest_unconfigure(config):
+    folder = getattr(config, "_policyhub_broker_dir", None)
+    if folder:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def pytest_sessionfinish(session, exitstatus):

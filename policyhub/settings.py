@@ -178,7 +178,7 @@ X_FRAME_OPTIONS = "DENY"
 # Celery: Redis when REDIS_URL is set, otherwise the filesystem transport under
 # var/broker/, which works across processes with no server.
 REDIS_URL = env_str("REDIS_URL")
-BROKER_DIR = VAR_DIR / "broker"
+BROKER_DIR = Path(env_str("BROKER_DIR", str(VAR_DIR / "broker")))
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS = {}
