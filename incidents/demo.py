@@ -1634,7 +1634,7 @@ PAST: tuple[Past, ...] = (
         "self",
         manager_action=TEAM_ACTION,
     ),
-    Past(60, "early-post", "the autumn campaign", reporter="amelia.dubois@example.com"),
+    Past(63, "early-post", "the autumn campaign", reporter="amelia.dubois@example.com"),
     Past(
         57,
         "page-reply",
