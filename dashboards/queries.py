@@ -7,10 +7,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from incidents.models import ActionItem, Incident
-from incidents.permissions import awaiting_sign_off, sees_all
+from incidents.permissions import awaiting_sign_off
 from policies.models import Assignment
 from training.compliance import requirements_to_book
 from training.models import Booking, Session
+
+# My tasks shows at most this many tasks of each kind, soonest first; the rest are
+# counted and linked to the page where they are done. Someone can have hundreds of
+# open actions or assignments: the home page stays short and its cost flat.
+TASKS_PER_KIND = 10
 
 
 @dataclass(frozen=True)
@@ -26,9 +31,50 @@ class Task:
         return self.due is not None and self.due < timezone.localdate()
 
 
-def my_tasks(user) -> list[Task]:
-    """Outstanding items for `user`, soonest due first (a fixed number of queries)."""
-    tasks = [
+@dataclass(frozen=True)
+class More:
+    """The tasks of one kind that My tasks does not list: "and 12 more policies to
+    acknowledge", linked to the page that lists them all (None: no such page)."""
+
+    kind: str
+    count: int
+    label: str  # "policy to acknowledge", "policies to acknowledge"
+    url: str | None
+
+
+@dataclass(frozen=True)
+class MyTasks:
+    tasks: list[Task]  # at most TASKS_PER_KIND of each kind, soonest due first
+    more: list[More]  # the kinds with more tasks than that
+
+    def __len__(self) -> int:
+        """Every outstanding task, listed or not."""
+        return len(self.tasks) + sum(more.count for more in self.more)
+
+
+def _more(kind: str, total: int, shown: int, labels: tuple[str, str], url: str | None):
+    """[More] when `total` is more than were `shown`, else []."""
+    if total <= shown:
+        return []
+    rest = total - shown
+    return [More(kind, rest, labels[0] if rest == 1 else labels[1], url)]
+
+
+def my_tasks(user, *, per_kind: int = TASKS_PER_KIND) -> MyTasks:
+    """Outstanding items for `user`: the first `per_kind` of each kind (soonest due
+    first), with a count of the rest. A fixed number of queries however many there
+    are: one page and one COUNT per kind."""
+    now = timezone.now()
+    tasks: list[Task] = []
+    more: list[More] = []
+
+    assignments = Assignment.objects.filter(person=user, status=Assignment.Status.OPEN)
+    shown = list(
+        assignments.select_related("policy", "version").order_by("due_date", "policy__title", "pk")[
+            :per_kind
+        ]
+    )
+    tasks += [
         Task(
             kind="policy",
             title=f"{a.policy.title} {a.version.number}",
@@ -36,10 +82,23 @@ def my_tasks(user) -> list[Task]:
             due=a.due_date,
             action="Read and acknowledge",
         )
-        for a in Assignment.objects.filter(person=user, status=Assignment.Status.OPEN)
-        .select_related("policy", "version")
-        .order_by("due_date")
+        for a in shown
     ]
+    more += _more(
+        "policy",
+        assignments.count(),
+        len(shown),
+        ("policy to acknowledge", "policies to acknowledge"),
+        reverse("policies:index"),
+    )
+
+    bookings = Booking.objects.filter(
+        person=user,
+        status__in=Booking.ACTIVE,
+        session__status=Session.Status.SCHEDULED,
+        session__ends_at__gt=now,
+    )
+    shown = list(bookings.select_related("session").order_by("session__starts_at", "pk")[:per_kind])
     tasks += [
         Task(
             kind="briefing",
@@ -50,13 +109,22 @@ def my_tasks(user) -> list[Task]:
             if b.status == Booking.Status.BOOKED
             else "You are on the waitlist",
         )
-        for b in Booking.objects.filter(
-            person=user,
-            status__in=Booking.ACTIVE,
-            session__status=Session.Status.SCHEDULED,
-            session__ends_at__gt=timezone.now(),
-        ).select_related("session")
+        for b in shown
     ]
+    more += _more(
+        "briefing",
+        bookings.count(),
+        len(shown),
+        ("briefing booked", "briefings booked"),
+        reverse("training:index") + "#my-bookings",
+    )
+
+    # The active requirements, a handful that policy admins define, are read in a
+    # fixed number of queries whatever their number: counted here, not again.
+    required = sorted(
+        requirements_to_book(user, now=now),
+        key=lambda status: (status.due_by is not None, status.due_by),
+    )
     tasks += [
         Task(
             kind="requirement",
@@ -65,8 +133,20 @@ def my_tasks(user) -> list[Task]:
             due=status.due_by,
             action="Book a briefing: you still have to attend",
         )
-        for status in requirements_to_book(user)
+        for status in required[:per_kind]
     ]
+    more += _more(
+        "requirement",
+        len(required),
+        min(len(required), per_kind),
+        ("briefing to book", "briefings to book"),
+        reverse("training:index"),
+    )
+
+    actions = ActionItem.objects.filter(owner=user, status=ActionItem.Status.OPEN).exclude(
+        incident__status=Incident.Status.CLOSED
+    )
+    shown = list(actions.select_related("incident").order_by("due_date", "pk")[:per_kind])
     tasks += [
         Task(
             kind="action",
@@ -75,10 +155,20 @@ def my_tasks(user) -> list[Task]:
             due=action.due_date,
             action="An incident action assigned to you",
         )
-        for action in ActionItem.objects.filter(owner=user, status=ActionItem.Status.OPEN)
-        .exclude(incident__status=Incident.Status.CLOSED)
-        .select_related("incident")
+        for action in shown
     ]
+    more += _more(
+        "action",
+        actions.count(),
+        len(shown),
+        ("incident action", "incident actions"),
+        reverse("incidents:my_actions"),
+    )
+
+    # Only the reviews of the user's own people: comms, HR/legal and leadership who
+    # manage people owe their sign-offs too.
+    reviews = awaiting_sign_off(user)
+    shown = list(reviews.order_by("review__written_at", "pk")[:per_kind])
     tasks += [
         Task(
             kind="sign-off",
@@ -87,8 +177,14 @@ def my_tasks(user) -> list[Task]:
             due=None,
             action="Read the review and sign it off",
         )
-        for incident in awaiting_sign_off(user)
-        if not sees_all(user)
+        for incident in shown
     ]
+    # No page lists only the reviews awaiting someone's sign-off: the rest are counted,
+    # and come up here as the first ones are signed off.
+    more += _more(
+        "sign-off", reviews.count(), len(shown), ("review to sign off", "reviews to sign off"), None
+    )
+
     # Dated tasks soonest first; "due now" requirements (no date) first of all.
-    return sorted(tasks, key=lambda task: (task.due is not None, task.due))
+    tasks.sort(key=lambda task: (task.due is not None, task.due))
+    return MyTasks(tasks, more)

@@ -7,12 +7,15 @@ from people.roles import role_required
 
 
 def my_tasks(request):
-    """Home for everyone: what they have to do, soonest first."""
+    """Home for everyone: what they have to do, soonest first (a few of each kind,
+    and how many more, linked to where they are done)."""
+    found = queries.my_tasks(request.user)
     return render(
         request,
         "dashboards/my_tasks.html",
         {
-            "tasks": queries.my_tasks(request.user),
+            "tasks": found.tasks,
+            "more": found.more,
             "is_line_manager": roles.is_line_manager(request.user),
         },
     )
