@@ -1,20 +1,34 @@
 """CSV exports: streamed, UTF-8 for spreadsheets, and safe against formula injection."""
 
 import csv
+import unicodedata
 from collections.abc import Iterable
 
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_STARTS = ("=", "+", "-", "@")
+# Some spreadsheets drop these at the start of a cell and read what follows.
+CONTROL_STARTS = ("\t", "\r", "\n")
+
+
+def looks_like_formula(text: str) -> bool:
+    """Whether a spreadsheet could read `text` as a formula: it starts with a tab, a
+    carriage return or a line feed, or its first character after any whitespace is
+    = + - @ or a form of one that spreadsheets normalise to it (full-width ＝ ＋ － ＠,
+    the small forms: what NFKC turns into them)."""
+    if text.startswith(CONTROL_STARTS):
+        return True
+    stripped = text.lstrip()
+    return bool(stripped) and unicodedata.normalize("NFKC", stripped[0]).startswith(FORMULA_STARTS)
 
 
 def csv_safe(value):
-    """Text a spreadsheet shows as text: a cell starting like a formula gets a quote first.
-    Numbers and dates are left as they are."""
+    """Text a spreadsheet shows as text: a cell that could be read as a formula gets a
+    quote first. Numbers (negative ones too) and dates are left as they are."""
     if value is None:
         return ""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    if isinstance(value, str) and looks_like_formula(value):
         return "'" + value
     return value
 
