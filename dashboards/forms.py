@@ -14,9 +14,11 @@ from django import forms
 from django.utils import timezone
 
 from dashboards import remediation
+from dashboards.remediation import EXPOSURE
 from incidents.models import Assessment, Incident
 from people.audience import with_sub_departments
 
+Track = Incident.Track
 MAX_PERIOD = timedelta(days=3 * 366)
 EARLIEST = date(2000, 1, 1)
 QUARTER = re.compile(r"^\d{4}-Q[1-4]$")
@@ -72,7 +74,9 @@ class RemediationFilterForm(forms.Form):
         start, end = cleaned.get("start"), cleaned.get("end")
         if start and end and start > end:
             raise forms.ValidationError("The start of the period is after its end.")
-        if start and end and end - start > MAX_PERIOD:
+        # The dashboard draws a column a month: a start alone runs to today.
+        last = end or (timezone.localdate() if self.default_period else None)
+        if start and last and last - start > MAX_PERIOD:
             raise forms.ValidationError("Choose a period of at most three years.")
         return cleaned
 
@@ -112,10 +116,18 @@ class DrillForm(forms.Form):
         required=False, choices=[("", ""), *Incident.Information.choices]
     )
     outcome = forms.ChoiceField(required=False, choices=[("", ""), *Assessment.Outcome.choices])
+    assessed = forms.ChoiceField(
+        required=False,
+        choices=[("", ""), *((t.value, t.label) for t in (Track.LEARNING, Track.ACCOUNTABILITY))],
+    )
     quarter = forms.RegexField(QUARTER, required=False)
     contained = forms.RegexField(MONTH, required=False)
     closed = forms.RegexField(MONTH, required=False)
     late_review = forms.BooleanField(required=False)
+    review_due = forms.BooleanField(required=False)
+    exposure = forms.ChoiceField(
+        required=False, choices=[("", ""), *((slug, name) for slug, name, _, _ in EXPOSURE)]
+    )
     overdue = forms.ChoiceField(
         required=False,
         choices=[("", ""), ("all", ""), *((n, n) for n, _, _ in remediation.OVERDUE_BUCKETS)],
@@ -145,7 +157,7 @@ class DrillForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("outcome") and not cleaned.get("quarter"):
+        if (cleaned.get("outcome") or cleaned.get("assessed")) and not cleaned.get("quarter"):
             raise forms.ValidationError("An outcome goes with a quarter.")
         if cleaned.get("outcome") and not self.sees_outcomes:
             # Outcomes are about one person: only HR/legal list incidents by them.

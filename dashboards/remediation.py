@@ -19,10 +19,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from statistics import median
 
-from django.db.models import Count, Max, Min, Q, QuerySet
+from django.db.models import Count, F, Max, Min, Q, QuerySet
 from django.utils import timezone
 
 from incidents import permissions
+from incidents.assessment import track_for
 from incidents.models import ActionItem, Assessment, Incident, IncidentEvent
 from incidents.reminders import review_due_date
 from people import audience
@@ -83,9 +84,12 @@ def _local_day_start(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
-def incidents(viewer: Viewer, filters: Filters, *, period: bool = True) -> QuerySet[Incident]:
-    """The incidents the figures count, with the filters applied."""
-    found = permissions.incidents_for_figures(viewer.user)
+def incidents(
+    viewer: Viewer, filters: Filters, *, period: bool = True, base: QuerySet | None = None
+) -> QuerySet[Incident]:
+    """The incidents the figures count, with the filters applied; `base`: other
+    incidents than those the viewer's figures count (a manager's own actions')."""
+    found = permissions.incidents_for_figures(viewer.user) if base is None else base
     if filters.department is not None:
         involved = Incident.people_involved.through.objects.filter(
             user__department_id__in=filters.department_ids
@@ -196,14 +200,20 @@ def open_incidents(viewer: Viewer, filters: Filters) -> OpenIncidents:
 
 
 def actions(viewer: Viewer, filters: Filters) -> QuerySet[ActionItem]:
-    """Actions of the incidents counted (open or not); for a line manager, only those
-    they or their own people own."""
-    found = ActionItem.objects.filter(
-        incident__in=incidents(viewer, filters, period=False).values("pk")
+    """Actions of the incidents counted (open or not); for a line manager, those their
+    own people own on the incidents counted, and their own on any incident (they may
+    open each of those in summary), under the same platform and department filters."""
+    counted = incidents(viewer, filters, period=False).values("pk")
+    if viewer.team is None:
+        return ActionItem.objects.filter(incident__in=counted)
+    own = Incident.objects.filter(actions__owner=viewer.user)
+    return ActionItem.objects.filter(
+        Q(incident__in=counted, owner__in=viewer.team)
+        | Q(
+            owner=viewer.user,
+            incident__in=incidents(viewer, filters, period=False, base=own).values("pk"),
+        )
     )
-    if viewer.team is not None:
-        found = found.filter(Q(owner__in=viewer.team) | Q(owner=viewer.user))
-    return found
 
 
 def overdue_actions(viewer: Viewer, filters: Filters, *, today: date) -> list[Tally]:
@@ -241,58 +251,59 @@ class MonthTiming:
         return month_label(self.month)
 
 
-def _status_times(found: QuerySet[Incident]) -> dict[int, dict[str, datetime]]:
-    """From the history: when each incident was first contained, and when it was closed
-    if it is closed now (a close that a reopening undid does not count)."""
-    times: dict[int, dict[str, datetime]] = defaultdict(dict)
-    events = (
-        IncidentEvent.objects.filter(
-            what="status", to_value__in=(Status.CONTAINED, Status.CLOSED), incident__in=found
-        )
-        .order_by("at", "pk")
-        .values_list("incident_id", "to_value", "at", "incident__status")
+def first_contained(found: QuerySet[Incident]):
+    """From the history: when each incident was first contained, one row per incident
+    (incident_id, noticed_at, at); a noticed time edited to after it is left out."""
+    return _timed(found, Status.CONTAINED, Min("at"))
+
+
+def last_closed(found: QuerySet[Incident]):
+    """From the history: when each incident that is closed now was last closed (a close
+    that a reopening undid does not count), like `first_contained`."""
+    return _timed(found.filter(status=Status.CLOSED), Status.CLOSED, Max("at"))
+
+
+def _timed(found: QuerySet[Incident], status: str, when) -> QuerySet:
+    return (
+        IncidentEvent.objects.filter(what="status", to_value=status, incident__in=found)
+        .order_by()
+        .values("incident_id", "incident__noticed_at")
+        .annotate(at=when)
+        .filter(at__gte=F("incident__noticed_at"))
     )
-    for incident_id, to, at, status in events:
-        if to == Status.CONTAINED:
-            times[incident_id].setdefault("contained", at)
-        elif status == Status.CLOSED:
-            times[incident_id]["closed"] = at
-    return times
 
 
-def _elapsed(found: QuerySet[Incident]) -> dict[int, dict[str, tuple[datetime, float]]]:
-    """For each incident: when it was contained and closed, with the hours from when it
-    was noticed (never negative: a noticed time edited to after containment is left
-    out)."""
-    noticed = dict(found.values_list("pk", "noticed_at"))
-    elapsed: dict[int, dict[str, tuple[datetime, float]]] = defaultdict(dict)
-    for pk, times in _status_times(found).items():
-        start = noticed.get(pk)
-        for name, at in times.items():
-            if start is not None and at >= start:
-                elapsed[pk][name] = (at, (at - start).total_seconds() / 3600)
-    return elapsed
+def in_months(events: QuerySet, first: str, last: str) -> QuerySet:
+    """`first_contained` or `last_closed` rows whose moment falls in months `first` to
+    `last` ("YYYY-MM", local time)."""
+    return events.filter(at__gte=month_range(first)[0], at__lt=month_range(last)[1])
 
 
 def timings(viewer: Viewer, filters: Filters, months: list[str]) -> list[MonthTiming]:
     """Median time from noticed to contained, and to closed, by the month it happened
-    (whenever the incident was noticed), from the history rows (two queries)."""
-    contain: dict[str, list[float]] = defaultdict(list)
-    close: dict[str, list[float]] = defaultdict(list)
-    for times in _elapsed(incidents(viewer, filters, period=False)).values():
-        if "contained" in times:
-            at, hours = times["contained"]
-            contain[f"{timezone.localtime(at):%Y-%m}"].append(hours)
-        if "closed" in times:
-            at, hours = times["closed"]
-            close[f"{timezone.localtime(at):%Y-%m}"].append(hours / 24)
+    (whenever the incident was noticed), from the history rows of those months only
+    (two queries)."""
+    if not months:
+        return []
+    found = incidents(viewer, filters, period=False)
+    hours: dict[str, dict[str, list[float]]] = {
+        "contain": defaultdict(list),
+        "close": defaultdict(list),
+    }
+    for name, events in (("contain", first_contained(found)), ("close", last_closed(found))):
+        rows = in_months(events, months[0], months[-1]).values_list("incident__noticed_at", "at")
+        for noticed, at in rows:
+            hours[name][f"{timezone.localtime(at):%Y-%m}"].append(
+                (at - noticed).total_seconds() / 3600
+            )
+    contain, close = hours["contain"], hours["close"]
     return [
         MonthTiming(
             month,
             len(contain[month]),
             round(median(contain[month]), 1) if contain[month] else None,
             len(close[month]),
-            round(median(close[month]), 1) if close[month] else None,
+            round(median(close[month]) / 24, 1) if close[month] else None,
         )
         for month in months
     ]
@@ -315,22 +326,30 @@ class QuarterMix:
         return sum(self.counts.values())
 
 
+def counts_outcomes(viewer: Viewer) -> bool:
+    """The incident team and leadership count incidents by the four assessment
+    outcomes. A line manager's figures are a few people, where an outcome would be one
+    person's assessment: they count the track (learning, the only one they see)."""
+    return viewer.team is None
+
+
 def sees_outcomes(viewer: Viewer) -> bool:
-    """Assessment outcomes are about one person: only HR/legal count them (the same
-    people who may open an assessment). Everyone else sees the track each incident was
-    classified on."""
+    """Which incident had which outcome is part of the restricted individual assessment:
+    only HR/legal (who may open assessments) list incidents by outcome. Others' outcome
+    figures link to the quarter's incidents assessed on the same track."""
     return viewer.sees_restricted_people
 
 
 def outcome_columns(viewer: Viewer) -> list[tuple[str, str]]:
-    """The classification columns: the four outcomes for HR/legal; the two tracks for
-    everyone else (one for a line manager, whose figures hold no accountability case)."""
-    if sees_outcomes(viewer):
+    """The classification columns: the four outcomes, or a line manager's one track."""
+    if counts_outcomes(viewer):
         return list(Outcome.choices)
-    tracks = [(Incident.Track.LEARNING, "Learning track")]
-    if viewer.team is None:
-        tracks.append((Incident.Track.ACCOUNTABILITY, "Accountability track"))
-    return tracks
+    return [(Incident.Track.LEARNING, "Learning track")]
+
+
+def outcomes_of(track: str) -> tuple[str, ...]:
+    """The outcomes that lead to `track`."""
+    return tuple(value for value in Outcome.values if track_for(value) == track)
 
 
 def current_assessments(found: QuerySet[Incident]) -> QuerySet[Assessment]:
@@ -350,12 +369,12 @@ def _first_classified(found: QuerySet[Incident]):
 
 def classification(viewer: Viewer, filters: Filters, quarters: list[str]) -> list[QuarterMix]:
     """Incidents by how they were classified and the quarter it happened (one query):
-    for HR/legal, incidents with a current assessment of each outcome (an incident with
-    two people assessed differently counts in both); for everyone else, incidents by
-    the track they were classified on, from the history."""
+    incidents with a current assessment of each outcome, by the quarter it was finished
+    (an incident with two people assessed differently counts in both); for a line
+    manager, incidents by the track they were classified on, from the history."""
     counts: dict[str, Counter] = {quarter: Counter() for quarter in quarters}
     found = incidents(viewer, filters)
-    if sees_outcomes(viewer):
+    if counts_outcomes(viewer):
         rows = (
             current_assessments(found)
             .values_list("incident_id", "final_outcome", "finished_at")
@@ -371,12 +390,8 @@ def classification(viewer: Viewer, filters: Filters, quarters: list[str]) -> lis
         tracks = dict(found.values_list("pk", "track"))
         for row in _first_classified(found):
             quarter = quarter_of(timezone.localtime(row["at"]))
-            track = tracks.get(row["incident_id"])
-            if quarter in counts and track in (
-                Incident.Track.LEARNING,
-                Incident.Track.ACCOUNTABILITY,
-            ):
-                counts[quarter][track] += 1
+            if quarter in counts and tracks.get(row["incident_id"]) == Incident.Track.LEARNING:
+                counts[quarter][Incident.Track.LEARNING] += 1
     columns = [value for value, _ in outcome_columns(viewer)]
     return [QuarterMix(q, {c: counts[q][c] for c in columns}) for q in quarters]
 
@@ -447,9 +462,16 @@ def recurrence(viewer: Viewer, filters: Filters) -> Recurrence:
 
 @dataclass(frozen=True)
 class LateReviews:
-    due: int  # reviews that have fallen due (all actions done)
-    late: int  # written after their due date, or not written and past it
-    late_ids: list[int]
+    due_ids: list[int]  # incidents whose review has fallen due (all actions done)
+    late_ids: list[int]  # of those, written after the due date, or not and past it
+
+    @property
+    def due(self) -> int:
+        return len(self.due_ids)
+
+    @property
+    def late(self) -> int:
+        return len(self.late_ids)
 
 
 def late_reviews(viewer: Viewer, filters: Filters, *, today: date) -> LateReviews:
@@ -465,8 +487,7 @@ def late_reviews(viewer: Viewer, filters: Filters, *, today: date) -> LateReview
             written_at=Max("review__written_at"),
         )
     )
-    due = 0
-    late_ids = []
+    due_ids, late_ids = [], []
     for row in rows:
         if row["still_open"] or row["last_done"] is None:
             continue
@@ -474,27 +495,37 @@ def late_reviews(viewer: Viewer, filters: Filters, *, today: date) -> LateReview
         written = row["written_at"]
         if written is None and due_date >= today:
             continue
-        due += 1
+        due_ids.append(row["pk"])
         if (timezone.localdate(written) if written else today) > due_date:
             late_ids.append(row["pk"])
-    return LateReviews(due, len(late_ids), sorted(late_ids))
+    return LateReviews(sorted(due_ids), sorted(late_ids))
 
 
 # --- the exposure window ---------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass
 class Stretch:
+    slug: str
     name: str
     median_hours: float | None
     measured: int
+    link: str = ""
 
 
 EXPOSURE = (
-    ("Posted → noticed", "posted_at", "noticed_at"),
-    ("Noticed → contained", "noticed_at", "contained_at"),
-    ("Contained → closed", "contained_at", "closed_at"),
+    ("posted-noticed", "Posted → noticed", "posted_at", "noticed_at"),
+    ("noticed-contained", "Noticed → contained", "noticed_at", "contained_at"),
+    ("contained-closed", "Contained → closed", "contained_at", "closed_at"),
 )
+
+
+def measured(found: QuerySet[Incident], stretch: str) -> QuerySet[Incident]:
+    """The incidents where both ends of the exposure `stretch` (a slug) are known."""
+    for slug, _, start, end in EXPOSURE:
+        if slug == stretch:
+            return found.filter(**{f"{start}__isnull": False, f"{end}__gte": F(start)})
+    return found.none()
 
 
 def exposure(viewer: Viewer, filters: Filters) -> tuple[int, list[Stretch]]:
@@ -507,13 +538,15 @@ def exposure(viewer: Viewer, filters: Filters) -> tuple[int, list[Stretch]]:
     )
     index = {"posted_at": 0, "noticed_at": 1, "contained_at": 2, "closed_at": 3}
     stretches = []
-    for name, start, end in EXPOSURE:
+    for slug, name, start, end in EXPOSURE:
+        # The same test as `measured`, on the rows already loaded.
         hours = [
             (row[index[end]] - row[index[start]]).total_seconds() / 3600
             for row in rows
             if row[index[start]] and row[index[end]] and row[index[end]] >= row[index[start]]
         ]
-        stretches.append(Stretch(name, round(median(hours), 1) if hours else None, len(hours)))
+        median_hours = round(median(hours), 1) if hours else None
+        stretches.append(Stretch(slug, name, median_hours, len(hours)))
     return len(rows), stretches
 
 
@@ -530,10 +563,13 @@ class Drill:
     track: str = ""
     information: str = ""
     outcome: str = ""
+    assessed: str = ""  # a track: assessed with an outcome that leads to it
     quarter: str = ""
     contained: str = ""
     closed: str = ""
     late_review: bool = False
+    review_due: bool = False
+    exposure: str = ""  # an EXPOSURE slug: the incidents it measured
     overdue: str = ""  # an OVERDUE_BUCKETS name, or "all"
 
 
@@ -547,26 +583,28 @@ def drilled_incidents(viewer: Viewer, filters: Filters, drill: Drill, *, today: 
             found = found.filter(**{name: value})
     if drill.quarter:
         start, end = quarter_range(drill.quarter)
-        if drill.outcome:
+        outcomes = (drill.outcome,) if drill.outcome else outcomes_of(drill.assessed)
+        if drill.outcome or drill.assessed:
             assessed = current_assessments(found).filter(
-                final_outcome=drill.outcome, finished_at__gte=start, finished_at__lt=end
+                final_outcome__in=outcomes, finished_at__gte=start, finished_at__lt=end
             )
             found = found.filter(pk__in=assessed.values("incident_id"))
         else:
             classified = _first_classified(found).filter(at__gte=start, at__lt=end)
             found = found.filter(pk__in=classified.values("incident_id"))
-    for name in ("contained", "closed"):
-        month = getattr(drill, name)
+    for month, events in (
+        (drill.contained, first_contained),
+        (drill.closed, last_closed),
+    ):
         if month:
-            start, end = month_range(month)
-            ids = [
-                pk
-                for pk, times in _elapsed(found).items()
-                if name in times and start <= times[name][0] < end
-            ]
-            found = found.filter(pk__in=ids)
-    if drill.late_review:
-        found = found.filter(pk__in=late_reviews(viewer, filters, today=today).late_ids)
+            found = found.filter(
+                pk__in=in_months(events(found), month, month).values("incident_id")
+            )
+    if drill.late_review or drill.review_due:
+        reviews = late_reviews(viewer, filters, today=today)
+        found = found.filter(pk__in=reviews.late_ids if drill.late_review else reviews.due_ids)
+    if drill.exposure:
+        found = measured(found, drill.exposure)
     return found
 
 

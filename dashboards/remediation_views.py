@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from django.http import Http404
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -18,6 +18,7 @@ from django.views.decorators.http import require_safe
 from dashboards import charts, remediation
 from dashboards.forms import DrillForm, RemediationFilterForm
 from incidents import permissions
+from incidents.assessment import track_for
 from incidents.models import ActionItem, Assessment, Incident
 from incidents.queries import summary_line
 from people.roles import role_required
@@ -62,11 +63,13 @@ def figures(viewer: remediation.Viewer, filters: remediation.Filters, *, today) 
         row.contained_link = _incidents_link(filters, period=False, contained=row.month)
         row.closed_link = _incidents_link(filters, period=False, closed=row.month)
     columns = remediation.outcome_columns(viewer)
-    by = "outcome" if remediation.sees_outcomes(viewer) else "track"
     mix = remediation.classification(viewer, filters, quarters)
     for row in mix:
         row.cells = [
-            (row.counts[value], _incidents_link(filters, quarter=row.quarter, **{by: value}))
+            (
+                row.counts[value],
+                _incidents_link(filters, quarter=row.quarter, **_mix_drill(viewer, value)),
+            )
             for value, _ in columns
         ]
     recurrence = remediation.recurrence(viewer, filters)
@@ -82,6 +85,8 @@ def figures(viewer: remediation.Viewer, filters: remediation.Filters, *, today) 
     ]
     reviews = remediation.late_reviews(viewer, filters, today=today)
     measured, stretches = remediation.exposure(viewer, filters)
+    for stretch in stretches:
+        stretch.link = _incidents_link(filters, exposure=stretch.slug)
     return {
         "open": open_now,
         "open_link": _incidents_link(filters, period=False, open=1),
@@ -97,16 +102,29 @@ def figures(viewer: remediation.Viewer, filters: remediation.Filters, *, today) 
         ),
         "timings": timings,
         "columns": columns,
+        "counts_outcomes": remediation.counts_outcomes(viewer),
         "sees_outcomes": remediation.sees_outcomes(viewer),
         "mix": mix,
         "recurrence": recurrence,
         "reviews": reviews,
         "late_reviews_link": _incidents_link(filters, late_review=1),
+        "due_reviews_link": _incidents_link(filters, review_due=1),
         "measured": measured,
         "measured_link": _incidents_link(filters),
         "stretches": stretches,
         "charts": _charts(open_now, timings, columns, mix, stretches),
     }
+
+
+def _mix_drill(viewer: remediation.Viewer, value: str) -> dict[str, str]:
+    """What a classification cell's link adds: its outcome for HR/legal; for the rest
+    of the incident team and leadership the track that outcome leads to (which incident
+    had which outcome stays in the restricted assessment); a manager's cell is a track."""
+    if remediation.sees_outcomes(viewer):
+        return {"outcome": value}
+    if remediation.counts_outcomes(viewer):
+        return {"assessed": track_for(value)}
+    return {"track": value}
 
 
 def _charts(open_now, timings, columns, mix, stretches) -> dict:
@@ -191,11 +209,15 @@ def remediation_page(request):
 
 
 def _drilled(request):
-    """The viewer, the filter form, the filters, the drill form and the drill (None when
-    the link is not valid)."""
+    """The viewer, the filters, the drill (None when the link is not valid: a filter or
+    a drill value that is not valid lists nothing rather than more) and what is wrong."""
     viewer, form, filters = _viewer_and_filters(request, default_period=False)
     drill_form = DrillForm(request.GET, sees_outcomes=remediation.sees_outcomes(viewer))
-    return viewer, form, filters, drill_form, drill_form.drill()
+    drill = drill_form.drill()
+    problems = [str(error) for errors in form.errors.values() for error in errors]
+    if drill is None:
+        problems.append(drill_form.problem())
+    return viewer, filters, (None if problems else drill), " ".join(problems)
 
 
 def _described(viewer, filters, drill) -> list[str]:
@@ -225,6 +247,15 @@ def _described(viewer, filters, drill) -> list[str]:
     if drill.outcome:
         label = Assessment.Outcome(drill.outcome).label.lower()
         words.append(f"{label} assessed in {remediation.quarter_label(drill.quarter)}")
+    elif drill.assessed:
+        outcomes = " or ".join(
+            Assessment.Outcome(value).label.lower()
+            for value in remediation.outcomes_of(drill.assessed)
+        )
+        words.append(
+            f"assessed as {outcomes} in {remediation.quarter_label(drill.quarter)}"
+            f" ({Incident.Track(drill.assessed).label.lower()})"
+        )
     elif drill.quarter:
         words.append(f"classified in {remediation.quarter_label(drill.quarter)}")
     if drill.contained:
@@ -233,13 +264,18 @@ def _described(viewer, filters, drill) -> list[str]:
         words.append(f"closed in {remediation.month_label(drill.closed)}")
     if drill.late_review:
         words.append("review not done in time")
+    if drill.review_due:
+        words.append("review fallen due")
+    for slug, name, _, _ in remediation.EXPOSURE:
+        if drill.exposure == slug:
+            words.append(f"exposure measured: {name.lower()}")
     return words
 
 
 @require_safe
 @may_see
 def incidents(request):
-    viewer, form, filters, drill_form, drill = _drilled(request)
+    viewer, filters, drill, problem = _drilled(request)
     today = timezone.localdate()
     if drill is None:
         rows = Incident.objects.none()
@@ -256,8 +292,7 @@ def incidents(request):
         "dashboards/remediation_incidents.html",
         {
             "page": page,
-            "problem": drill_form.problem() if drill is None else "",
-            "form_errors": form.errors,
+            "problem": problem,
             "described": _described(viewer, filters, drill),
             "show_owner": full,
             "query": request.GET.urlencode(),
@@ -268,14 +303,14 @@ def incidents(request):
 @require_safe
 @may_see
 def actions(request):
-    viewer, form, filters, drill_form, drill = _drilled(request)
+    viewer, filters, drill, problem = _drilled(request)
     today = timezone.localdate()
-    if drill is None or not drill.overdue:
+    if drill is not None and not drill.overdue:
+        drill, problem = None, "Choose which overdue actions to list."
+    if drill is None:
         rows = ActionItem.objects.none()
-        problem = drill_form.problem() if drill is None else "Choose which overdue actions to list."
     else:
         rows = remediation.drilled_actions(viewer, filters, drill, today=today)
-        problem = ""
     page = page_of(request, rows, per_page=ACTIONS_PER_PAGE)
     full = permissions.sees_all(request.user)
     for action in page.object_list:
@@ -287,7 +322,6 @@ def actions(request):
         {
             "page": page,
             "problem": problem,
-            "form_errors": form.errors,
             "described": _described(viewer, filters, None),
             "bucket": drill.overdue if drill else "",
             "full": full,
@@ -406,6 +440,13 @@ def _figures_csv(table, viewer, filters, today):
     return header, iter(rows)
 
 
+def _not_valid(problem: str) -> HttpResponse:
+    return HttpResponseBadRequest(
+        f"{problem} Go back to the dashboard and follow a figure's link.\n",
+        content_type="text/plain; charset=utf-8",
+    )
+
+
 TABLES = ("open", "overdue", "timings", "classification", "recurrence", "exposure")
 
 
@@ -414,18 +455,21 @@ TABLES = ("open", "overdue", "timings", "classification", "recurrence", "exposur
 def table_csv(request, table: str):
     if table not in (*TABLES, "incidents", "actions"):
         raise Http404("No such table.")
-    viewer, form, filters, drill_form, drill = _drilled(request)
     today = timezone.localdate()
     if table in ("incidents", "actions"):
-        if drill is None or (table == "actions" and not drill.overdue):
-            raise Http404("This link is not valid.")
+        viewer, filters, drill, problem = _drilled(request)
+        if drill is not None and table == "actions" and not drill.overdue:
+            problem = "Choose which overdue actions to list."
+        if problem:
+            return _not_valid(problem)
         build = _incidents_csv if table == "incidents" else _actions_csv
         header, rows = build(request, viewer, filters, drill, today)
     else:
-        # The dashboard's own tables use its default period, as the page does.
-        filters = RemediationFilterForm(
-            request.GET or None, viewer=viewer, default_period=True
-        ).filters()
+        # The dashboard's own tables use its default period, as the page does; a filter
+        # that is not valid is refused rather than exported as something else.
+        viewer, form, filters = _viewer_and_filters(request, default_period=True)
+        if form.errors:
+            return _not_valid(" ".join(str(e) for errors in form.errors.values() for e in errors))
         header, rows = _figures_csv(table, viewer, filters, today)
     return csv_response(
         header=header, rows=rows, filename=f"remediation-{table}-{today:%Y-%m-%d}.csv"

@@ -122,10 +122,10 @@ def test_a_department_filter_leaves_accountability_cases_to_hr(client, comms, hr
     assert {row[0] for row in rows[1:]} == {learning.reference, restricted.reference}
 
 
-def test_only_hr_see_classification_by_outcome_others_by_track(
-    client, comms, hr, leader, make_person
+def test_the_team_and_leadership_count_four_outcomes_and_only_hr_list_them(
+    client, comms, hr, leader, manager, make_person
 ):
-    person = make_person(email="poster@example.com")
+    person = make_person(email="poster@example.com", manager=manager)
     learning = in_status(Status.CLASSIFIED, by=comms, people_involved=[person])
     restricted = _make_accountability(
         in_status(Status.CLASSIFIED, by=comms, people_involved=[person]), person, hr
@@ -143,18 +143,54 @@ def test_only_hr_see_classification_by_outcome_others_by_track(
         client.force_login(viewer)
         response = client.get(PAGE)
         mix = response.context["mix"]
-        assert [c for c, _ in response.context["columns"]] == ["learning", "accountability"]
-        assert sum(row.counts["learning"] for row in mix) == 1
-        assert sum(row.counts["accountability"] for row in mix) == 1
-        assert "Deliberate" not in response.content.decode()
+        assert [c for c, _ in response.context["columns"]] == [
+            "human_error",
+            "at_risk",
+            "reckless",
+            "deliberate",
+        ]
+        assert sum(row.counts["human_error"] for row in mix) == 2
+        assert sum(row.counts["deliberate"] for row in mix) == 1
         rows = _csv(client.get(_csv_url("classification")))
-        assert rows[0] == ["Quarter", "Learning track", "Accountability track"]
-        listed = client.get(f"{INCIDENTS}?track=learning&quarter={quarter}")
-        assert [i.pk for i in listed.context["page"].object_list] == [learning.pk]
+        assert rows[0] == [
+            "Quarter",
+            "Human error",
+            "At-risk behaviour",
+            "Reckless behaviour",
+            "Deliberate",
+        ]
+        assert sum(int(row[4]) for row in rows[1:]) == 1
+        # A number opens the quarter's incidents assessed on its track, not by outcome.
+        deliberate = next(row for row in mix if row.counts["deliberate"])
+        link = deliberate.cells[3][1]
+        assert "assessed=accountability" in link and "outcome" not in link
+        listed = client.get(link)
+        assert [i.pk for i in listed.context["page"].object_list] == [restricted.pk]
+        described = listed.content.decode()
+        assert "assessed as reckless behaviour or deliberate" in described
         # Listing by outcome would tell one person's assessment: not for them.
         refused = client.get(f"{INCIDENTS}?outcome=human_error&quarter={quarter}")
         assert refused.context["page"].paginator.count == 0
         assert "not available to you" in refused.content.decode()
+        assert (
+            client.get(_csv_url("incidents", f"outcome=deliberate&quarter={quarter}")).status_code
+            == 400
+        )
+
+    # A line manager's few people: the learning track only, never an outcome.
+    client.force_login(manager)
+    response = client.get(PAGE)
+    assert [c for c, _ in response.context["columns"]] == ["learning"]
+    assert sum(row.counts["learning"] for row in response.context["mix"]) == 1
+    assert "Deliberate" not in response.content.decode()
+    listed = client.get(f"{INCIDENTS}?track=learning&quarter={quarter}")
+    assert [i.pk for i in listed.context["page"].object_list] == [learning.pk]
+    assert (
+        client.get(f"{INCIDENTS}?assessed=accountability&quarter={quarter}")
+        .context["page"]
+        .paginator.count
+        == 0
+    )
 
 
 def test_a_managers_overdue_actions_are_those_they_or_their_people_own(
@@ -283,9 +319,41 @@ def test_a_bad_link_lists_nothing_and_says_why(client, comms):
     assert response.context["page"].paginator.count == 0
     assert "not valid" in response.content.decode()
     assert client.get(_csv_url("nonsense")).status_code == 404
-    assert (
-        client.get(_csv_url("incidents", "quarter=2026-Q9&outcome=deliberate")).status_code == 404
+    refused = client.get(_csv_url("incidents", "quarter=2026-Q9&outcome=deliberate"))
+    assert refused.status_code == 400
+    assert "not valid (quarter)" in refused.content.decode()
+
+
+@pytest.mark.parametrize(
+    "bad", ["department=999999", "platform=myspace", "start=yesterday", "end=2026-13-01"]
+)
+def test_a_bad_filter_on_a_list_lists_nothing_rather_than_more(client, comms, bad):
+    in_status(Status.TRIAGE, by=comms)
+    in_status(Status.REMEDIATION, by=comms).actions.update(
+        due_date=timezone.localdate() - timedelta(days=3)
     )
+    client.force_login(comms)
+    for url in (f"{INCIDENTS}?open=1&{bad}", f"{ACTIONS}?overdue=all&{bad}"):
+        response = client.get(url)
+        assert response.status_code == 200
+        assert response.context["page"].paginator.count == 0
+        assert response.context["problem"]
+        assert "alert" in response.content.decode()
+    for table in ("incidents", "actions", "open", "timings"):
+        refused = client.get(_csv_url(table, f"open=1&overdue=all&{bad}"))
+        assert refused.status_code == 400
+        assert refused["Content-Type"].startswith("text/plain")
+    # The same list without the bad value has rows.
+    assert client.get(f"{INCIDENTS}?open=1").context["page"].paginator.count == 2
+
+
+def test_a_start_alone_far_back_is_refused_and_the_last_twelve_months_shown(client, comms):
+    client.force_login(comms)
+    response = client.get(f"{PAGE}?start=2000-01-01")
+    assert "Choose a period of at most three years." in response.content.decode()
+    assert len(response.context["timings"]) == 12
+    # A list has no column per month: a start alone is fine there.
+    assert client.get(f"{INCIDENTS}?start=2000-01-01").context["problem"] == ""
 
 
 # --- CSV -----------------------------------------------------------------------------------------
