@@ -21,6 +21,14 @@ class Nudge:
         return self.outstanding - self.sent
 
 
+def nudge_stage(now: datetime | None = None) -> str:
+    """The outbox stage of a manager's nudge and of a policy admin's "Remind now" (they
+    share the "policy-nudge" kind): the site's day, not the presser's, so that people in
+    different time zones pressing on the same day remind each item once, not twice."""
+    now = now or timezone.now()
+    return f"nudge-{timezone.localdate(now, timezone.get_default_timezone()):%Y%m%d}"
+
+
 def nudge(*, person, now: datetime | None = None) -> Nudge:
     """Remind `person` at once of each outstanding item: every open policy
     acknowledgement, every required briefing not yet attended (unless they have a seat
@@ -30,8 +38,7 @@ def nudge(*, person, now: datetime | None = None) -> Nudge:
     from notifications.services import notify_many
 
     now = now or timezone.now()
-    # The site's day, not the manager's: two managers in different zones share it.
-    stage = f"nudge-{timezone.localdate(now, timezone.get_default_timezone()):%Y%m%d}"
+    stage = nudge_stage(now)
     assignments = list(open_assignments().filter(person=person).only("pk", "person_id"))
     requirements = [status.requirement for status in requirements_to_book(person, now=now)]
     actions = list(visible_open_actions().filter(owner=person).only("pk", "owner_id"))

@@ -6,9 +6,15 @@ one per active training requirement, however many people there are. Nothing is c
 per person in SQL, so a team of ten thousand costs a few grouped scans, not ten thousand
 correlated subqueries.
 
+A briefing not yet attended counts as outstanding whether or not the person has a seat
+on an upcoming session; the seat is told apart ("booked" rather than "to book") by the
+rule of training.compliance that the nudge and My tasks use, so the page never offers
+a reminder the nudge would not send.
+
 Privacy: actions of accountability-track incidents are left out everywhere here (not
-counted, not nudged); a manager sees action counts and due dates, never what an
-incident was about.
+counted, not listed, not nudged). The list shows action counts and due dates; a member's
+page shows each action's title and its incident's reference, never what the incident
+was about.
 """
 
 from __future__ import annotations
@@ -24,8 +30,16 @@ from django.utils import timezone
 from incidents.models import ActionItem, Incident
 from people.audience import team
 from policies.models import Assignment
-from training.compliance import active_requirements, joiner_due_by, still_required
-from training.models import Requirement
+from training.compliance import Status as Standing
+from training.compliance import (
+    active_requirements,
+    joiner_due_by,
+    requirements_to_book,
+    status_for,
+    still_required,
+    with_details,
+)
+from training.models import Booking, Requirement, Session
 
 SEARCH_MAX_LENGTH = 100
 CSV_CHUNK = 500
@@ -40,6 +54,7 @@ HEADER = [
     "Policies overdue",
     "Earliest policy due",
     "Briefings not attended",
+    "Briefings booked",
     "Briefings overdue",
     "Actions open",
     "Actions overdue",
@@ -71,7 +86,8 @@ class Outstanding:
     policies_open: int = 0
     policies_overdue: int = 0
     policies_earliest_due: date | None = None
-    training_unmet: int = 0
+    training_unmet: int = 0  # not attended within the period
+    training_booked: int = 0  # of those, with a seat on an upcoming session
     training_overdue: int = 0  # not met, and not a new joiner still within their window
     actions_open: int = 0
     actions_overdue: int = 0
@@ -82,8 +98,17 @@ class Outstanding:
         return self.training_unmet - self.training_overdue
 
     @property
+    def training_to_book(self) -> int:
+        return self.training_unmet - self.training_booked
+
+    @property
     def overdue(self) -> bool:
         return bool(self.policies_overdue or self.training_overdue or self.actions_overdue)
+
+    @property
+    def nudgeable(self) -> bool:
+        """Something a nudge would remind them of (a booked briefing is not)."""
+        return bool(self.policies_open or self.training_to_book or self.actions_open)
 
     @property
     def all_clear(self) -> bool:
@@ -125,10 +150,19 @@ def outstanding(
             setattr(figures, f"{prefix}_overdue", row["late"])
             setattr(figures, f"{prefix}_earliest_due", row["first"])
     for requirement in requirements:
-        people = still_required(requirement, now=now).filter(pk__in=person_ids)
-        for pk, start_date in people.values_list("pk", "start_date"):
+        # `booked_for`: compliance's next seat on an upcoming session of an accepted
+        # topic, the seat that takes a requirement out of `requirements_to_book`.
+        unmet = still_required(requirement, now=now).filter(pk__in=person_ids)
+        people = (
+            with_details(unmet, requirement)
+            .order_by()
+            .values_list("pk", "start_date", "booked_for")
+        )
+        for pk, start_date, booked_for in people:
             figures = found[pk]
             figures.training_unmet += 1
+            if booked_for is not None:
+                figures.training_booked += 1
             if joiner_due_by(requirement, start_date, today) is None:
                 figures.training_overdue += 1
     return found
@@ -147,6 +181,8 @@ def with_outstanding(
         for name in FIELDS:
             setattr(person, name, getattr(person.outstanding, name))
         person.training_not_yet_due = person.outstanding.training_not_yet_due
+        person.training_to_book = person.outstanding.training_to_book
+        person.nudgeable = person.outstanding.nudgeable
     return rows
 
 
@@ -204,6 +240,7 @@ def csv_rows(people: QuerySet, manager) -> Iterator[list]:
                 person.policies_overdue,
                 person.policies_earliest_due,
                 person.training_unmet,
+                person.training_booked,
                 person.training_overdue,
                 person.actions_open,
                 person.actions_overdue,
@@ -216,4 +253,80 @@ def csv_rows(people: QuerySet, manager) -> Iterator[list]:
 
 def team_member(manager, pk: int):
     """One of the manager's active reports, or None."""
-    return team(manager).filter(pk=pk).first()
+    return team(manager).filter(pk=pk).select_related("department", "manager").first()
+
+
+@dataclass(frozen=True)
+class Briefing:
+    """Where one person stands against one training requirement."""
+
+    status: Standing  # from training.compliance.status_for
+    to_book: bool  # not attended and no seat: what a nudge reminds them of
+    seat: Session | None  # when booked: the earliest upcoming session of an accepted topic
+
+    @property
+    def requirement(self) -> Requirement:
+        return self.status.requirement
+
+    @property
+    def booked(self) -> bool:
+        return not self.status.compliant and not self.to_book
+
+
+@dataclass(frozen=True)
+class Member:
+    """Everything one person still has to do, item by item."""
+
+    assignments: list  # open acknowledgements, with `overdue` set on each
+    briefings: list[Briefing]
+    actions: list  # open actions of incidents that are not restricted, `overdue` set
+
+    @property
+    def briefings_not_attended(self) -> list[Briefing]:
+        return [b for b in self.briefings if not b.status.compliant]
+
+    @property
+    def nudgeable(self) -> bool:
+        return bool(self.assignments or any(b.to_book for b in self.briefings) or self.actions)
+
+
+def member_items(person, *, now: datetime) -> Member:
+    """The person's open acknowledgements, training standing and open actions: a fixed
+    number of queries however many of each they have."""
+    today = timezone.localdate(now)
+    assignments = list(
+        open_assignments()
+        .filter(person=person)
+        .select_related("policy", "version")
+        .order_by("due_date", "pk")
+    )
+    actions = list(
+        visible_open_actions()
+        .filter(owner=person)
+        .select_related("incident")
+        .order_by("due_date", "pk")
+    )
+    for item in (*assignments, *actions):
+        item.overdue = item.due_date < today
+    to_book = {status.requirement.pk for status in requirements_to_book(person, now=now)}
+    # Which session each booked requirement's seat is on, for the page only: whether it
+    # is booked at all is `requirements_to_book`'s to say.
+    seats = list(
+        Booking.objects.filter(
+            person=person,
+            status=Booking.Status.BOOKED,
+            session__status=Session.Status.SCHEDULED,
+            session__starts_at__gt=now,
+        )
+        .select_related("session")
+        .order_by("session__starts_at", "pk")
+    )
+    briefings = []
+    for status in status_for(person, now=now):
+        seat = None
+        if not status.compliant and status.requirement.pk not in to_book:
+            topics = {topic.pk for topic in status.requirement.accepted_topics.all()}
+            seat = next((b.session for b in seats if b.session.topic_id in topics), None)
+        briefings.append(Briefing(status, status.requirement.pk in to_book, seat))
+    briefings.sort(key=lambda b: (b.status.compliant, b.requirement.name.lower()))
+    return Member(assignments=assignments, briefings=briefings, actions=actions)

@@ -1,7 +1,12 @@
-"""My team: a line manager's reports and their outstanding items, with a nudge."""
+"""My team: a line manager's reports and their outstanding items, with a nudge, and
+each report's page listing those items.
+
+Every view is for line managers (403 for anyone else); a member's page and the nudge
+are for someone in the viewer's reporting line only (404 otherwise, themselves included).
+"""
 
 from django.contrib import messages
-from django.http import Http404, QueryDict
+from django.http import Http404, HttpResponseBadRequest, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -9,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from dashboards import services
 from dashboards import team as queries
+from dashboards.team_forms import TeamFilterForm
 from people import audience, roles
 from people.roles import role_required
 from policyhub.exports import csv_response
@@ -16,18 +22,20 @@ from policyhub.paging import page_of
 
 PER_PAGE = 50
 LIST_PARAMS = ("direct", "q", "page")  # what the list keeps across a nudge
+FROM_MEMBER_PAGE = "member"  # a nudge's "from": go back to the member's page
 
 
-def _filters(params) -> dict:
-    return {
-        "direct_only": params.get("direct") == "1",
-        "search": params.get("q", "").strip()[: queries.SEARCH_MAX_LENGTH],
-    }
+def _member_or_404(request, pk: int):
+    person = queries.team_member(request.user, pk)
+    if person is None:
+        raise Http404("Not one of your reports.")
+    return person
 
 
 @role_required(roles.is_line_manager)
 def team(request):
-    filters = _filters(request.GET)
+    form = TeamFilterForm(request.GET)
+    filters = form.filters()
     now = timezone.now()
     requirements = queries.active_requirements()
     page = page_of(request, queries.team_people(request.user, **filters), per_page=PER_PAGE)
@@ -50,7 +58,22 @@ def team(request):
             "filtered": filters["direct_only"] or bool(filters["search"]),
             "back": request.GET.urlencode(),
             "export_query": export.urlencode(),
+            "problems": form.problems(),
             **filters,
+        },
+    )
+
+
+@role_required(roles.is_line_manager)
+def member(request, pk: int):
+    person = _member_or_404(request, pk)
+    return render(
+        request,
+        "dashboards/team_member.html",
+        {
+            "person": person,
+            "items": queries.member_items(person, now=timezone.now()),
+            "from_member_page": FROM_MEMBER_PAGE,
         },
     )
 
@@ -58,9 +81,7 @@ def team(request):
 @require_POST
 @role_required(roles.is_line_manager)
 def nudge(request, pk: int):
-    person = queries.team_member(request.user, pk)
-    if person is None:
-        raise Http404("Not one of your reports.")
+    person = _member_or_404(request, pk)
     result = services.nudge(person=person)
     name = person.get_full_name()
     if not result.outstanding:
@@ -77,6 +98,8 @@ def nudge(request, pk: int):
         )
         plural = "" if result.sent == 1 else "s"
         messages.success(request, f"Sent {name} {result.sent} reminder{plural}{note}.")
+    if request.POST.get("from") == FROM_MEMBER_PAGE:
+        return redirect("dashboards:team_member", person.pk)
     # Back to the same page of the list, keeping only the list's own parameters.
     back = QueryDict(request.POST.get("back", ""))
     query = QueryDict(mutable=True)
@@ -89,7 +112,13 @@ def nudge(request, pk: int):
 
 @role_required(roles.is_line_manager)
 def team_csv(request):
-    people = queries.team_people(request.user, **_filters(request.GET))
+    form = TeamFilterForm(request.GET)
+    if form.errors:
+        # Not a file of something other than what was asked for.
+        return HttpResponseBadRequest(
+            " ".join(form.problems()), content_type="text/plain; charset=utf-8"
+        )
+    people = queries.team_people(request.user, **form.filters())
     return csv_response(
         header=queries.HEADER,
         rows=queries.csv_rows(people, request.user),

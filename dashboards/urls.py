@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.index, name="index"),
     # My team: a line manager's direct and indirect reports, with a nudge.
     path("team/", team_views.team, name="team"),
+    path("team/<int:pk>/", team_views.member, name="team_member"),
     path("team/<int:pk>/nudge/", team_views.nudge, name="team_nudge"),
     path("team/export.csv", team_views.team_csv, name="team_csv"),
     # Remediation: incident figures; each figure links to its rows.

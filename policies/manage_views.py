@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from dashboards.services import nudge_stage
 from notifications.services import notify_many
 from people.roles import role_required
 from policies import queries, services
@@ -475,7 +476,6 @@ def manage_compliance_csv(request, pk: int):
 @admin_only
 def manage_remind(request, pk: int):
     version = _version_with_figures(request, pk)
-    today = timezone.localdate()
     assignments = list(
         queries.version_line(version)
         .filter(status=Assignment.Status.OPEN)
@@ -489,7 +489,7 @@ def manage_remind(request, pk: int):
     sent = notify_many(
         kind="policy-nudge",
         items=[(assignment, assignment.person_id) for assignment in assignments],
-        stage=f"nudge-{today:%Y%m%d}",
+        stage=nudge_stage(),  # the site's day, shared with managers' nudges
     )
     if sent:
         skipped = len(assignments) - sent

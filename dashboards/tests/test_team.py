@@ -1,9 +1,12 @@
 import csv
 import io
+import zoneinfo
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core import mail
+from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
 
@@ -16,7 +19,8 @@ from notifications.services import send_due
 from people.models import Department
 from policies.models import Assignment
 from policies.tests.factories import published_policy
-from training.models import Requirement, Topic
+from training.compliance import requirements_to_book
+from training.models import Booking, Requirement, Session, Topic
 from training.tests.factories import attended, held_session
 
 pytestmark = pytest.mark.django_db
@@ -27,6 +31,10 @@ CSV = reverse("dashboards:team_csv")
 
 def nudge_url(person):
     return reverse("dashboards:team_nudge", args=[person.pk])
+
+
+def member_url(person):
+    return reverse("dashboards:team_member", args=[person.pk])
 
 
 def nudges(**filters):
@@ -40,6 +48,32 @@ def csv_lines(response):
 
 def row_for(response, person):
     return next(p for p in response.context["page"].object_list if p.pk == person.pk)
+
+
+def upcoming_session(topic, presenter, *, days=7, title="Social media lunch briefing"):
+    """A scheduled session ahead, made directly (no capacity or mail to mind)."""
+    starts_at = timezone.now() + timedelta(days=days)
+    return Session.objects.create(
+        title=title,
+        topic=topic,
+        presenter=presenter,
+        organiser=presenter,
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(hours=1),
+        time_zone="Europe/London",
+        room="Room 2",
+        capacity=500,
+    )
+
+
+def seat(session, person):
+    return Booking.objects.create(
+        session=session,
+        person=person,
+        status=Booking.Status.BOOKED,
+        booked_by=person,
+        booked_at=timezone.now(),
+    )
 
 
 @pytest.fixture
@@ -59,6 +93,16 @@ def elsewhere(make_person):
     return make_person(
         full_name="Rachel Elsewhere", email="rachel@example.com", manager=other_manager
     )
+
+
+@pytest.fixture
+def peer_report(make_person, manager):
+    """A report of the manager's peer: both report to the same boss."""
+    boss = make_person(full_name="Bea Boss", email="bea@example.com")
+    manager.manager = boss
+    manager.save()
+    peer = make_person(full_name="Paul Peer", email="paul@example.com", manager=boss)
+    return make_person(full_name="Rosa Peer-Report", email="rosa@example.com", manager=peer)
 
 
 @pytest.fixture
@@ -136,11 +180,34 @@ def outstanding(employee, indirect, elsewhere, sales, topic, yearly, policy_admi
 # --- who may see it -----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("role", ["employee", "outsider", "comms"])
-def test_people_without_reports_are_refused_the_team_page_and_its_csv(client, role, request):
-    client.force_login(request.getfixturevalue(role))
+NOT_LINE_MANAGERS = ["employee", "outsider", "comms", "hr", "policy_admin", "leader"]
+
+
+@pytest.mark.parametrize("role", NOT_LINE_MANAGERS)
+def test_people_without_reports_are_refused_every_team_page_and_the_nudge(
+    client, role, request, employee, elsewhere, policy_admin, leader
+):
+    published_policy(title="Social media policy", owner=policy_admin, approver=leader)
+    user = request.getfixturevalue(role)
+    client.force_login(user)
     assert client.get(TEAM).status_code == 403
     assert client.get(CSV).status_code == 403
+    for person in (elsewhere, employee, user):
+        assert client.get(member_url(person)).status_code == 403
+        assert client.post(nudge_url(person)).status_code == 403
+    assert not nudges().exists()
+
+
+def test_signed_out_visitors_are_sent_to_log_in(client, employee):
+    for response in (
+        client.get(TEAM),
+        client.get(CSV),
+        client.get(member_url(employee)),
+        client.post(nudge_url(employee)),
+    ):
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("login"))
+    assert not nudges().exists()
 
 
 def test_a_line_manager_opens_the_team_page(client, manager, employee):
@@ -148,12 +215,6 @@ def test_a_line_manager_opens_the_team_page(client, manager, employee):
     response = client.get(TEAM)
     assert response.status_code == 200
     assert "Emily Carter" in response.content.decode()
-
-
-def test_someone_without_reports_cannot_nudge(client, employee, outsider):
-    client.force_login(outsider)
-    assert client.post(nudge_url(employee)).status_code == 403
-    assert not nudges().exists()
 
 
 # --- who is listed ------------------------------------------------------------------
@@ -187,6 +248,57 @@ def test_bad_page_numbers_show_a_page_not_an_error(client, manager, employee):
     client.force_login(manager)
     assert client.get(TEAM, {"page": "abc"}).status_code == 200
     assert client.get(TEAM, {"page": "999"}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("params", "problem"),
+    [
+        ({"q": "\x00"}, "Name: Null characters are not allowed."),
+        ({"q": "ian\x00"}, "Name: Null characters are not allowed."),
+        ({"q": "i" * 101}, "Name: Ensure this value has at most 100 characters (it has 101)."),
+        ({"direct": "\x00"}, "Direct reports only: Tick the box or leave it empty."),
+    ],
+)
+def test_a_bad_filter_gets_a_message_and_the_list_leaves_it_out(
+    client, manager, employee, indirect, params, problem
+):
+    client.force_login(manager)
+    response = client.get(TEAM, params)
+    assert response.status_code == 200
+    assert problem in response.content.decode()
+    assert "The list below leaves that filter out." in response.content.decode()
+    # Not a search for something shorter or cleaned up: the whole team.
+    assert [p.pk for p in response.context["page"].object_list] == [employee.pk, indirect.pk]
+    assert not response.context["filtered"]
+    # The other, valid filter still applies.
+    other = {"direct": "1"} if "q" in params else {"q": "ian"}
+    narrowed = client.get(TEAM, {**params, **other}).context["page"].object_list
+    assert len(narrowed) == 1
+
+
+@pytest.mark.parametrize(
+    ("params", "problem"),
+    [
+        ({"q": "\x00"}, "Name: Null characters are not allowed."),
+        ({"q": "i" * 101}, "Name: Ensure this value has at most 100 characters (it has 101)."),
+        ({"direct": "yes"}, "Direct reports only: Tick the box or leave it empty."),
+    ],
+)
+def test_a_bad_filter_refuses_the_csv_with_the_message(client, manager, employee, params, problem):
+    client.force_login(manager)
+    response = client.get(CSV, params)
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/plain")
+    assert problem in response.content.decode()
+
+
+def test_good_filters_carry_to_the_csv(client, manager, employee, indirect):
+    client.force_login(manager)
+    response = client.get(TEAM, {"q": " ian ", "direct": ""})
+    assert response.context["problems"] == []
+    assert response.context["export_query"] == "q=ian"
+    header, *rows = csv_lines(client.get(CSV, {"q": "ian"}))
+    assert [row[0] for row in rows] == ["Ian Indirect"]
 
 
 # --- what is counted ----------------------------------------------------------------
@@ -252,6 +364,68 @@ def test_incident_titles_are_never_shown(client, manager, employee, outstanding)
     assert outstanding["actions"][0].incident.reference not in page
 
 
+# --- booked briefings ----------------------------------------------------------------
+
+
+def test_a_booked_briefing_still_counts_but_is_not_offered_for_a_nudge(
+    client, manager, employee, topic, yearly, policy_admin
+):
+    seat(upcoming_session(topic, policy_admin), employee)
+    client.force_login(manager)
+    response = client.get(TEAM)
+    emily = row_for(response, employee)
+    # Not attended, so not compliant, overdue and not all clear...
+    assert (emily.training_unmet, emily.training_booked, emily.training_overdue) == (1, 1, 1)
+    assert response.context["summary"].overdue == 1
+    # ...but booked: nothing a nudge would send, as the nudge's own rule says.
+    assert emily.training_to_book == len(requirements_to_book(employee)) == 0
+    assert not emily.nudgeable
+    page = response.content.decode()
+    assert "1 booked" in page
+    assert "Briefing booked" in page
+    assert nudge_url(employee) not in page
+    answer = client.post(nudge_url(employee), follow=True)
+    assert "nothing outstanding" in answer.content.decode()
+    assert not nudges().exists()
+
+
+def test_the_briefings_to_book_are_those_the_nudge_reminds(
+    client, manager, employee, outstanding, topic, policy_admin
+):
+    yearly, sales_only = outstanding["requirements"]
+    press = Topic.objects.create(name="Press")
+    sales_only.accepted_topics.set([press])
+    seat(upcoming_session(topic, policy_admin), employee)  # counts for yearly only
+    client.force_login(manager)
+    response = client.get(TEAM)
+    emily = row_for(response, employee)
+    assert (emily.training_unmet, emily.training_booked, emily.training_to_book) == (2, 1, 1)
+    assert [s.requirement for s in requirements_to_book(employee)] == [sales_only]
+    assert "1 to book, 1 booked" in response.content.decode()
+    assert nudge_url(employee) in response.content.decode()
+    client.post(nudge_url(employee))
+    assert list(nudges(kind="training-nudge").values_list("subject_id", flat=True)) == [
+        sales_only.pk
+    ]
+    header, emily_line, _ = csv_lines(client.get(CSV))
+    booked = header.index("Briefings booked")
+    assert emily_line[booked - 1 : booked + 2] == ["2", "1", "2"]
+
+
+def test_a_seat_on_a_cancelled_or_past_session_is_not_a_booking(
+    client, manager, employee, topic, yearly, policy_admin
+):
+    cancelled = upcoming_session(topic, policy_admin)
+    Session.objects.filter(pk=cancelled.pk).update(status=Session.Status.CANCELLED)
+    seat(cancelled, employee)
+    begun = upcoming_session(topic, policy_admin, days=-1)  # never marked attended
+    seat(begun, employee)
+    client.force_login(manager)
+    emily = row_for(client.get(TEAM), employee)
+    assert (emily.training_booked, emily.training_to_book) == (0, 1)
+    assert emily.nudgeable
+
+
 # --- nudging ------------------------------------------------------------------------
 
 
@@ -301,12 +475,23 @@ def test_a_nudge_from_the_manager_of_the_manager_reaches_an_indirect_report(
     assert list(nudges().values_list("kind", "recipient_id")) == [("policy-nudge", indirect.pk)]
 
 
-def test_nudging_someone_outside_the_team_is_not_found_and_plans_nothing(
-    client, manager, employee, elsewhere, outstanding
+def test_someone_outside_the_team_is_not_found_nor_nudged(
+    client, manager, employee, indirect, elsewhere, peer_report, make_person, outstanding
 ):
+    gone = make_person(full_name="Gina Gone", manager=manager, is_active=False)
+    nobody = get_user_model()(pk=999999)
     client.force_login(manager)
-    assert client.post(nudge_url(elsewhere)).status_code == 404
-    assert client.post(reverse("dashboards:team_nudge", args=[999999])).status_code == 404
+    # Someone else's report, a peer's report, the manager's own boss, the manager
+    # themselves, someone who left, and nobody at all.
+    for person in (elsewhere, peer_report, manager.manager, manager, gone, nobody):
+        assert client.get(member_url(person)).status_code == 404
+        assert client.post(nudge_url(person)).status_code == 404
+    # A manager in the middle sees their own report, not their manager nor themselves.
+    client.force_login(employee)
+    assert client.get(member_url(indirect)).status_code == 200
+    for person in (manager, employee):
+        assert client.get(member_url(person)).status_code == 404
+        assert client.post(nudge_url(person)).status_code == 404
     assert not nudges().exists()
 
 
@@ -356,6 +541,144 @@ def test_a_nudged_action_moved_to_the_accountability_track_is_not_sent(
     assert nudges(kind="incident-action-nudge", status=Notification.Status.CANCELLED).count() == 2
 
 
+# --- a member's page --------------------------------------------------------------------
+
+
+def test_the_team_list_links_each_name_to_their_page(client, manager, employee, indirect):
+    client.force_login(manager)
+    page = client.get(TEAM).content.decode()
+    assert f'href="{member_url(employee)}"' in page
+    assert f'href="{member_url(indirect)}"' in page
+
+
+def test_a_members_page_lists_what_they_still_have_to_do(
+    client, manager, employee, outstanding, topic, policy_admin
+):
+    yearly, sales_only = outstanding["requirements"]
+    press = Topic.objects.create(name="Press")
+    sales_only.accepted_topics.set([press])
+    session = upcoming_session(topic, policy_admin, title="Lunch and learn: posting safely")
+    seat(session, employee)
+    client.force_login(manager)
+    response = client.get(member_url(employee))
+    assert response.status_code == 200
+    items = response.context["items"]
+    assert [(a.policy.title, a.version.number, a.overdue) for a in items.assignments] == [
+        ("Press policy", "1.0", True),
+        ("Social media policy", "1.0", False),
+    ]
+    assert [(b.requirement, b.booked, b.to_book, b.seat) for b in items.briefings] == [
+        (sales_only, False, True, None),
+        (yearly, True, False, session),
+    ]
+    overdue_action, soon_action = outstanding["actions"]
+    assert [(a.pk, a.overdue) for a in items.actions] == [
+        (overdue_action.pk, True),
+        (soon_action.pk, False),
+    ]
+    page = response.content.decode()
+    for shown in (
+        "Press policy",
+        "Overdue",
+        "To book",
+        "Booked on",
+        "Lunch and learn: posting safely",
+        reverse("training:session", args=[session.pk]),
+        "Add a check before posting",
+        "Update the sharing settings",
+        overdue_action.incident.reference,
+        nudge_url(employee),
+    ):
+        assert shown in page
+    # Never anything of an accountability-track incident.
+    restricted = outstanding["restricted_action"]
+    assert restricted.pk not in [a.pk for a in items.actions]
+    assert "Access review" not in page
+    assert restricted.incident.reference not in page
+    assert "roadmap" not in page
+
+
+def test_a_members_page_shows_a_briefing_attended_and_when(client, manager, indirect, outstanding):
+    client.force_login(manager)
+    response = client.get(member_url(indirect))
+    (briefing,) = response.context["items"].briefings
+    assert briefing.status.compliant
+    page = response.content.decode()
+    assert "Attended" in page
+    assert "valid until" in page
+    assert "No open incident action." in page
+
+
+def test_a_member_with_only_booked_briefings_has_no_nudge_button(
+    client, manager, employee, topic, yearly, policy_admin
+):
+    seat(upcoming_session(topic, policy_admin), employee)
+    client.force_login(manager)
+    response = client.get(member_url(employee))
+    assert not response.context["items"].nudgeable
+    page = response.content.decode()
+    assert "Booked on" in page
+    assert nudge_url(employee) not in page
+
+
+def test_a_nudge_from_a_members_page_goes_back_to_it(client, manager, employee, outstanding):
+    client.force_login(manager)
+    response = client.post(nudge_url(employee), {"from": "member", "back": "page=2"})
+    assert response.status_code == 302
+    assert response["Location"] == member_url(employee)
+    assert nudges().count() == 6
+    page = client.get(response["Location"]).content.decode()
+    assert "Sent Emily Carter 6 reminders." in page
+
+
+def test_a_members_page_costs_the_same_for_few_and_many_items(
+    client,
+    manager,
+    employee,
+    policy_admin,
+    leader,
+    comms,
+    make_person,
+    django_assert_max_num_queries,
+):
+    incident = reported(comms)
+    today = timezone.localdate()
+    made = {"policies": 0, "requirements": 0}
+
+    def grow(count):
+        """`count` more policies to acknowledge, actions, and requirements of which
+        every second one is booked and every third attended."""
+        for _ in range(count):
+            made["policies"] += 1
+            number = made["policies"]
+            published_policy(title=f"Policy {number}", owner=policy_admin, approver=leader)
+            incident_services.add_action(
+                incident=incident, by=comms, title=f"Fix {number}", owner=employee, due_date=today
+            )
+            subject = Topic.objects.create(name=f"Topic {number}")
+            requirement = Requirement.objects.create(name=f"Requirement {number}")
+            requirement.accepted_topics.set([subject])
+            if number % 2:
+                seat(upcoming_session(subject, policy_admin), employee)
+            elif number % 3 == 0:
+                past = held_session(
+                    subject, policy_admin, starts_at=timezone.now() - timedelta(days=9)
+                )
+                attended(past, employee)
+
+    grow(1)
+    client.force_login(manager)
+    with django_assert_max_num_queries(40) as few:
+        response = client.get(member_url(employee))
+    assert len(response.context["items"].assignments) == 1
+    grow(12)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = client.get(member_url(employee))
+    items = response.context["items"]
+    assert (len(items.assignments), len(items.actions), len(items.briefings)) == (13, 13, 13)
+    assert sum(1 for b in items.briefings if b.seat) == 7
+
+
 # --- CSV ----------------------------------------------------------------------------
 
 
@@ -379,6 +702,7 @@ def test_the_csv_lists_the_whole_team_with_the_same_columns(
         "1",
         outstanding["overdue_policy_due"].isoformat(),
         "2",
+        "0",
         "2",
         "2",
         "1",
@@ -394,12 +718,51 @@ def test_the_csv_escapes_a_name_that_looks_like_a_formula(client, manager, make_
     assert rows[0][0] == "'=cmd"
 
 
+# --- Remind now and the nudge share the day ----------------------------------------------
+
+
+def a_zone_on_another_day() -> str:
+    """A time zone whose date, right now, is not the site's."""
+    now = timezone.now()
+    site_day = timezone.localdate(now, timezone.get_default_timezone())
+    return next(
+        zone
+        for zone in ("Pacific/Kiritimati", "Etc/GMT+12")  # UTC+14 and UTC-12
+        if timezone.localdate(now, zoneinfo.ZoneInfo(zone)) != site_day
+    )
+
+
+@pytest.mark.parametrize("admin_zone", ["", "another day"])
+def test_a_nudge_then_remind_now_on_the_same_site_day_remind_each_assignment_once(
+    client, manager, employee, indirect, outsider, policy_admin, leader, admin_zone
+):
+    _, version = published_policy(title="Social media policy", owner=policy_admin, approver=leader)
+    policy_admin.time_zone = a_zone_on_another_day() if admin_zone else ""
+    policy_admin.save()
+    client.force_login(manager)
+    client.post(nudge_url(employee))
+    assert nudges(kind="policy-nudge").count() == 1
+    client.force_login(policy_admin)
+    response = client.post(reverse("policies:manage_remind", args=[version.pk]), follow=True)
+    assert response.status_code == 200
+    open_assignments = Assignment.objects.filter(version=version, status="open")
+    per_assignment = (
+        Notification.objects.filter(kind="policy-nudge")
+        .values("subject_id")
+        .annotate(rows=Count("pk"))
+        .values_list("subject_id", "rows")
+    )
+    assert dict(per_assignment) == {assignment.pk: 1 for assignment in open_assignments}
+    assert "1 already reminded today" in response.content.decode()
+
+
 # --- cost ---------------------------------------------------------------------------
 
 
 def test_the_page_costs_the_same_for_few_and_many_reports(
     client,
     manager,
+    topic,
     yearly,
     policy_admin,
     leader,
@@ -412,11 +775,13 @@ def test_the_page_costs_the_same_for_few_and_many_reports(
         title="Social media policy", owner=policy_admin, approver=leader
     )
     incident = reported(comms)
+    session = upcoming_session(topic, policy_admin)
     today = timezone.localdate()
 
     def grow(count):
         """`count` reports, every second one reporting through the one before (a new
-        joiner), each with an overdue policy and an open action."""
+        joiner), each with an overdue policy and an open action, every third with a
+        seat on the coming briefing."""
         lead = None
         for number in range(count):
             if number % 2:
@@ -433,6 +798,8 @@ def test_the_page_costs_the_same_for_few_and_many_reports(
             incident_services.add_action(
                 incident=incident, by=comms, title="Fix it", owner=person, due_date=today
             )
+            if number % 3 == 0:
+                seat(session, person)
 
     grow(3)
     client.force_login(manager)
@@ -442,7 +809,9 @@ def test_the_page_costs_the_same_for_few_and_many_reports(
     grow(60)  # 63 reports: more than a page
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = client.get(TEAM)
-        assert len(csv_lines(client.get(CSV))) == 1 + 63
+        header, *rows = csv_lines(client.get(CSV))
+    assert len(rows) == 63
+    assert sum(int(row[header.index("Briefings booked")]) for row in rows) == 1 + 20
     assert response.context["page"].paginator.count == 63
     assert len(response.context["page"].object_list) == 50
     assert response.context["summary"].overdue == 63
