@@ -79,14 +79,19 @@ def scope_for(user) -> Scope | None:
 
 @dataclass
 class Filters:
-    """The page's filters, read from GET; a bad value is dropped with a note."""
+    """The page's filters, read from GET. A value that is not valid is a problem: the
+    page then shows nothing but the problems (never more than was asked for)."""
 
     department: Department | None = None
     no_department: bool = False
     # The department and everything below it (None: no department filter).
     department_ids: frozenset[int] | None = None
     policy: Policy | None = None
-    notes: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def valid(self) -> bool:
+        return not self.problems
 
     def people(self, queryset: QuerySet, key: str = "department_id") -> QuerySet:
         if self.no_department:
@@ -120,34 +125,46 @@ def parse_id(value: str | None) -> int | None:
     return number if 0 < number < 2**31 else None
 
 
-def _department(value: str | None, departments: dict[int, Department], notes: list[str]):
-    """(department, no_department) from a parameter; a bad one is noted and ignored."""
+def quoted(value: str, limit: int = 40) -> str:
+    """A parameter's value as a message names it: quoted, and cut short."""
+    value = " ".join(str(value).split())
+    return f"“{value if len(value) <= limit else value[: limit - 1] + '…'}”"
+
+
+def department_problem(value: str) -> str:
+    return f"There is no department {quoted(value)}."
+
+
+def policy_problem(value: str) -> str:
+    return f"There is no published policy {quoted(value)}."
+
+
+def _department(value: str | None, departments: dict[int, Department], problems: list[str]):
+    """(department, no_department) from a parameter; a bad one is a problem."""
     if not value:
         return None, False
     if value == NONE:
         return None, True
     department = departments.get(parse_id(value))
     if department is None:
-        notes.append("That department does not exist; showing every department.")
+        problems.append(department_problem(value))
     return department, False
 
 
 def page_filters(params, *, departments: list[Department], lines: Lines) -> Filters:
     """Filters for the dashboard: a department includes its sub-departments."""
-    notes: list[str] = []
+    problems: list[str] = []
     by_pk = {d.pk: d for d in departments}
-    department, no_department = _department(params.get("department"), by_pk, notes)
+    department, no_department = _department(params.get("department"), by_pk, problems)
     policy = None
     if params.get("policy"):
         version = lines.published.get(parse_id(params.get("policy")))
         if version is None:
-            notes.append(
-                "That policy does not exist or has no published version; showing every policy."
-            )
+            problems.append(policy_problem(params.get("policy")))
         else:
             policy = version.policy
     ids = frozenset(with_sub_departments([department.pk])) if department else None
-    return Filters(department, no_department, ids, policy, notes)
+    return Filters(department, no_department, ids, policy, problems)
 
 
 # --- version lines ---------------------------------------------------------------------

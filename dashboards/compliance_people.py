@@ -39,7 +39,10 @@ from dashboards.compliance import (
     TRAINING,
     Lines,
     Scope,
+    department_problem,
     parse_id,
+    policy_problem,
+    quoted,
     version_lines,
 )
 from dashboards.compliance_trend import active_requirements, attendance_since, attended_since
@@ -72,7 +75,8 @@ STATUSES = {
 
 @dataclass
 class PeopleQuery:
-    """What the drill-down lists, from GET; bad values are dropped with a note."""
+    """What the drill-down lists, from GET. A value that is not valid is a problem:
+    the list is then empty and its export refused, never wider than was asked for."""
 
     kind: str = POLICY
     status: str = "all"
@@ -82,7 +86,11 @@ class PeopleQuery:
     no_department: bool = False
     # With `sub`, the department and everything below it (a filtered page's totals).
     department_ids: frozenset[int] | None = None
-    notes: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def valid(self) -> bool:
+        return not self.problems
 
     @property
     def department_name(self) -> str | None:
@@ -121,15 +129,16 @@ class PeopleQuery:
 
 
 def people_query(params, *, lines: Lines | None = None) -> PeopleQuery:
-    query = PeopleQuery(notes=[])
+    query = PeopleQuery(problems=[])
+    problems = query.problems
     kind = params.get("kind") or POLICY
     if kind not in STATUSES:
-        query.notes.append("Unknown kind of list; showing policy acknowledgements.")
+        problems.append(f"There is no list of {quoted(kind)}: choose policy or training.")
         kind = POLICY
     query.kind = kind
     status = params.get("status") or "all"
     if status not in dict(STATUSES[kind]):
-        query.notes.append("Unknown status; showing everyone.")
+        problems.append(f"There is no status {quoted(status)} in this list.")
         status = "all"
     query.status = status
     value = params.get("department")
@@ -138,26 +147,28 @@ def people_query(params, *, lines: Lines | None = None) -> PeopleQuery:
     elif value:
         query.department = Department.objects.filter(pk=parse_id(value) or 0).first()
         if query.department is None:
-            query.notes.append("That department does not exist; showing every department.")
-        elif params.get("sub") == "1":
-            query.department_ids = frozenset(with_sub_departments([query.department.pk]))
-    if kind == POLICY and params.get("policy"):
-        version = (lines or version_lines()).published.get(parse_id(params.get("policy")))
+            problems.append(department_problem(value))
+    sub = params.get("sub")
+    if sub not in (None, "", "1"):
+        problems.append(f"{quoted(sub)} is not a value for sub-departments: use 1.")
+    elif sub == "1" and query.department is not None:
+        query.department_ids = frozenset(with_sub_departments([query.department.pk]))
+    value = params.get("policy")
+    if value and kind != POLICY:
+        problems.append("A policy narrows a list of acknowledgements, not of training.")
+    elif value:
+        version = (lines or version_lines()).published.get(parse_id(value))
         if version is None:
-            query.notes.append(
-                "That policy does not exist or has no published version; showing every policy."
-            )
+            problems.append(policy_problem(value))
         else:
             query.policy = version.policy
-    if kind == TRAINING and params.get("requirement"):
-        query.requirement = Requirement.objects.filter(
-            pk=parse_id(params.get("requirement")) or 0, active=True
-        ).first()
+    value = params.get("requirement")
+    if value and kind != TRAINING:
+        problems.append("A training requirement narrows a list of training, not of policies.")
+    elif value:
+        query.requirement = Requirement.objects.filter(pk=parse_id(value) or 0, active=True).first()
         if query.requirement is None:
-            query.notes.append(
-                "That training requirement does not exist or is not active; "
-                "showing every active requirement."
-            )
+            problems.append(f"There is no active training requirement {quoted(value)}.")
     return query
 
 
@@ -376,7 +387,10 @@ class People:
 
 
 def people(*, scope: Scope, query: PeopleQuery, lines: Lines | None = None, now=None) -> People:
+    """The people `query` asks for; none at all when it is not valid."""
     now = now or timezone.now()
+    if not query.valid:
+        return People(query, None, {}, now)
     if query.kind == POLICY:
         rows = _policy_people(scope, query, lines or version_lines(), timezone.localdate(now))
         return People(query, rows, {}, now)

@@ -2,7 +2,7 @@
 the 12-month trend, and the people behind every figure (with CSV exports)."""
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -16,6 +16,13 @@ from dashboards.charts import Series, bar_chart, line_chart
 from policyhub.exports import csv_response
 from policyhub.paging import page_of
 
+# The dashboard's own tables (besides the people behind a figure), and what each needs.
+TABLES = {
+    "heatmap": {"training": False, "trend": False},
+    "training": {"heatmap": False, "trend": False},
+    "trend": {"heatmap": False},
+}
+
 
 def _scope(request) -> queries.Scope:
     scope = queries.scope_for(request.user)
@@ -25,7 +32,8 @@ def _scope(request) -> queries.Scope:
 
 
 def _page_data(request, scope, *, heatmap=True, training=True, trend=True) -> dict:
-    """What the dashboard (or one of its exports) shows, for the request's filters."""
+    """What the dashboard (or one of its exports) shows, for the request's filters:
+    no figures at all when a filter is not valid."""
     now = timezone.now()
     lines = queries.version_lines()
     departments = queries.departments()
@@ -33,6 +41,8 @@ def _page_data(request, scope, *, heatmap=True, training=True, trend=True) -> di
     names = {department.pk: department.name for department in departments}
     months = queries.last_months(now)
     data = {"filters": filters, "departments": departments, "lines": lines, "months": months}
+    if not filters.valid:
+        return data
     if heatmap:
         data["heat"] = queries.heatmap(scope=scope, filters=filters, lines=lines, names=names)
     if training or trend:
@@ -54,12 +64,32 @@ def _csv_url(table: str, query: str) -> str:
     return f"{url}?{query}" if query else url
 
 
+def _not_valid(problems: list[str]) -> HttpResponse:
+    """An export of a link that is not valid: refused, rather than exported wider."""
+    return HttpResponseBadRequest(
+        "\n".join(problems) + "\nGo back to the compliance dashboard and follow its links.\n",
+        content_type="text/plain; charset=utf-8",
+    )
+
+
 @require_safe
 def compliance(request):
     scope = _scope(request)
     data = _page_data(request, scope)
-    filters, training, points = data["filters"], data["training"], data["trend"]
+    filters = data["filters"]
     query = filters.query()
+    context = {
+        **data,
+        "everyone": scope.everyone,
+        "team_size": None if scope.everyone else scope.person_ids.count(),
+        "policies": [
+            data["lines"].published[line.policy.pk].policy for line in data["lines"].current()
+        ],
+        "filtered": bool(query) or not filters.valid,
+    }
+    if not filters.valid:
+        return render(request, "dashboards/compliance.html", context)
+    training, points = data["training"], data["trend"]
     training_chart = bar_chart(
         title="Training coverage by department (% of people × requirements compliant)",
         labels=[row.name for row in training.departments],
@@ -83,23 +113,15 @@ def compliance(request):
         unit="%",
         max_value=100,
     )
-    return render(
-        request,
-        "dashboards/compliance.html",
+    context.update(
         {
-            **data,
-            "everyone": scope.everyone,
-            "team_size": None if scope.everyone else scope.person_ids.count(),
-            "policies": [
-                data["lines"].published[line.policy.pk].policy for line in data["lines"].current()
-            ],
             "bands": queries.HEAT_BANDS,
             "training_chart": training_chart,
             "trend_chart": trend_chart,
-            "csv": {table: _csv_url(table, query) for table in ("heatmap", "training", "trend")},
-            "filtered": bool(query),
-        },
+            "csv": {table: _csv_url(table, query) for table in TABLES},
+        }
     )
+    return render(request, "dashboards/compliance.html", context)
 
 
 @require_safe
@@ -109,7 +131,7 @@ def people(request):
     query = people_queries.people_query(request.GET, lines=lines)
     found = people_queries.people(scope=scope, query=query, lines=lines)
     page = None
-    if found.rows is not None:
+    if found.rows is not None:  # None: the query is not valid
         page = page_of(request, found.rows, per_page=people_queries.PER_PAGE, param="page")
         page.rows = found.describe(page.object_list)
     params = query.params()
@@ -145,24 +167,27 @@ def table_csv(request, table: str):
     if table == "people":
         lines = queries.version_lines()
         query = people_queries.people_query(request.GET, lines=lines)
+        if not query.valid:
+            return _not_valid(query.problems)
         found = people_queries.people(scope=scope, query=query, lines=lines)
         return csv_response(
             header=people_queries.PEOPLE_HEADER,
             rows=people_queries.people_csv_rows(found),
             filename=f"compliance-people-{query.kind}.csv",
         )
+    if table not in TABLES:
+        raise Http404("There is no such table on the compliance dashboard.")
+    # Each table computes only its own figures (the trend needs training coverage).
+    data = _page_data(request, scope, **TABLES[table])
+    if not data["filters"].valid:
+        return _not_valid(data["filters"].problems)
     if table == "heatmap":
-        data = _page_data(request, scope, training=False, trend=False)
         header, rows = queries.HEATMAP_HEADER, queries.heatmap_csv_rows(data["heat"])
     elif table == "training":
-        data = _page_data(request, scope, heatmap=False, trend=False)
         header, rows = (
             trend_queries.TRAINING_HEADER,
             trend_queries.training_csv_rows(data["training"]),
         )
-    elif table == "trend":
-        data = _page_data(request, scope, heatmap=False)
-        header, rows = trend_queries.TREND_HEADER, trend_queries.trend_csv_rows(data["trend"])
     else:
-        raise Http404("There is no such table on the compliance dashboard.")
+        header, rows = trend_queries.TREND_HEADER, trend_queries.trend_csv_rows(data["trend"])
     return csv_response(header=header, rows=rows, filename=f"compliance-{table}.csv")
