@@ -66,13 +66,16 @@ class _Person:
 # --- planning -----------------------------------------------------------------
 
 
-def _active_people() -> dict[int, _Person]:
-    """Everyone who can receive mail, with what planning needs: one query."""
-    rows = (
-        get_user_model()
-        .objects.filter(is_active=True)
-        .values_list("id", "time_zone", "manager_id", "notification_preference__delivery")
-    )
+FEW_RECIPIENTS = 500
+
+
+def _active_people(ids: set[int] | None = None) -> dict[int, _Person]:
+    """Everyone who can receive mail (or those of `ids`), with what planning needs: one
+    query."""
+    people = get_user_model().objects.filter(is_active=True)
+    if ids is not None:
+        people = people.filter(pk__in=ids)
+    rows = people.values_list("id", "time_zone", "manager_id", "notification_preference__delivery")
     return {
         pk: _Person(tz, manager_id, delivery or Preference.Delivery.DIGEST)
         for pk, tz, manager_id, delivery in rows
@@ -250,11 +253,16 @@ def notify_many(
     if not items:
         return 0
     now = timezone.now()
-    people = _active_people()
+    # A few recipients (a nudge) are looked up by id; many (a policy published to the
+    # whole company) in one pass over the directory, below any limit on query parameters.
+    recipients = {recipient_id for _, recipient_id in items}
+    few = recipients if len(recipients) <= FEW_RECIPIENTS else None
+    people = _active_people(few)
+    opt_outs = OptOut.objects.filter(kind=kind)
+    if few is not None:
+        opt_outs = opt_outs.filter(user_id__in=few)
     opted_out = (
-        set()
-        if reminder_kind.mandatory
-        else set(OptOut.objects.filter(kind=kind).values_list("user_id", flat=True))
+        set() if reminder_kind.mandatory else set(opt_outs.values_list("user_id", flat=True))
     )
     type_id = ContentType.objects.get_for_model(items[0][0]).pk
     rows = [
@@ -271,10 +279,13 @@ def notify_many(
         for subject, recipient_id in items
         if recipient_id in people and recipient_id not in opted_out
     ]
+    planned = Notification.objects.filter(kind=kind, stage=stage)
+    if few is not None:
+        planned = planned.filter(recipient_id__in=few)
     with transaction.atomic():
-        before = Notification.objects.filter(kind=kind, stage=stage).count()
+        before = planned.count()
         Notification.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
-        created = Notification.objects.filter(kind=kind, stage=stage).count() - before
+        created = planned.count() - before
         if any(not row.digest and row.send_after <= now for row in rows):
             transaction.on_commit(enqueue_sending)
     return created

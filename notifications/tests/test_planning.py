@@ -178,3 +178,22 @@ def test_planning_query_count_does_not_grow_with_people(django_user_model):
     finally:
         for name in names:
             unregister(name)
+
+
+def test_notify_many_to_a_few_reads_only_those_people_and_counts_only_their_rows(make_person):
+    from notifications.services import notify_many
+
+    crowd = [make_person(job_title="") for _ in range(5)]
+    first, second = crowd[0], crowd[1]
+    # Someone else already has a row of the same kind and stage: not counted as new here.
+    assert notify_many(kind="example-urgent-event", items=[(second, second.pk)], stage="day") == 1
+    with CaptureQueriesContext(connection) as captured:
+        created = notify_many(
+            kind="example-urgent-event",
+            items=[(first, first.pk), (second, second.pk)],
+            stage="day",
+        )
+    assert created == 1
+    people_query = next(q["sql"] for q in captured if '"people_user"' in q["sql"].split("FROM")[1])
+    assert " IN (" in people_query
+    assert Notification.objects.filter(kind="example-urgent-event", stage="day").count() == 2
