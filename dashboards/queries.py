@@ -52,8 +52,12 @@ class MyTasks:
         return len(self.tasks) + sum(more.count for more in self.more)
 
 
-def _more(kind: str, total: int, shown: int, labels: tuple[str, str], url: str | None):
-    """[More] when `total` is more than were `shown`, else []."""
+def _more(kind: str, rows, shown: int, labels: tuple[str, str], url: str | None, *, per_kind):
+    """[More] when there are more `rows` (a queryset or a list) than were `shown`, else
+    []. A COUNT only when the shown ones filled their `per_kind` places."""
+    if shown < per_kind and not isinstance(rows, list):
+        return []
+    total = len(rows) if isinstance(rows, list) else rows.count()
     if total <= shown:
         return []
     rest = total - shown
@@ -86,10 +90,11 @@ def my_tasks(user, *, per_kind: int = TASKS_PER_KIND) -> MyTasks:
     ]
     more += _more(
         "policy",
-        assignments.count(),
+        assignments,
         len(shown),
         ("policy to acknowledge", "policies to acknowledge"),
         reverse("policies:index"),
+        per_kind=per_kind,
     )
 
     bookings = Booking.objects.filter(
@@ -113,10 +118,11 @@ def my_tasks(user, *, per_kind: int = TASKS_PER_KIND) -> MyTasks:
     ]
     more += _more(
         "briefing",
-        bookings.count(),
+        bookings,
         len(shown),
         ("briefing booked", "briefings booked"),
         reverse("training:index") + "#my-bookings",
+        per_kind=per_kind,
     )
 
     # The active requirements, a handful that policy admins define, are read in a
@@ -137,10 +143,11 @@ def my_tasks(user, *, per_kind: int = TASKS_PER_KIND) -> MyTasks:
     ]
     more += _more(
         "requirement",
-        len(required),
+        required,
         min(len(required), per_kind),
         ("briefing to book", "briefings to book"),
         reverse("training:index"),
+        per_kind=per_kind,
     )
 
     actions = ActionItem.objects.filter(owner=user, status=ActionItem.Status.OPEN).exclude(
@@ -159,10 +166,11 @@ def my_tasks(user, *, per_kind: int = TASKS_PER_KIND) -> MyTasks:
     ]
     more += _more(
         "action",
-        actions.count(),
+        actions,
         len(shown),
         ("incident action", "incident actions"),
         reverse("incidents:my_actions"),
+        per_kind=per_kind,
     )
 
     # Only the reviews of the user's own people: comms, HR/legal and leadership who
@@ -182,7 +190,12 @@ def my_tasks(user, *, per_kind: int = TASKS_PER_KIND) -> MyTasks:
     # No page lists only the reviews awaiting someone's sign-off: the rest are counted,
     # and come up here as the first ones are signed off.
     more += _more(
-        "sign-off", reviews.count(), len(shown), ("review to sign off", "reviews to sign off"), None
+        "sign-off",
+        reviews,
+        len(shown),
+        ("review to sign off", "reviews to sign off"),
+        None,
+        per_kind=per_kind,
     )
 
     # Dated tasks soonest first; "due now" requirements (no date) first of all.
