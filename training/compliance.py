@@ -331,23 +331,43 @@ def status_for(person, *, now: datetime | None = None) -> list[Status]:
     return statuses
 
 
+def upcoming_seats(*, now: datetime) -> QuerySet[Booking]:
+    """Seats on sessions still to come: a requirement not yet met is booked (nothing
+    left to book) when one is on a session of an accepted topic."""
+    return Booking.objects.filter(
+        status=Booking.Status.BOOKED,
+        session__status=Session.Status.SCHEDULED,
+        session__starts_at__gt=now,
+    )
+
+
+def seated_topics(people, *, now: datetime) -> dict[int, set[int]]:
+    """For many people at once (ids, or a queryset of them): the topics of the upcoming
+    sessions each has a seat on (one query; see `upcoming_seats`)."""
+    topics: dict[int, set[int]] = {}
+    rows = upcoming_seats(now=now).filter(person_id__in=people).order_by()
+    for person_id, topic_id in rows.values_list("person_id", "session__topic_id").distinct():
+        topics.setdefault(person_id, set()).add(topic_id)
+    return topics
+
+
+def accepted_topics(requirement: Requirement) -> set[int]:
+    """The ids of the topics whose sessions count for `requirement` (prefetched by
+    `active_requirements`)."""
+    return {topic.pk for topic in requirement.accepted_topics.all()}
+
+
 def requirements_to_book(person, *, now: datetime | None = None) -> list[Status]:
     """The person's requirements not met, leaving out those they already have a seat
     for on an upcoming session of an accepted topic: what they still have to book."""
     now = now or timezone.now()
-    booked_topics = set(
-        Booking.objects.filter(
-            person=person,
-            status=Booking.Status.BOOKED,
-            session__status=Session.Status.SCHEDULED,
-            session__starts_at__gt=now,
-        ).values_list("session__topic_id", flat=True)
+    topics = set(
+        upcoming_seats(now=now).filter(person=person).values_list("session__topic_id", flat=True)
     )
     return [
         status
         for status in status_for(person, now=now)
-        if not status.compliant
-        and not {topic.pk for topic in status.requirement.accepted_topics.all()} & booked_topics
+        if not status.compliant and not accepted_topics(status.requirement) & topics
     ]
 
 
