@@ -21,6 +21,7 @@ from training import compliance as requirement_compliance
 from training.models import Requirement, TrainingError
 
 PEOPLE_PER_PAGE = 50
+MANAGERS_PER_PAGE = 25  # a company has a manager for every few people: their table is paged
 
 
 def _reports_of(user):
@@ -97,6 +98,13 @@ def compliance_requirement(request, pk: int):
             "figures": requirement_compliance.figures(requirement, now=now, reports_of=reports_of),
             "departments": departments,
             "managers": managers,
+            "managers_page": page_of(
+                request,
+                managers,
+                per_page=MANAGERS_PER_PAGE,
+                param="managers_page",
+                anchor="managers-heading",
+            ),
             "page": page,
             "filtered_by": _filter_label(department, manager, departments, managers),
             "reports_only": reports_of is not None,

@@ -449,6 +449,26 @@ def test_the_people_list_narrows_to_a_department_or_manager_from_the_tables(
     assert len(names(response)) == 7
 
 
+def test_the_managers_table_is_paged(client, policy_admin, requirement, make_person, monkeypatch):
+    from training import compliance_views
+
+    monkeypatch.setattr(compliance_views, "MANAGERS_PER_PAGE", 2)
+    for number in range(5):
+        boss = make_person(full_name=f"Boss {number}")
+        make_person(full_name=f"Report {number}", manager=boss)
+    client.force_login(policy_admin)
+    url = reverse("training:compliance_requirement", args=[requirement.pk])
+    first = client.get(url)
+    managers = first.context["managers_page"]
+    assert managers.paginator.count == len(first.context["managers"]) >= 5
+    assert len(managers.object_list) == 2
+    page = first.content.decode()
+    assert "Managers pages" in page and "managers_page=2#managers-heading" in page
+    later = client.get(url, {"managers_page": 3})
+    names = [row.name for row in later.context["managers_page"].object_list]
+    assert names and not set(names) & {row.name for row in managers.object_list}
+
+
 def test_a_line_manager_sees_only_their_own_reports(client, requirement, company):
     client.force_login(company["ben"])
     response = client.get(reverse("training:compliance_requirement", args=[requirement.pk]))
