@@ -39,11 +39,10 @@ def team(request):
     now = timezone.now()
     requirements = queries.active_requirements()
     page = page_of(request, queries.team_people(request.user, **filters), per_page=PER_PAGE)
-    # The whole team's figures: the summary needs them, and the page is a part of them.
-    figures = queries.outstanding(audience.team(request.user), now=now, requirements=requirements)
     page.object_list = queries.with_outstanding(
-        page.object_list, now=now, requirements=requirements, figures=figures
+        page.object_list, now=now, requirements=requirements
     )
+    summary = queries.summary(audience.team(request.user), now=now, requirements=requirements)
     export = QueryDict(mutable=True)
     if filters["direct_only"]:
         export["direct"] = "1"
@@ -54,7 +53,7 @@ def team(request):
         "dashboards/team.html",
         {
             "page": page,
-            "summary": queries.summary(figures),
+            "summary": summary,
             "filtered": filters["direct_only"] or bool(filters["search"]),
             "back": request.GET.urlencode(),
             "export_query": export.urlencode(),

@@ -131,7 +131,8 @@ def joiner_due_by(requirement: Requirement, start_date: date | None, today: date
     return None
 
 
-def _joiner_not_yet_due(requirement: Requirement, today: date) -> Q | None:
+def joiner_not_yet_due(requirement: Requirement, today: date) -> Q | None:
+    """New joiners still within their window (the query form of `joiner_due_by`)."""
     days = requirement.new_joiners_within_days
     if not days:
         return None
@@ -204,7 +205,7 @@ class GroupCount:
 def _grouped(
     people: QuerySet, requirement: Requirement, today: date, key: str, name: str, empty: str
 ) -> list[GroupCount]:
-    joiners = _joiner_not_yet_due(requirement, today)
+    joiners = joiner_not_yet_due(requirement, today)
     counts = {"total": Count("pk")}
     if joiners is not None:
         counts["not_yet_due"] = Count("pk", filter=joiners)

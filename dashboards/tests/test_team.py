@@ -335,6 +335,30 @@ def test_a_new_joiner_within_their_window_is_not_yet_due(client, manager, make_p
     assert response.context["summary"].overdue == 0
 
 
+def test_the_summary_agrees_with_each_persons_figures(
+    client, manager, employee, indirect, make_person, outstanding, yearly
+):
+    today = timezone.localdate()
+    # A joiner still within their window and one past it.
+    make_person(full_name="Nina New", manager=manager, start_date=today - timedelta(days=5))
+    make_person(full_name="Olga Old", manager=manager, start_date=today - timedelta(days=90))
+    yearly.new_joiners_within_days = 30
+    yearly.save()
+    Assignment.objects.filter(person=indirect).update(due_date=today - timedelta(days=1))
+    client.force_login(manager)
+    response = client.get(TEAM)
+    people = response.context["page"].object_list
+    figures = [person.outstanding for person in people]
+    assert len(people) == 4
+    expected = queries.Summary(
+        people=len(figures),
+        overdue=sum(1 for f in figures if f.overdue),
+        all_clear=sum(1 for f in figures if f.all_clear),
+    )
+    assert response.context["summary"] == expected
+    assert expected.overdue >= 3 and expected.outstanding_not_overdue >= 1
+
+
 def test_someone_with_nothing_outstanding_is_all_clear(client, manager, employee):
     client.force_login(manager)
     response = client.get(TEAM)
