@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from dashboards import remediation
 from incidents import services
-from incidents.models import ActionItem, Assessment, Incident, IncidentEvent
-from incidents.tests.factories import in_status, reported
+from incidents.models import ActionItem, Incident, IncidentEvent
+from incidents.tests.factories import assessed_deliberate, in_status, reported
 from people.models import Department
 
 pytestmark = pytest.mark.django_db
@@ -27,24 +27,6 @@ def _csv(response) -> list[list[str]]:
 
 def _csv_url(table: str, query: str = "") -> str:
     return reverse("dashboards:remediation_csv", args=[table]) + (f"?{query}" if query else "")
-
-
-def _make_accountability(incident: Incident, person, by) -> Incident:
-    """Assess `person` as deliberate: the incident moves to the accountability track."""
-    Assessment.objects.create(
-        incident=incident,
-        person=person,
-        act="Posted it on purpose",
-        question_set="v1",
-        suggested_outcome=Assessment.Outcome.DELIBERATE,
-        final_outcome=Assessment.Outcome.DELIBERATE,
-        assessor=by,
-        started_at=timezone.now(),
-        finished_at=timezone.now(),
-    )
-    Incident.objects.filter(pk=incident.pk).update(track=Incident.Track.ACCOUNTABILITY)
-    incident.refresh_from_db()
-    return incident
 
 
 # --- who may see it ------------------------------------------------------------------
@@ -79,8 +61,8 @@ def test_a_manager_counts_only_learning_track_incidents_of_their_people(
     stranger = make_person(email="stranger@example.com")
     ours = in_status(Status.CLASSIFIED, by=comms, people_involved=[indirect])
     theirs = in_status(Status.CLASSIFIED, by=comms, people_involved=[stranger])
-    restricted = _make_accountability(
-        in_status(Status.TRIAGE, by=comms, people_involved=[employee]), employee, hr
+    restricted = assessed_deliberate(
+        in_status(Status.TRIAGE, by=comms, people_involved=[employee]), employee, by=hr
     )
     undecided = reported(comms, people_involved=[employee])
     assert ours.track == Incident.Track.LEARNING
@@ -104,8 +86,8 @@ def test_a_department_filter_leaves_accountability_cases_to_hr(client, comms, hr
     sales = Department.objects.create(name="Sales")
     person = make_person(email="seller@example.com", department=sales)
     learning = in_status(Status.TRIAGE, by=comms, people_involved=[person])
-    restricted = _make_accountability(
-        in_status(Status.TRIAGE, by=comms, people_involved=[person]), person, hr
+    restricted = assessed_deliberate(
+        in_status(Status.TRIAGE, by=comms, people_involved=[person]), person, by=hr
     )
     query = f"department={sales.pk}"
 
@@ -127,8 +109,8 @@ def test_the_team_and_leadership_count_four_outcomes_and_only_hr_list_them(
 ):
     person = make_person(email="poster@example.com", manager=manager)
     learning = in_status(Status.CLASSIFIED, by=comms, people_involved=[person])
-    restricted = _make_accountability(
-        in_status(Status.CLASSIFIED, by=comms, people_involved=[person]), person, hr
+    restricted = assessed_deliberate(
+        in_status(Status.CLASSIFIED, by=comms, people_involved=[person]), person, by=hr
     )
     quarter = remediation.quarter_of(timezone.localtime())
 

@@ -12,8 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from incidents import permissions
-from incidents.models import ActionItem, Assessment, Incident, IncidentEvent
-from incidents.tests.factories import in_status, reported
+from incidents.models import ActionItem, Incident, IncidentEvent
+from incidents.tests.factories import assessed_deliberate, in_status, reported
 
 pytestmark = pytest.mark.django_db
 
@@ -34,24 +34,6 @@ def _csv_url(table: str, query: str = "") -> str:
     return reverse("dashboards:remediation_csv", args=[table]) + (f"?{query}" if query else "")
 
 
-def _deliberate(incident, person, hr) -> Incident:
-    """`person`'s assessment finished as deliberate: the accountability track."""
-    incident.assessments.update(superseded_at=timezone.now())
-    Assessment.objects.create(
-        incident=incident,
-        person=person,
-        act="Posted it on purpose",
-        question_set="v1",
-        suggested_outcome=Assessment.Outcome.DELIBERATE,
-        final_outcome=Assessment.Outcome.DELIBERATE,
-        assessor=hr,
-        started_at=timezone.now(),
-        finished_at=timezone.now(),
-    )
-    Incident.objects.filter(pk=incident.pk).update(track=Incident.Track.ACCOUNTABILITY)
-    return Incident.objects.get(pk=incident.pk)
-
-
 @pytest.fixture
 def world(comms, hr, manager, employee, make_person):
     """Incidents of every kind, with overdue actions and late reviews, some involving
@@ -68,8 +50,11 @@ def world(comms, hr, manager, employee, make_person):
     theirs = in_status(Status.REMEDIATION, by=comms, people_involved=[stranger])
     theirs.actions.update(due_date=today - timedelta(days=40))
     theirs_closed = in_status(Status.CLOSED, by=comms, people_involved=[stranger])
-    restricted = _deliberate(
-        in_status(Status.REMEDIATION, by=hr, people_involved=[employee]), employee, hr
+    restricted = assessed_deliberate(
+        in_status(Status.REMEDIATION, by=hr, people_involved=[employee]),
+        employee,
+        by=hr,
+        supersede=True,
     )
     restricted.actions.update(due_date=today - timedelta(days=10))
     undecided = reported(comms, people_involved=[employee], posted_at=now - timedelta(hours=5))

@@ -20,8 +20,8 @@ from people.models import Department
 from policies.models import Assignment
 from policies.tests.factories import published_policy
 from training.compliance import requirements_to_book
-from training.models import Booking, Requirement, Session, Topic
-from training.tests.factories import attended, held_session
+from training.models import Requirement, Session, Topic
+from training.tests.factories import attended, held_session, seat, upcoming_session
 
 pytestmark = pytest.mark.django_db
 
@@ -48,32 +48,6 @@ def csv_lines(response):
 
 def row_for(response, person):
     return next(p for p in response.context["page"].object_list if p.pk == person.pk)
-
-
-def upcoming_session(topic, presenter, *, days=7, title="Social media lunch briefing"):
-    """A scheduled session ahead, made directly (no capacity or mail to mind)."""
-    starts_at = timezone.now() + timedelta(days=days)
-    return Session.objects.create(
-        title=title,
-        topic=topic,
-        presenter=presenter,
-        organiser=presenter,
-        starts_at=starts_at,
-        ends_at=starts_at + timedelta(hours=1),
-        time_zone="Europe/London",
-        room="Room 2",
-        capacity=500,
-    )
-
-
-def seat(session, person):
-    return Booking.objects.create(
-        session=session,
-        person=person,
-        status=Booking.Status.BOOKED,
-        booked_by=person,
-        booked_at=timezone.now(),
-    )
 
 
 @pytest.fixture

@@ -7,9 +7,11 @@ review written and signed off by a manager)."""
 
 from __future__ import annotations
 
+from django.utils import timezone
+
 from incidents import assessment as guide
 from incidents import services
-from incidents.models import ActionItem, Incident, Takedown
+from incidents.models import ActionItem, Assessment, Incident, Takedown
 from people.models import User
 
 Status = Incident.Status
@@ -110,3 +112,24 @@ def _classify_as_human_error(incident: Incident, *, by, owner) -> None:
         for key, value in HUMAN_ERROR_ANSWERS.items():
             services.answer(assessment=run, by=owner, key=key, value=value)
         services.finish_assessment(assessment=run, by=owner)
+
+
+def assessed_deliberate(incident: Incident, person, *, by, supersede: bool = False) -> Incident:
+    """`person`'s assessment finished as deliberate, made directly (the guided questions
+    are not the point), and the incident moved to the accountability track; with
+    `supersede`, the earlier assessments are no longer current."""
+    if supersede:
+        incident.assessments.update(superseded_at=timezone.now())
+    Assessment.objects.create(
+        incident=incident,
+        person=person,
+        act="Posted it on purpose",
+        question_set="v1",
+        suggested_outcome=Assessment.Outcome.DELIBERATE,
+        final_outcome=Assessment.Outcome.DELIBERATE,
+        assessor=by,
+        started_at=timezone.now(),
+        finished_at=timezone.now(),
+    )
+    Incident.objects.filter(pk=incident.pk).update(track=Incident.Track.ACCOUNTABILITY)
+    return Incident.objects.get(pk=incident.pk)

@@ -71,6 +71,35 @@ def held_session(topic: Topic, presenter, *, starts_at: datetime) -> Session:
     )
 
 
+def upcoming_session(
+    topic: Topic, presenter, *, days: int = 7, title: str = "Social media lunch briefing"
+) -> Session:
+    """A scheduled session `days` ahead, made directly (no capacity or mail to mind)."""
+    starts_at = timezone.now() + timedelta(days=days)
+    return Session.objects.create(
+        title=title,
+        topic=topic,
+        presenter=presenter,
+        organiser=presenter,
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(hours=1),
+        time_zone="Europe/London",
+        room="Room 2",
+        capacity=500,
+    )
+
+
+def seat(session: Session, person) -> Booking:
+    """`person` has a seat on `session` (a booking made directly)."""
+    return Booking.objects.create(
+        session=session,
+        person=person,
+        status=Booking.Status.BOOKED,
+        booked_by=person,
+        booked_at=timezone.now(),
+    )
+
+
 def attended(session: Session, person) -> Booking:
     """`person` was there (a booking made directly, for a session in the past)."""
     return Booking.objects.create(
