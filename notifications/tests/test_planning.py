@@ -184,9 +184,11 @@ def test_notify_many_to_a_few_reads_only_those_people_and_counts_only_their_rows
     from notifications.services import notify_many
 
     crowd = [make_person(job_title="") for _ in range(5)]
-    first, second = crowd[0], crowd[1]
-    # Someone else already has a row of the same kind and stage: not counted as new here.
+    first, second, other = crowd[0], crowd[1], crowd[2]
+    # Already planned: one of the recipients' rows, and a row of someone else's of the
+    # same kind and stage; neither is new here.
     assert notify_many(kind="example-urgent-event", items=[(second, second.pk)], stage="day") == 1
+    assert notify_many(kind="example-urgent-event", items=[(other, other.pk)], stage="day") == 1
     with CaptureQueriesContext(connection) as captured:
         created = notify_many(
             kind="example-urgent-event",
@@ -196,4 +198,33 @@ def test_notify_many_to_a_few_reads_only_those_people_and_counts_only_their_rows
     assert created == 1
     people_query = next(q["sql"] for q in captured if '"people_user"' in q["sql"].split("FROM")[1])
     assert " IN (" in people_query
-    assert Notification.objects.filter(kind="example-urgent-event", stage="day").count() == 2
+    counts = [q["sql"] for q in captured if q["sql"].startswith("SELECT COUNT(*)")]
+    assert len(counts) == 2 and all('"recipient_id" IN (' in sql for sql in counts)
+    assert Notification.objects.filter(kind="example-urgent-event", stage="day").count() == 3
+
+
+def test_events_inside_one_send_for_all_queue_one_send_at_the_end(
+    make_person, monkeypatch, django_capture_on_commit_callbacks
+):
+    from notifications import services
+    from notifications.tasks import send_due_reminders
+
+    asked = []
+    monkeypatch.setattr(send_due_reminders, "apply_async", lambda **kw: asked.append(kw))
+    people = [make_person() for _ in range(3)]
+
+    def event(person, stage):
+        with django_capture_on_commit_callbacks(execute=True):
+            services.notify_many(
+                kind="example-urgent-event", items=[(person, person.pk)], stage=stage
+            )
+
+    with services.one_send_for_all():
+        with services.one_send_for_all():  # nested: still one, at the very end
+            for person in people:
+                event(person, "bulk")
+        assert asked == []
+    assert len(asked) == 1
+    # Outside it, each event asks again.
+    event(people[0], "later")
+    assert len(asked) == 2

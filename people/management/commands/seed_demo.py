@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from incidents.demo import seed_demo_incidents
+from notifications.services import one_send_for_all
 from people.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo_organisation
 from policies.demo import seed_demo_policies
 from training.demo import seed_demo_training
@@ -16,6 +17,12 @@ class Command(BaseCommand):
                 "seed_demo refuses to run on a site served over https: demo accounts have a "
                 "published password."
             )
+        # The demo's history plans hundreds of reminders: one send afterwards, not one
+        # queued per event ahead of the worker's heartbeat.
+        with one_send_for_all():
+            self._seed()
+
+    def _seed(self):
         counts = seed_demo_organisation()
         self.stdout.write(
             f"Demo organisation ready: {counts['people']} people ({counts['created']} new) "
