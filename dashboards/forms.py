@@ -18,7 +18,6 @@ from dashboards.remediation import EXPOSURE
 from incidents.models import Assessment, Incident
 from people.audience import with_sub_departments
 
-Track = Incident.Track
 MAX_PERIOD = timedelta(days=3 * 366)
 EARLIEST = date(2000, 1, 1)
 QUARTER = re.compile(r"^\d{4}-Q[1-4]$")
@@ -95,6 +94,7 @@ class RemediationFilterForm(forms.Form):
             )
             if start > end:
                 start = end - timedelta(days=365)
+            start = max(start, EARLIEST)  # a year before an early end goes no further back
         department = data.get("department")
         return remediation.Filters(
             start=start,
@@ -116,10 +116,6 @@ class DrillForm(forms.Form):
         required=False, choices=[("", ""), *Incident.Information.choices]
     )
     outcome = forms.ChoiceField(required=False, choices=[("", ""), *Assessment.Outcome.choices])
-    assessed = forms.ChoiceField(
-        required=False,
-        choices=[("", ""), *((t.value, t.label) for t in (Track.LEARNING, Track.ACCOUNTABILITY))],
-    )
     quarter = forms.RegexField(QUARTER, required=False)
     contained = forms.RegexField(MONTH, required=False)
     closed = forms.RegexField(MONTH, required=False)
@@ -157,7 +153,7 @@ class DrillForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        if (cleaned.get("outcome") or cleaned.get("assessed")) and not cleaned.get("quarter"):
+        if cleaned.get("outcome") and not cleaned.get("quarter"):
             raise forms.ValidationError("An outcome goes with a quarter.")
         if cleaned.get("outcome") and not self.sees_outcomes:
             # Outcomes are about one person: only HR/legal list incidents by them.

@@ -23,7 +23,6 @@ from django.db.models import Count, F, Max, Min, Q, QuerySet
 from django.utils import timezone
 
 from incidents import permissions
-from incidents.assessment import track_for
 from incidents.models import ActionItem, Assessment, Incident, IncidentEvent
 from incidents.reminders import review_due_date
 from people import audience
@@ -201,12 +200,17 @@ def open_incidents(viewer: Viewer, filters: Filters) -> OpenIncidents:
 
 def actions(viewer: Viewer, filters: Filters) -> QuerySet[ActionItem]:
     """Actions of the incidents counted (open or not); for a line manager, those their
-    own people own on the incidents counted, and their own on any incident (they may
-    open each of those in summary), under the same platform and department filters."""
+    own people own on the incidents counted, and their own on any incident but an
+    accountability-track case (they may open each of those in summary), under the same
+    platform and department filters."""
     counted = incidents(viewer, filters, period=False).values("pk")
     if viewer.team is None:
         return ActionItem.objects.filter(incident__in=counted)
-    own = Incident.objects.filter(actions__owner=viewer.user)
+    # Never an accountability-track case's: the page tells a manager those stay with
+    # HR/legal (their own actions there are on My tasks and My actions).
+    own = Incident.objects.filter(actions__owner=viewer.user).exclude(
+        track=Incident.Track.ACCOUNTABILITY
+    )
     return ActionItem.objects.filter(
         Q(incident__in=counted, owner__in=viewer.team)
         | Q(
@@ -326,30 +330,27 @@ class QuarterMix:
         return sum(self.counts.values())
 
 
-def counts_outcomes(viewer: Viewer) -> bool:
-    """The incident team and leadership count incidents by the four assessment
-    outcomes. A line manager's figures are a few people, where an outcome would be one
-    person's assessment: they count the track (learning, the only one they see)."""
-    return viewer.team is None
-
-
 def sees_outcomes(viewer: Viewer) -> bool:
-    """Which incident had which outcome is part of the restricted individual assessment:
-    only HR/legal (who may open assessments) list incidents by outcome. Others' outcome
-    figures link to the quarter's incidents assessed on the same track."""
+    """Assessment outcomes are about one person, part of the restricted individual
+    assessment: only HR/legal (who may open assessments) count and list incidents by
+    them. Any exact count by outcome beside the lists of each track would tell others
+    which incident had which outcome (one deliberate case in a quarter with one
+    accountability-track incident), so everyone else counts the track."""
     return viewer.sees_restricted_people
 
 
+TRACK_COLUMNS = (
+    (Incident.Track.LEARNING, "Learning track (human error, at-risk)"),
+    (Incident.Track.ACCOUNTABILITY, "Accountability track (reckless, deliberate)"),
+)
+
+
 def outcome_columns(viewer: Viewer) -> list[tuple[str, str]]:
-    """The classification columns: the four outcomes, or a line manager's one track."""
-    if counts_outcomes(viewer):
+    """The classification columns: the four outcomes for HR/legal; the two tracks for
+    the rest of the incident team and leadership; a line manager's one track."""
+    if sees_outcomes(viewer):
         return list(Outcome.choices)
-    return [(Incident.Track.LEARNING, "Learning track")]
-
-
-def outcomes_of(track: str) -> tuple[str, ...]:
-    """The outcomes that lead to `track`."""
-    return tuple(value for value in Outcome.values if track_for(value) == track)
+    return list(TRACK_COLUMNS if viewer.team is None else TRACK_COLUMNS[:1])
 
 
 def current_assessments(found: QuerySet[Incident]) -> QuerySet[Assessment]:
@@ -369,12 +370,13 @@ def _first_classified(found: QuerySet[Incident]):
 
 def classification(viewer: Viewer, filters: Filters, quarters: list[str]) -> list[QuarterMix]:
     """Incidents by how they were classified and the quarter it happened (one query):
-    incidents with a current assessment of each outcome, by the quarter it was finished
-    (an incident with two people assessed differently counts in both); for a line
-    manager, incidents by the track they were classified on, from the history."""
+    for HR/legal, incidents with a current assessment of each outcome, by the quarter
+    it was finished (an incident with two people assessed differently counts in both);
+    for everyone else, incidents by the track they were classified on, from the
+    history."""
     counts: dict[str, Counter] = {quarter: Counter() for quarter in quarters}
     found = incidents(viewer, filters)
-    if counts_outcomes(viewer):
+    if sees_outcomes(viewer):
         rows = (
             current_assessments(found)
             .values_list("incident_id", "final_outcome", "finished_at")
@@ -390,8 +392,9 @@ def classification(viewer: Viewer, filters: Filters, quarters: list[str]) -> lis
         tracks = dict(found.values_list("pk", "track"))
         for row in _first_classified(found):
             quarter = quarter_of(timezone.localtime(row["at"]))
-            if quarter in counts and tracks.get(row["incident_id"]) == Incident.Track.LEARNING:
-                counts[quarter][Incident.Track.LEARNING] += 1
+            track = tracks.get(row["incident_id"])
+            if quarter in counts and track in dict(TRACK_COLUMNS):
+                counts[quarter][track] += 1
     columns = [value for value, _ in outcome_columns(viewer)]
     return [QuarterMix(q, {c: counts[q][c] for c in columns}) for q in quarters]
 
@@ -563,7 +566,6 @@ class Drill:
     track: str = ""
     information: str = ""
     outcome: str = ""
-    assessed: str = ""  # a track: assessed with an outcome that leads to it
     quarter: str = ""
     contained: str = ""
     closed: str = ""
@@ -583,10 +585,9 @@ def drilled_incidents(viewer: Viewer, filters: Filters, drill: Drill, *, today: 
             found = found.filter(**{name: value})
     if drill.quarter:
         start, end = quarter_range(drill.quarter)
-        outcomes = (drill.outcome,) if drill.outcome else outcomes_of(drill.assessed)
-        if drill.outcome or drill.assessed:
+        if drill.outcome:
             assessed = current_assessments(found).filter(
-                final_outcome__in=outcomes, finished_at__gte=start, finished_at__lt=end
+                final_outcome=drill.outcome, finished_at__gte=start, finished_at__lt=end
             )
             found = found.filter(pk__in=assessed.values("incident_id"))
         else:

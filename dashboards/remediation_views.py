@@ -18,7 +18,6 @@ from django.views.decorators.http import require_safe
 from dashboards import charts, remediation
 from dashboards.forms import DrillForm, RemediationFilterForm
 from incidents import permissions
-from incidents.assessment import track_for
 from incidents.models import ActionItem, Assessment, Incident
 from incidents.queries import summary_line
 from people.roles import role_required
@@ -102,7 +101,6 @@ def figures(viewer: remediation.Viewer, filters: remediation.Filters, *, today) 
         ),
         "timings": timings,
         "columns": columns,
-        "counts_outcomes": remediation.counts_outcomes(viewer),
         "sees_outcomes": remediation.sees_outcomes(viewer),
         "mix": mix,
         "recurrence": recurrence,
@@ -117,14 +115,8 @@ def figures(viewer: remediation.Viewer, filters: remediation.Filters, *, today) 
 
 
 def _mix_drill(viewer: remediation.Viewer, value: str) -> dict[str, str]:
-    """What a classification cell's link adds: its outcome for HR/legal; for the rest
-    of the incident team and leadership the track that outcome leads to (which incident
-    had which outcome stays in the restricted assessment); a manager's cell is a track."""
-    if remediation.sees_outcomes(viewer):
-        return {"outcome": value}
-    if remediation.counts_outcomes(viewer):
-        return {"assessed": track_for(value)}
-    return {"track": value}
+    """What a classification cell's link adds: its outcome (HR/legal) or track."""
+    return {"outcome" if remediation.sees_outcomes(viewer) else "track": value}
 
 
 def _charts(open_now, timings, columns, mix, stretches) -> dict:
@@ -247,15 +239,6 @@ def _described(viewer, filters, drill) -> list[str]:
     if drill.outcome:
         label = Assessment.Outcome(drill.outcome).label.lower()
         words.append(f"{label} assessed in {remediation.quarter_label(drill.quarter)}")
-    elif drill.assessed:
-        outcomes = " or ".join(
-            Assessment.Outcome(value).label.lower()
-            for value in remediation.outcomes_of(drill.assessed)
-        )
-        words.append(
-            f"assessed as {outcomes} in {remediation.quarter_label(drill.quarter)}"
-            f" ({Incident.Track(drill.assessed).label.lower()})"
-        )
     elif drill.quarter:
         words.append(f"classified in {remediation.quarter_label(drill.quarter)}")
     if drill.contained:
