@@ -14,8 +14,8 @@ a reminder the nudge would not send.
 
 Privacy: actions of accountability-track incidents are left out everywhere here (not
 counted, not listed, not nudged). The list shows action counts and due dates; a member's
-page shows each action's title and its incident's reference, never what the incident
-was about.
+page shows an action's title and its incident's reference only when the manager may
+open that incident (see incidents.permissions), and never what the incident was about.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 
 from incidents.models import ActionItem, Incident
+from incidents.permissions import visible_incidents
 from people.audience import team
 from policies.models import Assignment
 from training.compliance import Status as Standing
@@ -305,9 +306,11 @@ class Member:
         return bool(self.assignments or any(b.to_book for b in self.briefings) or self.actions)
 
 
-def member_items(person, *, now: datetime) -> Member:
+def member_items(person, *, now: datetime, viewer) -> Member:
     """The person's open acknowledgements, training standing and open actions: a fixed
-    number of queries however many of each they have."""
+    number of queries however many of each they have. An action's title and incident
+    are shown (`shown`) only when `viewer` may open that incident; otherwise it is just
+    an action with a due date, as on the list."""
     today = timezone.localdate(now)
     assignments = list(
         open_assignments()
@@ -323,6 +326,13 @@ def member_items(person, *, now: datetime) -> Member:
     )
     for item in (*assignments, *actions):
         item.overdue = item.due_date < today
+    may_open = set(
+        visible_incidents(viewer)
+        .filter(pk__in={action.incident_id for action in actions})
+        .values_list("pk", flat=True)
+    )
+    for action in actions:
+        action.shown = action.incident_id in may_open
     to_book = {status.requirement.pk for status in requirements_to_book(person, now=now)}
     # Which session each booked requirement's seat is on, for the page only: whether it
     # is booked at all is `requirements_to_book`'s to say.

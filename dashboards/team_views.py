@@ -71,7 +71,7 @@ def member(request, pk: int):
         "dashboards/team_member.html",
         {
             "person": person,
-            "items": queries.member_items(person, now=timezone.now()),
+            "items": queries.member_items(person, now=timezone.now(), viewer=request.user),
             "from_member_page": FROM_MEMBER_PAGE,
         },
     )

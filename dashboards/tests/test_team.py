@@ -558,6 +558,17 @@ def test_a_members_page_lists_what_they_still_have_to_do(
     session = upcoming_session(topic, policy_admin, title="Lunch and learn: posting safely")
     seat(session, employee)
     client.force_login(manager)
+    # Not yet classified, and nobody of the manager's involved: they may not open the
+    # incident, so its action is only an action with a due date.
+    hidden = client.get(member_url(employee)).content.decode()
+    overdue_action, soon_action = outstanding["actions"]
+    assert "Add a check before posting" not in hidden
+    assert overdue_action.incident.reference not in hidden
+    assert hidden.count("An incident action") == 2 and "Not shared with you" in hidden
+    # A learning-track incident that involves the employee: the manager may open it.
+    incident = overdue_action.incident
+    incident.people_involved.add(employee)
+    Incident.objects.filter(pk=incident.pk).update(track=Incident.Track.LEARNING)
     response = client.get(member_url(employee))
     assert response.status_code == 200
     items = response.context["items"]
@@ -569,7 +580,6 @@ def test_a_members_page_lists_what_they_still_have_to_do(
         (sales_only, False, True, None),
         (yearly, True, False, session),
     ]
-    overdue_action, soon_action = outstanding["actions"]
     assert [(a.pk, a.overdue) for a in items.actions] == [
         (overdue_action.pk, True),
         (soon_action.pk, False),
