@@ -120,7 +120,7 @@ def my_tasks(user, *, per_kind: int = TASKS_PER_KIND) -> MyTasks:
         "briefing",
         bookings,
         len(shown),
-        ("briefing booked", "briefings booked"),
+        ("briefing booked or waitlisted", "briefings booked or waitlisted"),
         reverse("training:index") + "#my-bookings",
         per_kind=per_kind,
     )

@@ -150,7 +150,8 @@ def test_my_tasks_lists_a_few_of_each_kind_and_links_to_the_rest(
     policies = reverse("policies:index")
     assert f'<a href="{policies}">and {extra} more policies to acknowledge</a>' in page
     training = reverse("training:index")
-    assert f'<a href="{training}#my-bookings">and {extra} more briefings booked</a>' in page
+    booked = f"and {extra} more briefings booked or waitlisted"
+    assert f'<a href="{training}#my-bookings">{booked}</a>' in page
     assert f'<a href="{training}">and {extra} more briefings to book</a>' in page
     actions = reverse("incidents:my_actions")
     assert f'<a href="{actions}">and {extra} more incident actions</a>' in page

@@ -467,6 +467,10 @@ def test_the_managers_table_is_paged(client, policy_admin, requirement, make_per
     later = client.get(url, {"managers_page": 3})
     names = [row.name for row in later.context["managers_page"].object_list]
     assert names and not set(names) & {row.name for row in managers.object_list}
+    # Narrowing the people list to a manager on a later page keeps that page of the table.
+    row = later.context["managers_page"].object_list[0]
+    key = "none" if row.pk is None else row.pk
+    assert f"?manager={key}&amp;managers_page=3#people" in later.content.decode()
 
 
 def test_a_line_manager_sees_only_their_own_reports(client, requirement, company):
