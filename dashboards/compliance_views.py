@@ -2,7 +2,7 @@
 the 12-month trend, and the people behind every figure (with CSV exports)."""
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -13,7 +13,7 @@ from dashboards import compliance as queries
 from dashboards import compliance_people as people_queries
 from dashboards import compliance_trend as trend_queries
 from dashboards.charts import Series, bar_chart, line_chart
-from policyhub.exports import csv_response
+from policyhub.exports import csv_response, export_refused
 from policyhub.paging import page_of
 
 # The dashboard's own tables (besides the people behind a figure), and what each needs.
@@ -64,11 +64,10 @@ def _csv_url(table: str, query: str) -> str:
     return f"{url}?{query}" if query else url
 
 
-def _not_valid(problems: list[str]) -> HttpResponse:
+def _not_valid(problems: list[str]):
     """An export of a link that is not valid: refused, rather than exported wider."""
-    return HttpResponseBadRequest(
-        "\n".join(problems) + "\nGo back to the compliance dashboard and follow its links.\n",
-        content_type="text/plain; charset=utf-8",
+    return export_refused(
+        problems, back="Go back to the compliance dashboard and follow its links."
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -21,7 +21,7 @@ from incidents import permissions
 from incidents.models import ActionItem, Assessment, Incident
 from incidents.queries import summary_line
 from people.roles import role_required
-from policyhub.exports import csv_response
+from policyhub.exports import csv_response, export_refused
 from policyhub.paging import page_of
 
 INCIDENTS_PER_PAGE = 25
@@ -423,11 +423,8 @@ def _figures_csv(table, viewer, filters, today):
     return header, iter(rows)
 
 
-def _not_valid(problem: str) -> HttpResponse:
-    return HttpResponseBadRequest(
-        f"{problem} Go back to the dashboard and follow a figure's link.\n",
-        content_type="text/plain; charset=utf-8",
-    )
+def _not_valid(problem: str):
+    return export_refused([problem], back="Go back to the dashboard and follow a figure's link.")
 
 
 TABLES = ("open", "overdue", "timings", "classification", "recurrence", "exposure")

@@ -38,7 +38,6 @@ from training.compliance import (
     active_requirements,
     joiner_due_by,
     joiner_not_yet_due,
-    requirements_to_book,
     seated_topics,
     status_for,
     still_required,
@@ -124,18 +123,12 @@ FIELDS = tuple(Outstanding.__dataclass_fields__)
 
 
 def outstanding(
-    people, *, now: datetime, requirements: list[Requirement]
+    person_ids: list[int], *, now: datetime, requirements: list[Requirement]
 ) -> dict[int, Outstanding]:
-    """Each person's outstanding items, by id: 2 + one query per requirement, plus one
-    for the ids when `people` is a queryset (a whole team is passed as a subquery, never
-    as a list of thousands of ids)."""
+    """Each person's outstanding items, by id (a page or a CSV chunk of people; the
+    whole team's figures are `summary`'s): 3 + one query per requirement."""
     today = timezone.localdate(now)
-    if isinstance(people, QuerySet):
-        person_ids = people.order_by().values("pk")
-        found = {pk: Outstanding() for pk in person_ids.values_list("pk", flat=True)}
-    else:
-        person_ids = list(people)
-        found = {pk: Outstanding() for pk in person_ids}
+    found = {pk: Outstanding() for pk in person_ids}
     if not found:
         return found
     overdue = Q(due_date__lt=today)
@@ -171,14 +164,10 @@ def outstanding(
     return found
 
 
-def with_outstanding(
-    people: Iterable, *, now: datetime, requirements, figures: dict | None = None
-) -> list:
-    """`people` (a page of the list) with their figures set on each as attributes;
-    `figures`: from `outstanding`, when already computed for a larger set."""
+def with_outstanding(people: Iterable, *, now: datetime, requirements) -> list:
+    """`people` (a page of the list) with their figures set on each as attributes."""
     rows = list(people)
-    if figures is None:
-        figures = outstanding([p.pk for p in rows], now=now, requirements=requirements)
+    figures = outstanding([p.pk for p in rows], now=now, requirements=requirements)
     for person in rows:
         person.outstanding = figures[person.pk]
         for name in FIELDS:
@@ -333,9 +322,8 @@ def member_items(person, *, now: datetime, viewer) -> Member:
     )
     for action in actions:
         action.shown = action.incident_id in may_open
-    to_book = {status.requirement.pk for status in requirements_to_book(person, now=now)}
-    # Which session each booked requirement's seat is on, for the page only: whether it
-    # is booked at all is `requirements_to_book`'s to say.
+    # The rule of `requirements_to_book`: a requirement not met is booked when one of
+    # these seats is on a session of an accepted topic (the earliest is shown).
     seats = list(
         upcoming_seats(now=now)
         .filter(person=person)
@@ -345,9 +333,9 @@ def member_items(person, *, now: datetime, viewer) -> Member:
     briefings = []
     for status in status_for(person, now=now):
         seat = None
-        if not status.compliant and status.requirement.pk not in to_book:
-            topics = {topic.pk for topic in status.requirement.accepted_topics.all()}
-            seat = next((b.session for b in seats if b.session.topic_id in topics), None)
-        briefings.append(Briefing(status, status.requirement.pk in to_book, seat))
+        if not status.compliant:
+            accepted = accepted_topics(status.requirement)
+            seat = next((b.session for b in seats if b.session.topic_id in accepted), None)
+        briefings.append(Briefing(status, not status.compliant and seat is None, seat))
     briefings.sort(key=lambda b: (b.status.compliant, b.requirement.name.lower()))
     return Member(assignments=assignments, briefings=briefings, actions=actions)

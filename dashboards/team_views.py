@@ -6,7 +6,7 @@ are for someone in the viewer's reporting line only (404 otherwise, themselves i
 """
 
 from django.contrib import messages
-from django.http import Http404, HttpResponseBadRequest, QueryDict
+from django.http import Http404, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,7 +17,7 @@ from dashboards import team as queries
 from dashboards.team_forms import TeamFilterForm
 from people import audience, roles
 from people.roles import role_required
-from policyhub.exports import csv_response
+from policyhub.exports import csv_response, export_refused
 from policyhub.paging import page_of
 
 PER_PAGE = 50
@@ -114,9 +114,7 @@ def team_csv(request):
     form = TeamFilterForm(request.GET)
     if form.errors:
         # Not a file of something other than what was asked for.
-        return HttpResponseBadRequest(
-            " ".join(form.problems()), content_type="text/plain; charset=utf-8"
-        )
+        return export_refused(form.problems(), back="Go back to My team and filter again.")
     people = queries.team_people(request.user, **form.filters())
     return csv_response(
         header=queries.HEADER,

@@ -4,7 +4,7 @@ import csv
 import unicodedata
 from collections.abc import Iterable
 
-from django.http import StreamingHttpResponse
+from django.http import HttpResponseBadRequest, StreamingHttpResponse
 from django.utils import timezone
 
 FORMULA_STARTS = ("=", "+", "-", "@")
@@ -59,3 +59,12 @@ def csv_response(
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+def export_refused(problems: list[str], *, back: str) -> HttpResponseBadRequest:
+    """The answer to an export whose link is not valid (an unknown filter value): the
+    problems as plain text, never a file of something other than what was asked for.
+    `back`: where to go instead, as a sentence."""
+    return HttpResponseBadRequest(
+        "\n".join([*problems, back]) + "\n", content_type="text/plain; charset=utf-8"
+    )
