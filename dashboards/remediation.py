@@ -290,17 +290,12 @@ def timings(viewer: Viewer, filters: Filters, months: list[str]) -> list[MonthTi
     if not months:
         return []
     found = incidents(viewer, filters, period=False)
-    hours: dict[str, dict[str, list[float]]] = {
-        "contain": defaultdict(list),
-        "close": defaultdict(list),
-    }
-    for name, events in (("contain", first_contained(found)), ("close", last_closed(found))):
+    contain: dict[str, list[float]] = defaultdict(list)  # hours, by month
+    close: dict[str, list[float]] = defaultdict(list)
+    for hours, events in ((contain, first_contained(found)), (close, last_closed(found))):
         rows = in_months(events, months[0], months[-1]).values_list("incident__noticed_at", "at")
         for noticed, at in rows:
-            hours[name][f"{timezone.localtime(at):%Y-%m}"].append(
-                (at - noticed).total_seconds() / 3600
-            )
-    contain, close = hours["contain"], hours["close"]
+            hours[f"{timezone.localtime(at):%Y-%m}"].append((at - noticed).total_seconds() / 3600)
     return [
         MonthTiming(
             month,
