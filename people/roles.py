@@ -13,7 +13,9 @@ COMMS = "Comms"
 HR_LEGAL = "HR/Legal"
 POLICY_ADMIN = "Policy admin"
 LEADERSHIP = "Leadership"
-ROLE_GROUPS = (COMMS, HR_LEGAL, POLICY_ADMIN, LEADERSHIP)
+# The comms lead answers for the comms team: late post reviews escalate to them.
+COMMS_LEAD = "Comms lead"
+ROLE_GROUPS = (COMMS, HR_LEGAL, POLICY_ADMIN, LEADERSHIP, COMMS_LEAD)
 
 
 def group_names(user) -> frozenset[str]:
@@ -33,6 +35,10 @@ def _active(user) -> bool:
 
 def is_comms(user) -> bool:
     return _active(user) and COMMS in group_names(user)
+
+
+def is_comms_lead(user) -> bool:
+    return _active(user) and COMMS_LEAD in group_names(user)
 
 
 def is_hr_legal(user) -> bool:

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "policies",
     "training",
     "incidents",
+    "prevention",
     "dashboards",
     "notifications",
     "monitoring",

@@ -13,6 +13,7 @@ urlpatterns = [
     path("training/", include("training.urls")),
     path("incidents/", include("incidents.urls")),
     path("dashboards/", include("dashboards.urls")),
+    path("prevention/", include("prevention.urls")),
     path("notifications/", include("notifications.urls")),
     path("admin/", admin.site.urls),
 ]
