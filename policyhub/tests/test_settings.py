@@ -151,18 +151,48 @@ def test_malformed_settings_stop_the_app_naming_the_variable(name, value, messag
     assert message in result.stderr
 
 
-def test_check_deploy_is_clean_with_production_values():
-    result = _run(
-        ["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        SECRET_KEY="k" * 20 + "Zq8#vN2$mP5&xR7!tL9@wB4^hJ6*cF1(dG3)sA0-" + "u" * 10,
-        DEBUG="false",
-        SITE_URL="https://policyhub.example.com",
-        ALLOWED_HOSTS="policyhub.example.com",
-        SECURE_HSTS_INCLUDE_SUBDOMAINS="true",
-        SECURE_HSTS_PRELOAD="true",
-    )
+_PRODUCTION = {
+    "SECRET_KEY": "k" * 20 + "Zq8#vN2$mP5&xR7!tL9@wB4^hJ6*cF1(dG3)sA0-" + "u" * 10,
+    "DEBUG": "false",
+    "SITE_URL": "https://policyhub.example.com",
+    "ALLOWED_HOSTS": "policyhub.example.com",
+}
+
+
+def test_check_deploy_has_no_warning_with_production_values():
+    # Only what every production site sets: the HSTS choices are the defaults.
+    result = _run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], **_PRODUCTION)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+def _hsts_header(**env) -> str:
+    code = (
+        "import django; django.setup(); from django.test import Client; "
+        "print(Client().get('/accounts/login/', secure=True, "
+        "HTTP_HOST='policyhub.example.com').headers.get('Strict-Transport-Security', ''))"
+    )
+    result = _run(["-c", code], **env)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]
+
+
+def test_an_https_site_sends_hsts_with_subdomains_and_preload():
+    assert _hsts_header(**_PRODUCTION) == "max-age=31536000; includeSubDomains; preload"
+
+
+@pytest.mark.parametrize(
+    "name, warning, left_out",
+    [
+        ("SECURE_HSTS_INCLUDE_SUBDOMAINS", "security.W005", "includeSubDomains"),
+        ("SECURE_HSTS_PRELOAD", "security.W021", "preload"),
+    ],
+)
+def test_each_hsts_extension_can_be_turned_off(name, warning, left_out):
+    env = {**_PRODUCTION, name: "false"}
+    assert left_out not in _hsts_header(**env)
+    result = _run(["manage.py", "check", "--deploy"], **env)
+    assert warning in result.stdout + result.stderr
 
 
 def test_check_deploy_warns_about_the_development_defaults():
