@@ -1,13 +1,20 @@
-"""Policy bodies: Markdown rendered and sanitised, and split into sections for diffs."""
+"""Policy bodies: Markdown rendered and sanitised, and split into sections for diffs.
+
+Each heading gets an id made from its text (`heading_id`), so that a link can point at a
+section of a policy: `/policies/<slug>/#section-confidential-information`."""
 
 from __future__ import annotations
 
 import difflib
 import re
+import secrets
 from dataclasses import dataclass
+from functools import lru_cache
 
 import markdown
 import nh3
+from markdown.extensions.toc import TocExtension
+from markdown.extensions.toc import slugify as toc_slugify
 
 _ALLOWED_TAGS = {
     "a",
@@ -44,20 +51,69 @@ _ALLOWED_TAGS = {
     "tr",
     "ul",
 }
-_ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "th": {"scope"}}
+_HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+_ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "abbr": {"title"},
+    "th": {"scope"},
+    **{tag: {"id"} for tag in _HEADING_TAGS},
+}
+HEADING_ID_PREFIX = "section"
+
+
+def _slug(text: str, separator: str = "-") -> str:
+    """`section-<words of the heading>`: lower case, letters, digits, `_` and `-` only,
+    so an id can never carry markup, a quote or another page element's name."""
+    words = toc_slugify(text, separator, unicode=True)
+    return f"{HEADING_ID_PREFIX}-{words}" if words else HEADING_ID_PREFIX
+
+
+def _markdown(*, id_marker: str) -> markdown.Markdown:
+    # The table-of-contents extension gives every Markdown heading an id from its text
+    # (a repeated one gets _1, _2...); `marker=""` leaves "[TOC]" in a body as text.
+    return markdown.Markdown(
+        extensions=[
+            "tables",
+            "sane_lists",
+            TocExtension(marker="", slugify=lambda text, sep: id_marker + _slug(text, sep)),
+        ],
+        output_format="html",
+    )
 
 
 def render_markdown(text: str) -> str:
-    """Markdown to HTML that is safe to show: no script, no event handlers, and links
-    only to http(s) and mailto addresses."""
-    html = markdown.markdown(text, extensions=["tables", "sane_lists"], output_format="html")
+    """Markdown to HTML that is safe to show: no script, no event handlers, links only
+    to http(s) and mailto addresses, and headings with ids made from their text.
+
+    Only ids PolicyHub made are kept: they carry a marker that is new for every render,
+    so an id written into the body as raw HTML (`<h2 id="main">`, or one copying a
+    section's id) is removed by the sanitiser like any other attribute it does not know."""
+    id_marker = f"x{secrets.token_hex(8)}-"
+
+    def only_our_ids(tag: str, attribute: str, value: str) -> str | None:
+        if attribute != "id":
+            return value
+        return value.removeprefix(id_marker) if value.startswith(id_marker) else None
+
+    html = _markdown(id_marker=id_marker).convert(text)
     return nh3.clean(
         html,
         tags=_ALLOWED_TAGS,
         attributes=_ALLOWED_ATTRIBUTES,
+        attribute_filter=only_our_ids,
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer nofollow",
     )
+
+
+@lru_cache(maxsize=2048)
+def heading_id(heading: str) -> str:
+    """The id `render_markdown` gives a heading with this text (as `split_sections` reads
+    it, Markdown and all): the first heading of that name in a body carries it."""
+    md = _markdown(id_marker="")
+    md.convert(f"## {heading.strip()}")
+    tokens = getattr(md, "toc_tokens", [])
+    return tokens[0]["id"] if tokens else _slug(heading)
 
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
