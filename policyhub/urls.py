@@ -14,6 +14,7 @@ urlpatterns = [
     path("incidents/", include("incidents.urls")),
     path("dashboards/", include("dashboards.urls")),
     path("prevention/", include("prevention.urls")),
+    path("api/", include("api.urls")),
     path("notifications/", include("notifications.urls")),
     path("admin/", admin.site.urls),
 ]
