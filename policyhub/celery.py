@@ -44,6 +44,14 @@ def _beat_schedule() -> dict:
             "task": "policies.tasks.reconcile_assignments",
             "schedule": float(settings.NOTIFICATIONS_PLAN_EVERY_MINUTES * 60),
         },
+        # Every minute: fetch the intake feeds whose time has come (each every
+        # PREVENTION_FEED_EVERY_MINUTES, default 15, while it works; a failing one after
+        # 5 minutes, doubling up to 6 hours). Each feed is claimed before it is fetched,
+        # so a run that overlaps the last one never fetches a feed twice.
+        "fetch-intake-feeds": {
+            "task": "prevention.tasks.fetch_due_sources",
+            "schedule": 60.0,
+        },
         # Every REMINDERS_SEND_EVERY_SECONDS (default a minute): send what is due,
         # retries whose backoff has passed, and digests whose 09:00 has come.
         # Events are also sent straight after their transaction commits.

@@ -1,0 +1,377 @@
+"""Intake feeds: fetching RSS and Atom feeds, reading their posts, and the backoff of
+a feed that fails.
+
+A feed is fetched with a timeout, a size cap and an overall deadline, over http(s)
+only (redirects too) and, unless allowed, never from a private or local network; or
+read from a file in the local feed folder (the demo, the tests). feedparser only
+ever parses bytes PolicyHub fetched itself, never an address. A feed that fails
+records its error on the source, nothing else changes, and it is tried again after a
+backoff that doubles with each failure, so the sources page shows it as failing.
+
+Each fetch first claims its source with a conditional update of its next fetch time,
+so two workers (or beat and "Fetch now") never fetch the same feed at once.
+"""
+
+from __future__ import annotations
+
+import html
+import http.client
+import ipaddress
+import logging
+import re
+import socket
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from io import BytesIO
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.html import strip_tags
+
+from prevention.intake import DELIVERIES_KEPT, IngestResult, PublicPost, clean_text, ingest
+from prevention.models import PreventionError, Source, WebhookDelivery
+
+log = logging.getLogger(__name__)
+
+MAX_BYTES = 5 * 1024 * 1024
+TIMEOUT_SECONDS = 10
+# A slow server sending a byte at a time is stopped after this long in all.
+TOTAL_SECONDS = 30
+MAX_ENTRIES = 500
+# A fetch claims its source for this long, so that no other worker fetches it meanwhile:
+# far longer than a fetch can take (the limits above), short enough to recover soon
+# from a worker that died mid-fetch.
+FETCH_LEASE = timedelta(minutes=10)
+BACKOFF_BASE = timedelta(minutes=5)
+BACKOFF_CAP = timedelta(hours=6)
+DUE_BATCH = 100
+BLANK_LINES = re.compile(r"\n\s*\n\s*")
+SPACES = re.compile(r"[ \t\r\f\v]+")
+
+
+class FeedError(Exception):
+    """A feed that could not be fetched or read; the message is shown on the source."""
+
+
+def local_feed_dir() -> Path:
+    """The only folder file:// feed addresses may read from (the demo and the tests)."""
+    folder = getattr(
+        settings, "PREVENTION_LOCAL_FEED_DIR", settings.BASE_DIR / "prevention" / "demo_feeds"
+    )
+    return Path(folder).resolve()
+
+
+def feed_every() -> timedelta:
+    """How often a feed that works is fetched."""
+    return timedelta(minutes=int(getattr(settings, "PREVENTION_FEED_EVERY_MINUTES", 15)))
+
+
+def private_hosts_allowed() -> bool:
+    """Feeds on loopback, private or link-local addresses are refused unless allowed,
+    so that registering a feed cannot be used to read the internal network."""
+    return bool(getattr(settings, "PREVENTION_FEED_ALLOW_PRIVATE_HOSTS", False))
+
+
+class _SafeRedirects(urllib.request.HTTPRedirectHandler):
+    """Follow redirects only to http(s) addresses allowed for a feed (urllib would also
+    follow ftp://)."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        try:
+            check_web_feed_address(newurl)
+        except FeedError as error:
+            raise FeedError(f"The feed redirected to an address that is refused: {error}") from None
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+def _private(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    if ip.version == 6 and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    return not ip.is_global or ip.is_multicast
+
+
+def check_web_feed_address(url: str, *, resolve: bool = True) -> None:
+    """An http(s) address with a host on the public internet (unless private hosts
+    are allowed), or a FeedError saying why not."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+        parts.port  # noqa: B018 (a bad port raises ValueError)
+    except ValueError:
+        raise FeedError("This is not a valid web address.") from None
+    if parts.scheme.lower() not in ("http", "https") or not host:
+        raise FeedError("Only http:// and https:// addresses can be fetched.")
+    if private_hosts_allowed():
+        return
+    try:
+        literal = ipaddress.ip_address(host)
+    except ValueError:
+        literal = None
+    if literal is not None:
+        addresses = [literal]
+    elif host.lower() == "localhost" or host.lower().endswith(".localhost"):
+        addresses = [ipaddress.ip_address("127.0.0.1")]
+    elif not resolve:
+        return
+    else:
+        try:
+            infos = socket.getaddrinfo(host, parts.port or None, proto=socket.IPPROTO_TCP)
+        except (socket.gaierror, UnicodeError):
+            raise FeedError(f"The host {host} could not be found.") from None
+        addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
+    if any(_private(address) for address in addresses):
+        raise FeedError(
+            f"{host} is on a private or local network; PolicyHub only fetches public feeds."
+        )
+
+
+def local_feed_path(url: str) -> Path:
+    """The file a file:// address names, which must be inside the local feed folder:
+    file://sample-feed.xml (in the folder) or file:///absolute/path/in/the/folder."""
+    folder = local_feed_dir()
+    name = unquote(url[len("file://") :])
+    if not name or "\x00" in name:
+        raise FeedError("Name a feed file, e.g. file://sample-feed.xml.")
+    path = Path(name) if name.startswith("/") else folder / name
+    try:
+        path = path.resolve()
+    except (OSError, RuntimeError):
+        raise FeedError("This feed file cannot be read.") from None
+    if not path.is_relative_to(folder):
+        raise FeedError(f"Feed files must be in the local feed folder ({folder}).")
+    return path
+
+
+def check_feed_address(url: str) -> None:
+    """What the source form accepts as a feed address (no network is used)."""
+    if url.lower().startswith("file://"):
+        path = local_feed_path(url)
+        if not path.is_file():
+            raise FeedError(f"There is no file {path.name} in the local feed folder.")
+        return
+    check_web_feed_address(url, resolve=False)
+
+
+def _read_limited(stream, limit: int, started: float) -> bytes:
+    content = bytearray()
+    while True:
+        chunk = stream.read(64 * 1024)
+        if not chunk:
+            return bytes(content)
+        content += chunk
+        if len(content) > limit:
+            raise FeedError(f"The feed is larger than {limit // (1024 * 1024)} MB.")
+        if time.monotonic() - started > TOTAL_SECONDS:
+            raise FeedError(f"The feed took longer than {TOTAL_SECONDS} seconds to send.")
+
+
+def read_feed(url: str) -> tuple[bytes, dict]:
+    """The feed's bytes and response headers, or a FeedError saying what went wrong."""
+    limit = MAX_BYTES
+    if url.lower().startswith("file://"):
+        path = local_feed_path(url)
+        try:
+            with path.open("rb") as handle:
+                return _read_limited(handle, limit, time.monotonic()), {}
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            raise FeedError(f"There is no file {path.name} in the local feed folder.") from None
+        except PermissionError:
+            raise FeedError(f"The feed file {path.name} cannot be read.") from None
+    check_web_feed_address(url)
+    opener = urllib.request.build_opener(_SafeRedirects)
+    # The scheme was checked just above: http(s) only.
+    request = urllib.request.Request(  # noqa: S310
+        url,
+        headers={
+            "User-Agent": "PolicyHub intake",
+            "Accept": "application/rss+xml, application/atom+xml, application/xml, */*;q=0.5",
+        },
+    )
+    started = time.monotonic()
+    try:
+        with opener.open(request, timeout=TIMEOUT_SECONDS) as response:
+            length = response.headers.get("Content-Length", "")
+            if length.isdigit() and int(length) > limit:
+                raise FeedError(f"The feed is larger than {limit // (1024 * 1024)} MB.")
+            content = _read_limited(response, limit, started)
+            headers = {key.lower(): value for key, value in response.headers.items()}
+    except urllib.error.HTTPError as error:
+        raise FeedError(f"The feed's server answered HTTP {error.code} ({error.reason}).") from None
+    except urllib.error.URLError as error:
+        reason = error.reason
+        if isinstance(reason, FeedError):
+            raise reason from None
+        if isinstance(reason, TimeoutError | socket.timeout):
+            raise FeedError(f"The feed did not answer within {TIMEOUT_SECONDS} seconds.") from None
+        raise FeedError(f"The feed could not be reached ({reason}).") from None
+    except TimeoutError:
+        raise FeedError(f"The feed did not answer within {TIMEOUT_SECONDS} seconds.") from None
+    except (OSError, ValueError, http.client.HTTPException) as error:
+        # A connection reset, a broken TLS handshake, a malformed or cut-off response.
+        raise FeedError(f"The feed could not be read ({error.__class__.__name__}).") from None
+    return content, headers
+
+
+def _when(entry) -> datetime | None:
+    parsed = entry.get("published_parsed") or entry.get("updated_parsed")
+    if not parsed:
+        return None
+    try:
+        return datetime(*parsed[:6], tzinfo=UTC)
+    except (TypeError, ValueError):
+        return None
+
+
+def html_to_text(value: str) -> str:
+    """Feed summaries are HTML: the words a reader sees, for matching and evidence."""
+    value = re.sub(r"(?i)<\s*(br|/p|/div|/li|/h[1-6])\b[^>]*>", "\n", value or "")
+    text = html.unescape(strip_tags(value))
+    text = SPACES.sub(" ", text)
+    return BLANK_LINES.sub("\n\n", text).strip()
+
+
+def parse_feed(content: bytes, headers: dict | None = None) -> list[PublicPost]:
+    """The posts in an RSS or Atom document, or a FeedError when it is not one."""
+    import feedparser
+
+    # A stream, never bytes or a string: feedparser would take those for a file name
+    # or an address and open it itself.
+    parsed = feedparser.parse(BytesIO(content), response_headers=headers or {})
+    if parsed.bozo and not parsed.entries:
+        problem = parsed.get("bozo_exception")
+        detail = f" ({clean_text(str(problem), limit=200)})" if problem else ""
+        raise FeedError(f"The feed is not valid RSS or Atom{detail}.")
+    if not parsed.version and not parsed.entries:
+        raise FeedError("This address does not hold an RSS or Atom feed.")
+    posts = []
+    for entry in parsed.entries[:MAX_ENTRIES]:
+        body = entry.get("summary", "")
+        contents = entry.get("content") or []
+        if contents:
+            body = contents[0].get("value", "") or body
+        author = entry.get("author", "")
+        posts.append(
+            PublicPost(
+                url=entry.get("link", ""),
+                guid=entry.get("id", ""),
+                title=html_to_text(entry.get("title", "")),
+                text=html_to_text(body),
+                handle=author,
+                posted_at=_when(entry),
+            )
+        )
+    return posts
+
+
+def backoff(failures: int) -> timedelta:
+    """5 minutes after the first failure, doubling each time, at most 6 hours."""
+    return min(BACKOFF_BASE * 2 ** max(failures - 1, 0), BACKOFF_CAP)
+
+
+def _record_failure(source: Source, message: str, now: datetime) -> None:
+    with transaction.atomic():
+        failures = (
+            Source.objects.select_for_update()
+            .values_list("consecutive_failures", flat=True)
+            .get(pk=source.pk)
+        ) + 1
+        Source.objects.filter(pk=source.pk).update(
+            last_fetched_at=now,
+            last_error=clean_text(message, limit=2000),
+            consecutive_failures=failures,
+            next_fetch_at=now + backoff(failures),
+        )
+    source.refresh_from_db()
+
+
+def _record_success(source: Source, now: datetime) -> None:
+    Source.objects.filter(pk=source.pk).update(
+        last_fetched_at=now,
+        last_success_at=now,
+        last_error="",
+        consecutive_failures=0,
+        next_fetch_at=now + feed_every(),
+    )
+    source.refresh_from_db()
+
+
+@dataclass
+class FetchResult:
+    ok: bool
+    error: str = ""
+    ingest: IngestResult | None = None
+
+
+def fetch_source(*, source: Source, now: datetime | None = None) -> FetchResult:
+    """Fetch a feed and take in its posts. A failure is recorded on the source (its
+    error, one more consecutive failure, the next try after the backoff) and nothing
+    else changes; a success clears the failures and plans the next regular fetch."""
+    now = now or timezone.now()
+    if source.kind != Source.Kind.FEED:
+        raise PreventionError("Only feeds are fetched; webhooks are sent to PolicyHub.")
+    try:
+        content, headers = read_feed(source.feed_url)
+        posts = parse_feed(content, headers)
+    except FeedError as error:
+        _record_failure(source, str(error), now)
+        log.warning("Intake feed %s failed: %s", source.pk, error)
+        return FetchResult(ok=False, error=str(error))
+    try:
+        result = ingest(source=source, items=posts, now=now)
+    except Exception as error:  # shown on the sources page, never lost in a log alone
+        log.exception("Intake feed %s: its posts could not be taken in", source.pk)
+        message = (
+            f"PolicyHub could not take in this feed's posts ({error.__class__.__name__}); "
+            "the details are in the worker's log."
+        )
+        _record_failure(source, message, now)
+        return FetchResult(ok=False, error=message)
+    _record_success(source, now)
+    return FetchResult(ok=True, ingest=result)
+
+
+def _due(now: datetime) -> Q:
+    return Q(next_fetch_at__isnull=True) | Q(next_fetch_at__lte=now)
+
+
+def claim(*, source_id: int, now: datetime) -> Source | None:
+    """Take a due feed for one fetch: a conditional update moves its next fetch past
+    the lease, so a second worker finds it not due and leaves it (the row count says
+    who won)."""
+    claimed = Source.objects.filter(
+        _due(now), pk=source_id, active=True, kind=Source.Kind.FEED
+    ).update(next_fetch_at=now + FETCH_LEASE)
+    return Source.objects.get(pk=source_id) if claimed else None
+
+
+def fetch_if_due(*, source_id: int, now: datetime | None = None) -> FetchResult | None:
+    """Fetch one feed if it is due and no other worker has it; None if not."""
+    now = now or timezone.now()
+    source = claim(source_id=source_id, now=now)
+    if source is None:
+        return None
+    return fetch_source(source=source, now=now)
+
+
+def fetch_due_sources(*, now: datetime | None = None) -> int:
+    """Fetch every active feed whose time has come, one at a time; the number fetched.
+    Also forgets webhook signatures too old to be replayed anyway."""
+    started = now or timezone.now()
+    WebhookDelivery.objects.filter(received_at__lt=started - DELIVERIES_KEPT).delete()
+    due = (
+        Source.objects.filter(_due(started), active=True, kind=Source.Kind.FEED)
+        .order_by(F("next_fetch_at").asc(nulls_first=True), "pk")
+        .values_list("pk", flat=True)[:DUE_BATCH]
+    )
+    fetched = 0
+    for source_id in list(due):
+        if fetch_if_due(source_id=source_id, now=now or timezone.now()) is not None:
+            fetched += 1
+    return fetched
