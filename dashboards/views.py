@@ -1,7 +1,7 @@
 from django.shortcuts import render
+from django.views.decorators.http import require_safe
 
-from dashboards import compliance, queries
-from incidents.permissions import can_see_remediation
+from dashboards import headlines, queries
 from people import roles
 from people.roles import role_required
 
@@ -21,16 +21,9 @@ def my_tasks(request):
     )
 
 
+@require_safe
 @role_required(roles.can_see_dashboards)
 def index(request):
-    """The dashboards this person may open."""
-    user = request.user
-    return render(
-        request,
-        "dashboards/index.html",
-        {
-            "team": roles.is_line_manager(user),
-            "remediation": can_see_remediation(user),
-            "compliance": compliance.scope_for(user) is not None,
-        },
-    )
+    """The dashboards this person may open, each with its headline figures for what
+    they may see, every figure linked to its rows."""
+    return render(request, "dashboards/index.html", {"cards": headlines.cards_for(request.user)})
