@@ -3,12 +3,15 @@
 from dataclasses import dataclass
 from datetime import date
 
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
 from incidents.models import ActionItem, Incident
 from incidents.permissions import awaiting_sign_off
 from policies.models import Assignment
+from prevention.models import PostReview
+from prevention.permissions import can_review_posts
 from training.compliance import requirements_to_book
 from training.models import Booking, Session
 
@@ -62,6 +65,27 @@ def _more(kind: str, rows, shown: int, labels: tuple[str, str], url: str | None,
         return []
     rest = total - shown
     return [More(kind, rest, labels[0] if rest == 1 else labels[1], url)]
+
+
+def _my_post_review(review: PostReview) -> Task:
+    url = reverse("prevention:review", args=[review.pk])
+    sent = f"{timezone.localtime(review.created_at):%-d %b %H:%M}"
+    if review.status == PostReview.Status.PENDING:
+        needed_by = timezone.localtime(review.needed_by)
+        return Task(
+            kind="my-post-review",
+            title="Your post review is waiting for comms",
+            url=url,
+            due=timezone.localdate(review.needed_by),
+            action=f"Sent {sent}; needed by {needed_by:%-d %b %H:%M}",
+        )
+    return Task(
+        kind="my-post-review",
+        title="Comms answered your post review",
+        url=url,
+        due=None,
+        action=f"{review.get_status_display()}: the draft you sent {sent}",
+    )
 
 
 def my_tasks(user, *, per_kind: int = TASKS_PER_KIND) -> MyTasks:
@@ -197,6 +221,61 @@ def my_tasks(user, *, per_kind: int = TASKS_PER_KIND) -> MyTasks:
         None,
         per_kind=per_kind,
     )
+
+    # Post reviews the user asked for: comms' answers not read yet (first), and the
+    # drafts still waiting for comms. One query for both.
+    answered = (
+        PostReview.Status.APPROVED,
+        PostReview.Status.APPROVED_WITH_EDITS,
+        PostReview.Status.ADVISED_AGAINST,
+    )
+    mine = PostReview.objects.filter(requester=user).filter(
+        Q(status=PostReview.Status.PENDING) | Q(status__in=answered, answer_seen_at__isnull=True)
+    )
+    shown = list(
+        mine.only("pk", "status", "needed_by", "decided_at", "created_at").order_by(
+            F("decided_at").desc(nulls_last=True), "needed_by", "pk"
+        )[:per_kind]
+    )
+    tasks += [_my_post_review(review) for review in shown]
+    more += _more(
+        "my-post-review",
+        mine,
+        len(shown),
+        ("post review of yours", "post reviews of yours"),
+        reverse("prevention:my_reviews"),
+        per_kind=per_kind,
+    )
+
+    # Comms: the post reviews waiting for an answer (not their own), needed soonest first.
+    if can_review_posts(user):
+        waiting = PostReview.objects.filter(status=PostReview.Status.PENDING).exclude(
+            requester=user
+        )
+        shown = list(
+            waiting.select_related("requester")
+            .only("pk", "needed_by", "requester__full_name")
+            .order_by("needed_by", "pk")[:per_kind]
+        )
+        tasks += [
+            Task(
+                kind="post-review-waiting",
+                title=f"Post review for {review.requester.get_full_name()}, needed by "
+                f"{timezone.localtime(review.needed_by):%-d %b %H:%M}",
+                url=reverse("prevention:review", args=[review.pk]),
+                due=timezone.localdate(review.needed_by),
+                action="Post reviews waiting: read the draft and answer",
+            )
+            for review in shown
+        ]
+        more += _more(
+            "post-review-waiting",
+            waiting,
+            len(shown),
+            ("post review waiting", "post reviews waiting"),
+            reverse("prevention:queue"),
+            per_kind=per_kind,
+        )
 
     # Dated tasks soonest first; "due now" requirements (no date) first of all.
     tasks.sort(key=lambda task: (task.due is not None, task.due))

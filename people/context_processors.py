@@ -1,6 +1,7 @@
 from django.urls import reverse
 
 from people import roles
+from prevention.permissions import can_keep_examples, can_review_posts
 
 
 def navigation(request):
@@ -15,6 +16,7 @@ def navigation(request):
         ("Training", "training:index", True),
         ("Incidents", "incidents:index", True),
         ("Dashboards", "dashboards:index", roles.can_see_dashboards(user)),
+        ("Check a post", "prevention:check", True),
     ]
     nav_items = []
     for label, url_name, visible in items:
@@ -33,6 +35,10 @@ def navigation(request):
         ]
     if roles.is_policy_admin(user) or roles.is_leadership(user) or roles.is_line_manager(user):
         user_menu.append({"label": "Training compliance", "url": reverse("training:compliance")})
+    if can_review_posts(user):
+        user_menu.append({"label": "Post reviews", "url": reverse("prevention:queue")})
+    elif can_keep_examples(user):
+        user_menu.append({"label": "Post review examples", "url": reverse("prevention:examples")})
     if roles.can_import_people(user):
         user_menu.append({"label": "Import people", "url": reverse("people:import")})
     if roles.is_site_admin(user):

@@ -182,3 +182,61 @@ def test_my_tasks_query_count_does_not_grow_with_tasks_of_every_kind(
     # The same queries, and a COUNT for each kind that fills its places: no more.
     assert len(few.captured_queries) < len(many.captured_queries)
     assert len(many.captured_queries) <= len(few.captured_queries) + 5 <= 25
+
+
+# --- post reviews: the answers to read, the drafts waiting, and for comms the queue ---------
+
+
+def _post_reviews(*, asker, count: int, start: int = 0) -> None:
+    """`count` drafts `asker` sent to comms, still waiting."""
+    from prevention.models import PostReview
+
+    now = timezone.now()
+    PostReview.objects.bulk_create(
+        PostReview(
+            requester=asker,
+            draft=f"Draft {number:02}",
+            needed_by=now + timedelta(hours=number + 1),
+            created_at=now,
+        )
+        for number in range(start, start + count)
+    )
+
+
+def test_post_reviews_on_my_tasks_are_a_few_of_each_and_cost_flat(
+    client, manager, employee, policy_admin, leader, comms
+):
+    from prevention import review_services
+    from prevention.models import PostReview
+
+    manager.groups.add(Group.objects.get_or_create(name=roles.COMMS)[0])
+    kinds = dict(policy_admin=policy_admin, leader=leader, comms=comms)
+    _add_tasks(manager, employee, count=1, **kinds)
+    answered = review_services.ask_comms(requester=manager, draft="My own draft")
+    review_services.decide(review=answered, by=comms, decision=PostReview.Status.APPROVED)
+    _post_reviews(asker=manager, count=1)
+    _post_reviews(asker=employee, count=1)
+    client.force_login(manager)
+    with CaptureQueriesContext(connection) as few:
+        page = client.get(reverse("my_tasks")).content.decode()
+    assert 'aria-label="More tasks"' not in page
+    assert "Comms answered your post review" in page
+    assert "Your post review is waiting for comms" in page
+    assert "Post review for Emily Carter, needed by" in page
+
+    _add_tasks(manager, employee, count=TASKS_PER_KIND + 5, start=1, **kinds)
+    _post_reviews(asker=manager, count=TASKS_PER_KIND + 4, start=1)
+    _post_reviews(asker=employee, count=TASKS_PER_KIND + 5, start=1)
+    with CaptureQueriesContext(connection) as many:
+        page = client.get(reverse("my_tasks")).content.decode()
+    # The answer comes first, however many drafts wait.
+    assert page.index("Comms answered your post review") < page.index("Policy 00")
+    assert page.count("Your post review is waiting for comms") == TASKS_PER_KIND - 1
+    assert page.count("Post review for Emily Carter") == TASKS_PER_KIND
+    my_reviews = reverse("prevention:my_reviews")
+    assert f'<a href="{my_reviews}">and 6 more post reviews of yours</a>' in page
+    queue = reverse("prevention:queue")
+    assert f'<a href="{queue}">and 6 more post reviews waiting</a>' in page
+    assert page.count("and 6 more") == 7
+    # The page's budget of 25, and at most two more for post reviews.
+    assert len(many.captured_queries) <= len(few.captured_queries) + 7 <= 27
