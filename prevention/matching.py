@@ -365,7 +365,7 @@ class WatchList:
     their squashed form, and the compiled patterns. Immutable; build it once with
     from_terms() (or take current_watch_list()) and match as many texts as needed."""
 
-    __slots__ = ("_entries", "_single", "_multi", "_patterns")
+    __slots__ = ("_entries", "_single", "_multi", "_patterns", "_screen", "_unscreened")
 
     def __init__(self, entries, single, multi, patterns):
         self._entries: tuple[_Entry, ...] = entries
@@ -374,6 +374,20 @@ class WatchList:
         # first folded word -> ((the other words...), entry index), terms of 2+ words
         self._multi: dict[str, tuple[tuple[tuple[str, ...], int], ...]] = multi
         self._patterns: tuple[tuple[int, object], ...] = patterns
+        # One search with all patterns as alternatives finds, at about the cost of two
+        # patterns, that none of them matches (most texts): then none is run alone.
+        # Patterns whose meaning would change inside a bigger one (backreferences,
+        # global flags...) are left out of it and always run.
+        screened = [(i, c) for i, c in patterns if _screenable(entries[i].text)]
+        self._screen = None
+        if len(screened) > 1:
+            alternatives = "|".join(f"(?:{c.pattern})" for _, c in screened)
+            try:
+                self._screen = regex.compile(alternatives, PATTERN_FLAGS)
+            except (regex.error, ValueError, TypeError, OverflowError, RecursionError):
+                self._screen = None
+        kept = {i for i, _ in screened} if self._screen is not None else set()
+        self._unscreened = tuple((i, c) for i, c in patterns if i not in kept)
 
     @classmethod
     def from_terms(cls, terms: Iterable) -> WatchList:
@@ -483,7 +497,15 @@ class WatchList:
 
     def _match_patterns(self, text: str, end: int, hits: dict) -> None:
         plain = _Unaccented(text, end)
-        for index, compiled in self._patterns:
+        patterns = self._patterns
+        if self._screen is not None:
+            try:
+                screened = self._screen.search(plain.text, timeout=2 * PATTERN_TIMEOUT_SECONDS)
+            except TimeoutError:
+                screened = True  # no telling: each pattern runs with its own time
+            if screened is None:
+                patterns = self._unscreened
+        for index, compiled in patterns:
             deadline = time.perf_counter() + PATTERN_TIMEOUT_SECONDS
             position = 0
             try:
@@ -508,6 +530,18 @@ class WatchList:
                     PATTERN_TIMEOUT_SECONDS,
                     len(text),
                 )
+
+
+# What a pattern must not hold to be one alternative among others: a backreference or
+# subroutine call (group numbers shift), a conditional, a branch reset, recursion, or a
+# global inline flag such as (?x) that would apply to all the others.
+_NOT_SCREENABLE = regex.compile(
+    r"\\[1-9]|\\g|\(\?P?[=>&]|\(\?[+-]?\d|\(\?R\)|\(\?\||\(\?\(|\(\?\w+\)"
+)
+
+
+def _screenable(pattern: str) -> bool:
+    return _NOT_SCREENABLE.search(pattern) is None
 
 
 def _without_overlaps(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -665,6 +699,7 @@ _PHONE_RE = regex.compile(
     r"(?<![\w+/.,%$€£¥₹\-])(?:\+\x20?|\()?\d[\d\x20\u00a0().\-]{6,26}\d(?![\w]|[.,:/\-]\d|\x20?%)"
 )
 _PHONE_SEPARATORS = regex.compile(r"[\x20\u00a0.\-]+")
+_PHONE_DOUBLE_SEPARATOR = regex.compile(r"[\x20\u00a0.\-]{2,}")
 _PARAGRAPH = regex.compile(r"\n[\x20\t\r]*\n")
 
 # Country -> IBAN length (the SWIFT IBAN registry).
@@ -810,7 +845,7 @@ def _phone_span(text: str, start: int, end: int) -> tuple[int, int] | None:
         return None
     body = candidate.lstrip("+").replace(" - ", "-").replace("(", " ").replace(")", " ")
     body = " ".join(body.split())
-    if regex.search(r"[\x20\u00a0.\-]{2,}", body):
+    if _PHONE_DOUBLE_SEPARATOR.search(body):
         return None
     groups = [group for group in _PHONE_SEPARATORS.split(body) if group]
     separators = set(_PHONE_SEPARATORS.findall(body))

@@ -249,6 +249,29 @@ def test_a_pattern_written_with_accents_matches_without_them():
     assert found("Le cafe et le CAFÉ", "café", kind="pattern") == ["cafe", "CAFÉ"]
 
 
+def test_every_pattern_is_found_whatever_it_holds_and_however_they_overlap():
+    watch_list = WatchList.from_terms(
+        [
+            entry(r"\b(\w+) \1\b", kind="pattern"),  # a backreference
+            entry(r"(?x) Q [1-4] \s revenue", kind="pattern"),  # a global flag
+            entry(r"orion", kind="pattern"),
+            entry(r"orion launch", kind="pattern"),  # the same place as the one above
+            entry(r"(?P<n>\d+) customers", kind="pattern"),
+            entry(r"(?P<n>\d+) users", kind="pattern"),  # the same group name
+        ]
+    )
+    text = "the the Q3 revenue of Orion launch: 40 customers, 12 users"
+    assert [f.found for f in watch_list.match(text)] == [
+        "the the",
+        "Q3 revenue",
+        "Orion",
+        "Orion launch",
+        "40 customers",
+        "12 users",
+    ]
+    assert watch_list.match("nothing to see") == []
+
+
 def test_a_pattern_that_runs_out_of_time_is_skipped_and_logged(caplog):
     slow = entry(r"(a|aa)+$", kind="pattern")  # refused by validation; stored before it
     watch_list = WatchList.from_terms([slow, entry("Atlas")])
