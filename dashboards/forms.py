@@ -128,6 +128,9 @@ class DrillForm(forms.Form):
         required=False,
         choices=[("", ""), ("all", ""), *((n, n) for n, _, _ in remediation.OVERDUE_BUCKETS)],
     )
+    noticed_by = forms.ChoiceField(
+        required=False, choices=[("", ""), *remediation.NoticedBy.choices]
+    )
 
     def __init__(self, data, *, sees_outcomes: bool):
         super().__init__(data)

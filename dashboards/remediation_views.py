@@ -7,6 +7,7 @@ learning-track incidents that involve their people (see
 
 from __future__ import annotations
 
+from dataclasses import replace
 from urllib.parse import urlencode
 
 from django.http import Http404
@@ -86,7 +87,8 @@ def figures(viewer: remediation.Viewer, filters: remediation.Filters, *, today) 
     measured, stretches = remediation.exposure(viewer, filters)
     for stretch in stretches:
         stretch.link = _incidents_link(filters, exposure=stretch.slug)
-    return {
+    noticing = _linked_noticing(remediation.noticing(viewer, filters, quarters), filters)
+    context = {
         "open": open_now,
         "open_link": _incidents_link(filters, period=False, open=1),
         "open_tables": [
@@ -111,6 +113,64 @@ def figures(viewer: remediation.Viewer, filters: remediation.Filters, *, today) 
         "measured_link": _incidents_link(filters),
         "stretches": stretches,
         "charts": _charts(open_now, timings, columns, mix, stretches),
+        "noticing": noticing,
+    }
+    context["charts"].update(_noticing_charts(noticing))
+    return context
+
+
+POSTED_NOTICED = "posted-noticed"  # the exposure stretch these figures measure
+
+
+def _linked_noticing(noticing: remediation.Noticing, filters: remediation.Filters):
+    """Each count of the posted → noticed figures links to its incidents: those noticed
+    that way (`link`) and, of them, those with a posted time (`measured_link`); a
+    quarter's to those noticed in it (within the period)."""
+    for channel in noticing.channels:
+        channel.link = _incidents_link(filters, noticed_by=channel.value)
+        channel.measured_link = _incidents_link(
+            filters, noticed_by=channel.value, exposure=POSTED_NOTICED
+        )
+    for row in noticing.quarters:
+        first, last = remediation.quarter_days(row.quarter, filters)
+        within = replace(filters, start=first, end=last)
+        for channel in row.channels:
+            channel.measured_link = _incidents_link(
+                within, noticed_by=channel.value, exposure=POSTED_NOTICED
+            )
+    return noticing
+
+
+def _noticing_charts(noticing: remediation.Noticing) -> dict:
+    ways = noticing.channels[:-1]  # the chart compares the ways; the table adds all
+    return {
+        "noticed": charts.bar_chart(
+            title="Hours from posted to noticed, by how it was noticed",
+            # "Colleague report" is too long for the axis; the table beside it says it.
+            labels=[channel.label.removesuffix(" report") for channel in ways],
+            series=[
+                charts.Series(
+                    name,
+                    [getattr(channel, value) for channel in ways],
+                    [channel.measured_link for channel in ways],
+                )
+                for name, value in (("Median", "median_hours"), ("90th percentile", "p90_hours"))
+            ],
+            unit=" h",
+        ),
+        "noticed_trend": charts.line_chart(
+            title="Median hours from posted to noticed, by quarter and how it was noticed",
+            labels=[row.label for row in noticing.quarters],
+            series=[
+                charts.Series(
+                    channel.label,
+                    [row.channels[i].median_hours for row in noticing.quarters],
+                    [row.channels[i].measured_link for row in noticing.quarters],
+                )
+                for i, channel in enumerate(noticing.channels)
+            ],
+            unit=" h",
+        ),
     }
 
 
@@ -252,6 +312,8 @@ def _described(viewer, filters, drill) -> list[str]:
     for slug, name, _, _ in remediation.EXPOSURE:
         if drill.exposure == slug:
             words.append(f"exposure measured: {name.lower()}")
+    if drill.noticed_by:
+        words.append(f"noticed by {remediation.NoticedBy(drill.noticed_by).label.lower()}")
     return words
 
 
@@ -278,6 +340,9 @@ def incidents(request):
             "problem": problem,
             "described": _described(viewer, filters, drill),
             "show_owner": full,
+            # Lists of how an incident was noticed, or of an exposure stretch, show when
+            # it was posted and the time it was noticed.
+            "show_posted": bool(drill and (drill.noticed_by or drill.exposure)),
             "query": request.GET.urlencode(),
         },
     )
@@ -416,6 +481,30 @@ def _figures_csv(table, viewer, filters, today):
         recurrence = remediation.recurrence(viewer, filters)
         header = ["Information", *(label for _, label in recurrence.platforms)]
         rows = [[label, *counts] for _, label, counts in recurrence.rows]
+    elif table == "noticed":
+        quarters = remediation.quarters_between(filters.start, filters.end)
+        header = [
+            "Noticed by",
+            "Incidents noticed",
+            "No posted time",
+            "Posted time known",
+            "Median hours posted to noticed",
+            "90th percentile hours posted to noticed",
+        ]
+        rows = [
+            [c.label, c.noticed, c.unposted, c.measured, c.median_hours, c.p90_hours]
+            for c in remediation.noticing(viewer, filters, quarters).channels
+        ]
+    elif table == "noticed-quarters":
+        quarters = remediation.quarters_between(filters.start, filters.end)
+        noticing = remediation.noticing(viewer, filters, quarters)
+        header = ["Quarter"]
+        for channel in noticing.channels:
+            header += [f"{channel.label}: posted time known", f"{channel.label}: median hours"]
+        rows = [
+            [row.label, *(cell for c in row.channels for cell in (c.measured, c.median_hours))]
+            for row in noticing.quarters
+        ]
     else:
         _, stretches = remediation.exposure(viewer, filters)
         header = ["Stretch", "Median hours", "Incidents measured"]
@@ -427,7 +516,16 @@ def _not_valid(problem: str):
     return export_refused([problem], back="Go back to the dashboard and follow a figure's link.")
 
 
-TABLES = ("open", "overdue", "timings", "classification", "recurrence", "exposure")
+TABLES = (
+    "open",
+    "overdue",
+    "timings",
+    "classification",
+    "recurrence",
+    "exposure",
+    "noticed",
+    "noticed-quarters",
+)
 
 
 @require_safe
