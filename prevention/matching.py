@@ -571,7 +571,9 @@ def current_watch_list(*, today: date | None = None) -> WatchList:
     entries, the latest change, the latest id, the day); the entries are loaded and
     compiled again only when it did. Services that change an entry set its updated_at."""
     global _cached
-    today = today or timezone.localdate()
+    # The site's day, not the viewer's (the middleware activates each person's time
+    # zone): one watch list for everyone, and an entry expires at the same moment for all.
+    today = today or timezone.localdate(timezone=timezone.get_default_timezone())
     state = WatchTerm.objects.aggregate(
         count=Count("id"), changed=Max("updated_at"), last=Max("id")
     )
@@ -634,8 +636,8 @@ class _Check:
             start=start,
             end=end,
             explanation=self.explanation,
-            category=self.category,
-            severity=self.severity,
+            category=str(self.category),
+            severity=str(self.severity),
         )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+import zoneinfo
 from datetime import timedelta
 from types import SimpleNamespace
 
@@ -436,6 +437,21 @@ def test_current_watch_list_is_one_query_until_the_list_changes(
     term.active, term.updated_at = False, timezone.now()
     term.save()
     assert current_watch_list().match("Orion") == []
+
+
+@pytest.mark.django_db
+def test_current_watch_list_goes_by_the_sites_day_not_the_viewers(fresh_cache):
+    site_day = timezone.localdate(timezone=timezone.get_default_timezone())
+    # At any moment one of these is on another day than the site.
+    zone = next(
+        zoneinfo.ZoneInfo(name)
+        for name in ("Pacific/Kiritimati", "Pacific/Pago_Pago")
+        if timezone.localdate(timezone=zoneinfo.ZoneInfo(name)) != site_day
+    )
+    watch_term(text="Lyra", expires_on=site_day)  # still watched today
+    watch_term(text="Vega", expires_on=site_day - timedelta(days=1))  # no longer
+    with timezone.override(zone):
+        assert [f.found for f in current_watch_list().match("Lyra, Vega")] == ["Lyra"]
 
 
 @pytest.mark.django_db
