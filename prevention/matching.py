@@ -49,20 +49,22 @@ text), the rest of the check goes on. validate_pattern() refuses a pattern that 
 not compile, is longer than 300 characters, can match an empty text, repeats a
 group that itself repeats without bound (like `(a+)+`), or runs out of time on a few
 adversarial probe texts. At most MAX_PATTERNS patterns should be live at once (the
-watch-list pages refuse more); the matcher runs whatever it is given.
+watch-list pages refuse more); the matcher runs whatever it is given. All patterns are
+first tried together as one alternation: on a text none of them matches (most texts)
+no pattern runs alone.
 
 Long texts
 ----------
 Only the first MAX_TEXT_CHARS characters of a text are checked (cut back to the end of
 the last whole word), so a 100,000-character webhook payload costs what a 20,000 one
 does; findings' offsets still point into the text as given. NUL and other control
-characters are simply not part of any word: they separate words and are never found.
+characters are not part of any word: they separate words, as a space does.
 
 Generic checks (check_text with generic=True)
 ----------------------------------------------
-Email addresses; phone numbers ("+" or "00" international forms, national forms
-starting with 0 or an area code in brackets, and numbers written in three or more
-groups), 9 to 15 digits, not dates, runs of years, IP addresses, amounts of money or
+Email addresses; phone numbers ("+" or "00" international forms of 9 to 15 digits;
+national forms of 9 to 12 digits starting with 0 or an area code in brackets, or
+written in three or more groups), not dates, runs of years, IP addresses, amounts of money or
 numbers grouped in thousands; IBANs of a known country's length with a valid mod-97
 checksum; payment card numbers (13 to 19 digits of a card network's prefix passing the
 Luhn check); and "I work at … and we're about to …" disclosures: a first-person
