@@ -19,7 +19,16 @@ pytestmark = pytest.mark.django_db
 
 Status = Incident.Status
 PAGE = reverse("dashboards:remediation")
-TABLES = ("open", "overdue", "timings", "classification", "recurrence", "exposure")
+TABLES = (
+    "open",
+    "overdue",
+    "timings",
+    "classification",
+    "recurrence",
+    "exposure",
+    "noticed",
+    "noticed-quarters",
+)
 # A number on the page that links to a list: <a href="/dashboards/remediation/...">3</a>
 FIGURE = re.compile(r'<a href="(/dashboards/remediation/(incidents|actions)/\?[^"]*)">(\d+)</a>')
 
