@@ -84,6 +84,11 @@ class ShownFinding:
         return Incident.Information(self.category).label if self.category in values else ""
 
     @property
+    def shows_found(self) -> bool:
+        """Whether the words found say more than the label ("Email address": yes)."""
+        return self.found.casefold() != self.label.casefold()
+
+    @property
     def section_url(self) -> str:
         return section_url(self.policy, self.policy_section) if self.policy else ""
 
@@ -171,18 +176,28 @@ _TOKENS = re.compile(r"\s+|[^\s]+")
 
 def word_diff(before: str, after: str) -> list[tuple[str, str]]:
     """(kind, text) pieces, kind "=" kept, "-" removed, "+" added: word by word, with
-    line breaks kept as they were."""
+    line breaks kept as they were. A change of several words reads as one removal and
+    one addition, not word by word in turn."""
     old, new = _TOKENS.findall(before), _TOKENS.findall(after)
-    pieces: list[tuple[str, str]] = []
+    ops: list[tuple[str, str, str]] = []  # (kind, removed text, added text)
     matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
-        if op == "equal":
-            pieces.append(("=", "".join(old[i1:i2])))
+        removed, added = "".join(old[i1:i2]), "".join(new[j1:j2])
+        ops.append(("=" if op == "equal" else "~", removed, added))
+    pieces: list[tuple[str, str]] = []
+    removed, added = [], []
+    for index, (kind, old_text, new_text) in enumerate(ops):
+        between_changes = 0 < index < len(ops) - 1 and ops[index + 1][0] == "~"
+        if kind == "~" or (between_changes and removed and not old_text.strip()):
+            removed.append(old_text)
+            added.append(new_text)
             continue
-        if op in ("delete", "replace"):
-            pieces.append(("-", "".join(old[i1:i2])))
-        if op in ("insert", "replace"):
-            pieces.append(("+", "".join(new[j1:j2])))
+        if removed:
+            pieces += [(k, t) for k, t in (("-", "".join(removed)), ("+", "".join(added))) if t]
+            removed, added = [], []
+        pieces.append(("=", old_text))
+    if removed:
+        pieces += [(k, t) for k, t in (("-", "".join(removed)), ("+", "".join(added))) if t]
     return pieces
 
 
@@ -306,9 +321,7 @@ def _review_page(request, review: PostReview, *, decision_form=None, keep_form=N
     if may_decide and decision_form is None:
         decision_form = DecisionForm(initial={"suggested_text": review.draft})
     if may_keep and keep_form is None:
-        keep_form = KeepExampleForm(
-            initial={"text": review.suggested_text or review.draft, "reason": review.reason}
-        )
+        keep_form = KeepExampleForm(initial={"text": review.draft, "reason": review.reason})
     due_text, late = sla(review.needed_by, now)
     context = {
         "review": review,

@@ -162,7 +162,9 @@ def test_approve_with_edits_shows_the_employee_what_changed(client, employee, co
     page = response.content.decode()
     assert "The answer: Approved with edits" in page
     assert "no-store" in response["Cache-Control"]
-    assert '<del class="bg-danger-subtle"><span class="visually-hidden">Removed: </span>' in page
+    assert (
+        '<del class="bg-danger-subtle px-1"><span class="visually-hidden">Removed: </span>' in page
+    )
     assert "Project Atlas launches on Monday" in page
     assert "something new is coming soon" in page
     review.refresh_from_db()
@@ -171,6 +173,12 @@ def test_approve_with_edits_shows_the_employee_what_changed(client, employee, co
 
 def test_the_difference_is_word_by_word_and_escaped(client, employee, comms):
     assert word_diff("a b c", "a x c") == [("=", "a "), ("-", "b"), ("+", "x"), ("=", " c")]
+    # A change of several words reads as one removal and one addition.
+    assert word_diff("Project Atlas ships\nsoon", "Something new ships\nsoon") == [
+        ("-", "Project Atlas"),
+        ("+", "Something new"),
+        ("=", " ships\nsoon"),
+    ]
     review = ask(employee, draft="Hello <b>team</b>")
     services.decide(
         review=review,
