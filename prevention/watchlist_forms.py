@@ -1,0 +1,197 @@
+"""Forms of the watch-list pages. They read and check the input; the services
+(`prevention.watchlist_services`) check the rules (a valid and safe regular expression,
+no duplicate, a section of the policy's current version) and make the change."""
+
+from __future__ import annotations
+
+from django import forms
+
+from incidents.models import Incident
+from prevention.models import WatchTerm
+from prevention.watchlist_services import (
+    EXPLANATION_MAX_LENGTH,
+    NOTE_MAX_LENGTH,
+    TEXT_MAX_LENGTH,
+    current_sections,
+)
+
+SEARCH_MAX_LENGTH = 100
+WHOLE_POLICY = "The whole policy"
+
+
+def _section_value(policy_pk: int, heading: str) -> str:
+    return f"{policy_pk}:{heading}"
+
+
+class WatchTermForm(forms.Form):
+    """An entry of the watch list. The policy and its section are one choice, grouped by
+    published policy, so that only a heading of the policy's current version can be
+    chosen (without a script to fill a second list)."""
+
+    kind = forms.ChoiceField(
+        label="Kind",
+        choices=WatchTerm.Kind.choices,
+        widget=forms.RadioSelect,
+        initial=WatchTerm.Kind.TERM,
+    )
+    text = forms.CharField(
+        label="Word, phrase or regular expression",
+        max_length=TEXT_MAX_LENGTH,
+        strip=True,
+        help_text="A word or phrase is found whatever its case. A regular expression finds "
+        r"figures and variants, for example \b(Q[1-4]|H[12]) revenue\b.",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    category = forms.ChoiceField(
+        label="What kind of information", choices=Incident.Information.choices
+    )
+    severity = forms.ChoiceField(
+        label="Severity", choices=Incident.Severity.choices, initial=Incident.Severity.MEDIUM
+    )
+    explanation = forms.CharField(
+        label="Explanation for employees",
+        max_length=EXPLANATION_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Shown to an employee whose draft contains it: why it must not be posted.",
+    )
+    section = forms.ChoiceField(
+        label="Policy section",
+        required=False,
+        help_text="The published policy, and the section of its current version, it comes from.",
+    )
+    expires_on = forms.DateField(
+        label="Watched until (optional)",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text="After this day it is no longer watched: a code name stops being secret at "
+        "launch. Leave it empty to keep watching.",
+    )
+    active = forms.BooleanField(
+        label="Watched",
+        required=False,
+        initial=True,
+        help_text="Untick to keep the entry without matching it.",
+    )
+
+    def __init__(self, *args, term: WatchTerm | None = None, **kwargs):
+        self.term = term
+        if term is not None:
+            kwargs.setdefault("initial", {})
+            kwargs["initial"] = {**self.initial_of(term), **kwargs["initial"]}
+        super().__init__(*args, **kwargs)
+        self.sections = current_sections()
+        self.fields["section"].choices = self._section_choices()
+
+    @staticmethod
+    def initial_of(term: WatchTerm) -> dict:
+        return {
+            "kind": term.kind,
+            "text": term.text,
+            "category": term.category,
+            "severity": term.severity,
+            "explanation": term.explanation,
+            "section": _section_value(term.policy_id, term.policy_section)
+            if term.policy_id
+            else "",
+            "expires_on": term.expires_on,
+            "active": term.active,
+        }
+
+    def _section_choices(self) -> list:
+        choices: list = [("", "No policy")]
+        for policy_pk, (policy, headings) in self.sections.items():
+            options = [(_section_value(policy_pk, ""), f"{policy.title}: {WHOLE_POLICY.lower()}")]
+            options += [(_section_value(policy_pk, heading), heading) for heading in headings]
+            choices.append((policy.title, options))
+        term = self.term
+        if term is not None and term.policy_id:
+            # The entry's own section, when its policy changed since: shown as it is, so
+            # the page says what it was; the service asks for one that exists.
+            current = _section_value(term.policy_id, term.policy_section)
+            known = {value for _group, options in choices[1:] for value, _label in options}
+            if current not in known:
+                label = f"{term.policy.title}: {term.policy_section or WHOLE_POLICY.lower()}"
+                choices.append(("No longer in a published version", [(current, label)]))
+        return choices
+
+    def policy_and_section(self) -> tuple[object, str]:
+        value = self.cleaned_data.get("section") or ""
+        if not value:
+            return None, ""
+        policy_pk, _, heading = value.partition(":")
+        found = self.sections.get(int(policy_pk))
+        if found is not None:
+            return found[0], heading
+        # Only the entry's own, no longer published, policy gets here.
+        return self.term.policy, heading
+
+    def service_kwargs(self) -> dict:
+        """The keyword arguments of add_term, change_term and term_from_lesson."""
+        data = self.cleaned_data
+        policy, section = self.policy_and_section()
+        return {
+            "kind": data["kind"],
+            "text": data["text"],
+            "category": data["category"],
+            "severity": data["severity"],
+            "explanation": data["explanation"],
+            "policy": policy,
+            "policy_section": section,
+            "expires_on": data["expires_on"],
+            "active": data["active"],
+        }
+
+    def add_service_error(self, error) -> None:
+        """A refusal of the service, under the field it is about."""
+        field = getattr(error, "field", None)
+        field = {"policy": "section", "policy_section": "section"}.get(field, field)
+        self.add_error(field if field in self.fields else None, str(error))
+
+
+class DeleteTermForm(forms.Form):
+    note = forms.CharField(
+        label="Why (optional)",
+        required=False,
+        max_length=NOTE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Kept in the watch list's history.",
+    )
+
+
+class WatchListFilterForm(forms.Form):
+    """The list's filters. A value that is not valid is never widened into "everything":
+    the page says what is wrong and lists nothing."""
+
+    STATES = [
+        ("watched", "Watched now"),
+        ("expired", "Expired"),
+        ("off", "Not watched (unticked)"),
+    ]
+
+    q = forms.CharField(label="Search", required=False, max_length=SEARCH_MAX_LENGTH)
+    kind = forms.ChoiceField(
+        label="Kind", required=False, choices=[("", "Any kind"), *WatchTerm.Kind.choices]
+    )
+    category = forms.ChoiceField(
+        label="What kind of information",
+        required=False,
+        choices=[("", "Any kind of information"), *Incident.Information.choices],
+    )
+    state = forms.ChoiceField(label="Watched", required=False, choices=[("", "Any"), *STATES])
+
+    def __init__(self, data):
+        super().__init__(data)
+        self.is_valid()
+
+    def choice_fields(self):
+        return [self["kind"], self["category"], self["state"]]
+
+    def filters(self) -> dict:
+        return {name: value for name, value in self.cleaned_data.items() if value}
+
+    def problems(self) -> list[str]:
+        return [
+            f"{self.fields[name].label}: {error}"
+            for name, errors in self.errors.items()
+            for error in errors
+        ]

@@ -1,0 +1,496 @@
+"""Everything that changes the watch list: add, change and delete an entry, and add one
+from a lesson. Comms and policy admins keep it; every change writes a WatchTermChange
+row (who, when, the entry's fields before and after), and sets `updated_at` so the
+matcher's cached watch list is built again."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from incidents.models import Incident, Lesson
+from policies.models import Policy, PolicyVersion
+from policies.rendering import split_sections
+from prevention import matching
+from prevention.models import PreventionError, WatchTerm, WatchTermChange
+from prevention.permissions import can_manage_watch_list
+
+Kind = WatchTerm.Kind
+Action = WatchTermChange.Action
+
+TEXT_MAX_LENGTH = WatchTerm._meta.get_field("text").max_length
+SECTION_MAX_LENGTH = WatchTerm._meta.get_field("policy_section").max_length
+EXPLANATION_MAX_LENGTH = 2000
+NOTE_MAX_LENGTH = 1000
+
+# The fields an audit row records, in the order the history shows them.
+AUDITED_FIELDS = (
+    "kind",
+    "text",
+    "category",
+    "severity",
+    "explanation",
+    "policy",
+    "policy_section",
+    "expires_on",
+    "active",
+    "lesson",
+)
+
+
+class WatchTermError(PreventionError):
+    """A refused watch-list change; `field` names the entry's field it is about."""
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+def _require_keeper(user) -> None:
+    if not can_manage_watch_list(user):
+        raise WatchTermError("Only comms and policy admins keep the watch list.")
+
+
+# --- the policy sections an entry may name ------------------------------------------------
+
+
+def current_sections(policies=None) -> dict[int, tuple[Policy, list[str]]]:
+    """Published policies (all, or those given) with the headings of their current
+    version, in the order of the text: one query."""
+    versions = PolicyVersion.objects.filter(status=PolicyVersion.Status.PUBLISHED)
+    if policies is not None:
+        versions = versions.filter(policy__in=policies)
+    versions = versions.select_related("policy").only("body", "policy").order_by("policy__title")
+    result = {}
+    for version in versions:
+        headings: list[str] = []
+        for section in split_sections(version.body):
+            if section.heading and section.heading not in headings:
+                headings.append(section.heading)
+        result[version.policy_id] = (version.policy, headings)
+    return result
+
+
+def _same_heading(one: str, other: str) -> bool:
+    return " ".join(one.casefold().split()) == " ".join(other.casefold().split())
+
+
+def _policy_section(policy: Policy | None, section: str) -> str:
+    """The section as its policy's current version spells it; refused when it is not one
+    of its headings, or the policy has no published version."""
+    section = (section or "").strip()
+    if policy is None:
+        if section:
+            raise WatchTermError("Choose the policy the section belongs to.", field="policy")
+        return ""
+    found = current_sections([policy]).get(policy.pk)
+    if found is None:
+        raise WatchTermError(
+            f"“{policy.title}” has no published version: choose a published policy.",
+            field="policy",
+        )
+    if not section:
+        return ""
+    for heading in found[1]:
+        if _same_heading(heading, section):
+            return heading
+    raise WatchTermError(
+        f"“{section[:SECTION_MAX_LENGTH]}” is not a section of the current version of "
+        f"“{policy.title}”: choose one of its headings.",
+        field="policy_section",
+    )
+
+
+# --- checking an entry --------------------------------------------------------------------
+
+
+def _plain_text(value: str, *, label: str, field: str, max_length: int, required: bool) -> str:
+    value = (value or "").strip()
+    if "\x00" in value:
+        raise WatchTermError(f"{label} cannot contain a null character.", field=field)
+    if required and not value:
+        raise WatchTermError(f"{label} is needed.", field=field)
+    if len(value) > max_length:
+        raise WatchTermError(
+            f"{label} is too long: at most {max_length:,} characters (it has {len(value):,}).",
+            field=field,
+        )
+    return value
+
+
+def _normalised(kind: str, text: str) -> str:
+    """What makes two entries the same: words or phrases that match the same texts
+    ("Project  ÁTLAS", "project atlas", "#ProjectAtlas"), a regular expression exactly
+    as written."""
+    return matching.normalise_term(text) if kind == Kind.TERM else text
+
+
+def _check_duplicate(kind: str, text: str, *, exclude_pk: int | None = None) -> None:
+    same = _normalised(kind, text)
+    others = WatchTerm.objects.filter(kind=kind)
+    if exclude_pk is not None:
+        others = others.exclude(pk=exclude_pk)
+    if kind == Kind.PATTERN:
+        others = others.filter(text=text)
+    # Words and phrases are compared as the matcher reads them; the watch list is short
+    # (hundreds of entries), so in Python.
+    clash = next(
+        (
+            other
+            for other in others.values_list("text", flat=True)
+            if _normalised(kind, other) == same
+        ),
+        None,
+    )
+    if clash is not None:
+        raise WatchTermError(f"“{clash}” is already on the watch list.", field="text")
+
+
+def _live(*, kind: str, active: bool, expires_on: date | None, today: date) -> bool:
+    return kind == Kind.PATTERN and active and (expires_on is None or expires_on >= today)
+
+
+def _check_pattern_room(entry, *, was_live: bool = False, exclude_pk: int | None = None) -> None:
+    """Each live regular expression runs on every text checked: at most
+    matching.MAX_PATTERNS at once."""
+    today = timezone.localdate()
+    if was_live or not _live(
+        kind=entry.kind, active=entry.active, expires_on=entry.expires_on, today=today
+    ):
+        return
+    live = WatchTerm.objects.filter(kind=Kind.PATTERN, active=True).filter(
+        Q(expires_on__isnull=True) | Q(expires_on__gte=today)
+    )
+    if exclude_pk is not None:
+        live = live.exclude(pk=exclude_pk)
+    if live.count() >= matching.MAX_PATTERNS:
+        raise WatchTermError(
+            f"The watch list already has {matching.MAX_PATTERNS} regular expressions being "
+            "watched, the most it checks at once. Untick or delete one first, or add this "
+            "one unticked."
+        )
+
+
+@dataclass
+class _Entry:
+    kind: str
+    text: str
+    category: str
+    severity: str
+    explanation: str
+    policy: Policy | None
+    policy_section: str
+    expires_on: date | None
+    active: bool
+
+
+def _checked(
+    *,
+    kind: str,
+    text: str,
+    category: str,
+    severity: str,
+    explanation: str,
+    policy: Policy | None,
+    policy_section: str,
+    expires_on: date | None,
+    active: bool,
+    expiry_unchanged_from: date | None = None,
+) -> _Entry:
+    if kind not in Kind.values:
+        raise WatchTermError("Choose a word or phrase, or a regular expression.", field="kind")
+    label = "The regular expression" if kind == Kind.PATTERN else "The word or phrase"
+    text = _plain_text(text, label=label, field="text", max_length=TEXT_MAX_LENGTH, required=True)
+    try:
+        if kind == Kind.PATTERN:
+            matching.validate_pattern(text)
+        else:
+            matching.validate_term(text)
+    except PreventionError as error:
+        raise WatchTermError(str(error), field="text") from None
+    if kind == Kind.TERM:
+        text = " ".join(text.split())
+    if category not in Incident.Information.values:
+        raise WatchTermError("Choose what kind of information it is.", field="category")
+    if severity not in Incident.Severity.values:
+        raise WatchTermError("Choose a severity.", field="severity")
+    explanation = _plain_text(
+        explanation,
+        label="The explanation",
+        field="explanation",
+        max_length=EXPLANATION_MAX_LENGTH,
+        required=True,
+    )
+    policy_section = _plain_text(
+        policy_section,
+        label="The policy section",
+        field="policy_section",
+        max_length=SECTION_MAX_LENGTH,
+        required=False,
+    )
+    policy_section = _policy_section(policy, policy_section)
+    if (
+        expires_on is not None
+        and expires_on != expiry_unchanged_from
+        and expires_on < timezone.localdate()
+    ):
+        raise WatchTermError(
+            "The expiry date is in the past: give today or a later day, or leave it empty.",
+            field="expires_on",
+        )
+    return _Entry(
+        kind=kind,
+        text=text,
+        category=category,
+        severity=severity,
+        explanation=explanation,
+        policy=policy,
+        policy_section=policy_section,
+        expires_on=expires_on,
+        active=bool(active),
+    )
+
+
+def snapshot(term: WatchTerm) -> dict:
+    """The audited fields of an entry as they are now (JSON: dates as ISO text, the
+    policy and lesson by their title, which is what a reader of the history needs)."""
+    return {
+        "kind": term.kind,
+        "text": term.text,
+        "category": term.category,
+        "severity": term.severity,
+        "explanation": term.explanation,
+        "policy": term.policy.title if term.policy_id else "",
+        "policy_section": term.policy_section,
+        "expires_on": term.expires_on.isoformat() if term.expires_on else None,
+        "active": term.active,
+        "lesson": term.lesson.title if term.lesson_id else "",
+    }
+
+
+def _record(*, term: WatchTerm | None, text: str, action: str, before, after, by, at, note):
+    return WatchTermChange.objects.create(
+        term=term,
+        term_text=text,
+        action=action,
+        before=before,
+        after=after,
+        by=by,
+        at=at,
+        note=note,
+    )
+
+
+def _note(note: str) -> str:
+    return _plain_text(
+        note, label="The note", field="note", max_length=NOTE_MAX_LENGTH, required=False
+    )
+
+
+def _duplicate_error(text: str) -> WatchTermError:
+    return WatchTermError(f"“{text}” is already on the watch list.", field="text")
+
+
+# --- the changes --------------------------------------------------------------------------
+
+
+def add_term(
+    *,
+    by,
+    kind: str,
+    text: str,
+    category: str,
+    severity: str,
+    explanation: str,
+    policy: Policy | None = None,
+    policy_section: str = "",
+    expires_on: date | None = None,
+    active: bool = True,
+    lesson: Lesson | None = None,
+    note: str = "",
+) -> WatchTerm:
+    """Put a word, phrase or regular expression on the watch list."""
+    _require_keeper(by)
+    entry = _checked(
+        kind=kind,
+        text=text,
+        category=category,
+        severity=severity,
+        explanation=explanation,
+        policy=policy,
+        policy_section=policy_section,
+        expires_on=expires_on,
+        active=active,
+    )
+    note = _note(note)
+    _check_duplicate(entry.kind, entry.text)
+    _check_pattern_room(entry)
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            term = WatchTerm.objects.create(
+                **vars(entry), lesson=lesson, created_by=by, created_at=now, updated_at=now
+            )
+            _record(
+                term=term,
+                text=term.text,
+                action=Action.CREATED,
+                before={},
+                after=snapshot(term),
+                by=by,
+                at=now,
+                note=note,
+            )
+    except IntegrityError:
+        # Someone added the same entry a moment ago.
+        raise _duplicate_error(entry.text) from None
+    return term
+
+
+def change_term(
+    *,
+    term: WatchTerm,
+    by,
+    kind: str,
+    text: str,
+    category: str,
+    severity: str,
+    explanation: str,
+    policy: Policy | None = None,
+    policy_section: str = "",
+    expires_on: date | None = None,
+    active: bool = True,
+    note: str = "",
+) -> WatchTermChange | None:
+    """Change an entry: the audit row with its fields before and after, or None when
+    nothing changed (and nothing is written). An expiry already in the past may stay as
+    it is; a new one may not be in the past."""
+    _require_keeper(by)
+    note = _note(note)
+    try:
+        with transaction.atomic():
+            current = (
+                WatchTerm.objects.select_for_update()
+                .select_related("policy", "lesson")
+                .filter(pk=term.pk)
+                .first()
+            )
+            if current is None:
+                raise WatchTermError("This entry has been deleted from the watch list meanwhile.")
+            entry = _checked(
+                kind=kind,
+                text=text,
+                category=category,
+                severity=severity,
+                explanation=explanation,
+                policy=policy,
+                policy_section=policy_section,
+                expires_on=expires_on,
+                active=active,
+                expiry_unchanged_from=current.expires_on,
+            )
+            _check_duplicate(entry.kind, entry.text, exclude_pk=current.pk)
+            today = timezone.localdate()
+            _check_pattern_room(
+                entry,
+                was_live=_live(
+                    kind=current.kind,
+                    active=current.active,
+                    expires_on=current.expires_on,
+                    today=today,
+                ),
+                exclude_pk=current.pk,
+            )
+            before = snapshot(current)
+            for name, value in vars(entry).items():
+                setattr(current, name, value)
+            after = snapshot(current)
+            if after == before:
+                return None
+            now = timezone.now()
+            current.updated_at = now
+            current.save()
+            change = _record(
+                term=current,
+                text=current.text,
+                action=Action.CHANGED,
+                before=before,
+                after=after,
+                by=by,
+                at=now,
+                note=note,
+            )
+    except IntegrityError:
+        raise _duplicate_error(text.strip()) from None
+    # The caller's object shows what was saved.
+    for name, value in vars(entry).items():
+        setattr(term, name, value)
+    term.updated_at = current.updated_at
+    return change
+
+
+def delete_term(*, term: WatchTerm, by, note: str = "") -> WatchTermChange:
+    """Take an entry off the watch list for good; its history stays, under its text."""
+    _require_keeper(by)
+    note = _note(note)
+    with transaction.atomic():
+        current = (
+            WatchTerm.objects.select_for_update()
+            .select_related("policy", "lesson")
+            .filter(pk=term.pk)
+            .first()
+        )
+        if current is None:
+            raise WatchTermError("This entry has already been deleted from the watch list.")
+        change = _record(
+            term=current,
+            text=current.text,
+            action=Action.DELETED,
+            before=snapshot(current),
+            after={},
+            by=by,
+            at=timezone.now(),
+            note=note,
+        )
+        current.delete()  # its changes keep term_text; their link is cleared
+    change.term = None
+    return change
+
+
+def term_from_lesson(
+    *,
+    lesson: Lesson,
+    by,
+    kind: str,
+    text: str,
+    category: str,
+    severity: str,
+    explanation: str,
+    policy: Policy | None = None,
+    policy_section: str = "",
+    expires_on: date | None = None,
+    active: bool = True,
+) -> WatchTerm:
+    """ "Add a term to the watch list" from a published lesson: the entry names the lesson
+    it came from, and the lesson lists its entries."""
+    _require_keeper(by)
+    if not lesson.published:
+        raise WatchTermError("Only a published lesson can add a term to the watch list.")
+    return add_term(
+        by=by,
+        kind=kind,
+        text=text,
+        category=category,
+        severity=severity,
+        explanation=explanation,
+        policy=policy,
+        policy_section=policy_section,
+        expires_on=expires_on,
+        active=active,
+        lesson=lesson,
+        note=f"From the lesson “{lesson.title}”.",
+    )
