@@ -1,7 +1,12 @@
 from django.urls import reverse
 
 from people import roles
-from prevention.permissions import can_keep_examples, can_review_posts
+from prevention.permissions import (
+    can_keep_examples,
+    can_manage_sources,
+    can_manage_watch_list,
+    can_review_posts,
+)
 
 
 def navigation(request):
@@ -35,10 +40,14 @@ def navigation(request):
         ]
     if roles.is_policy_admin(user) or roles.is_leadership(user) or roles.is_line_manager(user):
         user_menu.append({"label": "Training compliance", "url": reverse("training:compliance")})
+    if can_manage_watch_list(user):
+        user_menu.append({"label": "Watch list", "url": reverse("prevention:watchlist")})
     if can_review_posts(user):
         user_menu.append({"label": "Post reviews", "url": reverse("prevention:queue")})
     elif can_keep_examples(user):
         user_menu.append({"label": "Post review examples", "url": reverse("prevention:examples")})
+    if can_manage_sources(user):
+        user_menu.append({"label": "Intake sources", "url": reverse("prevention:sources")})
     if roles.can_import_people(user):
         user_menu.append({"label": "Import people", "url": reverse("people:import")})
     if roles.is_site_admin(user):

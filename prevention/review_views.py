@@ -19,7 +19,6 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.text import slugify
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -27,6 +26,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from incidents.models import Incident
 from policies.models import Policy
 from policyhub.paging import page_of
+from prevention import links
 from prevention import review_services as services
 from prevention.models import PostReview, PreventionError, ReviewExample
 from prevention.permissions import can_keep_examples, can_review_posts, get_review_for
@@ -47,15 +47,6 @@ RECENT_EXAMPLES = 3
 # The queue shows the answers of the last few weeks below the reviews waiting.
 RECENT_DECISIONS = timedelta(days=30)
 SEVERITY_ORDER = [value for value, _ in reversed(Incident.Severity.choices)]
-
-
-try:  # prevention.links is the one place that knows how to link to a policy section
-    from prevention.links import section_url
-except ImportError:  # pragma: no cover - until it lands
-
-    def section_url(policy: Policy, heading: str) -> str:
-        url = reverse("policies:detail", args=[policy.slug])
-        return f"{url}#section-{slugify(heading)}" if heading else url
 
 
 # --- what the check found, ready to show ---------------------------------------------------
@@ -90,7 +81,7 @@ class ShownFinding:
 
     @property
     def section_url(self) -> str:
-        return section_url(self.policy, self.policy_section) if self.policy else ""
+        return links.section_url(self.policy, self.policy_section) if self.policy else ""
 
 
 @dataclass

@@ -525,3 +525,31 @@ def test_the_review_lists_cost_the_same_for_few_and_many_reviews(
     with django_assert_max_num_queries(len(few.captured_queries)):
         page = client.get(reverse(url_name)).content.decode()
     assert "Page 1 of" in page
+
+
+# --- the user menu ----------------------------------------------------------------------------
+
+
+def _menu(client) -> str:
+    page = client.get(reverse("my_tasks")).content.decode()
+    return page[page.index('class="dropdown-menu') : page.index("Log out")]
+
+
+def test_the_user_menu_leads_to_the_watch_list_the_queue_examples_and_sources_by_role(
+    client, employee, comms, comms_lead, policy_admin
+):
+    queue = f'href="{reverse("prevention:queue")}">Post reviews<'
+    examples = f'href="{reverse("prevention:examples")}">Post review examples<'
+    sources = f'href="{reverse("prevention:sources")}">Intake sources<'
+    watch_list = f'href="{reverse("prevention:watchlist")}">Watch list<'
+    expected = {
+        employee: set(),
+        comms: {watch_list, queue, sources},
+        comms_lead: {watch_list, queue, sources},
+        policy_admin: {watch_list, examples},
+    }
+    for person, links in expected.items():
+        client.force_login(person)
+        menu = _menu(client)
+        shown = {link for link in (watch_list, queue, examples, sources) if link in menu}
+        assert shown == links, person
