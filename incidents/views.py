@@ -193,4 +193,11 @@ def lesson(request, pk):
     lesson = queries.published_lessons().filter(pk=pk).first()
     if lesson is None:
         raise Http404("No such lesson.")
-    return render(request, "incidents/lesson.html", {"lesson": lesson})
+    # The watch-list entries a lesson added, for those who keep the watch list.
+    from prevention.watchlist_views import lesson_watch_terms
+
+    return render(
+        request,
+        "incidents/lesson.html",
+        {"lesson": lesson, **lesson_watch_terms(request.user, lesson)},
+    )
