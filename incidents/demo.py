@@ -78,9 +78,11 @@ ANSWER_SHEETS: dict[str, dict[str, str]] = {
         "gaps": YES,
         "history": NO,
     },
-    # "Unsure" at the first step is read in the person's favour: a slip.
+    # "Unsure" at the first step is read in the person's favour: a slip (the question
+    # about harm is still asked, and answered no).
     "human_error_unsure": {
         "intended_actions": UNSURE,
+        "intended_harm": NO,
         "impairment": NO,
         "rule_broken_knowingly": NO,
         "substitution": UNSURE,

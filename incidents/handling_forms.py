@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from incidents import assessment as guide
-from incidents.models import ActionItem, Assessment, Incident, Takedown
+from incidents.models import ActionItem, Assessment, AuthorityReferral, Incident, Takedown
 from people import roles
 from people.models import normalise_email
 from policies.manage_forms import PersonByEmailField
@@ -308,8 +308,45 @@ class StartAssessmentForm(forms.Form):
 
 
 class AnswerForm(forms.Form):
-    key = forms.ChoiceField(choices=[(key, key) for key in guide.ANSWER_KEYS])
-    value = forms.ChoiceField(choices=[(value, value) for value in guide.ANSWERS])
+    """One answer to a question of the run's own question set."""
+
+    # Checked together in clean(), with one message for any wrong answer.
+    key = forms.CharField(max_length=40, required=False)
+    value = forms.CharField(max_length=40, required=False)
+
+    def __init__(self, *args, question_set: guide.QuestionSet, asked: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.question_set = question_set
+        self.asked = asked
+
+    def clean(self):
+        cleaned = super().clean()
+        key, value = cleaned.get("key"), cleaned.get("value")
+        if key not in self.asked:
+            raise forms.ValidationError("Answer the question shown: that one is not asked now.")
+        question = self.question_set.question(key)
+        if value not in question.values:
+            choices = ", ".join(f"“{option.label}”" for option in question.options)
+            raise forms.ValidationError(f"Answer the question shown with one of {choices}.")
+        return cleaned
+
+
+class AuthorityReferralForm(forms.Form):
+    decision = forms.ChoiceField(
+        label="Regulator or police",
+        choices=AuthorityReferral.Decision.choices,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Choose: refer to the regulator, refer to the police, or not referred."
+        },
+    )
+    note = forms.CharField(
+        label="Note",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=5000,
+        help_text="Which authority, whom you told and their reference; or why not.",
+        error_messages={"required": "Add a note: which authority and its reference, or why not."},
+    )
 
 
 class FinishAssessmentForm(forms.Form):

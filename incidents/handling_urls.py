@@ -60,4 +60,9 @@ urlpatterns = [
         views.assessment_finish,
         name="assessment_finish",
     ),
+    path(
+        "<int:pk>/assessments/<int:assessment_pk>/authority-referral/",
+        views.assessment_authority_referral,
+        name="assessment_authority_referral",
+    ),
 ]

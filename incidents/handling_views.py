@@ -29,6 +29,7 @@ from incidents import services
 from incidents.handling_forms import (
     ActionForm,
     AnswerForm,
+    AuthorityReferralForm,
     BriefingForm,
     CompleteActionForm,
     DetailsForm,
@@ -84,18 +85,6 @@ TRANSITION_LABELS = {
     Status.REVIEW: "Send for review",
     Status.CLOSED: "Close the incident",
 }
-
-# The last step asks two things, stored as two answers: each gets its own question.
-STEP_OF = {key: step for step in guide.STEPS for key in [step.key]}
-STEP_OF.update({"gaps": guide.STEPS[-1], "history": guide.STEPS[-1]})
-QUESTION_OF = {step.key: step.question for step in guide.STEPS}
-QUESTION_OF.update(
-    {
-        "gaps": "Were there gaps in training or supervision?",
-        "history": "Is there a history of similar events for this person, after earlier support?",
-    }
-)
-
 
 # --- helpers ------------------------------------------------------------------------
 
@@ -793,63 +782,101 @@ def assessment_new(request, pk: int):
     return redirect("incidents:assessment", incident.pk, run.pk)
 
 
-def _assessment_context(request, incident: Incident, run: Assessment, **extra) -> dict:
-    answers = services.plain_answers(run)
-    needed = guide.needed_keys(answers)
-    is_open = run.finished_at is None and run.superseded_at is None
-    unanswered = [key for key in needed if key not in answers]
-    asked = request.GET.get("step")
-    current = None
-    if is_open:
-        current = asked if asked in needed else (unanswered[0] if unanswered else None)
-    complete = guide.is_complete(answers)
-    decision = guide.decide(answers) if complete else None
+def _offers_authority_referral(run: Assessment) -> bool:
+    """The current run, finished as deliberate: refer to the regulator or the police?"""
+    return bool(run.finished_at and run.current and run.final_outcome == Outcome.DELIBERATE)
+
+
+def _answer_rows(run: Assessment, question_set, needed: list[str], current) -> list[dict]:
+    """Every stored answer, with who and when, and the question asked now. Answers the
+    decision does not use with the other answers (a question skipped after an earlier
+    answer changed) are shown as not used, never dropped silently."""
     people = {
         user.pk: user.get_full_name()
         for user in get_user_model().objects.filter(
             pk__in={entry.get("by") for entry in run.answers.values()}
         )
     }
+    order = {key: index for index, key in enumerate(question_set.keys)} if question_set else {}
+    valid = question_set.valid(services.plain_answers(run)) if question_set else {}
+    keys = sorted(
+        set(run.answers) | ({current} if current else set()),
+        key=lambda key: (order.get(key, len(order)), key),
+    )
     rows = []
-    # The questions answered so far and the one asked now: later ones depend on them.
-    shown_keys = [key for key in needed if key in answers or key == current]
-    for key in shown_keys:
+    for key in keys:
         entry = run.answers.get(key)
-        step = STEP_OF[key]
+        question = question_set.question(key) if key in order else None
+        value = entry["value"] if entry else ""
         rows.append(
             {
                 "key": key,
-                "number": step.number,
-                "question": QUESTION_OF[key],
-                "answer": entry["value"] if entry else "",
-                "read_as": guide.favourable(key, entry["value"]) if entry else "",
+                "number": question.number if question else "",
+                "question": question.question if question else key,
+                "answer": question.label_of(value) if question and value else value,
+                "unsure": value == guide.UNSURE,
+                "unsure_means": question.unsure_means if question else "",
                 "by": people.get(entry.get("by"), "") if entry else "",
                 "at": datetime.fromisoformat(entry["at"]) if entry and entry.get("at") else None,
                 "current": key == current,
+                "used": question_set is None or (key in needed and key in valid),
             }
         )
-    step = STEP_OF[current] if current else None
-    asked_steps = {STEP_OF[key].key for key in needed}
-    reached = max((STEP_OF[key].number for key in shown_keys), default=0)
-    skipped = [
-        s
-        for s in guide.STEPS
-        if s.key not in asked_steps and (complete or not is_open or s.number < reached)
-    ]
-    shows_facts = bool(step and step.shows_facts) or complete
+    return rows
+
+
+def _assessment_context(request, incident: Incident, run: Assessment, **extra) -> dict:
+    # A run is read, continued and decided with its own question set.
+    question_set = guide.question_set(run.question_set)
+    answers = services.plain_answers(run)
+    is_open = run.finished_at is None and run.superseded_at is None and question_set is not None
+    needed = question_set.needed_keys(answers) if question_set else []
+    valid = question_set.valid(answers) if question_set else {}
+    current = None
+    if is_open:
+        asked = request.GET.get("step")
+        unanswered = [key for key in needed if key not in valid]
+        current = asked if asked in needed else (unanswered[0] if unanswered else None)
+    decision = services.suggested_decision(run)
+    complete = decision is not None
+    if run.finished_at and decision and decision.outcome != run.suggested_outcome:
+        # The stored outcome is the record: reasons that would tell another story are
+        # not shown beside it.
+        decision = None
+    question = question_set.question(current) if current else None
+    asked_numbers = {question_set.question(key).number for key in needed} if question_set else set()
+    reached = max(
+        (question_set.question(key).number for key in needed if key in valid or key == current),
+        default=0,
+    )
+    skipped = sorted(
+        {
+            q.number
+            for q in (question_set.questions if question_set else ())
+            if q.number not in asked_numbers and (complete or not is_open or q.number < reached)
+        }
+    )
+    shows_facts = bool(question and question.shows_facts) or complete
     earlier = list(incident.assessments.filter(person_id=run.person_id).select_related("assessor"))
     for item in earlier:
         item.badge_class = outcome_class(item.final_outcome)
     context = {
         "incident": incident,
         "run": run,
+        "question_set": question_set,
+        "newer_question_set": (
+            guide.QUESTION_SET_VERSION if run.question_set != guide.QUESTION_SET_VERSION else ""
+        ),
         "is_open": is_open,
-        "rows": rows,
+        "rows": _answer_rows(run, question_set, needed, current),
         "skipped": skipped,
         "current": current,
-        "step": step,
-        "question": QUESTION_OF.get(current, ""),
-        "unsure_reads_as": guide.favourable(current, guide.UNSURE) if current else "",
+        "step": question,
+        "options": [
+            {**vars(option), "id": f"answer-{option.value}"}
+            for option in (question.options if question else ())
+        ],
+        "options_described": bool(question and any(o.description for o in question.options)),
         "current_answer": answers.get(current, ""),
         "complete": complete,
         "decision": decision,
@@ -857,19 +884,22 @@ def _assessment_context(request, incident: Incident, run: Assessment, **extra) -
         "final_class": outcome_class(run.final_outcome),
         "facts": person_facts.for_person(run.person, incident) if shows_facts else None,
         "earlier": earlier,
-        "answer_choices": (
-            (guide.YES, "Yes"),
-            (guide.NO, "No"),
-            (guide.UNSURE, "Unsure"),
-        ),
-        "total_steps": len(guide.STEPS),
+        "total_steps": question_set.total_steps if question_set else 0,
         "decision_label": Outcome(decision.outcome).label if decision else "",
         "decision_track_label": Incident.Track(decision.track).label if decision else "",
+        "ill_health_referral": guide.ILL_HEALTH_REFERRAL,
+        "authority_referrals": (
+            list(run.authority_referrals.select_related("decided_by"))
+            if run.final_outcome == Outcome.DELIBERATE
+            else []
+        ),
     }
     if is_open and complete and "finish_form" not in extra:
         context["finish_form"] = FinishAssessmentForm(
             suggested=decision.outcome, auto_id="finish_%s"
         )
+    if _offers_authority_referral(run) and "authority_form" not in extra:
+        context["authority_form"] = AuthorityReferralForm(auto_id="referral_%s")
     context.update(extra)
     return context
 
@@ -891,10 +921,14 @@ def assessment(request, pk: int, assessment_pk: int):
     incident = _assessing(request, pk)
     run = _run_of(incident, assessment_pk)
     if request.method == "POST":
-        form = AnswerForm(request.POST)
-        needed = guide.needed_keys(services.plain_answers(run))
-        if not form.is_valid() or form.cleaned_data["key"] not in needed:
-            messages.error(request, "Answer yes, no or unsure to the question shown.")
+        question_set = guide.question_set(run.question_set)
+        if question_set is None or run.finished_at or run.superseded_at:
+            messages.error(request, "This assessment is finished; start a new run to change it.")
+            return redirect("incidents:assessment", incident.pk, run.pk)
+        asked = question_set.needed_keys(services.plain_answers(run))
+        form = AnswerForm(request.POST, question_set=question_set, asked=asked)
+        if not form.is_valid():
+            messages.error(request, _form_errors(form))
         else:
             try:
                 services.answer(assessment=run, by=request.user, **form.cleaned_data)
@@ -908,12 +942,11 @@ def assessment(request, pk: int, assessment_pk: int):
 def assessment_finish(request, pk: int, assessment_pk: int):
     incident = _assessing(request, pk)
     run = _run_of(incident, assessment_pk)
-    answers = services.plain_answers(run)
-    if not guide.is_complete(answers) or run.finished_at or run.superseded_at:
+    decision = services.suggested_decision(run)
+    if decision is None or run.finished_at or run.superseded_at:
         messages.error(request, "This assessment cannot be finished: answer every question first.")
         return redirect("incidents:assessment", incident.pk, run.pk)
-    suggested = guide.decide(answers).outcome
-    form = FinishAssessmentForm(request.POST, suggested=suggested, auto_id="finish_%s")
+    form = FinishAssessmentForm(request.POST, suggested=decision.outcome, auto_id="finish_%s")
     if form.is_valid():
         try:
             run = services.finish_assessment(
@@ -932,6 +965,39 @@ def assessment_finish(request, pk: int, assessment_pk: int):
                 f"{run.get_final_outcome_display().lower()}. The incident is on the "
                 f"{incident.get_track_display().lower()}.",
             )
+            if _offers_authority_referral(run):
+                # The next decision is on the assessment page: regulator or police.
+                return redirect(
+                    reverse("incidents:assessment", args=[incident.pk, run.pk]) + "#authority"
+                )
             return redirect(_detail_url(incident, "classification"))
     context = _assessment_context(request, incident, run, finish_form=form)
     return render(request, "incidents/assessment.html", context, status=400)
+
+
+@require_POST
+def assessment_authority_referral(request, pk: int, assessment_pk: int):
+    """On a deliberate outcome: refer to the regulator, to the police, or not."""
+    incident = _assessing(request, pk)
+    run = _run_of(incident, assessment_pk)
+    page = reverse("incidents:assessment", args=[incident.pk, run.pk]) + "#authority"
+    if not _offers_authority_referral(run):
+        messages.error(
+            request,
+            "A referral to the regulator or the police is decided on the current run, once it "
+            "is finished as deliberate.",
+        )
+        return redirect(page)
+    form = AuthorityReferralForm(request.POST, auto_id="referral_%s")
+    if not form.is_valid():
+        context = _assessment_context(request, incident, run, authority_form=form)
+        return render(request, "incidents/assessment.html", context, status=400)
+    try:
+        referral = services.decide_authority_referral(
+            assessment=run, by=request.user, **form.cleaned_data
+        )
+    except IncidentError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"Recorded: {referral.get_decision_display().lower()}.")
+    return redirect(page)

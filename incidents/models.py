@@ -266,6 +266,39 @@ class Assessment(models.Model):
         return self.superseded_at is None
 
 
+class AuthorityReferral(models.Model):
+    """On a deliberate outcome, the decision whether to refer the act to the regulator or
+    the police: who decided, when, and a note. Decisions are kept; a later one (the police
+    as well, or after all) adds a row."""
+
+    class Decision(models.TextChoices):
+        REGULATOR = "regulator", "Refer to the regulator"
+        POLICE = "police", "Refer to the police"
+        NOT_REFERRED = "not_referred", "Not referred"
+
+    assessment = models.ForeignKey(
+        Assessment, on_delete=models.CASCADE, related_name="authority_referrals"
+    )
+    decision = models.CharField(max_length=12, choices=Decision.choices)
+    note = models.TextField(help_text="Which authority and its reference, or why not.")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-decided_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(decision__in=["regulator", "police", "not_referred"]),
+                name="authority_referral_decision_known",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.assessment}: {self.get_decision_display()}"
+
+
 class ActionItem(models.Model):
     class Status(models.TextChoices):
         OPEN = "open", "Open"

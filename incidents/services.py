@@ -16,6 +16,7 @@ from incidents import permissions
 from incidents.models import (
     ActionItem,
     Assessment,
+    AuthorityReferral,
     HoldingStatement,
     Incident,
     IncidentCounter,
@@ -436,6 +437,17 @@ def can_assess(user, incident: Incident) -> bool:
     return roles.is_hr_legal(user) or (incident.owner_id == user.pk and can_handle(user))
 
 
+def _question_set_of(assessment: Assessment) -> guide.QuestionSet:
+    """The questions the run was started with: a run keeps its own set."""
+    question_set = guide.question_set(assessment.question_set)
+    if question_set is None:
+        raise IncidentError(
+            f"This run uses question set {assessment.question_set}, which PolicyHub no longer "
+            "has: run the assessment again."
+        )
+    return question_set
+
+
 def start_assessment(*, incident, person, act: str, by) -> Assessment:
     if not can_assess(by, incident):
         raise IncidentError("Only HR/legal and the incident owner assess individuals.")
@@ -454,23 +466,46 @@ def start_assessment(*, incident, person, act: str, by) -> Assessment:
 
 
 def answer(*, assessment: Assessment, by, key: str, value: str) -> Assessment:
+    """Store one answer with who and when, against the run's own question set."""
     if not can_assess(by, assessment.incident):
         raise IncidentError("Only HR/legal and the incident owner assess individuals.")
     if assessment.finished_at or assessment.superseded_at:
         raise IncidentError("This assessment is finished; start a new run to change it.")
-    if key not in guide.ANSWER_KEYS or value not in guide.ANSWERS:
-        raise IncidentError("Answer yes, no or unsure.")
-    answers = {
-        **assessment.answers,
-        key: {"value": value, "by": by.pk, "at": timezone.now().isoformat()},
-    }
-    assessment.answers = answers
-    assessment.save(update_fields=["answers"])
+    question_set = _question_set_of(assessment)
+    if key not in question_set.keys:
+        raise IncidentError("Answer yes, no or unsure to a question of this assessment.")
+    question = question_set.question(key)
+    if value not in question.values:
+        if question.plain:
+            raise IncidentError("Answer yes, no or unsure.")
+        choices = ", ".join(f"“{option.label}”" for option in question.options)
+        raise IncidentError(f"Answer one of {choices}.")
+    with transaction.atomic():
+        # Locked: two assessors answering at once both keep their answer.
+        locked = Assessment.objects.select_for_update().get(pk=assessment.pk)
+        if locked.finished_at or locked.superseded_at:
+            raise IncidentError("This assessment is finished; start a new run to change it.")
+        locked.answers = {
+            **locked.answers,
+            key: {"value": value, "by": by.pk, "at": timezone.now().isoformat()},
+        }
+        locked.save(update_fields=["answers"])
+    assessment.answers = locked.answers
     return assessment
 
 
 def plain_answers(assessment: Assessment) -> dict[str, str]:
     return {key: entry["value"] for key, entry in assessment.answers.items()}
+
+
+def suggested_decision(assessment: Assessment) -> guide.Decision | None:
+    """The decision of the run's own question set, once every question it needs is
+    answered; None before that, or for a set PolicyHub no longer has."""
+    question_set = guide.question_set(assessment.question_set)
+    answers = plain_answers(assessment)
+    if question_set is None or not question_set.is_complete(answers):
+        return None
+    return question_set.decide(answers)
 
 
 def finish_assessment(
@@ -482,21 +517,25 @@ def finish_assessment(
         raise IncidentError("Only HR/legal and the incident owner assess individuals.")
     if assessment.finished_at or assessment.superseded_at:
         raise IncidentError("This assessment is finished; start a new run to change it.")
-    answers = plain_answers(assessment)
-    if not guide.is_complete(answers):
-        raise IncidentError("Answer every question first.")
-    decision = guide.decide(answers)
-    final = final_outcome or decision.outcome
-    if final not in Assessment.Outcome.values:
-        raise IncidentError("Choose one of the four outcomes.")
-    if final != decision.outcome and not override_reason.strip():
-        raise IncidentError("You chose a different outcome from the suggested one: write down why.")
+    _question_set_of(assessment)
     now = timezone.now()
     with transaction.atomic():
-        # Locked and checked again: a run is finished once, by one assessor.
+        # Locked and checked again: a run is finished once, by one assessor, and decided
+        # on the answers as they are now.
         locked = Assessment.objects.select_for_update().get(pk=assessment.pk)
         if locked.finished_at or locked.superseded_at:
             raise IncidentError("This assessment is finished; start a new run to change it.")
+        assessment.answers = locked.answers
+        decision = suggested_decision(assessment)
+        if decision is None:
+            raise IncidentError("Answer every question first.")
+        final = final_outcome or decision.outcome
+        if final not in Assessment.Outcome.values:
+            raise IncidentError("Choose one of the four outcomes.")
+        if final != decision.outcome and not override_reason.strip():
+            raise IncidentError(
+                "You chose a different outcome from the suggested one: write down why."
+            )
         Assessment.objects.filter(
             incident=assessment.incident,
             person=assessment.person,
@@ -510,6 +549,50 @@ def finish_assessment(
         assessment.save()
         _set_track_from_assessments(assessment.incident, by)
     return assessment
+
+
+def decide_authority_referral(
+    *, assessment: Assessment, by, decision: str, note: str, now: datetime | None = None
+) -> AuthorityReferral:
+    """On a deliberate outcome: refer to the regulator, to the police, or not. The
+    decision and its note stay on the restricted assessment; the incident's history says
+    that it was decided, by whom and when, without the note (the history is read by the
+    whole incident team)."""
+    if not can_assess(by, assessment.incident):
+        raise IncidentError(
+            "Only HR/legal and the incident owner decide on a referral to the regulator or "
+            "the police."
+        )
+    if decision not in AuthorityReferral.Decision.values:
+        raise IncidentError("Choose: refer to the regulator, refer to the police, or not referred.")
+    if not note.strip():
+        raise IncidentError("Add a note: which authority and its reference, or why not.")
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = Assessment.objects.select_for_update().get(pk=assessment.pk)
+        if locked.superseded_at:
+            raise IncidentError("This run was superseded: decide on the current one.")
+        if not locked.finished_at or locked.final_outcome != Assessment.Outcome.DELIBERATE:
+            raise IncidentError(
+                "A referral to the regulator or the police is decided once the assessment is "
+                "finished as deliberate."
+            )
+        referral = AuthorityReferral.objects.create(
+            assessment=locked,
+            decision=decision,
+            note=note.strip(),
+            decided_by=by,
+            decided_at=now,
+        )
+        label = AuthorityReferral.Decision(decision).label
+        _event(
+            locked.incident,
+            what="regulator or police",
+            by=by,
+            after=label[0].lower() + label[1:],
+            at=now,
+        )
+    return referral
 
 
 def _set_track_from_assessments(incident: Incident, by) -> None:

@@ -18,7 +18,6 @@ from incidents import assessment as guide
 from incidents import evidence as evidence_files
 from incidents import facts as person_facts
 from incidents import services
-from incidents.handling_views import QUESTION_OF
 from incidents.models import (
     ActionItem,
     Assessment,
@@ -268,6 +267,7 @@ POSTS = [
     ("incidents:assessment_new", lambda i: []),
     ("incidents:assessment", lambda i: [i.assessments.first().pk]),
     ("incidents:assessment_finish", lambda i: [i.assessments.first().pk]),
+    ("incidents:assessment_authority_referral", lambda i: [i.assessments.first().pk]),
 ]
 
 
@@ -410,7 +410,7 @@ def test_an_incident_walks_from_triage_to_closed_through_the_pages(
     seen_facts = False
     for key, value in HUMAN_ERROR.items():
         page = client.get(url).content.decode()
-        assert escape(QUESTION_OF[key]) in page
+        assert escape(guide.CURRENT.question(key).question) in page
         if key == "rule_broken_knowingly":
             assert "What PolicyHub knows about Emily Carter" in page
             assert "Social media policy" in page
@@ -576,18 +576,258 @@ def test_the_assessment_shows_one_step_at_a_time_and_skips_what_is_not_needed(
     url = reverse("incidents:assessment", args=[incident.pk, run.pk])
     client.force_login(hr)
     page = client.get(url).content.decode()
-    assert "Question 1 of 7" in page
+    assert "Question 1 of 8" in page
+    assert "question set 2026.2" in page
     assert guide.STEPS[0].guidance.split(".")[0] in page
+    client.post(url, {"key": "intended_actions", "value": "no"})
+    page = client.get(url).content.decode()
+    # A slip: the question about harm is not asked.
+    assert "Question 3 of 8" in page
+    assert "Not needed with these answers: question 2." in page
+    # An answer to a question not asked is refused, and so is an answer not offered.
+    response = client.post(url, {"key": "intended_harm", "value": "yes"}, follow=True)
+    assert "Answer the question shown: that one is not asked now." in messages_of(response)
+    response = client.post(url, {"key": "impairment", "value": "maybe"}, follow=True)
+    assert (
+        "Answer the question shown with one of “Ill health”, “Substance misuse”, “No”, "
+        "“Unsure”." in messages_of(response)
+    )
+    run.refresh_from_db()
+    assert set(run.answers) == {"intended_actions"}
+
+
+def test_unsure_about_the_actions_still_asks_about_harm(client, hr, incident, employee):
+    run = services.start_assessment(incident=incident, person=employee, act="Posted", by=hr)
+    url = reverse("incidents:assessment", args=[incident.pk, run.pk])
+    client.force_login(hr)
     client.post(url, {"key": "intended_actions", "value": "unsure"})
     page = client.get(url).content.decode()
-    # "Unsure" about the intention reads as a slip: question 2 is not asked.
-    assert "Question 3 of 7" in page
-    assert "read as no" in page
-    # An answer to a question not asked is refused.
-    response = client.post(url, {"key": "intended_harm", "value": "yes"}, follow=True)
-    assert "Answer yes, no or unsure" in " ".join(messages_of(response))
+    assert "Question 2 of 8" in page
+    assert "(read as a slip, but the question about harm is still asked)" in page
+    client.post(url, {"key": "intended_harm", "value": "yes"})
+    page = client.get(url).content.decode()
+    assert "Suggested outcome" in page and "They meant to cause harm." in page
+    assert "regulator or the police" in page
+
+
+def test_an_answer_a_changed_answer_no_longer_needs_is_shown_not_dropped(
+    client, hr, incident, employee
+):
+    run = services.start_assessment(incident=incident, person=employee, act="Posted", by=hr)
+    url = reverse("incidents:assessment", args=[incident.pk, run.pk])
+    client.force_login(hr)
+    client.post(url, {"key": "intended_actions", "value": "yes"})
+    client.post(url, {"key": "intended_harm", "value": "yes"})
+    client.post(url, {"key": "intended_actions", "value": "no"})
+    page = client.get(url).content.decode()
+    assert "Not used with these answers" in page
+    assert escape(guide.CURRENT.question("intended_harm").question) in page
+    assert "Question 3 of 8" in page
+    # Unsure again: the harm answer counts again.
+    client.post(url, {"key": "intended_actions", "value": "unsure"})
+    page = client.get(url).content.decode()
+    assert "Not used with these answers" not in page
+    assert "Suggested outcome" in page and "Deliberate" in page
+
+
+def answer_through_the_page(client, url, answers: dict[str, str]) -> str:
+    for key, value in answers.items():
+        response = client.post(url, {"key": key, "value": value}, follow=True)
+        assert not [m for m in messages_of(response)], (key, value)
+    return client.get(url).content.decode()
+
+
+def test_impairment_offers_described_answers_and_substance_misuse_is_its_own_answer(
+    client, hr, incident, employee
+):
+    run = services.start_assessment(incident=incident, person=employee, act="Posted", by=hr)
+    url = reverse("incidents:assessment", args=[incident.pk, run.pk])
+    client.force_login(hr)
+    page = answer_through_the_page(client, url, {"intended_actions": "no"})
+    # Each answer is a button named by its label and described by the line beside it.
+    for value, label in (
+        ("yes", "Ill health"),
+        ("substance", "Substance misuse"),
+        ("no", "No"),
+        ("unsure", "Unsure"),
+    ):
+        assert (
+            f'value="{value}" class="btn w-100 btn-outline-primary" '
+            f'aria-describedby="answer-{value}-help">{label}</button>'
+        ) in page
+        assert f'id="answer-{value}-help"' in page
+    assert "Alcohol or drugs taken by choice, without mitigation" in page
+    page = answer_through_the_page(client, url, {"impairment": "substance"})
+    assert "Suggested outcome" in page and "Reckless behaviour" in page
+    assert escape("The organisation's substance policy applies") in page
+    assert "accountability track" in page
+    client.post(
+        reverse("incidents:assessment_finish", args=[incident.pk, run.pk]),
+        {"outcome": Assessment.Outcome.RECKLESS, "override_reason": ""},
+    )
     run.refresh_from_db()
-    assert "intended_harm" not in run.answers
+    assert run.final_outcome == Assessment.Outcome.RECKLESS and run.referral
+
+
+def test_unsure_about_impairment_records_a_referral_and_goes_on_to_the_act(
+    client, hr, incident, employee
+):
+    run = services.start_assessment(incident=incident, person=employee, act="Posted", by=hr)
+    url = reverse("incidents:assessment", args=[incident.pk, run.pk])
+    client.force_login(hr)
+    page = answer_through_the_page(
+        client, url, {"intended_actions": "yes", "intended_harm": "no", "impairment": "unsure"}
+    )
+    assert "Question 4 of 8" in page
+    page = answer_through_the_page(
+        client,
+        url,
+        {
+            "rule_broken_knowingly": "shortcut",
+            "substitution": "yes",
+            "gaps": "no",
+            "history": "no",
+        },
+    )
+    assert "At-risk behaviour" in page
+    assert "A shortcut whose risk they did not see" in page
+    assert "Offer a referral to HR or occupational health" in page
+    client.post(
+        reverse("incidents:assessment_finish", args=[incident.pk, run.pk]),
+        {"outcome": Assessment.Outcome.AT_RISK, "override_reason": ""},
+    )
+    run.refresh_from_db()
+    assert (run.final_outcome, run.referral) == (Assessment.Outcome.AT_RISK, True)
+    page = client.get(url).content.decode()
+    assert "Offer a referral to HR or occupational health" in page
+
+
+def test_a_run_of_the_earlier_question_set_keeps_its_questions_and_its_outcome(
+    client, hr, incident, employee
+):
+    run = services.start_assessment(incident=incident, person=employee, act="Posted", by=hr)
+    Assessment.objects.filter(pk=run.pk).update(question_set="2026.1")
+    run.refresh_from_db()
+    url = reverse("incidents:assessment", args=[incident.pk, run.pk])
+    client.force_login(hr)
+    page = client.get(url).content.decode()
+    assert "Question 1 of 7" in page
+    assert "keeps the questions of question set 2026.1" in page
+    assert "uses question set 2026.2" in page
+    # Its impairment question is answered yes, no or unsure: "unsure" ends the walk there.
+    page = answer_through_the_page(client, url, {"intended_actions": "no"})
+    assert "Substance misuse" not in page
+    response = client.post(url, {"key": "impairment", "value": "substance"}, follow=True)
+    assert messages_of(response)
+    page = answer_through_the_page(client, url, {"impairment": "unsure"})
+    assert "Suggested outcome" in page and "Human error" in page
+    client.post(
+        reverse("incidents:assessment_finish", args=[incident.pk, run.pk]),
+        {"outcome": Assessment.Outcome.HUMAN_ERROR, "override_reason": ""},
+    )
+    run.refresh_from_db()
+    assert (run.question_set, run.final_outcome, run.referral) == (
+        "2026.1",
+        Assessment.Outcome.HUMAN_ERROR,
+        True,
+    )
+    page = client.get(url).content.decode()
+    assert "The rules of question set 2026.1" in page
+    assert "Ill health or impairment: support, not discipline." in page
+
+
+# --- regulator or police ---------------------------------------------------------------
+
+
+@pytest.fixture
+def deliberate_run(incident, hr, employee):
+    return assess(incident, employee, hr, DELIBERATE)
+
+
+def referral_url(run) -> str:
+    return reverse("incidents:assessment_authority_referral", args=[run.incident_id, run.pk])
+
+
+def test_a_deliberate_outcome_offers_the_regulator_or_police_decision(
+    client, hr, incident, deliberate_run
+):
+    client.force_login(hr)
+    url = reverse("incidents:assessment", args=[incident.pk, deliberate_run.pk])
+    page = client.get(url).content.decode()
+    assert 'aria-labelledby="authority-heading"' in page and "No decision recorded yet." in page
+    # Every field labelled, each radio by its own label.
+    for number, label in enumerate(
+        ("Refer to the regulator", "Refer to the police", "Not referred")
+    ):
+        assert (
+            f'<label class="form-check-label" for="referral_decision_{number}">{label}</label>'
+            in page
+        )
+    assert '<label class="form-label" for="referral_note">Note</label>' in page
+    response = client.post(
+        referral_url(deliberate_run),
+        {"decision": "police", "note": "Reported to the police, reference CR-2026-114."},
+        follow=True,
+    )
+    assert "Recorded: refer to the police." in messages_of(response)
+    decision = deliberate_run.authority_referrals.get()
+    assert (decision.decision, decision.decided_by, decision.note) == (
+        "police",
+        hr,
+        "Reported to the police, reference CR-2026-114.",
+    )
+    page = response.content.decode()
+    assert "Reported to the police, reference CR-2026-114." in page
+    assert "A further decision" in page
+    # The incident's history says it was decided, by whom and when; the note stays here.
+    event = IncidentEvent.objects.get(incident=incident, what="regulator or police")
+    assert (event.to_value, event.by, event.note) == ("refer to the police", hr, "")
+    assert event.at == decision.decided_at
+
+
+def test_a_referral_decision_needs_a_choice_and_a_note(client, hr, deliberate_run):
+    client.force_login(hr)
+    response = client.post(referral_url(deliberate_run), {"decision": "police", "note": " "})
+    assert response.status_code == 400
+    assert "Add a note: which authority and its reference, or why not." in (
+        response.content.decode()
+    )
+    response = client.post(referral_url(deliberate_run), {"decision": "press", "note": "x"})
+    assert response.status_code == 400
+    assert not deliberate_run.authority_referrals.exists()
+    assert not IncidentEvent.objects.filter(what="regulator or police").exists()
+
+
+def test_no_referral_decision_on_an_outcome_that_is_not_deliberate(client, hr, incident, employee):
+    run = assess(incident, employee, hr, HUMAN_ERROR)
+    client.force_login(hr)
+    page = client.get(reverse("incidents:assessment", args=[incident.pk, run.pk])).content
+    assert b"authority-heading" not in page
+    response = client.post(referral_url(run), {"decision": "police", "note": "x"}, follow=True)
+    assert any("finished as deliberate" in m for m in messages_of(response))
+    assert not IncidentEvent.objects.filter(what="regulator or police").exists()
+
+
+@pytest.mark.parametrize(("role", "status"), [("outsider", 404), ("reporter", 403)])
+def test_only_who_may_assess_records_a_referral_decision(
+    request, client, role, status, deliberate_run
+):
+    client.force_login(request.getfixturevalue(role))
+    response = client.post(referral_url(deliberate_run), {"decision": "police", "note": "x"})
+    assert response.status_code == status
+    assert not deliberate_run.authority_referrals.exists()
+
+
+def test_comms_who_does_not_own_the_case_cannot_record_a_referral_decision(
+    client, make_person, incident, comms, deliberate_run
+):
+    client.force_login(make_person(group=roles.COMMS))
+    response = client.post(referral_url(deliberate_run), {"decision": "police", "note": "x"})
+    assert response.status_code == 403
+    # The owner may.
+    client.force_login(comms)
+    client.post(referral_url(deliberate_run), {"decision": "not_referred", "note": "Internal."})
+    assert deliberate_run.authority_referrals.get().decided_by == comms
 
 
 def test_earlier_runs_stay_readable(client, hr, incident, employee):
