@@ -132,13 +132,17 @@ class Finding:
 _LETTER_OR_DIGIT = r"\p{L}\p{N}"
 _TOKEN = regex.compile(
     r"""
+    (?P<word>[\p{L}\p{N}][\p{L}\p{N}\p{M}]*(?:['’ʼ][\p{L}\p{N}][\p{L}\p{N}\p{M}]*)*)
+    |
     (?<![\p{L}\p{N}\p{M}_])                       # a tag starts a word: not an email's @
     (?P<tag>[\#@](?=[\p{M}_]*[\p{L}\p{N}])[\p{L}\p{N}\p{M}_]+)
     (?:['’ʼ][sS](?![\p{L}\p{N}\p{M}]))?           # "#Atlas's": the tag is "#Atlas"
-    |
-    (?P<word>[\p{L}\p{N}][\p{L}\p{N}\p{M}]*(?:['’ʼ][\p{L}\p{N}][\p{L}\p{N}\p{M}]*)*)
     """,
     regex.VERBOSE,
+)
+# The same without groups, for findall(): words and tags as strings, fastest.
+_TOKEN_TEXT = regex.compile(
+    _TOKEN.pattern.replace("(?P<word>", "(?:").replace("(?P<tag>", "(?:"), regex.VERBOSE
 )
 # The parts of a tag (or of a term's word): an upper-case run before a capitalised word
 # ("HTML" of "HTMLParser"), a word with at most one capital first, an upper-case run,
@@ -195,14 +199,21 @@ class _Words:
 
     def __init__(self, text: str, end: int):
         norms, starts, ends, tags, tag_spans = [], [], [], [], []
-        for match in _TOKEN.finditer(text, 0, end):
-            if match.lastgroup == "word":
-                norms.append(fold(match.group("word")))
-                starts.append(match.start())
-                ends.append(match.end())
+        find, position = text.find, 0
+        for token in _TOKEN_TEXT.findall(text, 0, end):
+            # Between two tokens there is no letter or digit, so the token's text first
+            # found from the end of the one before is where it was matched.
+            start = find(token, position)
+            position = start + len(token)
+            if token[0] not in "#@":
+                norms.append(fold(token))
+                starts.append(start)
+                ends.append(position)
                 tags.append(-1)
                 continue
-            tag_start, tag_end = match.span("tag")
+            tag_start, tag_end = start, position
+            if token[-2] in "'’ʼ":  # "#Atlas's": the tag is "#Atlas"
+                tag_end -= 2
             tag = len(tag_spans)
             tag_spans.append((tag_start, tag_end))
             body = tag_start + 1
