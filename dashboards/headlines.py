@@ -76,12 +76,12 @@ class Card:
     figures: list[Figure]
 
 
-def _people(count: int) -> str:
-    return f"{count} {'person' if count == 1 else 'people'}"
-
-
 def _plural(count: int, one: str, many: str) -> str:
-    return f"{count} {one if count == 1 else many}"
+    return f"{count:,} {one if count == 1 else many}"
+
+
+def _people(count: int) -> str:
+    return _plural(count, "person", "people")
 
 
 def _url(name: str, **params) -> str:
@@ -104,7 +104,7 @@ def team_card(user, *, now: datetime, requirements) -> Card:
         figures=[
             Figure(
                 name="People with something overdue",
-                value=str(found.overdue),
+                value=f"{found.overdue:,}",
                 detail=f"of the {_people(found.people)} in your team",
                 url=reverse("dashboards:team"),
                 number=found.overdue,
@@ -169,14 +169,14 @@ def remediation_card(user, *, now: datetime) -> Card:
     figures = [
         Figure(
             name="Open incidents",
-            value=str(open_now.total),
+            value=f"{open_now.total:,}",
             detail=("on the learning track, involving your people" if mine else "not closed yet"),
             url=_url("dashboards:remediation_incidents", open=1),
             number=open_now.total,
         ),
         Figure(
             name="Overdue actions",
-            value=str(overdue),
+            value=f"{overdue:,}",
             detail=(
                 "owned by you or your people, open past the due date"
                 if mine
@@ -300,9 +300,10 @@ def compliance_card(user, scope: compliance.Scope, *, now: datetime, requirement
                 name=name,
                 value=f"{coverage.percent}%",
                 detail=(
-                    f"{coverage.compliant} of {coverage.audience} compliant ({whom}: each "
-                    f"person once per active requirement they must meet)"
+                    f"met: {coverage.compliant:,} of {coverage.audience:,} people × "
+                    f"requirements ({whom})"
                 ),
+                note="Each person counts once for every active requirement they must meet.",
                 url=coverage.url,
                 number=coverage.percent,
             )
@@ -322,7 +323,7 @@ def compliance_card(user, scope: compliance.Scope, *, now: datetime, requirement
 def _acknowledgement_figure(scope: compliance.Scope, whom: str) -> Figure:
     main = main_policy(scope, compliance.version_lines())
     if main is None:
-        return Figure("Acknowledged", "—", "No policy has a published version yet.", None, None)
+        return Figure("Acknowledgement", "—", "No policy has a published version yet.", None, None)
     title = f"{main.version.policy.title} {main.version.number}"
     note = (
         "The social media policy."
@@ -330,14 +331,14 @@ def _acknowledgement_figure(scope: compliance.Scope, whom: str) -> Figure:
         else "No single social media policy is published: the policy the most people here "
         "must acknowledge."
     )
-    name = f"Acknowledged: {title}"
+    name = f"Acknowledgement: {title}"
     cell = main.cell
     if not cell.total:
         return Figure(name, "—", f"Nobody here has {title} to acknowledge.", None, None, note=note)
     return Figure(
         name=name,
         value=f"{cell.percent}%",
-        detail=f"{cell.acknowledged} of {_people(cell.total)} assigned ({whom})",
+        detail=f"acknowledged: {cell.acknowledged:,} of {_people(cell.total)} assigned ({whom})",
         url=cell.url,
         number=cell.percent,
         note=note,

@@ -172,11 +172,12 @@ def test_every_figure_equals_what_its_dashboard_shows_the_viewer(client, request
             i for i, v in enumerate(page["heat"].columns) if v.policy.pk == world["social"].pk
         )
         total = page["heat"].totals.cells[column]
-        acknowledged = _figure(card, "Acknowledged")
+        acknowledged = _figure(card, "Acknowledgement")
         assert acknowledged.number == total.percent
-        assert f"{total.acknowledged} of {total.total} people" in acknowledged.detail
-        coverage = _figure(card, "Training coverage")
-        assert coverage.number == page["training"].overall.percent
+        assert _of(acknowledged.detail) == (total.acknowledged, total.total)
+        coverage, overall = _figure(card, "Training coverage"), page["training"].overall
+        assert coverage.number == overall.percent
+        assert _of(coverage.detail) == (overall.compliant, overall.audience)
 
 
 def test_a_manager_counts_their_team_and_the_incident_team_everything(
@@ -228,6 +229,12 @@ FIGURE = re.compile(r'<dd class="mb-3" data-figure="([a-z]+)-(\d+)">(.*?)</dd>',
 HREF = re.compile(r'<a href="([^"]+)">')
 
 
+def _of(detail: str) -> tuple[int, int]:
+    """The "X of Y" a figure's words give, as numbers ("1,234 of 5,678")."""
+    part, whole = re.search(r"([\d,]+) of ([\d,]+)", detail).groups()
+    return int(part.replace(",", "")), int(whole.replace(",", ""))
+
+
 def _listed(client, url: str) -> int:
     response = client.get(url)
     assert response.status_code == 200, url
@@ -262,16 +269,14 @@ def test_every_figure_links_to_the_list_of_what_it_counted(client, request, role
         assert contain.url.startswith(reverse("dashboards:remediation"))
     if "compliance" in cards:
         acknowledged, coverage = cards["compliance"].figures
+        done, assigned = _of(acknowledged.detail)
         listed = client.get(acknowledged.url).context["page"]
-        assert listed.paginator.count == int(acknowledged.detail.split(" of ")[1].split()[0])
-        assert sum(row.status == "Acknowledged" for row in listed.rows) == int(
-            acknowledged.detail.split()[0]
-        )
+        assert listed.paginator.count == assigned
+        assert sum(row.status == "Acknowledged" for row in listed.rows) == done
         assert {row.subject for row in listed.rows} == {"Social media policy 1.0"}
-        audience = int(coverage.detail.split(" of ")[1].split()[0])
+        compliant, audience = _of(coverage.detail)
         listed = client.get(coverage.url).context["page"]
         assert listed.paginator.count == audience
-        compliant = int(coverage.detail.split()[0])
         assert sum(not row.outstanding for row in listed.rows) == compliant
     assert checked == sum(len(card.figures) for card in cards.values())
 
@@ -364,7 +369,7 @@ def test_the_main_policy_is_the_social_media_policy_even_with_a_smaller_audience
     published_policy(title="Code of conduct", owner=policy_admin, approver=leader)
     client.force_login(policy_admin)
     acknowledged = _cards(client.get(INDEX))["compliance"].figures[0]
-    assert acknowledged.name == "Acknowledged: Posting for the company 1.0"
+    assert acknowledged.name == "Acknowledgement: Posting for the company 1.0"
     assert acknowledged.note == "The social media policy."
     assert "of 1 person assigned" in acknowledged.detail
 
@@ -386,7 +391,7 @@ def test_without_a_social_media_policy_the_main_one_has_the_largest_audience(
     client.force_login(policy_admin)
     response = client.get(INDEX)
     acknowledged = _cards(response)["compliance"].figures[0]
-    assert acknowledged.name == "Acknowledged: Code of conduct 1.0"
+    assert acknowledged.name == "Acknowledgement: Code of conduct 1.0"
     assert acknowledged.note.startswith("No single social media policy is published")
     assert acknowledged.note in response.content.decode()
 
