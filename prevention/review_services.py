@@ -252,14 +252,8 @@ def decide(
         raise PreventionError("Say why you advise against posting it: the employee will read it.")
     with transaction.atomic():
         locked = PostReview.objects.select_for_update().get(pk=review.pk)
-        if locked.status == Status.WITHDRAWN:
-            raise PreventionError("The employee withdrew this review: there is nothing to answer.")
         if locked.status != Status.PENDING:
-            who = locked.decided_by.get_full_name() if locked.decided_by else "Someone"
-            raise PreventionError(
-                f"{who} answered this review meanwhile "
-                f"({locked.get_status_display().lower()}); your answer was not sent."
-            )
+            raise PreventionError(answered_meanwhile(locked))
         locked.status = decision
         locked.suggested_text = suggested
         locked.reason = reason
@@ -275,6 +269,15 @@ def decide(
             stage="answered",
         )
     return locked
+
+
+def answered_meanwhile(review: PostReview) -> str:
+    """What a reviewer is told whose answer came second."""
+    if review.status == Status.WITHDRAWN:
+        return "The employee withdrew this review: there is nothing to answer."
+    who = review.decided_by.get_full_name() if review.decided_by else "Someone"
+    status = review.get_status_display().lower()
+    return f"{who} answered this review meanwhile ({status}); your answer was not sent."
 
 
 def _same_words(first: str, second: str) -> bool:

@@ -357,15 +357,17 @@ def decide(request, pk):
                 reason=form.cleaned_data["reason"],
             )
         except PreventionError as error:
-            form.add_error(None, str(error))
             review.refresh_from_db()
+            if review.status != Status.PENDING:
+                messages.error(request, services.answered_meanwhile(review))
+                return redirect("prevention:review", pk=review.pk)
+            form.add_error(None, str(error))
         else:
             messages.success(request, "Your answer was sent. The employee is told at once.")
             return redirect("prevention:review", pk=review.pk)
-    if review.status != Status.PENDING:
-        # Answered meanwhile: show the answer, and say why theirs was not sent.
-        for error in form.non_field_errors():
-            messages.error(request, error)
+    elif review.status != Status.PENDING:
+        # Answered (or withdrawn) before this incomplete answer came: say so, show it.
+        messages.error(request, services.answered_meanwhile(review))
         return redirect("prevention:review", pk=review.pk)
     return _review_page(request, review, decision_form=form, status=400)
 

@@ -235,6 +235,11 @@ def test_a_second_answer_at_the_same_time_is_refused(client, employee, comms, ot
     review.refresh_from_db()
     assert (review.status, review.decided_by, review.reason) == (Status.APPROVED, other_comms, "")
     assert rows("post-review-answered").count() == 1
+    # An incomplete answer that comes second is told the same, not what it lacks.
+    response = client.post(review_url(review, "decide"), {"decision": Status.ADVISED_AGAINST})
+    page = client.get(response["Location"]).content.decode()
+    assert "Carl Ortiz answered this review meanwhile (approved)" in page
+    assert "Say why you advise against" not in page
     # The stale object a service was given does not matter either.
     with pytest.raises(PreventionError, match="answered this review meanwhile"):
         services.decide(review=PostReview.objects.get(), by=comms, decision=Status.APPROVED)
