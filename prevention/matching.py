@@ -75,6 +75,7 @@ are conservative: a miss is likelier than a false alarm.
 
 from __future__ import annotations
 
+import bisect
 import logging
 import threading
 import time
@@ -917,27 +918,27 @@ def _disclosures(text: str, end: int) -> list[tuple[int, int]]:
     return found
 
 
-def _overlaps(span: tuple[int, int], taken: list[tuple[int, int]]) -> bool:
-    return any(span[0] < end and start < span[1] for start, end in taken)
-
-
 def generic_findings(text: str) -> list[Finding]:
     """The generic checks' findings (no watch list), sorted by start."""
-    end = _cut(text)
+    limit = _cut(text)
     findings = []
-    taken: list[tuple[int, int]] = []
+    # Places already reported, sorted and not overlapping: (starts, ends).
+    starts: list[int] = []
+    ends: list[int] = []
     for rule, spans in (
-        (IBAN, _ibans(text, end)),
-        (CARD, _cards(text, end)),
-        (EMAIL, _emails(text, end)),
-        (PHONE, _phones(text, end)),
+        (IBAN, _ibans(text, limit)),
+        (CARD, _cards(text, limit)),
+        (EMAIL, _emails(text, limit)),
+        (PHONE, _phones(text, limit)),
     ):
-        for span in _without_overlaps(spans):
-            if _overlaps(span, taken):
-                continue
-            taken.append(span)
-            findings.append(CHECKS[rule].finding(text, *span))
-    for span in _without_overlaps(_disclosures(text, end)):
+        for start, end in _without_overlaps(spans):
+            at = bisect.bisect_left(starts, end)
+            if at and ends[at - 1] > start:
+                continue  # inside a number already reported as something stronger
+            starts.insert(at, start)
+            ends.insert(at, end)
+            findings.append(CHECKS[rule].finding(text, start, end))
+    for span in _without_overlaps(_disclosures(text, limit)):
         findings.append(CHECKS[DISCLOSURE].finding(text, *span))
     findings.sort(key=_order)
     return findings

@@ -652,6 +652,15 @@ def test_a_number_is_reported_once_as_its_strongest_kind():
     # An IBAN holds digit groups that look like a phone number; a card's digits too.
     assert rules("IBAN GB82 WEST 1234 5698 7654 32") == [("iban", "GB82 WEST 1234 5698 7654 32")]
     assert rules("card 3782 822463 10005") == [("card", "3782 822463 10005")]
+    assert rules("mail 07700900123@example.com") == [("email", "07700900123@example.com")]
+
+
+def test_a_text_full_of_findings_is_still_checked_quickly():
+    text = "a@b.co 07700 900123 " * 1000
+    began = time.perf_counter()
+    findings = generic_findings(text[:MAX_TEXT_CHARS])
+    assert time.perf_counter() - began < 2
+    assert len(findings) == 2000
 
 
 def test_check_text_merges_watch_list_and_generic_findings_sorted():
