@@ -64,14 +64,13 @@ def sources(request):
         .order_by("-consecutive_failures", "name")
     )
     failing_shown = list(failing[:FAILING_SHOWN])
-    failing_count = failing.count() if len(failing_shown) == FAILING_SHOWN else len(failing_shown)
     return render(
         request,
         "prevention/sources.html",
         {
             "page": page_of(request, listed, per_page=SOURCES_PER_PAGE),
             "failing": failing_shown,
-            "failing_count": failing_count,
+            "failing_count": failing.count() if failing_shown else 0,
         },
     )
 
@@ -93,7 +92,7 @@ def source_detail(request, pk: int):
             "posted_at",
             "noticed_at",
             "matched",
-            "incident__pk",
+            "incident__id",
             "incident__reference",
             "incident__status",
         )
