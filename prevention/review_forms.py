@@ -155,9 +155,15 @@ class _AttachFields(forms.Form):
         help_text="A talking point for the briefings on this topic.",
     )
 
-    def __init__(self, *args, sections: list | None = None, **kwargs):
+    def __init__(self, *args, sections: list | None = None, topics: list | None = None, **kwargs):
+        """`sections` and `topics` (lists read once) spare a page of forms a query each."""
         super().__init__(*args, **kwargs)
         self.fields["section"].choices = sections if sections is not None else section_choices()
+        if topics is not None:
+            self.fields["topic"].choices = [
+                ("", self.fields["topic"].empty_label),
+                *((topic.pk, topic.name) for topic in topics),
+            ]
 
     def clean_section(self) -> tuple[Policy | None, str]:
         value = self.cleaned_data["section"]

@@ -38,6 +38,7 @@ from prevention.review_forms import (
     initial_section,
     section_choices,
 )
+from training.models import Topic
 
 Status = PostReview.Status
 REVIEWS_PER_PAGE = 20
@@ -457,7 +458,7 @@ def queue(request):
 def _examples_page(request, *, posted=None, posted_pk=None, status=200):
     examples = ReviewExample.objects.select_related("policy", "topic", "created_by")
     page = page_of(request, examples, per_page=EXAMPLES_PER_PAGE)
-    sections = section_choices()
+    sections, topics = section_choices(), list(Topic.objects.all())
     rows = []
     for example in page.object_list:
         form = (
@@ -466,6 +467,7 @@ def _examples_page(request, *, posted=None, posted_pk=None, status=200):
             else AttachExampleForm(
                 prefix=f"example-{example.pk}",
                 sections=sections,
+                topics=topics,
                 initial={"section": initial_section(example), "topic": example.topic_id},
             )
         )

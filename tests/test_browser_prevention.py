@@ -87,6 +87,7 @@ def test_employee_checks_a_code_name_asks_comms_and_reads_their_edits(
         comms_page.get_by_role("button", name="Chloe").click()
         comms_page.get_by_role("link", name="Post reviews").click()
         comms_page.get_by_role("heading", name="Post reviews").wait_for()
+        _shot(comms_page, "queue")
         comms_page.get_by_role("link", name=DRAFT).click()
         comms_page.get_by_role("heading", name="Your answer").wait_for()
         comms_page.get_by_label("Approve with edits").check()

@@ -378,7 +378,7 @@ def _answered(employee, comms) -> PostReview:
 
 
 def test_comms_keep_an_anonymised_example_on_a_policy_section(
-    client, employee, comms, policy_admin, leader
+    client, employee, comms, policy_admin, leader, django_assert_max_num_queries
 ):
     policy = published_policy(policy_admin, leader)
     review = _answered(employee, comms)
@@ -396,7 +396,8 @@ def test_comms_keep_an_anonymised_example_on_a_policy_section(
     example = ReviewExample.objects.get()
     assert (example.review, example.decision) == (review, Status.ADVISED_AGAINST)
     assert (example.policy, example.policy_section) == (policy, "Confidential information")
-    page = render_to_string("prevention/_policy_examples.html", {"policy": policy})
+    with django_assert_max_num_queries(1):
+        page = render_to_string("prevention/_policy_examples.html", {"policy": policy})
     assert "Confidential information" in page and "[product] launches on Monday" in page
     assert "Emily" not in page
 
@@ -436,7 +437,7 @@ def test_a_waiting_review_cannot_be_kept(employee, comms):
 
 
 def test_a_policy_admin_attaches_an_example_to_a_briefing_topic_and_a_section(
-    client, employee, comms, policy_admin, leader
+    client, employee, comms, policy_admin, leader, django_assert_max_num_queries
 ):
     policy = published_policy(policy_admin, leader)
     topic = Topic.objects.create(name="Social media basics")
@@ -456,6 +457,9 @@ def test_a_policy_admin_attaches_an_example_to_a_briefing_topic_and_a_section(
     assert response.status_code == 302
     example.refresh_from_db()
     assert (example.policy, example.policy_section, example.topic) == (policy, "Customers", topic)
+    with django_assert_max_num_queries(1):
+        page = render_to_string("prevention/examples_for_topic.html", {"topic": topic})
+    assert "Talking points: examples from comms" in page and "[product]" in page
 
 
 @pytest.mark.parametrize("role", ["employee", "hr", "leader"])
@@ -558,3 +562,33 @@ def test_the_user_menu_leads_to_the_watch_list_the_queue_examples_and_sources_by
         menu = _menu(client)
         shown = {link for link in (watch_list, queue, examples, sources) if link in menu}
         assert shown == links, person
+
+
+def test_the_examples_page_costs_the_same_for_few_and_many_examples(
+    client, comms, policy_admin, leader, django_assert_max_num_queries
+):
+    published_policy(policy_admin, leader)
+    topic = Topic.objects.create(name="Social media basics")
+
+    def keep(count: int) -> None:
+        ReviewExample.objects.bulk_create(
+            ReviewExample(
+                text=f"Example {number}",
+                decision=Status.APPROVED,
+                topic=topic,
+                created_by=comms,
+                created_at=timezone.now(),
+            )
+            for number in range(count)
+        )
+
+    keep(2)
+    client.force_login(policy_admin)
+    with django_assert_max_num_queries(20) as few:
+        client.get(reverse("prevention:examples"))
+    keep(45)
+    Topic.objects.create(name="Speaking to the press")
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        page = client.get(reverse("prevention:examples")).content.decode()
+    assert "Page 1 of 3" in page
+    assert page.count('<option value="' + str(topic.pk) + '" selected>') == 20
