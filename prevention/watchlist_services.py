@@ -42,6 +42,11 @@ AUDITED_FIELDS = (
 )
 
 
+def _site_today():
+    """The site's day, as the matcher expires entries by it (not the viewer's)."""
+    return timezone.localdate(timezone=timezone.get_default_timezone())
+
+
 class WatchTermError(PreventionError):
     """A refused watch-list change; `field` names the entry's field it is about."""
 
@@ -157,7 +162,7 @@ def _live(*, kind: str, active: bool, expires_on: date | None, today: date) -> b
 def _check_pattern_room(entry, *, was_live: bool = False, exclude_pk: int | None = None) -> None:
     """Each live regular expression runs on every text checked: at most
     matching.MAX_PATTERNS at once."""
-    today = timezone.localdate()
+    today = _site_today()
     if was_live or not _live(
         kind=entry.kind, active=entry.active, expires_on=entry.expires_on, today=today
     ):
@@ -236,7 +241,7 @@ def _checked(
     if (
         expires_on is not None
         and expires_on != expiry_unchanged_from
-        and expires_on < timezone.localdate()
+        and expires_on < _site_today()
     ):
         raise WatchTermError(
             "The expiry date is in the past: give today or a later day, or leave it empty.",
@@ -394,7 +399,7 @@ def change_term(
                 expiry_unchanged_from=current.expires_on,
             )
             _check_duplicate(entry.kind, entry.text, exclude_pk=current.pk)
-            today = timezone.localdate()
+            today = _site_today()
             _check_pattern_room(
                 entry,
                 was_live=_live(
