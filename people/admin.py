@@ -1,11 +1,27 @@
-from django.contrib import admin
+from axes.admin import AccessAttemptAdmin
+from axes.handlers.proxy import AxesProxyHandler
+from axes.models import AccessAttempt
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.template.defaultfilters import pluralize
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.http import urlencode
 
+from people.login_protection import cool_off_minutes, lift_login_lock, recent_failures
 from people.models import Department, User
 
 
 class PersonChangeForm(UserChangeForm):
+    lift_login_lock = forms.BooleanField(
+        label="Lift login lock",
+        required=False,
+        help_text="Forget this person's failed logins, so that they can log in again now.",
+    )
+
     class Meta:
         model = User
         fields = "__all__"
@@ -27,6 +43,8 @@ class UserAdmin(DjangoUserAdmin):
     list_select_related = ("department", "manager")
     search_fields = ("full_name", "email", "employee_id")
     autocomplete_fields = ("manager", "department")
+    readonly_fields = ("login_lock",)
+    actions = ("lift_login_locks",)
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         (
@@ -46,7 +64,17 @@ class UserAdmin(DjangoUserAdmin):
         ),
         (
             "Access",
-            {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
+            {
+                "fields": (
+                    "is_active",
+                    "login_lock",
+                    "lift_login_lock",
+                    "is_staff",
+                    "is_superuser",
+                    "groups",
+                    "user_permissions",
+                )
+            },
         ),
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
@@ -60,9 +88,58 @@ class UserAdmin(DjangoUserAdmin):
         ),
     )
 
+    @admin.display(description="Login lock")
+    def login_lock(self, person):
+        failures = recent_failures(email=person.email)
+        minutes = cool_off_minutes()
+        attempts = (
+            reverse("admin:axes_accessattempt_changelist") + "?" + urlencode({"q": person.email})
+        )
+        counted = f"{failures} failed login{pluralize(failures)} in the last {minutes} minutes"
+        if failures >= settings.AXES_FAILURE_LIMIT:
+            state = f"Account locked: {counted}."
+        else:
+            state = f"Account not locked: {counted}."
+        return format_html('{} <a href="{}">Access attempts</a>', state, attempts)
+
+    @admin.action(description="Lift login lock", permissions=("change",))
+    def lift_login_locks(self, request, queryset):
+        people = list(queryset)
+        for person in people:
+            lift_login_lock(email=person.email)
+        lifted = "1 person" if len(people) == 1 else f"{len(people)} people"
+        self.message_user(
+            request, f"Login lock lifted for {lifted}: they can log in again now.", messages.SUCCESS
+        )
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if form.cleaned_data.get("lift_login_lock"):
+            lift_login_lock(email=obj.email)
+            self.message_user(
+                request, f"Login lock lifted: {obj.email} can log in again now.", messages.SUCCESS
+            )
+
 
 @admin.register(Department)
 class DepartmentAdmin(admin.ModelAdmin):
     list_display = ("name", "parent")
     list_select_related = ("parent",)
     search_fields = ("name",)
+
+
+if admin.site.is_registered(AccessAttempt):
+    admin.site.unregister(AccessAttempt)
+
+
+@admin.register(AccessAttempt)
+class LoginAttemptAdmin(AccessAttemptAdmin):
+    """django-axes' Access attempts, where a site admin also lifts a lock on an address
+    (delete its attempts)."""
+
+    @admin.action(description="Clean up expired attempts")
+    def cleanup_expired_attempts(self, request, queryset):
+        # axes 8.3.1's action reads the time of the request, which axes records only on
+        # login requests: without it the action fails with an error page.
+        AxesProxyHandler.update_request(request)
+        return super().cleanup_expired_attempts(request, queryset)

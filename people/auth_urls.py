@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
 from people.forms import LoginForm, PasswordResetForm, SetPasswordForm
+from people.login_protection import lift_login_lock
 
 
 class PasswordResetView(auth_views.PasswordResetView):
@@ -16,6 +17,18 @@ class PasswordResetView(auth_views.PasswordResetView):
         # Links in mail are absolute and point at the public address, read per request.
         self.extra_email_context = {"site_url": settings.SITE_URL}
         return super().form_valid(form)
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    form_class = SetPasswordForm
+    success_url = reverse_lazy("password_reset_complete")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        # Following the emailed link proves as much as a successful login does, so it
+        # ends the wait after too many failed logins for this account, as a login would.
+        lift_login_lock(email=form.user.email)
+        return response
 
 
 urlpatterns = [
@@ -39,9 +52,7 @@ urlpatterns = [
     ),
     path(
         "reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(
-            form_class=SetPasswordForm, success_url=reverse_lazy("password_reset_complete")
-        ),
+        PasswordResetConfirmView.as_view(),
         name="password_reset_confirm",
     ),
     path(

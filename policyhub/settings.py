@@ -244,16 +244,30 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
 
-# Login protection (django-axes): after LOGIN_FAILURE_LIMIT failed password logins
-# for one account, or from one address, further attempts wait LOGIN_COOLOFF_MINUTES.
-# A successful login resets the count; so does an admin (Django admin, Axes).
+# Login protection (django-axes): after LOGIN_FAILURE_LIMIT failed password logins for
+# one account (from any address), or from one address (for any accounts), every login
+# there is refused for LOGIN_COOLOFF_MINUTES after the last failure (a retry from the
+# same browser while refused starts the wait again). A successful login clears that
+# account's failures; a site admin lifts a lock from the person's admin page ("Lift
+# login lock"), in Axes' Access attempts, or with `manage.py axes_reset_username`.
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15, minimum=1))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
+# Only the account's own failures, not every failure from its address (people/).
+AXES_HANDLER = "people.login_protection.LoginAttemptHandler"
 AXES_USERNAME_FORM_FIELD = "username"
-AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Emails count without regard to case, as the login form compares them.
+AXES_USERNAME_CALLABLE = "people.login_protection.attempt_username"
+# One page for every refusal, saying how long to wait, never whether the account exists.
+AXES_LOCKOUT_CALLABLE = "people.login_protection.locked_out_response"
 AXES_VERBOSE = False
+# The address counted is the client's. Behind a trusted proxy (TRUST_X_FORWARDED_PROTO
+# =true) it is the last address in X-Forwarded-For, which the proxy appends (nginx:
+# $proxy_add_x_forwarded_for); otherwise the connection's, as anyone can send the
+# header. django-ipware is not installed, so axes' AXES_IPWARE_* settings would do nothing.
+LOGIN_TRUST_X_FORWARDED_FOR = env_bool("TRUST_X_FORWARDED_PROTO", False)
+AXES_CLIENT_IP_CALLABLE = "people.login_protection.client_address"
 
 # The REST API (api/): integration tokens, read or read-write, and its OpenAPI schema.
 REST_FRAMEWORK = {
