@@ -42,3 +42,43 @@ def test_a_lesson_page_never_shows_the_watch_list_to_everyone_else(
         html = response.content.decode()
         assert response.status_code == 200 and "Code names stay inside" in html
         assert "Project Atlas" not in html and "Add a term to the watch list" not in html
+
+
+def _example(**fields):
+    from django.utils import timezone
+
+    from prevention.models import ReviewExample
+    from prevention.tests.factories import keeper
+
+    fields.setdefault("decision", "advised_against")
+    return ReviewExample.objects.create(created_by=keeper(), created_at=timezone.now(), **fields)
+
+
+def test_a_policy_page_shows_the_examples_kept_on_it(client, employee, policy_admin, comms):
+    from policies.tests import factories as policy_factories
+
+    policy, _version = policy_factories.published_policy(
+        title="Social media policy", owner=policy_admin, approver=comms
+    )
+    _example(
+        text="We are about to sign a big bank as a customer!",
+        reason="A customer is named before the contract is public.",
+        policy=policy,
+        policy_section="Customers",
+    )
+    client.force_login(employee)
+    html = client.get(reverse("policies:detail", args=[policy.slug])).content.decode()
+    assert "Examples from comms" in html and "about to sign a big bank" in html
+    assert "Customers" in html and "Advised against" in html
+
+
+def test_a_presenters_roster_shows_the_examples_kept_for_the_topic(client, policy_admin):
+    from training.tests import factories as training_factories
+
+    session = training_factories.upcoming_session(
+        training_factories.topic("Posting safely"), policy_admin
+    )
+    _example(text="Our new phone ships in May, I saw the box.", topic=session.topic)
+    client.force_login(policy_admin)
+    html = client.get(reverse("training:roster", args=[session.pk])).content.decode()
+    assert "examples from comms" in html and "ships in May" in html
