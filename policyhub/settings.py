@@ -306,3 +306,7 @@ INCIDENT_ACTION_DUE_DAYS = {
 }
 INCIDENT_ESCALATE_AFTER_DAYS = env_int("INCIDENT_ESCALATE_AFTER_DAYS", 7, minimum=1)
 INCIDENT_EVIDENCE_MAX_BYTES = env_int("INCIDENT_EVIDENCE_MAX_MB", 10, minimum=1) * 1024 * 1024
+
+# --- Single sign-on (OpenID Connect): the block belongs to people/sso.py -------------
+
+# --- SCIM 2.0 provisioning: the block belongs to the scim app -------------------------
