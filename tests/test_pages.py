@@ -62,13 +62,20 @@ def _nav_labels(client) -> list[str]:
 
 def test_employee_sees_the_navigation_without_dashboards(client, employee):
     client.force_login(employee)
-    assert _nav_labels(client) == ["My tasks", "Policies", "Training", "Incidents"]
+    assert _nav_labels(client) == ["My tasks", "Policies", "Training", "Incidents", "Check a post"]
 
 
 @pytest.mark.parametrize("role", ["manager", "comms", "hr", "policy_admin", "leader"])
 def test_roles_with_dashboards_see_them_in_the_navigation(client, role, request, employee):
     client.force_login(request.getfixturevalue(role))
-    assert _nav_labels(client) == ["My tasks", "Policies", "Training", "Incidents", "Dashboards"]
+    assert _nav_labels(client) == [
+        "My tasks",
+        "Policies",
+        "Training",
+        "Incidents",
+        "Dashboards",
+        "Check a post",
+    ]
     assert client.get(reverse("dashboards:index")).status_code == 200
 
 
