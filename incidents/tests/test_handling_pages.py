@@ -212,6 +212,25 @@ def test_hr_sees_the_people_involved_and_the_assessments(client, hr, accountabil
     assert "Start the assessment" in page
 
 
+def test_the_team_reads_that_a_referral_was_decided_but_only_hr_and_the_owner_read_it(
+    client, hr, make_person, accountability_case
+):
+    run = accountability_case.assessments.get()
+    services.decide_authority_referral(
+        assessment=run, by=hr, decision="police", note="Emily Carter's case, ref CR-88."
+    )
+    link = reverse("incidents:assessment", args=[accountability_case.pk, run.pk]) + "#authority"
+    client.force_login(hr)
+    page = client.get(detail_url(accountability_case)).content.decode()
+    assert f'href="{link}"' in page
+    assert "Regulator or police: refer to the police" in page
+    client.force_login(make_person(full_name="Colin Comms", group=roles.COMMS))
+    page = client.get(detail_url(accountability_case)).content.decode()
+    assert "Regulator or police: refer to the police" in page
+    assert link not in page
+    assert "CR-88" not in page and "Emily Carter" not in page
+
+
 def test_the_team_sees_everything_on_a_learning_case(client, comms, incident):
     client.force_login(comms)
     page = client.get(detail_url(incident)).content.decode()
