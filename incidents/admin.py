@@ -14,6 +14,7 @@ from django.utils import timezone
 from incidents.models import (
     ActionItem,
     Assessment,
+    AuthorityReferral,
     Evidence,
     HoldingStatement,
     Incident,
@@ -370,6 +371,18 @@ class AssessmentAdmin(SiteAdminsOnly, ReadOnlyAdmin):
     @admin.display(description="Current run", boolean=True)
     def current(self, obj):
         return obj.current
+
+
+@admin.register(AuthorityReferral)
+class AuthorityReferralAdmin(SiteAdminsOnly, ReadOnlyAdmin):
+    """Decisions to refer a deliberate act to the regulator or the police, as recorded."""
+
+    list_display = ("assessment", "decision", "decided_by", "decided_at")
+    list_filter = ("decision",)
+    list_select_related = ("assessment__incident", "assessment__person", "decided_by")
+    search_fields = ("assessment__incident__reference",)
+    fields = ("assessment", "decision", "note", "decided_by", "decided_at")
+    readonly_fields = fields
 
 
 class TalkingPointInline(admin.TabularInline):
