@@ -817,6 +817,8 @@ def test_a_delivery_without_a_valid_signature_is_refused(terms, csrf_client):
     tampered = body.replace(b"Q3 revenue", b"Q4 revenue")
     headers = {"X-PolicyHub-Timestamp": now, "X-PolicyHub-Signature": good}
     _refused(deliver(csrf_client, source, tampered, headers=headers), 401, "does not match")
+    source.refresh_from_db()
+    assert (source.items_seen, source.last_success_at) == (0, None)
 
 
 @pytest.mark.parametrize("offset", [-301, 301, -86400])
