@@ -125,6 +125,7 @@ def report_incident(
     noticed_at: datetime | None = None,
     information: str = Incident.Information.OTHER,
     estimated_reach: int | None = None,
+    severity: str = Incident.Severity.MEDIUM,
     people_involved=(),
     now: datetime | None = None,
 ) -> Incident:
@@ -137,6 +138,8 @@ def report_incident(
     noticed_at = noticed_at or now
     if posted_at and posted_at > noticed_at:
         raise IncidentError("It cannot have been noticed before it was posted.")
+    if severity not in Incident.Severity.values:
+        raise IncidentError("Choose a severity from the list.")
     with transaction.atomic():
         year, number, reference = _next_reference(now)
         incident = Incident.objects.create(
@@ -153,6 +156,7 @@ def report_incident(
             noticed_at=noticed_at,
             information=information,
             estimated_reach=estimated_reach,
+            severity=severity,
         )
         involved = set(people_involved)
         if self_reported:

@@ -290,12 +290,9 @@ def _open_incident(*, source, post, text, key, findings, now, by) -> Incident | 
                 posted_at=posted_at,
                 noticed_at=now,
                 information=information,
+                severity=severity,
                 now=now,
             )
-            # report_incident has no severity; nobody has seen the incident yet, so it
-            # is set as part of reporting it, not as a change with a history row.
-            Incident.objects.filter(pk=incident.pk).update(severity=severity)
-            incident.severity = severity
             Evidence.objects.create(
                 incident=incident,
                 url=url,

@@ -1038,3 +1038,15 @@ def test_others_do_not_add_talking_points(lesson, outsider, leader):
         with pytest.raises(IncidentError, match="add talking points"):
             services.add_to_briefing(lesson=lesson, topic=topic, by=person)
     assert not TalkingPoint.objects.exists()
+
+
+def test_a_report_can_carry_its_severity_and_refuses_an_unknown_one(outsider):
+    incident = services.report_incident(
+        reporter=outsider, what_happened="A code name in a post.", severity="high"
+    )
+    assert incident.severity == "high"
+    with pytest.raises(IncidentError, match="severity"):
+        services.report_incident(
+            reporter=outsider, what_happened="Another post.", severity="apocalyptic"
+        )
+    assert Incident.objects.count() == 1

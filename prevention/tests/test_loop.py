@@ -82,3 +82,48 @@ def test_a_presenters_roster_shows_the_examples_kept_for_the_topic(client, polic
     client.force_login(policy_admin)
     html = client.get(reverse("training:roster", args=[session.pk])).content.decode()
     assert "examples from comms" in html and "ships in May" in html
+
+
+def test_an_incident_opened_by_intake_shows_its_source_terms_and_hash(client, comms, manager):
+    from django.utils import timezone
+
+    from incidents.models import Incident
+    from prevention import intake
+    from prevention.matching import forget_current_watch_list
+    from prevention.models import Source
+    from prevention.tests.factories import keeper
+
+    forget_current_watch_list()
+    watch_term(text="Project Atlas")
+    source = Source.objects.create(
+        name="Brand mentions",
+        slug="brand-mentions",
+        kind=Source.Kind.FEED,
+        feed_url="file://feed.xml",
+        created_by=keeper(),
+        created_at=timezone.now(),
+    )
+    post = intake.PublicPost(
+        url="https://social.example.net/@sam/1",
+        title="",
+        text="Busy week: #ProjectAtlas ships soon.",
+        handle="@sam",
+        posted_at=None,
+    )
+    intake.ingest(source=source, items=[post], now=timezone.now())
+    forget_current_watch_list()
+    incident = Incident.objects.get()
+
+    client.force_login(comms)
+    html = client.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
+    assert "Noticed by intake from Brand mentions" in html
+    assert "Project Atlas" in html and "#ProjectAtlas" in html
+    assert incident.intake.text_sha256 in html
+    assert incident.severity == "high"  # the term's severity, set when it was reported
+
+
+def test_an_incident_reported_by_a_person_has_no_intake_panel(client, comms, outsider):
+    incident = factories.reported(outsider)
+    client.force_login(comms)
+    html = client.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
+    assert "Noticed by intake" not in html
