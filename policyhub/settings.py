@@ -307,6 +307,15 @@ INCIDENT_ACTION_DUE_DAYS = {
 INCIDENT_ESCALATE_AFTER_DAYS = env_int("INCIDENT_ESCALATE_AFTER_DAYS", 7, minimum=1)
 INCIDENT_EVIDENCE_MAX_BYTES = env_int("INCIDENT_EVIDENCE_MAX_MB", 10, minimum=1) * 1024 * 1024
 
+# Prevention intake (prevention/intake_feeds.py): how often feeds are fetched, the folder
+# file:// feeds are read from (the demo's sample feed), and whether a feed may live on a
+# private or local network address (off: a feed URL cannot be used to probe the inside).
+PREVENTION_FEED_EVERY_MINUTES = env_int("PREVENTION_FEED_EVERY_MINUTES", 15, minimum=1)
+PREVENTION_LOCAL_FEED_DIR = Path(
+    env_str("PREVENTION_LOCAL_FEED_DIR", str(BASE_DIR / "prevention" / "demo_feeds"))
+)
+PREVENTION_FEED_ALLOW_PRIVATE_HOSTS = env_bool("PREVENTION_FEED_ALLOW_PRIVATE_HOSTS", False)
+
 # --- Single sign-on (OpenID Connect): the block belongs to people/sso.py -------------
 
 # --- SCIM 2.0 provisioning: the block belongs to the scim app -------------------------

@@ -62,21 +62,18 @@ class FeedError(Exception):
 
 def local_feed_dir() -> Path:
     """The only folder file:// feed addresses may read from (the demo and the tests)."""
-    folder = getattr(
-        settings, "PREVENTION_LOCAL_FEED_DIR", settings.BASE_DIR / "prevention" / "demo_feeds"
-    )
-    return Path(folder).resolve()
+    return Path(settings.PREVENTION_LOCAL_FEED_DIR).resolve()
 
 
 def feed_every() -> timedelta:
     """How often a feed that works is fetched."""
-    return timedelta(minutes=int(getattr(settings, "PREVENTION_FEED_EVERY_MINUTES", 15)))
+    return timedelta(minutes=settings.PREVENTION_FEED_EVERY_MINUTES)
 
 
 def private_hosts_allowed() -> bool:
     """Feeds on loopback, private or link-local addresses are refused unless allowed,
     so that registering a feed cannot be used to read the internal network."""
-    return bool(getattr(settings, "PREVENTION_FEED_ALLOW_PRIVATE_HOSTS", False))
+    return settings.PREVENTION_FEED_ALLOW_PRIVATE_HOSTS
 
 
 class _SafeRedirects(urllib.request.HTTPRedirectHandler):
