@@ -241,7 +241,7 @@ def _contained_url(month: str) -> str:
 class MainPolicy:
     cell: compliance.Cell  # its "All departments" total on the heatmap
     version: object  # the published PolicyVersion
-    social_media: bool  # chosen as the (one) social media policy
+    why: str  # which rule chose it, for the card
 
 
 def main_policy(scope: compliance.Scope, lines: compliance.Lines) -> MainPolicy | None:
@@ -271,7 +271,15 @@ def main_policy(scope: compliance.Scope, lines: compliance.Lines) -> MainPolicy 
     cell, version = min(
         columns, key=lambda pair: (-pair[0].total, pair[1].policy.title.casefold(), pair[1].pk)
     )
-    return MainPolicy(cell, version, social_media=len(social) == 1)
+    if len(social) == 1:
+        why = "The social media policy."
+    elif social:
+        why = "Of the social media policies, the one the most people here must acknowledge."
+    else:
+        why = (
+            "No social media policy is published: the policy the most people here must acknowledge."
+        )
+    return MainPolicy(cell, version, why)
 
 
 def compliance_card(user, scope: compliance.Scope, *, now: datetime, requirements) -> Card:
@@ -325,12 +333,7 @@ def _acknowledgement_figure(scope: compliance.Scope, whom: str) -> Figure:
     if main is None:
         return Figure("Acknowledgement", "—", "No policy has a published version yet.", None, None)
     title = f"{main.version.policy.title} {main.version.number}"
-    note = (
-        "The social media policy."
-        if main.social_media
-        else "No single social media policy is published: the policy the most people here "
-        "must acknowledge."
-    )
+    note = main.why
     name = f"Acknowledgement: {title}"
     cell = main.cell
     if not cell.total:

@@ -392,8 +392,29 @@ def test_without_a_social_media_policy_the_main_one_has_the_largest_audience(
     response = client.get(INDEX)
     acknowledged = _cards(response)["compliance"].figures[0]
     assert acknowledged.name == "Acknowledgement: Code of conduct 1.0"
-    assert acknowledged.note.startswith("No single social media policy is published")
+    assert acknowledged.note.startswith("No social media policy is published")
     assert acknowledged.note in response.content.decode()
+
+
+def test_of_several_social_media_policies_the_main_one_has_the_largest_audience(
+    client, policy_admin, leader, make_person
+):
+    make_person(email="sales@example.com", group=roles.COMMS)
+    small = policy_services.create_policy(
+        title="Company accounts",
+        owner=policy_admin,
+        category=Policy.Category.SOCIAL_MEDIA,
+        audience=Policy.Audience.GROUPS,
+        groups=[Group.objects.get(name=roles.COMMS)],
+    )
+    publish_version(small, author=policy_admin, approver=leader, body=BODY_1)
+    everyone, _ = published_policy(title="Personal accounts", owner=policy_admin, approver=leader)
+    _social_media(everyone)
+    published_policy(title="An even bigger other policy", owner=policy_admin, approver=leader)
+    client.force_login(policy_admin)
+    acknowledged = _cards(client.get(INDEX))["compliance"].figures[0]
+    assert acknowledged.name == "Acknowledgement: Personal accounts 1.0"
+    assert acknowledged.note.startswith("Of the social media policies")
 
 
 def test_no_published_policy_and_no_requirement_say_so(client, policy_admin):
