@@ -2,10 +2,16 @@ import hashlib
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
 
 
 def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+class TokenError(Exception):
+    """A token action that cannot be done; the message is for people."""
 
 
 class IntegrationToken(models.Model):
@@ -31,9 +37,26 @@ class IntegrationToken(models.Model):
     created_at = models.DateTimeField()
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        constraints = [
+            # One active token of a name per owner: the list stays readable, and sending
+            # the creation form twice makes one token, not two.
+            models.UniqueConstraint(
+                "owner",
+                Lower("name"),
+                condition=Q(revoked_at__isnull=True),
+                name="api_token_active_name_per_owner",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
