@@ -316,6 +316,9 @@ PREVENTION_LOCAL_FEED_DIR = Path(
 )
 PREVENTION_FEED_ALLOW_PRIVATE_HOSTS = env_bool("PREVENTION_FEED_ALLOW_PRIVATE_HOSTS", False)
 
+# --- Security headers (Content-Security-Policy and friends): the block belongs to
+# policyhub/security.py --------------------------------------------------------------
+
 # --- Single sign-on (OpenID Connect): the block belongs to people/sso.py -------------
 
 # --- SCIM 2.0 provisioning: the block belongs to the scim app -------------------------
