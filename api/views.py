@@ -77,9 +77,12 @@ def _problem(message: str) -> dict:
 
 class TokenView(generics.GenericAPIView):
     # Acts as the token's owner, in the owner's time zone (times without an offset are
-    # read in it, and times are written in it). Requests are JSON.
+    # read in it, and times are written in it). Requests and answers are JSON: a browser
+    # cannot send a token, so DRF's browsable pages would only ever show a 401 (the
+    # documentation page, /api/docs/, is where people try the API).
 
     parser_classes = [JSONParser]
+    renderer_classes = [JSONRenderer]
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
@@ -136,9 +139,9 @@ class PeopleList(TokenView, generics.ListAPIView):
         people = queries.people_in(
             scope,
             email=filters.validated_data.get("email", ""),
-            department_ids=queries.department_ids(department)
-            if department not in (None, NONE)
-            else None,
+            department_ids=None
+            if department in (None, NONE)
+            else queries.department_ids(department),
             no_department=department == NONE,
         )
         now = timezone.now()

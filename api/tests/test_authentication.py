@@ -170,3 +170,22 @@ def test_requests_are_json_only(api_as, employee):
     assert response.status_code == 415
     assert "detail" in response.json()
     assert not Incident.objects.exists()
+
+
+@pytest.mark.parametrize("name", READ_ENDPOINTS)
+def test_answers_are_json_whatever_a_browser_asks_for(api_as, leader, name):
+    browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+    response = api_as(leader).get(reverse(name), HTTP_ACCEPT=browser)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    refused = api_as(leader).get(reverse(name), HTTP_ACCEPT="text/html")
+    assert refused.status_code == 406
+    assert "detail" in refused.json()
+
+
+@pytest.mark.parametrize("name", [*READ_ENDPOINTS, "api:on_behalf"])
+def test_options_describes_an_endpoint_without_changing_anything(api_as, policy_admin, name):
+    response = api_as(policy_admin, READ_WRITE).options(reverse(name))
+    assert response.status_code == 200
+    assert response.json()["name"]
+    assert not Incident.objects.exists() and not Acknowledgement.objects.exists()
