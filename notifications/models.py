@@ -1,11 +1,22 @@
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
 
-class Notification(models.Model):
-    """One reminder or event email in the outbox: planned once, sent once."""
+class Channel(models.TextChoices):
+    """How a reminder reaches a person."""
+
+    EMAIL = "email", "Email"
+    SLACK = "slack", "Slack"
+    TEAMS = "teams", "Microsoft Teams"
+
+
+class OutboxRow(models.Model):
+    """What every outbox row has: claimed (status "sending", a claim token) before it is
+    sent, marked once sent; retried with backoff, failed when retrying will not help.
+    notifications.outbox holds the claim and retry helpers all outboxes share."""
 
     class Status(models.TextChoices):
         PLANNED = "planned", "Planned"
@@ -13,6 +24,20 @@ class Notification(models.Model):
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
         CANCELLED = "cancelled", "Cancelled"
+
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PLANNED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    claim_token = models.UUIDField(null=True, blank=True, editable=False)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class Notification(OutboxRow):
+    """One reminder or event email in the outbox: planned once, sent once."""
 
     ESCALATION = "escalation"  # the built-in stage that tells the recipient's manager
 
@@ -40,12 +65,13 @@ class Notification(models.Model):
         help_text="When it may go out: the due time, the next digest, or the next retry."
     )
     digest = models.BooleanField(default=False, help_text="Goes out in the daily digest.")
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PLANNED)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    last_error = models.TextField(blank=True)
-    claim_token = models.UUIDField(null=True, blank=True, editable=False)
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
+    # Empty until it goes out: then by the channel the recipient prefers at that moment.
+    # Set to email when a chat delivery failed for good (chat_error says why), so the
+    # person still gets it, once, by email.
+    channel = models.CharField(max_length=10, choices=Channel.choices, blank=True)
+    chat_error = models.TextField(
+        blank=True, help_text="Why it could not go by chat and went by email instead."
+    )
     cancelled_reason = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -78,7 +104,7 @@ class Notification(models.Model):
 
 
 class Preference(models.Model):
-    """How a person wants their non-urgent reminders."""
+    """How a person wants their reminders: by email or in chat, each or in a digest."""
 
     class Delivery(models.TextChoices):
         DIGEST = "digest", "One daily digest at 09:00 on working days"
@@ -88,9 +114,22 @@ class Preference(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preference"
     )
     delivery = models.CharField(max_length=10, choices=Delivery.choices, default=Delivery.DIGEST)
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
+    # Slack or Teams: an incoming webhook that posts to the person; or, for Slack with
+    # SLACK_BOT_TOKEN set, their member id, to which PolicyHub's Slack app writes.
+    chat_webhook_url = models.CharField(max_length=500, blank=True)
+    slack_member_id = models.CharField(max_length=20, blank=True)
+    # The last chat delivery that failed for good (the reminder went by email instead),
+    # shown on the preferences page until the person saves their chat settings again.
+    chat_failed_at = models.DateTimeField(null=True, blank=True)
+    chat_error = models.TextField(blank=True)
 
     def __str__(self) -> str:
-        return f"{self.user_id}: {self.delivery}"
+        return f"{self.user_id}: {self.delivery} by {self.channel}"
+
+    @property
+    def uses_chat(self) -> bool:
+        return self.channel in (Channel.SLACK, Channel.TEAMS)
 
 
 class OptOut(models.Model):
@@ -108,3 +147,78 @@ class OptOut(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} switched off {self.kind}"
+
+
+class WebhookSubscription(models.Model):
+    """An outgoing webhook: PolicyHub posts the events chosen to `url`, signed with
+    `secret` (HMAC-SHA256), which must be kept as it is, not hashed, to sign."""
+
+    name = models.CharField(max_length=100, unique=True)
+    url = models.CharField(max_length=500)
+    events = models.JSONField(default=list, help_text="The event names it receives.")
+    secret = models.CharField(max_length=128)
+    active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    # The last delivery attempt, for the list page (one row per subscription, no join).
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_status = models.CharField(max_length=10, blank=True)  # sent, retrying, failed
+    last_response_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WebhookDelivery(OutboxRow):
+    """One event for one subscription in the outbox: planned once per (event, subject,
+    stage, subscription), posted once (exactly once unless a crash falls between the
+    receiver's answer and the mark), retried with backoff, failures kept."""
+
+    subscription = models.ForeignKey(
+        WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    event = models.CharField(max_length=60)
+    subject_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    subject_id = models.PositiveBigIntegerField()
+    subject = GenericForeignKey("subject_type", "subject_id")
+    # Tells events about the same thing apart (an incident closed, reopened, closed again).
+    stage = models.CharField(max_length=80, blank=True)
+    # The body's "id": the same for every subscription that receives this event.
+    event_id = models.UUIDField()
+    occurred_at = models.DateTimeField()
+    # The body's "data", as it was when the event happened.
+    data = models.JSONField(encoder=DjangoJSONEncoder)
+    send_after = models.DateTimeField(help_text="When it may go out: now, or the next retry.")
+    response_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "outgoing webhook delivery"
+        verbose_name_plural = "outgoing webhook deliveries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event", "subject_type", "subject_id", "stage", "subscription"],
+                name="webhook_delivery_dedupe_key",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="sent") | models.Q(sent_at__isnull=False),
+                name="webhook_delivery_sent_has_time",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "send_after"], name="webhook_delivery_due_idx"),
+            models.Index(fields=["status", "claimed_at"], name="webhook_delivery_claim_idx"),
+            models.Index(
+                fields=["subscription", "-created_at"], name="webhook_delivery_listed_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} to {self.subscription_id} ({self.status})"

@@ -1,10 +1,18 @@
 """The reminder engine: plan rows into the outbox once, send each row once.
 
 Delivery guarantee: a row is claimed (status "sending", a claim token) before it
-is sent and marked "sent" by one UPDATE right after the mail server accepts it.
-The one window in which a crash repeats a mail is between the server accepting
-the message and that UPDATE committing; a row left in "sending" by a dead worker
-is claimed again after NOTIFICATIONS_CLAIM_TIMEOUT_SECONDS.
+is sent and marked "sent" by one UPDATE right after the mail server (or Slack, or
+Teams) accepts it. The one window in which a crash repeats a reminder is between
+that acceptance and the UPDATE committing; a row left in "sending" by a dead worker
+is claimed again after NOTIFICATIONS_CLAIM_TIMEOUT_SECONDS. The claim and retry
+helpers are shared with the outgoing webhooks' outbox (notifications.outbox).
+
+Channels: a row goes out by the channel its recipient prefers when it is sent,
+email or chat (notifications.chat). A chat delivery that fails for good (refused,
+or transient errors past the last attempt) is not lost: the row falls back to email,
+once, with the chat error kept on the row and shown on the person's preferences
+page. Reminders that carry a calendar invite always go by email, where calendars
+read them.
 """
 
 from __future__ import annotations
@@ -13,12 +21,10 @@ import logging
 import smtplib
 import threading
 import time
-import uuid
-from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -28,8 +34,10 @@ from django.db import models, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from notifications import chat, outbox
 from notifications.emails import absolute_url, build_email
-from notifications.models import Notification, OptOut, Preference
+from notifications.http import DeliveryError
+from notifications.models import Channel, Notification, OptOut, Preference
 from notifications.registry import ReminderKind, all_kinds, get_kind
 from notifications.scheduling import next_digest_time
 
@@ -57,6 +65,8 @@ class SendResult:
     failed: int = 0
     cancelled: int = 0
     digests: int = 0
+    by_chat: int = 0  # of those sent, how many went by Slack or Teams
+    fell_back: int = 0  # chat failed for good: back in the outbox, to go by email
 
 
 @dataclass(frozen=True)
@@ -120,6 +130,7 @@ def plan_due(*, now: datetime | None = None) -> PlanResult:
     today = timezone.localdate(now)
     result = PlanResult()
     people = _active_people()
+    subject_field = Notification._meta.get_field("subject")
     for kind in all_kinds():
         try:
             dues = list(kind.find_due(now=now))
@@ -141,7 +152,7 @@ def plan_due(*, now: datetime | None = None) -> PlanResult:
                 "subject_type_id", "subject_id", "recipient_id", "stage"
             )
         )
-        rows = []
+        rows, escalations = [], []
         for due in dues:
             person = people.get(due.recipient_id)
             if person is None or due.recipient_id in opted_out:
@@ -173,23 +184,30 @@ def plan_due(*, now: datetime | None = None) -> PlanResult:
                 key = (type_id, due.subject.pk, manager_id, Notification.ESCALATION)
                 if key not in existing:
                     existing.add(key)
-                    rows.append(
-                        _new_row(
-                            kind=kind,
-                            person=people[manager_id],
-                            recipient_id=manager_id,
-                            subject_type_id=type_id,
-                            subject_id=due.subject.pk,
-                            stage=Notification.ESCALATION,
-                            due_at=now,
-                            now=now,
-                            about_person_id=due.recipient_id,
-                            overdue_since=due.overdue_since,
-                        )
+                    escalation = _new_row(
+                        kind=kind,
+                        person=people[manager_id],
+                        recipient_id=manager_id,
+                        subject_type_id=type_id,
+                        subject_id=due.subject.pk,
+                        stage=Notification.ESCALATION,
+                        due_at=now,
+                        now=now,
+                        about_person_id=due.recipient_id,
+                        overdue_since=due.overdue_since,
                     )
+                    subject_field.set_cached_value(escalation, due.subject)
+                    rows.append(escalation)
+                    escalations.append(escalation)
         with transaction.atomic():
             # ignore_conflicts: a planner running at the same time may insert the same keys.
             Notification.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
+            if escalations:
+                # Some escalations are also events for outgoing webhooks (deduplicated
+                # there, so a concurrent planner's copy is delivered once).
+                from notifications import webhooks
+
+                webhooks.emit_escalations(escalations, now=now)
             if any(not row.digest and row.send_after <= now for row in rows):
                 transaction.on_commit(enqueue_sending)
         result.planned[kind.name] = len(rows)
@@ -333,6 +351,8 @@ def enqueue_sending() -> None:
 
 def is_transient(error: BaseException) -> bool:
     """Worth retrying: the server or network may be fine later. Refusals (5xx) are not."""
+    if isinstance(error, DeliveryError):  # Slack, Teams: timeouts, 429 and 5xx are
+        return error.transient
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         return all(400 <= code < 500 for code, _ in error.recipients.values())
     if isinstance(error, smtplib.SMTPConnectError | smtplib.SMTPServerDisconnected):
@@ -344,38 +364,11 @@ def is_transient(error: BaseException) -> bool:
     return isinstance(error, OSError)  # connection refused, reset, timed out
 
 
-def _release_stale_claims(now: datetime) -> int:
-    cutoff = now - timedelta(seconds=settings.NOTIFICATIONS_CLAIM_TIMEOUT_SECONDS)
-    return Notification.objects.filter(status=Status.SENDING, claimed_at__lt=cutoff).update(
-        status=Status.PLANNED, claim_token=None
-    )
-
-
 def _claim(queryset, *, now: datetime, limit: int | None) -> list[Notification]:
-    """Take up to `limit` due rows for this worker alone.
-
-    PostgreSQL: SKIP LOCKED lets concurrent workers take different rows. Everywhere:
-    the UPDATE only moves rows still "planned", and the claim token says which
-    rows this worker won. The claim time is the real time of this batch, so a long
-    run never holds rows past the claim timeout unnoticed.
-    """
-    token = uuid.uuid4()
-    claimed_at = max(now, timezone.now())
-    with transaction.atomic():
-        ids = list(
-            queryset.select_for_update(skip_locked=True)
-            .filter(status=Status.PLANNED, send_after__lte=now)
-            .order_by("send_after", "id")
-            .values_list("id", flat=True)[:limit]
-        )
-        if not ids:
-            return []
-        Notification.objects.filter(id__in=ids, status=Status.PLANNED).update(
-            status=Status.SENDING,
-            claim_token=token,
-            claimed_at=claimed_at,
-            attempts=F("attempts") + 1,
-        )
+    """Take up to `limit` due rows for this worker alone (see outbox.claim)."""
+    token = outbox.claim(queryset, now=now, limit=limit)
+    if token is None:
+        return []
     return list(
         Notification.objects.filter(claim_token=token, status=Status.SENDING)
         .select_related("recipient", "about_person")
@@ -384,58 +377,25 @@ def _claim(queryset, *, now: datetime, limit: int | None) -> list[Notification]:
     )
 
 
-def _finish(rows: list[Notification], **fields) -> None:
-    """Update rows this worker still holds (the claim token guards against a reclaim)."""
-    for token, group in _by(rows, lambda row: row.claim_token).items():
-        updated = Notification.objects.filter(
-            pk__in=[row.pk for row in group], claim_token=token, status=Status.SENDING
-        ).update(claim_token=None, **fields)
-        if updated < len(group):
-            log.warning(
-                "Reminders %s were claimed again while this worker held them.",
-                [row.pk for row in group],
-            )
-
-
-def _mark_sent(rows: list[Notification], now: datetime) -> None:
-    _finish(rows, status=Status.SENT, sent_at=now, last_error="")
-
-
 def _cancel(rows: list[Notification], reason: str) -> None:
-    _finish(rows, status=Status.CANCELLED, cancelled_reason=reason)
+    outbox.finish(rows, status=Status.CANCELLED, cancelled_reason=reason)
 
 
 def _fail(rows: list[Notification], error: str, result: SendResult) -> None:
-    _finish(rows, status=Status.FAILED, last_error=error[:2000])
+    outbox.fail(rows, error)
     result.failed += len(rows)
 
 
 def _record_failure(rows: list[Notification], error: BaseException, now: datetime) -> str:
     """Retry transient errors with exponential backoff up to the limit; else fail.
     A digest's rows move together, timed by the most-tried row."""
-    message = f"{error.__class__.__name__}: {error}"[:2000]
-    attempts = max(row.attempts for row in rows)
-    if is_transient(error) and attempts < settings.NOTIFICATIONS_MAX_ATTEMPTS:
-        delay = settings.NOTIFICATIONS_RETRY_BASE_SECONDS * 2 ** (attempts - 1)
-        _finish(
-            rows,
-            status=Status.PLANNED,
-            send_after=now + timedelta(seconds=delay),
-            last_error=message,
-        )
-        outcome = "retrying"
-    else:
-        _finish(rows, status=Status.FAILED, last_error=message)
-        outcome = "failed"
+    message = outbox.error_message(error)
+    outcome = outbox.retry_or_fail(rows, message=message, transient=is_transient(error), now=now)
     log.warning("Reminder mail %s (%s): %s", outcome, ", ".join(str(r.pk) for r in rows), message)
     return outcome
 
 
-def _by(rows, key) -> dict:
-    groups = defaultdict(list)
-    for row in rows:
-        groups[key(row)].append(row)
-    return groups
+_by = outbox.by
 
 
 def _drop_gone(rows: list[Notification], result: SendResult) -> list[Notification]:
@@ -452,7 +412,7 @@ def _drop_gone(rows: list[Notification], result: SendResult) -> list[Notificatio
         kind = get_kind(kind_name)
         if kind is None:
             log.error("Unknown reminder kind %r: rows left for a worker that knows it.", kind_name)
-            _finish(group, status=Status.PLANNED, attempts=F("attempts") - 1)
+            outbox.finish(group, status=Status.PLANNED, attempts=F("attempts") - 1)
             continue
         exhausted = [r for r in group if r.attempts > settings.NOTIFICATIONS_MAX_ATTEMPTS]
         if exhausted:
@@ -513,26 +473,116 @@ def _send(rows: list[Notification], build, now: datetime, result: SendResult) ->
         outcome = _record_failure(rows, error, now)
         setattr(result, outcome, getattr(result, outcome) + len(rows))
         return
-    _mark_sent(rows, now)  # the only step after the server accepted the mail
+    # The only step after the server accepted the mail.
+    outbox.mark_sent(rows, now, channel=Channel.EMAIL)
     result.sent += len(rows)
 
 
-def _send_one(row: Notification, connection, now: datetime, result: SendResult) -> None:
-    kind = get_kind(row.kind)
+def _chat_targets(rows: list[Notification]) -> dict[int, chat.ChatTarget]:
+    """Where the chat reminders of these rows' recipients go: one query, people on
+    email left out. Rows already set to a channel (fallen back to email) need none."""
+    ids = {row.recipient_id for row in rows if not row.channel}
+    if not ids:
+        return {}
+    chosen = Preference.objects.filter(user_id__in=ids, channel__in=chat.CHAT_CHANNELS)
+    return {
+        user_id: chat.ChatTarget(channel, webhook_url, member_id)
+        for user_id, channel, webhook_url, member_id in chosen.values_list(
+            "user_id", "channel", "chat_webhook_url", "slack_member_id"
+        )
+    }
 
-    def build():
-        escalation = row.stage == Notification.ESCALATION
+
+def _fall_back_to_email(rows: list[Notification], message: str, now: datetime, result):
+    """Chat failed for good: the rows go back in the outbox to go by email now, once
+    (their channel is set), with fresh attempts; the person's preferences page and
+    the admin's outbox say why."""
+    message = message[:2000]
+    held = outbox.finish(
+        rows,
+        status=Status.PLANNED,
+        channel=Channel.EMAIL,
+        chat_error=message,
+        last_error=message,
+        send_after=now,
+        attempts=0,
+    )
+    if held:
+        Preference.objects.filter(user_id__in={row.recipient_id for row in rows}).update(
+            chat_failed_at=now, chat_error=message
+        )
+    result.fell_back += len(rows)
+    log.warning(
+        "Chat reminders %s fall back to email: %s", ", ".join(str(r.pk) for r in rows), message
+    )
+
+
+def _send_chat(
+    rows: list[Notification],
+    target: chat.ChatTarget,
+    template_prefix: str,
+    context: dict,
+    now: datetime,
+    result: SendResult,
+) -> bool:
+    """Send rows as one chat message; True if it went."""
+    try:
+        text = chat.render(template_prefix, context, target.channel)
+    except Exception as error:  # a chat template bug: the email templates may be fine
+        log.exception("Could not render chat reminder %s", [row.pk for row in rows])
+        _fall_back_to_email(
+            rows, f"Could not render the {target.label} message: {error}", now, result
+        )
+        return False
+    try:
+        chat.deliver(target, text)
+    except Exception as error:
+        message = f"{target.label}: {error}"
+        transient = is_transient(error)
+        if outbox.can_retry(rows, transient=transient):
+            outbox.retry_later(
+                rows, message=message, now=now, wait_at_least=getattr(error, "retry_after", None)
+            )
+            result.retrying += len(rows)
+            log.warning("Chat reminder retrying (%s): %s", [row.pk for row in rows], message)
+        else:
+            _fall_back_to_email(rows, message, now, result)
+        return False
+    outbox.mark_sent(rows, now, channel=target.channel)  # the only step after acceptance
+    result.sent += len(rows)
+    result.by_chat += len(rows)
+    return True
+
+
+def _send_one(
+    row: Notification, connection, now: datetime, result: SendResult, targets: dict
+) -> None:
+    kind = get_kind(row.kind)
+    escalation = row.stage == Notification.ESCALATION
+    try:
         context = {
             **_item(row),
             "recipient": row.recipient,
             "subject": row.subject,
             **kind.context(row),
         }
+        attachments = [] if escalation else kind.attachments(row)
+    except Exception as error:  # a kind's bug: retrying will not help
+        log.exception("Could not render reminder %s", row.pk)
+        _fail([row], f"Could not render: {error}", result)
+        return
+    template_prefix = "emails/escalation" if escalation else kind.template_prefix
+    target = None if row.channel else targets.get(row.recipient_id)
+    if target is not None and not attachments:  # invites go where calendars read them
+        _send_chat([row], target, template_prefix, context, now, result)
+        return
+
+    def build():
         return build_email(
             to=row.recipient.email,
-            template_prefix="emails/escalation" if escalation else kind.template_prefix,
+            template_prefix=template_prefix,
             context=context,
-            attachments=[] if escalation else kind.attachments(row),
+            attachments=attachments,
             headers=_headers([row]),
             connection=connection,
         )
@@ -540,41 +590,60 @@ def _send_one(row: Notification, connection, now: datetime, result: SendResult) 
     _send([row], build, now, result)
 
 
-def _send_digest(rows: list[Notification], connection, now: datetime, result: SendResult):
+def _digest_context(rows: list[Notification]) -> dict:
+    return {
+        "recipient": rows[0].recipient,
+        "items": [_item(row) for row in rows if row.stage != Notification.ESCALATION],
+        "escalations": [_item(row) for row in rows if row.stage == Notification.ESCALATION],
+        "count": len(rows),
+    }
+
+
+def _send_digest(
+    rows: list[Notification], connection, now: datetime, result: SendResult, targets: dict
+):
     recipient = rows[0].recipient
+    target = targets.get(recipient.pk)
+    by_chat = [row for row in rows if target is not None and not row.channel]
+    by_email = [row for row in rows if row not in by_chat]
+    if by_chat:
+        try:
+            context = _digest_context(by_chat)
+        except Exception as error:
+            log.exception("Could not render the digest %s", [row.pk for row in by_chat])
+            _fail(by_chat, f"Could not render: {error}", result)
+        else:
+            if _send_chat(by_chat, target, "emails/digest", context, now, result):
+                result.digests += 1
+    if not by_email:
+        return
 
     def build():
-        items = [_item(row) for row in rows if row.stage != Notification.ESCALATION]
-        escalations = [_item(row) for row in rows if row.stage == Notification.ESCALATION]
         return build_email(
             to=recipient.email,
             template_prefix="emails/digest",
-            context={
-                "recipient": recipient,
-                "items": items,
-                "escalations": escalations,
-                "count": len(rows),
-            },
-            headers=_headers(rows),
+            context=_digest_context(by_email),
+            headers=_headers(by_email),
             connection=connection,
         )
 
     before = result.sent
-    _send(rows, build, now, result)
+    _send(by_email, build, now, result)
     if result.sent > before:
         result.digests += 1
 
 
 def send_due(*, now: datetime | None = None, max_batches: int = 50) -> SendResult:
-    """Send what is due: single mails first, then one digest per person whose digest
-    time has come. Safe to run in any number of workers at once.
+    """Send what is due: single reminders first, then one digest per person whose digest
+    time has come, each by email or chat as the person prefers. Safe to run in any
+    number of workers at once.
 
     A run stops claiming after half the claim timeout, so that what it holds is
     always sent (or released) before another worker may take it over.
     """
     now = now or timezone.now()
     result = SendResult()
-    _release_stale_claims(now)
+    outbox.release_stale_claims(Notification, now)
     limit = settings.NOTIFICATIONS_BATCH_SIZE
     deadline = time.monotonic() + settings.NOTIFICATIONS_CLAIM_TIMEOUT_SECONDS / 2
     connection = get_connection()
@@ -589,8 +658,10 @@ def send_due(*, now: datetime | None = None, max_batches: int = 50) -> SendResul
             rows = _claim(Notification.objects.filter(digest=False), now=now, limit=limit)
             if not rows:
                 break
-            for row in _drop_gone(rows, result):
-                _send_one(row, connection, now, result)
+            kept = _drop_gone(rows, result)
+            targets = _chat_targets(kept)
+            for row in kept:
+                _send_one(row, connection, now, result, targets)
         for _ in range(max_batches):
             if time.monotonic() > deadline:
                 return result
@@ -611,8 +682,9 @@ def send_due(*, now: datetime | None = None, max_batches: int = 50) -> SendResul
             if not rows:
                 break  # another worker took them
             kept = _drop_gone(rows, result)
+            targets = _chat_targets(kept)
             for recipient_rows in _by(kept, lambda row: row.recipient_id).values():
-                _send_digest(recipient_rows, connection, now, result)
+                _send_digest(recipient_rows, connection, now, result, targets)
     finally:
         try:
             connection.close()
@@ -626,12 +698,38 @@ def send_due(*, now: datetime | None = None, max_batches: int = 50) -> SendResul
 _SWITCHED_OFF = "Switched off by the recipient."
 
 
-def set_preferences(*, user, delivery: str, switched_off: set[str]) -> None:
-    """Save how `user` gets non-urgent reminders and which optional kinds are off.
+def set_preferences(
+    *,
+    user,
+    delivery: str,
+    switched_off: set[str],
+    channel: str | None = None,
+    chat_webhook_url: str = "",
+    slack_member_id: str = "",
+) -> None:
+    """Save how `user` gets non-urgent reminders and which optional kinds are off, and,
+    when `channel` is given, whether reminders come by email or in Slack or Teams (with
+    the webhook address or Slack member id chat needs; email keeps no chat settings).
 
     Planned rows follow at once: their digest or immediate timing is recomputed,
-    and rows of kinds now switched off are cancelled.
+    and rows of kinds now switched off are cancelled. Rows not yet sent go by the
+    channel chosen here. Saving chat settings clears the last chat failure shown.
     """
+    chat_fields = {}
+    if channel is not None:
+        try:
+            target = chat.clean_chat_settings(
+                channel=channel, webhook_url=chat_webhook_url, slack_member_id=slack_member_id
+            )
+        except chat.ChatSettingsError as error:
+            raise NotificationError(str(error)) from None
+        chat_fields = {
+            "channel": target.channel,
+            "chat_webhook_url": target.webhook_url,
+            "slack_member_id": target.slack_member_id,
+            "chat_failed_at": None,
+            "chat_error": "",
+        }
     if delivery not in Preference.Delivery.values:
         raise NotificationError("Choose a digest or immediate delivery.")
     mandatory = {kind.name for kind in all_kinds() if kind.mandatory}
@@ -642,7 +740,9 @@ def set_preferences(*, user, delivery: str, switched_off: set[str]) -> None:
     if unknown:
         raise NotificationError(f"Unknown reminders: {', '.join(sorted(unknown))}.")
     with transaction.atomic():
-        Preference.objects.update_or_create(user=user, defaults={"delivery": delivery})
+        Preference.objects.update_or_create(
+            user=user, defaults={"delivery": delivery, **chat_fields}
+        )
         switched_on = set(
             OptOut.objects.filter(user=user)
             .exclude(kind__in=switched_off)
@@ -687,7 +787,8 @@ def set_preferences(*, user, delivery: str, switched_off: set[str]) -> None:
 
 
 def resend(*, notification: Notification) -> None:
-    """Put a failed row back in the outbox to be sent now."""
+    """Put a failed row back in the outbox to be sent now, by the channel its recipient
+    prefers now."""
     with transaction.atomic():
         updated = Notification.objects.filter(pk=notification.pk, status=Status.FAILED).update(
             status=Status.PLANNED,
@@ -695,6 +796,7 @@ def resend(*, notification: Notification) -> None:
             attempts=0,
             last_error="",
             claim_token=None,
+            channel="",
         )
         if not updated:
             raise NotificationError("Only a failed reminder can be sent again.")

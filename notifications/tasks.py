@@ -1,8 +1,9 @@
-"""Thin Celery tasks around the reminder engine; each is safe to run again."""
+"""Thin Celery tasks around the reminder engine and the outgoing webhooks; each is safe
+to run again."""
 
 from celery import shared_task
 
-from notifications import services
+from notifications import services, webhooks
 
 
 @shared_task(name="notifications.tasks.plan_reminders")
@@ -12,4 +13,14 @@ def plan_reminders() -> int:
 
 @shared_task(name="notifications.tasks.send_due_reminders")
 def send_due_reminders() -> int:
-    return services.send_due().sent
+    """The outbox's periodic drain (beat's "send-reminders"): reminders first, then the
+    webhook deliveries whose retry time has come, so both share one beat entry."""
+    sent = services.send_due().sent
+    webhooks.send_due()
+    return sent
+
+
+@shared_task(name="notifications.tasks.send_due_webhooks")
+def send_due_webhooks() -> int:
+    """Enqueued when an event commits: its deliveries go at once."""
+    return webhooks.send_due().sent

@@ -22,19 +22,26 @@ def test_preferences_page_shows_choices_and_says_mandatory_ones_stay_on(client, 
 
 def test_saving_preferences(client, employee):
     client.force_login(employee)
-    response = client.post(URL, {"delivery": "immediate", "receive": []}, follow=True)
+    response = client.post(
+        URL, {"channel": "email", "delivery": "immediate", "receive": []}, follow=True
+    )
     assert "Your reminder preferences are saved." in response.content.decode()
     assert Preference.objects.get(user=employee).delivery == "immediate"
     assert list(OptOut.objects.filter(user=employee).values_list("kind", flat=True)) == [
         "example-optional-tip"
     ]
-    client.post(URL, {"delivery": "digest", "receive": ["example-optional-tip"]})
+    client.post(
+        URL, {"channel": "email", "delivery": "digest", "receive": ["example-optional-tip"]}
+    )
     assert not OptOut.objects.filter(user=employee).exists()
 
 
 def test_a_mandatory_kind_cannot_be_smuggled_off(client, employee):
     client.force_login(employee)
-    response = client.post(URL, {"delivery": "digest", "receive": ["example-profile-incomplete"]})
+    response = client.post(
+        URL,
+        {"channel": "email", "delivery": "digest", "receive": ["example-profile-incomplete"]},
+    )
     assert response.status_code == 200
     assert "Select a valid choice" in response.content.decode()
     assert not Preference.objects.exists()
@@ -42,7 +49,7 @@ def test_a_mandatory_kind_cannot_be_smuggled_off(client, employee):
 
 def test_bad_delivery_value_changes_nothing(client, employee):
     client.force_login(employee)
-    response = client.post(URL, {"delivery": "carrier-pigeon"})
+    response = client.post(URL, {"channel": "email", "delivery": "carrier-pigeon"})
     assert "Select a valid choice" in response.content.decode()
     assert not Preference.objects.exists()
 
