@@ -73,22 +73,40 @@ def _awaiting_my_sign_off(user) -> Q:
 def access_level(user, incident: Incident) -> str:
     """ "full" (the team), "summary" (an action owner, or the manager asked to sign off
     the review), "reporter" (their own report)."""
-    if not _active(user):
-        return ""
+    return access_levels(user, [incident]).get(incident.pk, "")
+
+
+def access_levels(user, incidents) -> dict[int, str]:
+    """`access_level` for many incidents at once (a page of a list, or the API): at most
+    three queries however many. Incidents `user` may not open are left out."""
+    ids = [incident.pk for incident in incidents]
+    if not ids or not _active(user):
+        return {}
     if sees_all(user):
-        return "full"
-    if incident.actions.filter(owner=user).exists():
-        return "summary"
-    if Incident.objects.filter(_awaiting_my_sign_off(user), pk=incident.pk).exists():
-        return "summary"
-    if (
-        roles.is_line_manager(user)
-        and Incident.objects.filter(_involving_my_people(user), pk=incident.pk).exists()
-    ):
-        return "summary"
-    if incident.reporter_id == user.pk:
-        return "reporter"
-    return ""
+        return dict.fromkeys(ids, "full")
+    summary = set(
+        ActionItem.objects.filter(owner=user, incident_id__in=ids).values_list(
+            "incident_id", flat=True
+        )
+    )
+    summary |= set(
+        Incident.objects.filter(_awaiting_my_sign_off(user), pk__in=ids).values_list(
+            "pk", flat=True
+        )
+    )
+    if roles.is_line_manager(user):
+        summary |= set(
+            Incident.objects.filter(_involving_my_people(user), pk__in=ids).values_list(
+                "pk", flat=True
+            )
+        )
+    levels = {}
+    for incident in incidents:
+        if incident.pk in summary:
+            levels[incident.pk] = "summary"
+        elif incident.reporter_id == user.pk:
+            levels[incident.pk] = "reporter"
+    return levels
 
 
 def get_incident_for(user, pk: int) -> tuple[Incident, str]:

@@ -55,6 +55,7 @@ def navigation(request):
             {"label": "Outbox", "url": reverse("admin:notifications_notification_changelist")},
             {"label": "Sent mail", "url": reverse("notifications:mailbox")},
             {"label": "Verify acknowledgements", "url": reverse("policies:verify")},
+            {"label": "API tokens", "url": reverse("api:tokens")},
             {"label": "Django admin", "url": reverse("admin:index")},
         ]
     return {"nav_items": nav_items, "user_menu": user_menu, "user_roles": roles.role_labels(user)}
