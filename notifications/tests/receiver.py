@@ -9,12 +9,14 @@ from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from django.utils.datastructures import CaseInsensitiveMapping
+
 
 @dataclass(frozen=True)
 class Received:
     method: str
     path: str
-    headers: dict[str, str]
+    headers: CaseInsensitiveMapping  # as web frameworks read them
     body: bytes
 
 
@@ -40,7 +42,9 @@ class Receiver:
                 body = self.rfile.read(length)
                 with receiver._lock:
                     receiver.received.append(
-                        Received("POST", self.path, dict(self.headers.items()), body)
+                        Received(
+                            "POST", self.path, CaseInsensitiveMapping(self.headers.items()), body
+                        )
                     )
                     reply = receiver._replies.popleft() if receiver._replies else receiver.default
                 if reply.delay:
