@@ -17,9 +17,12 @@
         def still_due(self, notifications):
             ...  # the ids whose assignment is still open
 
-and three templates: emails/<name>-subject.txt, -body.txt and -body.html.
+and four templates: emails/<name>-subject.txt, -body.txt and -body.html for email,
+and emails/<name>-chat.txt for people who get their reminders in Slack or Microsoft
+Teams (rendered with autoescaping; `{% load chat %}` gives `{% chat_link url title %}`
+and `{% bold %}…{% endbold %}`, written right for each service; see notifications.chat).
 The engine (notifications.services) does the rest: dedupe, digest, escalation,
-claiming, retries.
+channel, claiming, retries.
 """
 
 from __future__ import annotations
@@ -54,7 +57,8 @@ class ReminderKind:
     mandatory: ClassVar[bool] = True  # mandatory ones cannot be switched off
     # "After N days overdue, tell the recipient's manager" (None: never).
     escalate_after_days: ClassVar[int | None] = None
-    # emails/<template_name>-subject.txt, -body.txt, -body.html; defaults to the name.
+    # emails/<template_name>-subject.txt, -body.txt, -body.html, -chat.txt; defaults to
+    # the name.
     template_name: ClassVar[str | None] = None
 
     def find_due(self, *, now: datetime) -> Iterable[Due]:

@@ -569,3 +569,17 @@ def test_subscription_pages_query_counts_do_not_grow(
     with django_assert_max_num_queries(len(few_detail.captured_queries)):
         page = client.get(detail, {"status": "failed"}).content.decode()
     assert page.count("Send again") == 25
+
+
+@pytest.mark.django_db
+def test_send_reminders_by_hand_also_delivers_webhooks(employee, receiver):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    subscribe(receiver.url())
+    emit(employee)
+    out = StringIO()
+    call_command("send_reminders", stdout=out)
+    assert "Webhooks: 1 delivered, 0 to retry, 0 failed, 0 cancelled." in out.getvalue()
+    assert len(receiver.received) == 1
