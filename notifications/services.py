@@ -204,10 +204,15 @@ def plan_due(*, now: datetime | None = None) -> PlanResult:
             Notification.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
             if escalations:
                 # Some escalations are also events for outgoing webhooks (deduplicated
-                # there, so a concurrent planner's copy is delivered once).
+                # there, so a concurrent planner's copy is delivered once). A webhook bug
+                # must not cost the reminders: its savepoint alone is rolled back.
                 from notifications import webhooks
 
-                webhooks.emit_escalations(escalations, now=now)
+                try:
+                    with transaction.atomic():
+                        webhooks.emit_escalations(escalations, now=now)
+                except Exception:
+                    log.exception("Emitting the escalations of %s failed", kind.name)
             if any(not row.digest and row.send_after <= now for row in rows):
                 transaction.on_commit(enqueue_sending)
         result.planned[kind.name] = len(rows)

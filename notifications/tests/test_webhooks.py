@@ -583,3 +583,22 @@ def test_send_reminders_by_hand_also_delivers_webhooks(employee, receiver):
     call_command("send_reminders", stdout=out)
     assert "Webhooks: 1 delivered, 0 to retry, 0 failed, 0 cancelled." in out.getvalue()
     assert len(receiver.received) == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("example_kinds")
+def test_a_broken_escalation_event_does_not_stop_the_reminders(make_person, receiver, monkeypatch):
+    monkeypatch.setitem(
+        webhooks.ESCALATION_EVENTS, "example-profile-incomplete", webhooks.ACKNOWLEDGEMENT_ESCALATED
+    )
+
+    def broken(row):
+        raise RuntimeError("a bug in what the event says")
+
+    monkeypatch.setattr(webhooks, "escalation_data", broken)
+    subscribe(receiver.url(), events=[webhooks.ACKNOWLEDGEMENT_ESCALATED])
+    boss = make_person(job_title="Head", location="x")
+    make_person(job_title="", location="x", manager=boss, start_date=date(2026, 11, 2))
+    plan_due(now=NOON)
+    assert Notification.objects.filter(stage=Notification.ESCALATION).count() == 1
+    assert not WebhookDelivery.objects.exists()
