@@ -4,21 +4,30 @@ All or nothing: the whole file is read and checked first, every problem is repor
 line number, and only a file without problems is written, in one transaction. The steps are
 parse (text → rows with line numbers), validate (each row, then the rows against each other and
 the database), plan (what would be created, updated and deactivated) and apply (bulk writes).
+
+The rules are the directory service's (people/services.py), which SCIM provisioning uses too:
+how a value is read, how a department is found by name, what a management loop is, that a site
+admin is never deactivated, and what follows an applied change (`directory_changed`).
 """
 
 import csv
 import hashlib
 import io
-import re
 from dataclasses import dataclass, field
 from datetime import date
 
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 
-from people.models import Department, User, known_time_zones, normalise_email
-from people.services import directory_changed
+from people.models import Department, User, normalise_email
+from people.services import (
+    DepartmentNames,
+    clean_value,
+    deactivation_forbidden,
+    describe_manager_cycle,
+    directory_changed,
+    manager_cycles,
+)
 
 COLUMNS = (
     "email",
@@ -38,17 +47,8 @@ BATCH_SIZE = 500
 # Columns whose User attribute has another name; email is the key, not an attribute to compare.
 _ATTRIBUTES = {"manager_email": "manager", "active": "is_active"}
 _TEXT_COLUMNS = ("full_name", "employee_id", "job_title", "location", "time_zone")
-_MAX_LENGTHS = {
-    "email": User._meta.get_field("email").max_length,
-    "manager_email": User._meta.get_field("email").max_length,
-    "department": Department._meta.get_field("name").max_length,
-    **{column: User._meta.get_field(column).max_length for column in _TEXT_COLUMNS},
-}
 # Everything the plan reads, so loading everyone is one query and no per-person query follows.
 _LOADED_FIELDS = ("id", "email", "is_superuser", "department", "manager", "start_date", "is_active")
-_TRUE = {"", "true", "yes", "1", "y"}  # an empty cell means active
-_FALSE = {"false", "no", "0", "n"}
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 @dataclass(frozen=True)
@@ -168,7 +168,7 @@ def _check_plan_apply(
         existing = people.get(row.email)
         if (
             existing
-            and existing.is_superuser
+            and deactivation_forbidden(existing)
             and existing.is_active
             and row.values.get("active") is False
         ):
@@ -286,52 +286,10 @@ def _validate(rows: list[_Row], *, people: dict[str, User]) -> None:
 
 def _clean_cells(row: _Row) -> None:
     for column, text in row.cells.items():
-        if len(text) > _MAX_LENGTHS.get(column, len(text)):
-            row.errors.append(f"{column} is longer than {_MAX_LENGTHS[column]} characters.")
-            continue
-        if "\x00" in text:  # only a corrupt file has one, and PostgreSQL cannot store it
-            row.errors.append(f"{column} contains a NUL character.")
-            continue
         try:
-            row.values[column] = _clean(column, text)
+            row.values[column] = clean_value(column, text)
         except ValidationError as exc:
             row.errors.append(exc.messages[0])
-
-
-def _clean(column: str, text: str) -> object:
-    if column in ("email", "manager_email"):
-        email = normalise_email(text)
-        if not email and column == "email":
-            raise ValidationError("email is empty.")
-        if email:
-            try:
-                validate_email(email)
-            except ValidationError:
-                raise ValidationError(f"{column} “{text}” is not a valid email address.") from None
-        return email or None
-    if column == "full_name" and not text:
-        raise ValidationError("full_name is empty.")
-    if column == "time_zone" and text and text not in known_time_zones():
-        raise ValidationError(f"“{text}” is not a known time zone (use a name like Europe/London).")
-    if column == "start_date":
-        if not text:
-            return None
-        # fromisoformat alone would also take 20240131 or 2024-W05: ask for one format.
-        if _ISO_DATE.fullmatch(text):
-            try:
-                return date.fromisoformat(text)
-            except ValueError:
-                pass
-        raise ValidationError(f"start_date “{text}” is not a date (use YYYY-MM-DD).")
-    if column == "active":
-        if text.lower() not in _TRUE | _FALSE:
-            raise ValidationError(
-                f"active “{text}” is not understood (use true/false, yes/no, 1/0 or y/n)."
-            )
-        return text.lower() in _TRUE
-    if column == "department":
-        return text or None
-    return text
 
 
 def _check_duplicates(rows: list[_Row], column: str, what: str) -> set[str]:
@@ -360,25 +318,10 @@ def _check_manager_cycles(rows: list[_Row], *, people: dict[str, User]) -> None:
                 manager_of[row.email] = row.values.get("manager_email")
             else:
                 manager_of.setdefault(row.email, None)
-    visited: set[str] = set()
-    for start in row_of:
-        path: list[str] = []
-        email = start
-        while email and email not in visited:
-            visited.add(email)
-            path.append(email)
-            email = manager_of.get(email)
-        if email not in path:
-            continue  # ends at the top, or joins a chain already walked
-        cycle = path[path.index(email) :]
-        for i, member in enumerate(cycle):
-            if member not in row_of:
-                continue
-            if len(cycle) == 1:
-                row_of[member].errors.append(f"{member} cannot be their own manager.")
-            else:
-                loop = cycle[i:] + cycle[:i] + [member]
-                row_of[member].errors.append("Manager cycle: " + " → ".join(loop) + ".")
+    for cycle in manager_cycles(manager_of, row_of):
+        for member in cycle:
+            if member in row_of:
+                row_of[member].errors.append(describe_manager_cycle(cycle, seen_from=member))
 
 
 # Plan -----------------------------------------------------------------------------------------
@@ -404,8 +347,7 @@ def _plan(
 ) -> _Plan:
     plan = _Plan(ImportReport())
     report = plan.report
-    department_by_name = {d.name.casefold(): d for d in departments}
-    department_by_name |= {d.name: d for d in departments}  # an exact spelling wins
+    department_by_name = DepartmentNames(departments)
     department_name = {d.pk: d.name for d in departments}
     email_by_pk = {p.pk: email for email, p in people.items()}
     holder_of_employee_id = {p.employee_id: p for p in people.values() if p.employee_id}
@@ -414,9 +356,10 @@ def _plan(
     def department(name: str | None) -> Department | None:
         if not name:
             return None
-        found = department_by_name.get(name) or department_by_name.get(name.casefold())
+        found = department_by_name.find(name)
         if found is None:
-            found = department_by_name[name.casefold()] = Department(name=name)
+            found = Department(name=name)
+            department_by_name.add(found)
             plan.new_departments.append(found)
             report.departments_created.append(name)
         return found
@@ -469,7 +412,7 @@ def _plan(
     if deactivate_missing:
         in_file = {row.email for row in rows}
         for email, person in sorted(people.items()):
-            if email not in in_file and person.is_active and not person.is_superuser:
+            if email not in in_file and person.is_active and not deactivation_forbidden(person):
                 person.is_active = False
                 plan.to_update.append(person)
                 plan.update_fields.add("is_active")

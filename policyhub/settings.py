@@ -322,3 +322,7 @@ PREVENTION_FEED_ALLOW_PRIVATE_HOSTS = env_bool("PREVENTION_FEED_ALLOW_PRIVATE_HO
 # --- Single sign-on (OpenID Connect): the block belongs to people/sso.py -------------
 
 # --- SCIM 2.0 provisioning: the block belongs to the scim app -------------------------
+# /scim/v2/ for identity providers (Okta, Microsoft Entra ID). Each provider gets its own
+# bearer token, made by a site admin in the Django admin (SCIM clients); only its hash is
+# stored. People change through the same directory service as the HR import.
+INSTALLED_APPS += ["scim"]

@@ -15,6 +15,7 @@ urlpatterns = [
     path("dashboards/", include("dashboards.urls")),
     path("prevention/", include("prevention.urls")),
     path("api/", include("api.urls")),
+    path("scim/v2/", include("scim.urls")),
     path("notifications/", include("notifications.urls")),
     path("admin/", admin.site.urls),
 ]
