@@ -5,6 +5,7 @@ from incidents.demo import seed_demo_incidents
 from notifications.services import one_send_for_all
 from people.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo_organisation
 from policies.demo import seed_demo_policies
+from prevention.demo import seed_demo_prevention
 from training.demo import seed_demo_training
 
 
@@ -45,6 +46,15 @@ class Command(BaseCommand):
             f"Demo incidents ready: {incidents['incidents']} incidents ({incidents['created']} "
             f"new), {incidents['open']} open, {incidents['overdue_actions']} overdue actions, "
             f"{incidents['lessons']} published lessons."
+        )
+        prevention = seed_demo_prevention()
+        self.stdout.write(
+            f"Demo prevention ready: {prevention['terms']} watch-list entries "
+            f"({prevention['terms_created']} new), {prevention['reviews']} post reviews "
+            f"({prevention['reviews_created']} new, {prevention['waiting']} waiting, "
+            f"{prevention['late']} late), {prevention['examples']} kept as examples, "
+            f"{prevention['intake_incidents']} incidents opened by intake "
+            f"({prevention['intake_created']} new)."
         )
         self.stdout.write(f"Demo accounts (password {DEMO_PASSWORD}):")
         for email, name, *_rest in DEMO_ACCOUNTS:
