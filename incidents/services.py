@@ -28,6 +28,7 @@ from incidents.models import (
     TalkingPoint,
 )
 from incidents.permissions import can_handle
+from notifications import webhooks
 from people import roles
 
 Status = Incident.Status
@@ -169,6 +170,12 @@ def report_incident(
             after=Status.REPORTED,
             at=now,
             note="Self-reported" if self_reported else "Reported",
+        )
+        webhooks.emit(
+            event=webhooks.INCIDENT_REPORTED,
+            subject=incident,
+            data=webhooks.incident_data(incident),
+            now=now,
         )
         if self_reported:
             notify(
@@ -341,6 +348,18 @@ def transition(
         before = incident.status
         _bump(incident, **fields)
         _event(incident, what="status", by=user, before=before, after=to, note=note, at=now)
+        if to in (Status.CLASSIFIED, Status.CLOSED):
+            webhooks.emit(
+                event=(
+                    webhooks.INCIDENT_CLASSIFIED
+                    if to == Status.CLASSIFIED
+                    else webhooks.INCIDENT_CLOSED
+                ),
+                subject=incident,
+                data=webhooks.incident_data(incident),
+                now=now,
+                stage=str(incident.version),
+            )
         if to == Status.CLOSED and incident.self_reported:
             notify(
                 kind="incident-self-report-closed",

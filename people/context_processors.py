@@ -54,6 +54,7 @@ def navigation(request):
         user_menu += [
             {"label": "Outbox", "url": reverse("admin:notifications_notification_changelist")},
             {"label": "Sent mail", "url": reverse("notifications:mailbox")},
+            {"label": "Outgoing webhooks", "url": reverse("notifications:webhooks")},
             {"label": "Verify acknowledgements", "url": reverse("policies:verify")},
             {"label": "API tokens", "url": reverse("api:tokens")},
             {"label": "Django admin", "url": reverse("admin:index")},

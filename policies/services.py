@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from notifications import webhooks
 from people.audience import audience_people
 from policies.models import (
     Acknowledgement,
@@ -322,6 +323,12 @@ def _publish_now(*, version: PolicyVersion, user, now: datetime, note: str = "")
         version.effective_from = version.effective_from or timezone.localdate(now)
         version.body_sha256 = sha256_text(version.body)
         version.save()
+        webhooks.emit(
+            event=webhooks.POLICY_PUBLISHED,
+            subject=version,
+            data=webhooks.policy_version_data(version),
+            now=now,
+        )
         policy = version.policy
         if previous is None or version.change == PolicyVersion.Change.MATERIAL:
             # Everyone in the audience acknowledges this version: what was open closes.
