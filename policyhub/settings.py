@@ -230,6 +230,12 @@ NOTIFICATIONS_CLAIM_TIMEOUT_SECONDS = env_int("REMINDERS_CLAIM_TIMEOUT_SECONDS",
 NOTIFICATIONS_BATCH_SIZE = env_int("REMINDERS_BATCH_SIZE", 100, minimum=1)
 NOTIFICATIONS_DIGEST_HOUR = 9
 NOTIFICATIONS_WORKING_DAYS = (0, 1, 2, 3, 4)  # Monday to Friday
+# Slack/Teams reminders and outgoing webhooks (notifications/chat.py, webhooks.py).
+# http://127.0.0.1 and localhost addresses only for development and tests.
+NOTIFICATIONS_ALLOW_LOCAL_HTTP = env_bool("HOOKS_ALLOW_LOCAL_HTTP", DEBUG)
+NOTIFICATIONS_HTTP_TIMEOUT_SECONDS = env_int("HOOKS_TIMEOUT_SECONDS", 10, minimum=1)
+SLACK_BOT_TOKEN = env_str("SLACK_BOT_TOKEN", "")
+SLACK_API_BASE = env_str("SLACK_API_BASE", "https://slack.com/api")
 
 # Tests and special set-ups may name another mail backend outright.
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", EMAIL_BACKEND)
