@@ -326,6 +326,83 @@ PREVENTION_FEED_ALLOW_PRIVATE_HOSTS = env_bool("PREVENTION_FEED_ALLOW_PRIVATE_HO
 # policyhub/security.py --------------------------------------------------------------
 
 # --- Single sign-on (OpenID Connect): the block belongs to people/sso.py -------------
+# OIDC_ISSUER turns it on; without it PolicyHub has password logins only and nothing below is
+# active. The provider's endpoints come from its discovery document, fetched on first use and
+# cached (people/sso.py), never at start-up; OIDC_*_ENDPOINT and OIDC_JWKS_URI name them
+# instead. Nobody is created by signing in: a person is matched by verified email to the
+# directory, and an unknown or inactive person is refused.
+OIDC_ISSUER = env_str("OIDC_ISSUER")
+OIDC_ENABLED = OIDC_ISSUER is not None
+# Passwords off for everyone but site admins (superusers), who keep them as a way in when
+# the provider is down. Turning it on ends the password sessions already open.
+OIDC_ONLY = env_bool("OIDC_ONLY", False)
+if OIDC_ONLY and not OIDC_ENABLED:
+    raise ImproperlyConfigured("OIDC_ONLY=true needs OIDC_ISSUER: there would be no way in.")
+if OIDC_ENABLED:
+    _oidc_issuer = urlsplit(OIDC_ISSUER)
+    # Tokens are checked with keys fetched from the issuer: over plain http anyone on the
+    # way could hand over their own. Plain http is for a provider on this machine (tests).
+    if not _oidc_issuer.hostname or not (
+        _oidc_issuer.scheme == "https"
+        or (
+            _oidc_issuer.scheme == "http"
+            and _oidc_issuer.hostname in {"127.0.0.1", "localhost", "::1"}
+        )
+    ):
+        raise ImproperlyConfigured(f"OIDC_ISSUER must be an https address, not {OIDC_ISSUER!r}.")
+    OIDC_RP_CLIENT_ID = env_str("OIDC_CLIENT_ID")
+    OIDC_RP_CLIENT_SECRET = env_str("OIDC_CLIENT_SECRET")
+    for _name, _value in (
+        ("OIDC_CLIENT_ID", OIDC_RP_CLIENT_ID),
+        ("OIDC_CLIENT_SECRET", OIDC_RP_CLIENT_SECRET),
+    ):
+        if not _value:
+            raise ImproperlyConfigured(f"{_name} must be set when OIDC_ISSUER is.")
+    # The login page's button reads "Sign in with <OIDC_PROVIDER_NAME>".
+    OIDC_PROVIDER_NAME = env_str("OIDC_PROVIDER_NAME", "SSO")
+    OIDC_RP_SCOPES = env_str("OIDC_SCOPES", "openid email profile")
+    if "openid" not in OIDC_RP_SCOPES.split():
+        raise ImproperlyConfigured(f"OIDC_SCOPES must include openid, not {OIDC_RP_SCOPES!r}.")
+    OIDC_RP_SIGN_ALGO = env_str("OIDC_SIGN_ALGO", "RS256")
+    # Public-key signatures only: an HS256 token is signed with the client secret, which
+    # proves less, and "none" proves nothing.
+    if OIDC_RP_SIGN_ALGO not in {"RS256", "RS384", "RS512", "ES256", "ES384", "ES512"}:
+        raise ImproperlyConfigured(
+            f"OIDC_SIGN_ALGO must be one of RS256, RS384, RS512, ES256, ES384, ES512, "
+            f"not {OIDC_RP_SIGN_ALGO!r}."
+        )
+    # The claim that must be true before an email is matched to the directory. Microsoft
+    # Entra sends no email_verified: use its optional claim xms_edov (email domain owner
+    # verified). "none" trusts every email the provider sends: only for a provider whose
+    # administrators set every address themselves.
+    OIDC_EMAIL_VERIFIED_CLAIM = env_str("OIDC_EMAIL_VERIFIED_CLAIM", "email_verified")
+    if OIDC_EMAIL_VERIFIED_CLAIM.lower() == "none":
+        OIDC_EMAIL_VERIFIED_CLAIM = None
+    _oidc_client_auth = env_str("OIDC_CLIENT_AUTH_METHOD", "client_secret_post")
+    if _oidc_client_auth not in {"client_secret_post", "client_secret_basic"}:
+        raise ImproperlyConfigured(
+            "OIDC_CLIENT_AUTH_METHOD must be client_secret_post or client_secret_basic, "
+            f"not {_oidc_client_auth!r}."
+        )
+    OIDC_TOKEN_USE_BASIC_AUTH = _oidc_client_auth == "client_secret_basic"
+    OIDC_TIMEOUT = env_int("OIDC_TIMEOUT_SECONDS", 10, minimum=1)
+    OIDC_OP_AUTHORIZATION_ENDPOINT = env_str("OIDC_AUTHORIZATION_ENDPOINT")
+    OIDC_OP_TOKEN_ENDPOINT = env_str("OIDC_TOKEN_ENDPOINT")
+    OIDC_OP_USER_ENDPOINT = env_str("OIDC_USERINFO_ENDPOINT")
+    OIDC_OP_JWKS_ENDPOINT = env_str("OIDC_JWKS_URI")
+    OIDC_OP_LOGOUT_ENDPOINT = env_str("OIDC_END_SESSION_ENDPOINT")
+    # mozilla-django-oidc: state, nonce and PKCE on every sign-in, never a new account.
+    OIDC_USE_NONCE = True
+    OIDC_USE_PKCE = True
+    OIDC_CREATE_USER = False
+    OIDC_AUTHENTICATION_CALLBACK_URL = "sso_callback"
+    # After axes and the password backend, so that a password login never reaches it.
+    AUTHENTICATION_BACKENDS.append("people.sso.SignInBackend")
+    if OIDC_ONLY:
+        AUTHENTICATION_BACKENDS[
+            AUTHENTICATION_BACKENDS.index("django.contrib.auth.backends.ModelBackend")
+        ] = "people.sso.PasswordBackend"
+    TEMPLATES[0]["OPTIONS"]["context_processors"].append("people.sso.sign_in_options")
 
 # --- SCIM 2.0 provisioning: the block belongs to the scim app -------------------------
 # /scim/v2/ for identity providers (Okta, Microsoft Entra ID). Each provider gets its own

@@ -7,6 +7,7 @@ from monitoring.views import healthz
 urlpatterns = [
     path("", my_tasks, name="my_tasks"),
     path("healthz", healthz, name="healthz"),
+    path("accounts/", include("people.sso_urls")),  # single sign-on: before auth_urls
     path("accounts/", include("people.auth_urls")),
     path("people/", include("people.urls")),
     path("policies/", include("policies.urls")),
