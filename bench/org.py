@@ -230,11 +230,16 @@ def _people(org: Org, rng: random.Random) -> People:
         roles.POLICY_ADMIN: rng.sample(staff, 5),
         roles.LEADERSHIP: [u.pk for u in users[1:9]],
     }
+    # The comms lead is one of the comms team (not drawn from the seed, so that the
+    # rest of the organisation is the same as before the group existed).
+    members[roles.COMMS_LEAD] = members[roles.COMMS][:1]
     viewer = users[713]
     viewer.full_name = "Vic Viewer"
     viewer.save(update_fields=["full_name"])
     org.viewer = viewer
     for name in roles.ROLE_GROUPS:
+        # A role group added later and not peopled above has only the viewer.
+        members.setdefault(name, [])
         if viewer.pk not in members[name]:
             members[name].append(viewer.pk)
     through = User.groups.through

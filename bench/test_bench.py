@@ -60,6 +60,10 @@ class Target:
 
 PAGES = {
     "my_tasks": Target("My tasks", "busy_manager", lambda org: reverse("my_tasks")),
+    "index": Target("Dashboards (three cards)", "ceo", lambda org: reverse("dashboards:index")),
+    "index_roles": Target(
+        "Dashboards, every role (two cards)", "viewer", lambda org: reverse("dashboards:index")
+    ),
     "team": Target("My team", "ceo", lambda org: reverse("dashboards:team")),
     "policy_compliance": Target(
         "Policy compliance, biggest version",
