@@ -106,7 +106,7 @@ def team_card(user, *, now: datetime, requirements) -> Card:
                 name="People with something overdue",
                 value=f"{found.overdue:,}",
                 detail=f"of the {_people(found.people)} in your team",
-                url=reverse("dashboards:team"),
+                url=_url("dashboards:team", overdue=1),
                 number=found.overdue,
                 alert=found.overdue > 0,
             )

@@ -5,7 +5,8 @@ chunk of the CSV): two queries for policies and actions, one for seats on upcomi
 briefings and one per active training requirement, however many people there are. The
 summary over the whole team is one COUNT whose tests are semi-joins the database runs
 once, so a team of ten thousand costs neither ten thousand correlated subqueries nor
-ten thousand rows brought into Python.
+ten thousand rows brought into Python. "Only people with something overdue" filters the
+list (and its CSV) by the very condition the summary counts with (`conditions`).
 
 A briefing not yet attended counts as outstanding whether or not the person has a seat
 on an upcoming session; the seat is told apart ("booked" rather than "to book") by the
@@ -181,16 +182,61 @@ def with_outstanding(people: Iterable, *, now: datetime, requirements) -> list:
 # --- the list ---------------------------------------------------------------------------
 
 
-def team_people(manager, *, direct_only: bool = False, search: str = "") -> QuerySet:
+def team_people(
+    manager,
+    *,
+    direct_only: bool = False,
+    search: str = "",
+    overdue_only: bool = False,
+    now: datetime | None = None,
+    requirements: list[Requirement] | None = None,
+) -> QuerySet:
     """The manager's active reports (direct and indirect, or direct only), optionally
-    those whose name or email contains `search`, by name."""
+    those whose name or email contains `search`, and those with something overdue at
+    `now` (by the summary's own test, so the list is exactly the people it counts), by
+    name."""
     people = team(manager)
     if direct_only:
         people = people.filter(manager=manager)
     search = search.strip()[:SEARCH_MAX_LENGTH]
     if search:
         people = people.filter(Q(full_name__icontains=search) | Q(email__icontains=search))
+    if overdue_only:
+        if requirements is None:
+            requirements = active_requirements()
+        people = people.filter(
+            conditions(now=now or timezone.now(), requirements=requirements).overdue
+        )
     return people.select_related("department", "manager").order_by("full_name", "email", "pk")
+
+
+@dataclass(frozen=True)
+class Conditions:
+    """Who has what, as conditions on people: the tests of `Outstanding.overdue` and
+    `.all_clear`, each a semi-join that the database runs once for everyone rather
+    than per person. The summary counts with them and the list filters with them, so
+    the two never disagree."""
+
+    overdue: Q  # something overdue
+    outstanding: Q  # anything outstanding (not all clear)
+
+
+def conditions(*, now: datetime, requirements) -> Conditions:
+    """An open acknowledgement or action, or an active requirement not met, is
+    outstanding; it is overdue past its due date, and a requirement not met is overdue
+    unless the person is a new joiner still within its window."""
+    today = timezone.localdate(now)
+    assignments, actions = open_assignments(), visible_open_actions()
+    overdue = Q(pk__in=assignments.filter(due_date__lt=today).values("person_id")) | Q(
+        pk__in=actions.filter(due_date__lt=today).values("owner_id")
+    )
+    outstanding = Q(pk__in=assignments.values("person_id")) | Q(pk__in=actions.values("owner_id"))
+    for requirement in requirements:
+        unmet = Q(pk__in=still_required(requirement, now=now).values("pk"))
+        outstanding |= unmet
+        not_yet_due = joiner_not_yet_due(requirement, today)
+        overdue |= unmet & ~not_yet_due if not_yet_due is not None else unmet
+    return Conditions(overdue=overdue, outstanding=outstanding)
 
 
 @dataclass(frozen=True)
@@ -205,32 +251,24 @@ class Summary:
 
 
 def summary(people: QuerySet, *, now: datetime, requirements) -> Summary:
-    """Counts over the whole team (`people`: a queryset), in one query: the same tests
-    as `Outstanding.overdue` and `.all_clear`, each a semi-join that the database runs
-    once for everyone rather than per person."""
-    today = timezone.localdate(now)
-    assignments, actions = open_assignments(), visible_open_actions()
-    overdue = Q(pk__in=assignments.filter(due_date__lt=today).values("person_id")) | Q(
-        pk__in=actions.filter(due_date__lt=today).values("owner_id")
-    )
-    outstanding = Q(pk__in=assignments.values("person_id")) | Q(pk__in=actions.values("owner_id"))
-    for requirement in requirements:
-        unmet = Q(pk__in=still_required(requirement, now=now).values("pk"))
-        outstanding |= unmet
-        not_yet_due = joiner_not_yet_due(requirement, today)
-        overdue |= unmet & ~not_yet_due if not_yet_due is not None else unmet
+    """Counts over the whole team (`people`: a queryset), in one query, by `conditions`."""
+    test = conditions(now=now, requirements=requirements)
     counts = people.order_by().aggregate(
         people=Count("pk"),
-        overdue=Count("pk", filter=overdue),
-        all_clear=Count("pk", filter=~outstanding),
+        overdue=Count("pk", filter=test.overdue),
+        all_clear=Count("pk", filter=~test.outstanding),
     )
     return Summary(**counts)
 
 
-def csv_rows(people: QuerySet, manager) -> Iterator[list]:
-    """The CSV lines of the list, streamed a chunk of people at a time."""
-    now = timezone.now()
-    requirements = active_requirements()
+def csv_rows(
+    people: QuerySet, manager, *, now: datetime | None = None, requirements=None
+) -> Iterator[list]:
+    """The CSV lines of the list, streamed a chunk of people at a time (their figures at
+    `now`, by default when streaming starts)."""
+    now = now or timezone.now()
+    if requirements is None:
+        requirements = active_requirements()
     rows = people.iterator(chunk_size=CSV_CHUNK)
     while chunk := list(islice(rows, CSV_CHUNK)):
         for person in with_outstanding(chunk, now=now, requirements=requirements):

@@ -20,6 +20,14 @@ class TeamFilterForm(forms.Form):
         empty_value=False,
         error_messages={"invalid_choice": "Tick the box or leave it empty."},
     )
+    overdue = forms.TypedChoiceField(
+        label="Only people with something overdue",
+        required=False,
+        choices=[("1", "Only people with something overdue")],
+        coerce=lambda value: value == "1",
+        empty_value=False,
+        error_messages={"invalid_choice": "Tick the box or leave it empty."},
+    )
 
     def __init__(self, data):
         super().__init__(data)
@@ -31,6 +39,7 @@ class TeamFilterForm(forms.Form):
         return {
             "direct_only": bool(cleaned.get("direct", False)),
             "search": cleaned.get("q", ""),
+            "overdue_only": bool(cleaned.get("overdue", False)),
         }
 
     def problems(self) -> list[str]:

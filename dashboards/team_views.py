@@ -21,7 +21,7 @@ from policyhub.exports import csv_response, export_refused
 from policyhub.paging import page_of
 
 PER_PAGE = 50
-LIST_PARAMS = ("direct", "q", "page")  # what the list keeps across a nudge
+LIST_PARAMS = ("direct", "q", "overdue", "page")  # what the list keeps across a nudge
 FROM_MEMBER_PAGE = "member"  # a nudge's "from": go back to the member's page
 
 
@@ -38,7 +38,8 @@ def team(request):
     filters = form.filters()
     now = timezone.now()
     requirements = queries.active_requirements()
-    page = page_of(request, queries.team_people(request.user, **filters), per_page=PER_PAGE)
+    people = queries.team_people(request.user, **filters, now=now, requirements=requirements)
+    page = page_of(request, people, per_page=PER_PAGE)
     page.object_list = queries.with_outstanding(
         page.object_list, now=now, requirements=requirements
     )
@@ -48,13 +49,15 @@ def team(request):
         export["direct"] = "1"
     if filters["search"]:
         export["q"] = filters["search"]
+    if filters["overdue_only"]:
+        export["overdue"] = "1"
     return render(
         request,
         "dashboards/team.html",
         {
             "page": page,
             "summary": summary,
-            "filtered": filters["direct_only"] or bool(filters["search"]),
+            "filtered": any(filters.values()),
             "back": request.GET.urlencode(),
             "export_query": export.urlencode(),
             "problems": form.problems(),
@@ -115,9 +118,13 @@ def team_csv(request):
     if form.errors:
         # Not a file of something other than what was asked for.
         return export_refused(form.problems(), back="Go back to My team and filter again.")
-    people = queries.team_people(request.user, **form.filters())
+    # The same moment and requirements pick the people (with something overdue) and
+    # give their figures.
+    now = timezone.now()
+    requirements = queries.active_requirements()
+    people = queries.team_people(request.user, **form.filters(), now=now, requirements=requirements)
     return csv_response(
         header=queries.HEADER,
-        rows=queries.csv_rows(people, request.user),
+        rows=queries.csv_rows(people, request.user, now=now, requirements=requirements),
         filename="my-team.csv",
     )

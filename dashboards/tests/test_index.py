@@ -259,7 +259,12 @@ def test_every_figure_links_to_the_list_of_what_it_counted(client, request, role
             checked += 1
     if "team" in cards:
         overdue = cards["team"].figures[0]
+        assert overdue.url == f"{reverse('dashboards:team')}?overdue=1"
         assert client.get(overdue.url).context["summary"].overdue == overdue.number
+        # The list it links to is exactly the people counted.
+        listed = client.get(overdue.url).context["page"]
+        assert listed.paginator.count == overdue.number
+        assert all(person.outstanding.overdue for person in listed.object_list)
     if "remediation" in cards:
         opened, overdue, contain = cards["remediation"].figures
         assert _listed(client, opened.url) == opened.number

@@ -27,6 +27,8 @@ pytestmark = pytest.mark.django_db
 
 TEAM = reverse("dashboards:team")
 CSV = reverse("dashboards:team_csv")
+INDEX = reverse("dashboards:index")
+OVERDUE_LABEL = "Only people with something overdue"
 
 
 def nudge_url(person):
@@ -231,6 +233,8 @@ def test_bad_page_numbers_show_a_page_not_an_error(client, manager, employee):
         ({"q": "ian\x00"}, "Name: Null characters are not allowed."),
         ({"q": "i" * 101}, "Name: Ensure this value has at most 100 characters (it has 101)."),
         ({"direct": "\x00"}, "Direct reports only: Tick the box or leave it empty."),
+        ({"overdue": "yes"}, f"{OVERDUE_LABEL}: Tick the box or leave it empty."),
+        ({"overdue": "\x00"}, f"{OVERDUE_LABEL}: Tick the box or leave it empty."),
     ],
 )
 def test_a_bad_filter_gets_a_message_and_the_list_leaves_it_out(
@@ -256,6 +260,7 @@ def test_a_bad_filter_gets_a_message_and_the_list_leaves_it_out(
         ({"q": "\x00"}, "Name: Null characters are not allowed."),
         ({"q": "i" * 101}, "Name: Ensure this value has at most 100 characters (it has 101)."),
         ({"direct": "yes"}, "Direct reports only: Tick the box or leave it empty."),
+        ({"overdue": "on"}, f"{OVERDUE_LABEL}: Tick the box or leave it empty."),
     ],
 )
 def test_a_bad_filter_refuses_the_csv_with_the_message(client, manager, employee, params, problem):
@@ -360,6 +365,196 @@ def test_incident_titles_are_never_shown(client, manager, employee, outstanding)
     page = client.get(TEAM).content.decode()
     assert "Add a check before posting" not in page
     assert outstanding["actions"][0].incident.reference not in page
+
+
+# --- only people with something overdue ---------------------------------------------
+
+
+@pytest.fixture
+def overdue_or_not(manager, employee, indirect, elsewhere, make_person, outstanding, yearly):
+    """Beside `outstanding` (the employee has something of every kind overdue; the
+    indirect report has attended and has a policy open, not yet due): a new joiner
+    still within the briefing's window, a joiner past it (overdue: the briefing only),
+    someone whose only overdue item is an action of a restricted incident (not counted)
+    and someone whose only overdue item is a policy; someone else's report has an
+    overdue policy too."""
+    today = timezone.localdate()
+    make_person(full_name="Nina New", manager=manager, start_date=today - timedelta(days=5))
+    make_person(full_name="Olga Old", manager=employee, start_date=today - timedelta(days=90))
+    restricted_only = make_person(full_name="Rita Restricted", manager=manager)
+    policy_only = make_person(full_name="Paula Policy", manager=indirect)
+    for person in (restricted_only, policy_only, indirect):
+        attended(
+            held_session(
+                yearly.accepted_topics.get(),
+                make_person(),
+                starts_at=timezone.now() - timedelta(days=10),
+            ),
+            person,
+        )
+    outstanding["restricted_action"].owner = restricted_only
+    outstanding["restricted_action"].save()
+    _, version = published_policy(title="Data policy", owner=make_person(), approver=make_person())
+    Assignment.objects.filter(version=version).exclude(person__in=[policy_only, elsewhere]).update(
+        status=Assignment.Status.ACKNOWLEDGED
+    )
+    Assignment.objects.filter(version=version, person__in=[policy_only, elsewhere]).update(
+        due_date=today - timedelta(days=1)
+    )
+    Assignment.objects.filter(person=restricted_only).update(status=Assignment.Status.ACKNOWLEDGED)
+    Assignment.objects.filter(person=policy_only).exclude(version=version).update(
+        status=Assignment.Status.ACKNOWLEDGED
+    )
+    return {"restricted_only": restricted_only, "policy_only": policy_only}
+
+
+def test_only_people_with_something_overdue_are_exactly_those_the_summary_counts(
+    client, manager, employee, overdue_or_not
+):
+    client.force_login(manager)
+    everyone = client.get(TEAM)
+    summary = everyone.context["summary"]
+    late = [
+        p.get_full_name() for p in everyone.context["page"].object_list if p.outstanding.overdue
+    ]
+    assert late == ["Emily Carter", "Olga Old", "Paula Policy"]
+    response = client.get(TEAM, {"overdue": "1"})
+    listed = response.context["page"]
+    assert [p.get_full_name() for p in listed.object_list] == late
+    assert listed.paginator.count == summary.overdue == 3
+    assert all(p.outstanding.overdue for p in listed.object_list)
+    # The summary is still the whole team's; the heading says the list is narrowed.
+    assert response.context["summary"] == summary
+    page = response.content.decode()
+    assert "Matching people (3)" in page
+    assert 'name="overdue" value="1" checked' in page
+    assert f'<label class="form-check-label" for="team-overdue">{OVERDUE_LABEL}</label>' in page
+    assert "Rita Restricted" not in page and "Nina New" not in page
+    # The summary's figure links to this list.
+    assert f'href="{TEAM}?overdue=1"' in everyone.content.decode()
+
+
+def test_the_dashboards_card_counts_and_links_to_the_people_with_something_overdue(
+    client, manager, overdue_or_not
+):
+    client.force_login(manager)
+    card = next(c for c in client.get(INDEX).context["cards"] if c.slug == "team")
+    figure = card.figures[0]
+    assert figure.url == f"{TEAM}?overdue=1"
+    listed = client.get(figure.url).context["page"].paginator.count
+    assert listed == figure.number == client.get(TEAM).context["summary"].overdue == 3
+
+
+def test_a_filter_narrows_the_people_with_something_overdue_further(
+    client, manager, employee, overdue_or_not
+):
+    client.force_login(manager)
+    direct = client.get(TEAM, {"overdue": "1", "direct": "1"}).context["page"].object_list
+    assert [p.pk for p in direct] == [employee.pk]
+    found = client.get(TEAM, {"overdue": "1", "q": "paula"}).context["page"].object_list
+    assert [p.pk for p in found] == [overdue_or_not["policy_only"].pk]
+    assert not client.get(TEAM, {"overdue": "1", "q": "nina"}).context["page"].object_list
+
+
+def test_nobody_overdue_says_so(client, manager, employee):
+    client.force_login(manager)
+    response = client.get(TEAM, {"overdue": "1"})
+    assert response.context["summary"].overdue == 0
+    assert not response.context["page"].object_list
+    assert "Nobody in your team has anything overdue." in response.content.decode()
+    assert "list them" not in response.content.decode()
+
+
+def test_the_csv_lists_only_the_people_with_something_overdue(client, manager, overdue_or_not):
+    client.force_login(manager)
+    response = client.get(TEAM, {"overdue": "1", "q": " "})
+    assert response.context["export_query"] == "overdue=1"
+    assert f"{CSV}?overdue=1" in response.content.decode()
+    header, *rows = csv_lines(client.get(CSV, {"overdue": "1"}))
+    assert [row[0] for row in rows] == ["Emily Carter", "Olga Old", "Paula Policy"]
+    overdue = [header.index(f"{kind} overdue") for kind in ("Policies", "Briefings", "Actions")]
+    assert all(any(int(row[i]) for i in overdue) for row in rows)
+    # Without the filter, everyone.
+    assert len(csv_lines(client.get(CSV))) == 1 + 6
+
+
+def test_paging_and_a_nudge_keep_the_overdue_filter(
+    client, manager, make_person, policy_admin, leader
+):
+    reports = [make_person(full_name=f"Report {n:02d}", manager=manager) for n in range(60)]
+    published_policy(title="Social media policy", owner=policy_admin, approver=leader)
+    Assignment.objects.filter(person__in=reports[:55]).update(
+        due_date=timezone.localdate() - timedelta(days=1)
+    )
+    client.force_login(manager)
+    first = client.get(TEAM, {"overdue": "1"})
+    assert first.context["page"].paginator.count == 55 == first.context["summary"].overdue
+    assert first.context["page"].next_url == "?overdue=1&page=2"
+    assert f'href="{first.context["page"].next_url}"' in first.content.decode().replace(
+        "&amp;", "&"
+    )
+    second = client.get(TEAM + first.context["page"].next_url)
+    assert [p.pk for p in second.context["page"].object_list] == [r.pk for r in reports[50:55]]
+    answer = client.post(nudge_url(reports[50]), {"back": "overdue=1&page=2"})
+    assert answer["Location"] == f"{TEAM}?overdue=1&page=2"
+
+
+def test_only_people_with_something_overdue_costs_the_same_for_few_and_many(
+    client,
+    manager,
+    yearly,
+    policy_admin,
+    leader,
+    comms,
+    make_person,
+    django_assert_max_num_queries,
+):
+    """Every second report overdue (a policy, an action or the briefing, in turn)."""
+    policy, version = published_policy(
+        title="Social media policy", owner=policy_admin, approver=leader
+    )
+    incident = reported(comms)
+    session = held_session(
+        yearly.accepted_topics.get(), policy_admin, starts_at=timezone.now() - timedelta(days=9)
+    )
+    today = timezone.localdate()
+    made = []
+
+    def grow(count):
+        for _ in range(count):
+            person = make_person(manager=manager)
+            made.append(person)
+            kind = len(made) % 6
+            if kind != 5:  # every sixth has not attended: overdue
+                attended(session, person)
+            Assignment.objects.create(
+                person=person,
+                policy=policy,
+                version=version,
+                due_date=today - timedelta(days=1 if kind == 1 else -5),
+                assigned_at=timezone.now(),
+            )
+            incident_services.add_action(
+                incident=incident,
+                by=comms,
+                title="Fix it",
+                owner=person,
+                due_date=today - timedelta(days=1 if kind == 3 else -5),
+            )
+
+    grow(6)
+    client.force_login(manager)
+    with django_assert_max_num_queries(30) as few:
+        response = client.get(TEAM, {"overdue": "1"})
+        rows = csv_lines(client.get(CSV, {"overdue": "1"}))[1:]
+    assert response.context["page"].paginator.count == len(rows) == 3
+    grow(120)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = client.get(TEAM, {"overdue": "1"})
+        rows = csv_lines(client.get(CSV, {"overdue": "1"}))[1:]
+    assert response.context["page"].paginator.count == len(rows) == 63
+    assert response.context["summary"].overdue == 63
+    assert len(response.context["page"].object_list) == 50
 
 
 # --- booked briefings ----------------------------------------------------------------
