@@ -169,6 +169,9 @@ server.listen(0, '127.0.0.1', () => {
   console.log(`ready ${issuer}`);
 });
 
-const stop = () => server.close(() => process.exit(0));
+const stop = () => {
+  server.close(() => process.exit(0));
+  server.closeAllConnections(); // a browser's keep-alive connections would hold close() open
+};
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);
