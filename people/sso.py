@@ -381,8 +381,8 @@ def _unreachable(request, exc: Exception):
 
 
 class SignInStartView(OIDCAuthenticationRequestView):
-    """ "Sign in with <provider>": sends the browser to the provider with a fresh state,
-    nonce and PKCE challenge, kept in the session for the callback."""
+    """The "Sign in with <provider>" button: sends the browser to the provider with a fresh
+    state, nonce and PKCE challenge, kept in the session for the callback."""
 
     def __init__(self, **kwargs):
         View.__init__(self, **kwargs)
