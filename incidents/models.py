@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 
 class IncidentError(Exception):
@@ -89,7 +90,9 @@ class Incident(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     # Raised by every change: a form carries it, so a stale form is refused.
     version = models.PositiveIntegerField(default=1)
-    created_at = models.DateTimeField(auto_now_add=True)
+    # When it was reported: the service passes its clock (intake and the demo report
+    # posts noticed in the past).
+    created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -158,6 +158,7 @@ def report_incident(
             information=information,
             estimated_reach=estimated_reach,
             severity=severity,
+            created_at=now,
         )
         involved = set(people_involved)
         if self_reported:

@@ -1050,3 +1050,9 @@ def test_a_report_can_carry_its_severity_and_refuses_an_unknown_one(outsider):
             reporter=outsider, what_happened="Another post.", severity="apocalyptic"
         )
     assert Incident.objects.count() == 1
+
+
+def test_a_report_made_on_a_clock_is_dated_by_it(outsider):
+    then = timezone.now() - timedelta(days=40)
+    incident = services.report_incident(reporter=outsider, what_happened="A post.", now=then)
+    assert incident.created_at == then == incident.events.get().at
