@@ -20,7 +20,18 @@ run: install
 	$(BIN)/python manage.py plan_reminders
 	DEBUG=$${DEBUG:-true} $(BIN)/python scripts/run.py
 
-test: install
+# The OpenID Connect provider the single sign-on tests start (panva/oidc-provider on Node);
+# without npm those tests skip, as browser tests do without Chromium (CI fails on a skip).
+OIDC_PROVIDER := tests/oidc/node_modules/.package-lock.json
+
+$(OIDC_PROVIDER): tests/oidc/package.json tests/oidc/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix tests/oidc --no-audit --no-fund --loglevel=error; \
+	else \
+		echo "npm not found: the single sign-on tests will be skipped"; \
+	fi
+
+test: install $(OIDC_PROVIDER)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Timings at 10,000 employees (bench/org.py builds them): the busiest pages, reminder
