@@ -50,6 +50,21 @@ MACHINE = {
     "api:incidents": {401, 403},
     "api:incident": {401, 403},
     "api:on_behalf": {401, 403},
+    # SCIM: the identity provider's bearer token (scim/).
+    **{
+        f"scim:{name}": {401}
+        for name in (
+            "service_provider_config",
+            "resource_types",
+            "resource_type",
+            "schemas",
+            "schema",
+            "users",
+            "user",
+            "groups",
+            "group",
+        )
+    },
 }
 
 
