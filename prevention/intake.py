@@ -328,6 +328,7 @@ def _open_incident(*, source, post, text, key, findings, now, by) -> Incident | 
             if term_ids:
                 item.terms.add(*term_ids)
             Source.objects.filter(pk=source.pk).update(items_matched=F("items_matched") + 1)
+            _tell_comms(incident)
     except IntegrityError:
         if _already_kept(key):
             # Another worker kept this post between our check and our insert: its
@@ -335,6 +336,20 @@ def _open_incident(*, source, post, text, key, findings, now, by) -> Incident | 
             return None
         raise
     return incident
+
+
+def _tell_comms(incident: Incident) -> None:
+    """Everyone in comms hears at once (an urgent reminder): spotted within minutes is
+    only worth it if someone looks within minutes."""
+    from notifications.services import notify_many
+    from prevention.review_services import reviewers
+
+    people = reviewers().values_list("pk", flat=True)
+    notify_many(
+        kind="intake-opened-incident",
+        items=[(incident, person) for person in people],
+        stage="opened",
+    )
 
 
 # --- the signed webhook -------------------------------------------------------------

@@ -110,3 +110,45 @@ class PostReviewLate(_ReviewKind):
         review = notification.subject
         needed_by = timezone.localtime(review.needed_by)
         return f"Late post review: it was needed by {needed_by:%-d %b %H:%M}"
+
+
+@register
+class IntakeOpenedIncident(ReminderKind):
+    """To everyone in comms, at once: intake saw a watched term in a public post and
+    opened an incident. Minutes count: the sooner someone looks, the less it costs."""
+
+    name = "intake-opened-incident"
+    label = "Intake found a watched term in a public post"
+    urgent = True
+
+    def _load(self, notifications):
+        from incidents.models import Incident
+
+        return load_subjects(Incident.objects.select_related("intake__source"), notifications)
+
+    def still_due(self, notifications):
+        # Worth telling while nobody has started triage.
+        from incidents.models import Incident
+
+        incidents = self._load(notifications)
+        return {
+            n.pk
+            for n in notifications
+            if n.subject_id in incidents
+            and incidents[n.subject_id].status == Incident.Status.REPORTED
+        }
+
+    def title(self, notification):
+        return f"{notification.subject.reference}: a watched term in a public post"
+
+    def url(self, notification):
+        return reverse("incidents:detail", args=[notification.subject_id])
+
+    def context(self, notification):
+        incident = notification.subject
+        item = incident.intake
+        return {
+            "incident": incident,
+            "source_name": item.source.name,
+            "terms": sorted({match["label"] for match in item.matched}),
+        }

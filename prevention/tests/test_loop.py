@@ -127,3 +127,51 @@ def test_an_incident_reported_by_a_person_has_no_intake_panel(client, comms, out
     client.force_login(comms)
     html = client.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
     assert "Noticed by intake" not in html
+
+
+def test_comms_hear_at_once_when_intake_opens_an_incident(comms, employee):
+    from django.utils import timezone
+
+    from notifications.models import Notification
+    from prevention import intake
+    from prevention.matching import forget_current_watch_list
+    from prevention.models import Source
+    from prevention.tests.factories import keeper
+
+    forget_current_watch_list()
+    watch_term(text="Falcon X2")
+    source = Source.objects.create(
+        name="Brand mentions",
+        slug="brand-mentions",
+        kind=Source.Kind.FEED,
+        feed_url="file://feed.xml",
+        created_by=keeper(),
+        created_at=timezone.now(),
+    )
+    post = intake.PublicPost(
+        url="https://social.example.net/@sam/2",
+        title="",
+        text="The Falcon X2 is out next week!",
+        handle="@sam",
+        posted_at=None,
+    )
+    intake.ingest(source=source, items=[post], now=timezone.now())
+    intake.ingest(source=source, items=[post], now=timezone.now())  # fetched again
+    forget_current_watch_list()
+    told = Notification.objects.filter(kind="intake-opened-incident")
+    # The comms fixture and the watch list's keeper are comms; the employee is not.
+    assert set(told.values_list("recipient__email", flat=True)) == {
+        comms.email,
+        keeper().email,
+    }
+    assert all(not row.digest for row in told)
+
+    from django.core import mail
+
+    from notifications.services import send_due
+
+    send_due()
+    subjects = {message.subject for message in mail.outbox}
+    reference = told.first().subject.reference
+    assert subjects == {f"{reference}: intake found Falcon X2 in a public post"}
+    assert "The Falcon X2 is out" not in mail.outbox[0].body  # the post stays in PolicyHub
