@@ -5,7 +5,9 @@ watch-list service, so a test of the matcher or of intake does not depend on the
 a plain term, active, not expiring, kept by a comms person made on first use. Any field
 may be given, e.g. `watch_term(text="Project Atlas", severity="high")`,
 `watch_term(kind="pattern", text=r"\\bQ[1-4] revenue\\b")`,
-`watch_term(expires_on=date(2020, 1, 1))`.
+`watch_term(expires_on=date(2020, 1, 1))`. An entry of the same kind and text that is
+already there (the demo's "Project Atlas" in a browser test) is taken over with the
+fields given, as the unique constraint allows one.
 """
 
 from __future__ import annotations
@@ -43,4 +45,6 @@ def watch_term(**fields) -> WatchTerm:
     fields.setdefault("updated_at", now)
     if "created_by" not in fields and "created_by_id" not in fields:
         fields["created_by"] = keeper()
-    return WatchTerm.objects.create(**fields)
+    kind, text = fields.pop("kind"), fields.pop("text")
+    term, _created = WatchTerm.objects.update_or_create(kind=kind, text=text, defaults=fields)
+    return term
