@@ -324,6 +324,71 @@ PREVENTION_FEED_ALLOW_PRIVATE_HOSTS = env_bool("PREVENTION_FEED_ALLOW_PRIVATE_HO
 
 # --- Security headers (Content-Security-Policy and friends): the block belongs to
 # policyhub/security.py --------------------------------------------------------------
+# Every response carries these headers, /healthz and static files included: the middleware
+# comes first of all (policyhub/security.py). Scripts and styles come only from this site's
+# own files; the one inline script left, the API documentation page's start-up, carries a
+# nonce made for that response (templates/drf_spectacular/swagger_ui.html).
+from csp.constants import NONCE, NONE, SELF  # noqa: E402
+
+# policyhub.security's app only starts the session clock at each login (see below).
+INSTALLED_APPS += ["csp", "policyhub.security.SecurityConfig"]
+MIDDLEWARE.insert(0, "policyhub.security.SecurityHeadersMiddleware")
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.messages.middleware.MessageMiddleware") + 1,
+    "policyhub.security.SessionLifetimeMiddleware",
+)
+# CSP_REPORT_URI: where browsers report what the policy blocked (e.g. an error tracker's
+# CSP endpoint); unset, nothing is reported.
+_csp_report_uri = env_str("CSP_REPORT_URI")
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],  # the nonce only where a page asks for one
+        "style-src": [SELF],
+        # data: for Bootstrap's own icons (drawn as data: SVG in its CSS) and the favicon.
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        # With single sign-on, the provider's origin is added from the OIDC_* settings.
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        **({"report-uri": [_csp_report_uri]} if _csp_report_uri else {}),
+    },
+}
+SECURE_CONTENT_TYPE_NOSNIFF = True
+# Other sites never learn which page a link was followed from (addresses name incidents).
+SECURE_REFERRER_POLICY = "same-origin"
+# Browser features no page uses, refused to every page and anything it could embed. The
+# check-in QR code is shown on a screen and scanned by phones' own camera apps.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "idle-detection",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "screen-wake-lock",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    )
+}
+# A sign-in ends after SESSION_IDLE_MINUTES without a request (the session's age, pushed
+# back at most once a minute while it is used), and SESSION_MAX_HOURS after the login
+# however active the person is; the login page then says why.
+SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 480, minimum=5)
+SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
+SESSION_MAX_HOURS = env_int("SESSION_MAX_HOURS", 12, minimum=1)
+
 
 # --- Single sign-on (OpenID Connect): the block belongs to people/sso.py -------------
 # OIDC_ISSUER turns it on; without it PolicyHub has password logins only and nothing below is
