@@ -1,5 +1,7 @@
 """The site admins' mailbox: the mail the file backend wrote, listed and rendered."""
 
+from csp.constants import UNSAFE_INLINE
+from csp.decorators import csp_update
 from django.conf import settings
 from django.core.mail.backends.filebased import EmailBackend as FileEmailBackend
 from django.core.paginator import Paginator
@@ -48,6 +50,9 @@ def mailbox(request):
 
 
 @roles.role_required(roles.is_site_admin)
+# The preview shows the email as a mail client would, with its own inline styles (the
+# srcdoc frame inherits the page's policy); scripts stay forbidden.
+@csp_update({"style-src-attr": [UNSAFE_INLINE]})
 def mailbox_message(request, mail_id):
     box = _mailbox()
     mail = box.get(mail_id) if box is not None else None

@@ -507,7 +507,7 @@ def test_my_receipt_shows_who_what_when_and_the_hashes(client, employee, social,
     assert ack.text_sha256 in page and ack.record_hash in page
     assert ack.text_sha256 == current(social).body_sha256
     assert "198.51.100.4" in page and "In the browser" in page
-    assert 'onclick="window.print()"' in page and '<style media="print">' in page
+    assert "data-print" in page and 'class="print-sheet' in page
 
 
 @pytest.mark.parametrize(
