@@ -72,6 +72,7 @@ class ChangeInline(admin.TabularInline):
 class WatchTermAdmin(ReadOnlyAdmin):
     list_display = (
         "text",
+        "name",
         "kind",
         "category",
         "severity",
@@ -83,10 +84,11 @@ class WatchTermAdmin(ReadOnlyAdmin):
     )
     list_filter = ("kind", "category", "severity", "active")
     list_select_related = ("policy",)
-    search_fields = ("text", "explanation", "policy_section")
+    search_fields = ("text", "name", "explanation", "policy_section")
     fields = (
         "kind",
         "text",
+        "name",
         "category",
         "severity",
         "explanation",

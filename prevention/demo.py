@@ -122,6 +122,7 @@ def _entry_fields(player: _Player, spec: dict) -> dict:
     return {
         "kind": spec["kind"],
         "text": spec["text"],
+        "name": spec.get("name", ""),
         "category": spec["category"],
         "severity": spec["severity"],
         "explanation": spec["explanation"],

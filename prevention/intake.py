@@ -189,15 +189,22 @@ def intake_account():
 
 
 def _matches(findings) -> list[dict]:
-    """The watch-list findings as kept on the item (Finding.as_dict), each term and
-    word found once however often it appears."""
+    """The watch-list findings as kept on the item (Finding.as_dict: `entry` names the
+    term, or a pattern by its name), each term and word found once however often it
+    appears."""
     kept, seen = [], set()
     for finding in findings:
-        marker = (finding.term_id, finding.label, finding.found.casefold())
+        marker = (finding.term_id, finding.entry, finding.found.casefold())
         if marker not in seen:
             seen.add(marker)
             kept.append(finding.as_dict())
     return kept[:MAX_MATCHES_KEPT]
+
+
+def entry_name(match: dict) -> str:
+    """The watch-list entry a kept match is for: a term's text, a pattern's name (items
+    kept before entries had names hold it as their label)."""
+    return match.get("entry") or match.get("label", "")
 
 
 def _worst(matches: list[dict]) -> dict:
@@ -205,7 +212,7 @@ def _worst(matches: list[dict]) -> dict:
 
 
 def _what_happened(source: Source, post: PublicPost, handle: str, matches: list[dict]) -> str:
-    labels = list(dict.fromkeys(match["label"] for match in matches))
+    labels = list(dict.fromkeys(entry_name(match) for match in matches))
     by = f" by {handle}" if handle else ""
     return (
         f"Noticed by intake from “{source.name}”: a public post{by} mentions "

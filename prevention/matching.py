@@ -34,24 +34,29 @@ match "#atlaslaunch": in an all-lowercase tag there is no telling where words en
 is found is then the whole tag ("#AtlasLaunch"), as it stands in the text. A term's own
 `#` and `@` are ignored: the term "#ProjectAtlas" is the term "Project Atlas".
 
+What a finding shows an employee (Finding.label) is the entry's name, or for a term
+without one the words they wrote; never the term as kept, which may be another word
+("Fang" is found in "fangs").
+
 Plain words are not split at camelCase humps ("ProjectAtlas" without a `#` is one word,
 which "Project Atlas" matches, but "Atlas" alone does not).
 
 Patterns (kind "pattern")
 -------------------------
 A regular expression, run with the `regex` module, case-insensitive (with full case
-folding) on a copy of the text with accents taken off (so it is accent-insensitive
-too; accents in the pattern are taken off the same way). Findings point back into the
-original text. Patterns are not limited to whole words: write `\\b` for that. Each
-pattern has PATTERN_TIMEOUT_SECONDS per text; a pattern that runs out of time on a
-text is skipped for that text (with a warning in the log naming the entry, never the
-text), the rest of the check goes on. validate_pattern() refuses a pattern that does
-not compile, is longer than 300 characters, can match an empty text, repeats a
-group that itself repeats without bound (like `(a+)+`), or runs out of time on a few
-adversarial probe texts. At most MAX_PATTERNS patterns should be live at once (the
+folding) on a copy of the text with accents taken off (so it is accent-insensitive too;
+accents in the pattern are taken off the same way). Findings point back into the
+original text. An employee sees a pattern by its name, never the expression (which may
+list every secret customer at once). Patterns are not limited to whole words: write
+`\\b` for that. Each pattern has PATTERN_TIMEOUT_SECONDS per text; a pattern that runs
+out of time on a text is skipped for that text (with a warning in the log naming the
+entry, never the text), the rest of the check goes on. validate_pattern() refuses a
+pattern that does not compile, is longer than 300 characters, can match an empty text,
+repeats a group that itself repeats without bound (like `(a+)+`), or runs out of time on
+a few adversarial probe texts. At most MAX_PATTERNS patterns should be live at once (the
 watch-list pages refuse more); the matcher runs whatever it is given. All patterns are
-first tried together as one alternation: on a text none of them matches (most texts)
-no pattern runs alone.
+first tried together as one alternation: on a text none of them matches (most texts) no
+pattern runs alone.
 
 Long texts
 ----------
@@ -107,12 +112,22 @@ Information = Incident.Information
 Severity = Incident.Severity
 
 WATCH_TERM = "watch-term"
+# What employees see a pattern as when it has no name (entries made before names; a
+# pattern cannot be saved without one).
+UNNAMED_PATTERN = "A pattern on the watch list"
 
 
 @dataclass(frozen=True)
 class Finding:
+    """One thing found. What an employee may see of a watch-list entry is `label`,
+    `found` (their own words), the explanation and the policy section: never the
+    entry's text, which for a pattern can name every secret it guards, and for a term
+    may differ from what they wrote ("Fang" found in "fangs")."""
+
     rule: str  # "watch-term", or a generic check: "email", "phone", "iban", "card", "disclosure"
-    label: str  # the entry's text, or the generic check's name in words
+    # For employees: the entry's name; for a term without one, the words found; for a
+    # generic check, its name in words.
+    label: str
     found: str  # the words as they stand in the text
     start: int  # offsets of `found` in the text given
     end: int
@@ -122,6 +137,8 @@ class Finding:
     term_id: int | None = None
     policy_id: int | None = None
     policy_section: str = ""
+    # For the watch list's keepers (intake's incidents): a term's text, a pattern's name.
+    entry: str = ""
 
     def as_dict(self) -> dict:
         """For JSON fields (PostReview.findings, IntakeItem.matched)."""
@@ -352,6 +369,7 @@ class _Entry:
     id: int | None
     kind: str
     text: str
+    name: str
     category: str
     severity: str
     explanation: str
@@ -359,10 +377,15 @@ class _Entry:
     policy_section: str
 
     def finding(self, text: str, start: int, end: int) -> Finding:
+        found = text[start:end]
+        if self.kind == WatchTerm.Kind.PATTERN:
+            label = entry = self.name or UNNAMED_PATTERN
+        else:
+            label, entry = self.name or found, self.text
         return Finding(
             rule=WATCH_TERM,
-            label=self.text,
-            found=text[start:end],
+            label=label,
+            found=found,
             start=start,
             end=end,
             explanation=self.explanation,
@@ -371,6 +394,7 @@ class _Entry:
             term_id=self.id,
             policy_id=self.policy_id,
             policy_section=self.policy_section or "",
+            entry=entry,
         )
 
 
@@ -406,14 +430,15 @@ class WatchList:
     @classmethod
     def from_terms(cls, terms: Iterable) -> WatchList:
         """From WatchTerms, or any objects with id, kind, text, category, severity,
-        explanation, policy_id and policy_section. A term with no letters or digits
-        and a pattern that does not compile are left out (with a warning)."""
+        explanation, policy_id and policy_section (and name). A term with no letters or
+        digits and a pattern that does not compile are left out (with a warning)."""
         entries, single, multi, patterns = [], {}, {}, []
         for term in terms:
             entry = _Entry(
                 id=getattr(term, "id", None),
                 kind=str(term.kind),
                 text=term.text,
+                name=getattr(term, "name", "") or "",
                 category=str(term.category),
                 severity=str(term.severity),
                 explanation=term.explanation or "",
@@ -606,6 +631,7 @@ def current_watch_list(*, today: date | None = None) -> WatchList:
                 "id",
                 "kind",
                 "text",
+                "name",
                 "category",
                 "severity",
                 "explanation",

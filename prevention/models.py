@@ -23,6 +23,14 @@ class WatchTerm(models.Model):
     text = models.CharField(
         max_length=300, help_text="The word or phrase, or the regular expression."
     )
+    # What an employee whose draft matches is told it is ("Unpublished quarterly
+    # figures"): a regular expression can name every secret customer at once, so it is
+    # shown on the watch-list pages only and the watch-list service asks a pattern for a
+    # name (the matcher shows one without a name, kept before names, by a generic one).
+    # A word or phrase may go without: the employee then sees the words they wrote.
+    name = models.CharField(
+        max_length=150, blank=True, help_text="What employees whose draft matches see it as."
+    )
     category = models.CharField(
         max_length=20, choices=Incident.Information.choices, default=Incident.Information.OTHER
     )

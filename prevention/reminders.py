@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from notifications.registry import Due, ReminderKind, load_subjects, register
+from prevention.intake import entry_name
 from prevention.models import PostReview
 from prevention.review_services import ANSWERED, comms_leads, reviewers
 
@@ -150,5 +151,5 @@ class IntakeOpenedIncident(ReminderKind):
         return {
             "incident": incident,
             "source_name": item.source.name,
-            "terms": sorted({match["label"] for match in item.matched}),
+            "terms": sorted({entry_name(match) for match in item.matched}),
         }

@@ -95,12 +95,15 @@ def check_draft(*, draft: str, image_text: str = "") -> CheckResult:
 
 
 def findings_snapshot(result: CheckResult) -> list[dict]:
-    """The findings as kept on a review: what the check said when it was sent."""
-    return [
-        {**finding.as_dict(), "where": where}
-        for where, findings in (("draft", result.draft), ("image", result.image))
-        for finding in findings
-    ]
+    """The findings as kept on a review: what the check showed the employee when it was
+    sent (not the watch-list entry as its keepers know it)."""
+    snapshot = []
+    for where, findings in (("draft", result.draft), ("image", result.image)):
+        for finding in findings:
+            shown = finding.as_dict()
+            del shown["entry"]
+            snapshot.append({**shown, "where": where})
+    return snapshot
 
 
 # --- asking comms ---------------------------------------------------------------------------

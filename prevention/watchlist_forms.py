@@ -10,6 +10,7 @@ from incidents.models import Incident
 from prevention.models import WatchTerm
 from prevention.watchlist_services import (
     EXPLANATION_MAX_LENGTH,
+    NAME_MAX_LENGTH,
     NOTE_MAX_LENGTH,
     TEXT_MAX_LENGTH,
     current_sections,
@@ -41,6 +42,16 @@ class WatchTermForm(forms.Form):
         help_text="A word or phrase is found whatever its case. A regular expression finds "
         r"figures and variants, for example \b(Q[1-4]|H[12]) revenue\b.",
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    name = forms.CharField(
+        label="Name shown to employees",
+        max_length=NAME_MAX_LENGTH,
+        required=False,
+        strip=True,
+        help_text="Needed for a regular expression, e.g. “Unpublished quarterly figures”: "
+        "employees see this name, never the expression. Optional for a word or phrase: "
+        "without it, employees see the words they wrote.",
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
     category = forms.ChoiceField(
         label="What kind of information", choices=Incident.Information.choices
@@ -87,6 +98,7 @@ class WatchTermForm(forms.Form):
         return {
             "kind": term.kind,
             "text": term.text,
+            "name": term.name,
             "category": term.category,
             "severity": term.severity,
             "explanation": term.explanation,
@@ -132,6 +144,7 @@ class WatchTermForm(forms.Form):
         return {
             "kind": data["kind"],
             "text": data["text"],
+            "name": data["name"],
             "category": data["category"],
             "severity": data["severity"],
             "explanation": data["explanation"],

@@ -23,6 +23,7 @@ Kind = WatchTerm.Kind
 Action = WatchTermChange.Action
 
 TEXT_MAX_LENGTH = WatchTerm._meta.get_field("text").max_length
+NAME_MAX_LENGTH = WatchTerm._meta.get_field("name").max_length
 SECTION_MAX_LENGTH = WatchTerm._meta.get_field("policy_section").max_length
 EXPLANATION_MAX_LENGTH = 2000
 NOTE_MAX_LENGTH = 1000
@@ -31,6 +32,7 @@ NOTE_MAX_LENGTH = 1000
 AUDITED_FIELDS = (
     "kind",
     "text",
+    "name",
     "category",
     "severity",
     "explanation",
@@ -184,6 +186,7 @@ def _check_pattern_room(entry, *, was_live: bool = False, exclude_pk: int | None
 class _Entry:
     kind: str
     text: str
+    name: str
     category: str
     severity: str
     explanation: str
@@ -197,6 +200,7 @@ def _checked(
     *,
     kind: str,
     text: str,
+    name: str,
     category: str,
     severity: str,
     explanation: str,
@@ -219,6 +223,22 @@ def _checked(
         raise WatchTermError(str(error), field="text") from None
     if kind == Kind.TERM:
         text = " ".join(text.split())
+    name = " ".join(
+        _plain_text(
+            name,
+            label="The name shown to employees",
+            field="name",
+            max_length=NAME_MAX_LENGTH,
+            required=False,
+        ).split()
+    )
+    if kind == Kind.PATTERN and not name:
+        raise WatchTermError(
+            "Give the regular expression a name employees see instead of it, e.g. "
+            "“Unpublished quarterly figures”: the expression itself is shown on the watch "
+            "list only, as it may name every secret it guards.",
+            field="name",
+        )
     if category not in Incident.Information.values:
         raise WatchTermError("Choose what kind of information it is.", field="category")
     if severity not in Incident.Severity.values:
@@ -250,6 +270,7 @@ def _checked(
     return _Entry(
         kind=kind,
         text=text,
+        name=name,
         category=category,
         severity=severity,
         explanation=explanation,
@@ -266,6 +287,7 @@ def snapshot(term: WatchTerm) -> dict:
     return {
         "kind": term.kind,
         "text": term.text,
+        "name": term.name,
         "category": term.category,
         "severity": term.severity,
         "explanation": term.explanation,
@@ -311,6 +333,7 @@ def add_term(
     category: str,
     severity: str,
     explanation: str,
+    name: str = "",
     policy: Policy | None = None,
     policy_section: str = "",
     expires_on: date | None = None,
@@ -323,6 +346,7 @@ def add_term(
     entry = _checked(
         kind=kind,
         text=text,
+        name=name,
         category=category,
         severity=severity,
         explanation=explanation,
@@ -365,6 +389,7 @@ def change_term(
     category: str,
     severity: str,
     explanation: str,
+    name: str = "",
     policy: Policy | None = None,
     policy_section: str = "",
     expires_on: date | None = None,
@@ -389,6 +414,7 @@ def change_term(
             entry = _checked(
                 kind=kind,
                 text=text,
+                name=name,
                 category=category,
                 severity=severity,
                 explanation=explanation,
@@ -411,8 +437,8 @@ def change_term(
                 exclude_pk=current.pk,
             )
             before = snapshot(current)
-            for name, value in vars(entry).items():
-                setattr(current, name, value)
+            for field, value in vars(entry).items():
+                setattr(current, field, value)
             after = snapshot(current)
             if after == before:
                 return None
@@ -432,8 +458,8 @@ def change_term(
     except IntegrityError:
         raise _duplicate_error(text.strip()) from None
     # The caller's object shows what was saved.
-    for name, value in vars(entry).items():
-        setattr(term, name, value)
+    for field, value in vars(entry).items():
+        setattr(term, field, value)
     term.updated_at = current.updated_at
     return change
 
@@ -475,6 +501,7 @@ def term_from_lesson(
     category: str,
     severity: str,
     explanation: str,
+    name: str = "",
     policy: Policy | None = None,
     policy_section: str = "",
     expires_on: date | None = None,
@@ -489,6 +516,7 @@ def term_from_lesson(
         by=by,
         kind=kind,
         text=text,
+        name=name,
         category=category,
         severity=severity,
         explanation=explanation,

@@ -23,6 +23,7 @@ from incidents.models import Incident, Lesson
 from people.roles import role_required
 from policyhub.paging import page_of
 from prevention.links import section_url
+from prevention.matching import UNNAMED_PATTERN
 from prevention.models import PreventionError, WatchTerm, WatchTermChange
 from prevention.permissions import can_manage_watch_list
 from prevention.watchlist_forms import DeleteTermForm, WatchListFilterForm, WatchTermForm
@@ -57,6 +58,7 @@ def watch_terms(filters: dict | None, *, today: date):
         query = filters["q"]
         terms = terms.filter(
             Q(text__icontains=query)
+            | Q(name__icontains=query)
             | Q(explanation__icontains=query)
             | Q(policy_section__icontains=query)
         )
@@ -112,6 +114,7 @@ def watchlist(request):
             "filtered": bool(problems or filters),
             "page": page,
             "rows": [TermRow(term, today) for term in page.object_list],
+            "unnamed_pattern": UNNAMED_PATTERN,
         },
     )
 
@@ -226,6 +229,7 @@ def lesson_watch_terms(user, lesson) -> dict:
 FIELD_LABELS = {
     "kind": "Kind",
     "text": "Text",
+    "name": "Name shown to employees",
     "category": "What kind of information",
     "severity": "Severity",
     "explanation": "Explanation",

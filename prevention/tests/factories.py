@@ -35,6 +35,8 @@ def watch_term(**fields) -> WatchTerm:
     now = timezone.now()
     fields.setdefault("kind", WatchTerm.Kind.TERM)
     fields.setdefault("text", "Project Atlas")
+    if fields["kind"] == WatchTerm.Kind.PATTERN:
+        fields.setdefault("name", "Figures not yet published")  # a pattern needs a name
     fields.setdefault("category", Incident.Information.PRODUCT)
     fields.setdefault("severity", Incident.Severity.HIGH)
     fields.setdefault(

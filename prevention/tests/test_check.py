@@ -254,3 +254,45 @@ def test_a_needed_by_time_is_ignored_by_a_plain_check(client, employee):
     client.force_login(employee)
     page = _check(client, "Hello", needed_by="2001-01-01T10:00").content.decode()
     assert "No problems found" in page and "That time has passed" not in page
+
+
+# --- what an employee sees of the watch list ----------------------------------------------
+
+SECRET_PATTERN = r"\b(?:Globex|Initech)\b (?:deal|contract)"
+
+
+def test_an_employee_sees_a_patterns_name_never_the_expression(client, employee, comms):
+    watch_term(
+        kind="pattern",
+        text=SECRET_PATTERN,
+        name="A customer under a non-disclosure agreement",
+        explanation="Customers are named only once they agree to it.",
+    )
+    client.force_login(employee)
+    page = _check(client, "Thrilled we signed the Globex deal today!").content.decode()
+    assert "A customer under a non-disclosure agreement" in page
+    assert "Globex deal</mark>" in page
+    assert "Initech" not in page and "(?:" not in page
+
+    client.post(CHECK, {"draft": "Thrilled we signed the Globex deal today!", "action": "ask"})
+    review = PostReview.objects.get()
+    assert "Initech" not in str(review.findings)
+    for viewer in (employee, comms):
+        client.force_login(viewer)
+        page = client.get(reverse("prevention:review", args=[review.pk])).content.decode()
+        assert "A customer under a non-disclosure agreement" in page
+        assert "Initech" not in page and "(?:" not in page
+
+
+def test_a_plain_term_shows_the_employee_their_own_words_not_the_entry(client, employee):
+    # "Fang" is found in "fangs": the entry's own spelling would name it.
+    watch_term(text="Fang", explanation="This name is not public yet.")
+    watch_term(text="Osprey", name="An unreleased product", explanation="Not announced.")
+    client.force_login(employee)
+    page = _check(client, "Sharp fangs, sharp team. See you at the osprey stand.").content.decode()
+    assert "2 things to look at" in page
+    assert "1. fangs</span>" in page
+    assert (
+        "2. An unreleased product</span>" in page and '“<mark class="px-0">osprey</mark>”' in page
+    )
+    assert "Fang" not in page and "Osprey" not in page

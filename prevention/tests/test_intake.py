@@ -247,7 +247,7 @@ def test_a_matching_post_opens_a_reported_incident_with_evidence_and_its_hash(te
     assert item.dedupe_key == "https://social.example.net/@sam/1"
     assert item.text_sha256 == evidence.sha256
     assert set(item.terms.all()) == {terms["atlas"], terms["revenue"]}
-    found = {(match["label"], match["found"]) for match in item.matched}
+    found = {(match["entry"], match["found"]) for match in item.matched}
     assert found == {("Project Atlas", "project atlas"), ("Q3 revenue", "Q3 revenue")}
 
     source.refresh_from_db()

@@ -122,6 +122,46 @@ def test_an_incident_opened_by_intake_shows_its_source_terms_and_hash(client, co
     assert incident.severity == "high"  # the term's severity, set when it was reported
 
 
+def test_an_incident_opened_by_a_pattern_names_it_never_shows_the_expression(client, comms):
+    from django.utils import timezone
+
+    from incidents.models import Incident
+    from prevention import intake
+    from prevention.matching import forget_current_watch_list
+    from prevention.models import Source
+    from prevention.tests.factories import keeper
+
+    forget_current_watch_list()
+    watch_term(
+        kind="pattern",
+        text=r"\b(?:Globex|Initech)\b (?:deal|contract)",
+        name="A customer under a non-disclosure agreement",
+    )
+    source = Source.objects.create(
+        name="Brand mentions",
+        slug="brand-mentions",
+        kind=Source.Kind.FEED,
+        feed_url="file://feed.xml",
+        created_by=keeper(),
+        created_at=timezone.now(),
+    )
+    post = intake.PublicPost(url="https://social.example.net/@sam/3", text="The Globex deal!")
+    intake.ingest(source=source, items=[post], now=timezone.now())
+    forget_current_watch_list()
+    incident = Incident.objects.get()
+    assert "A customer under a non-disclosure agreement" in incident.what_happened
+
+    client.force_login(comms)
+    for page in (
+        reverse("incidents:detail", args=[incident.pk]),
+        reverse("prevention:source_detail", args=[source.pk]),
+    ):
+        html = client.get(page).content.decode()
+        assert "A customer under a non-disclosure agreement" in html
+        assert "Globex deal" in html
+        assert "Initech" not in html
+
+
 def test_an_incident_reported_by_a_person_has_no_intake_panel(client, comms, outsider):
     incident = factories.reported(outsider)
     client.force_login(comms)

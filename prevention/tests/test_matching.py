@@ -209,8 +209,27 @@ def test_a_finding_carries_the_entry():
         term_id=term.id,
         policy_id=7,
         policy_section="4.2 Confidential information",
+        entry="Orion",
     )
     assert finding.as_dict()["found"] == "Orion"
+
+
+def test_an_employee_sees_an_entrys_name_or_their_own_words_never_the_entry_text():
+    watch_list = WatchList.from_terms(
+        [
+            entry("Fang"),
+            entry("Osprey", name="An unreleased product"),
+            entry(r"\b(?:Globex|Initech)\b deal", kind="pattern", name="A customer under NDA"),
+            entry(r"\bQ[1-4] revenue\b", kind="pattern"),  # kept before names: no name
+        ]
+    )
+    findings = watch_list.match("Sharp fangs. The osprey nests. The Globex deal. Q3 revenue.")
+    assert [(f.label, f.found, f.entry) for f in findings] == [
+        ("fangs", "fangs", "Fang"),
+        ("An unreleased product", "osprey", "Osprey"),
+        ("A customer under NDA", "Globex deal", "A customer under NDA"),
+        (matching.UNNAMED_PATTERN, "Q3 revenue", matching.UNNAMED_PATTERN),
+    ]
 
 
 def test_offsets_point_into_the_original_text_when_folding_changes_lengths():
@@ -399,14 +418,14 @@ def test_current_watch_list_holds_only_active_unexpired_entries(fresh_cache):
     watch_term(text="Lyra", expires_on=today)
     watch_term(kind=WatchTerm.Kind.PATTERN, text=r"\bQ[1-4] revenue\b")
     text = "Atlas, Orion, Vega, Lyra, Q3 revenue"
-    assert [f.label for f in check_text(text, generic=False)] == [
+    assert [f.entry for f in check_text(text, generic=False)] == [
         "Atlas",
         "Lyra",
-        r"\bQ[1-4] revenue\b",
+        "Figures not yet published",  # the pattern's name
     ]
     # The next day Lyra has expired too.
     tomorrow = current_watch_list(today=today + timedelta(days=1))
-    assert [f.label for f in tomorrow.match(text)] == ["Atlas", r"\bQ[1-4] revenue\b"]
+    assert [f.entry for f in tomorrow.match(text)] == ["Atlas", "Figures not yet published"]
 
 
 @pytest.mark.django_db

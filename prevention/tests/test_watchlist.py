@@ -81,6 +81,8 @@ def form_data(policy=None, **fields) -> dict:
         "expires_on": "",
         "active": "on",
     }
+    if fields.get("kind") == "pattern":
+        data["name"] = "Unpublished figures"  # a pattern needs a name
     data.update(fields)
     return data
 
@@ -93,6 +95,8 @@ def service_fields(**fields) -> dict:
         "severity": Incident.Severity.HIGH,
         "explanation": "Falcon is the internal name of a product not yet announced.",
     }
+    if fields.get("kind") == WatchTerm.Kind.PATTERN:
+        values["name"] = "Unpublished figures"  # a pattern needs a name
     values.update(fields)
     return values
 
@@ -195,6 +199,7 @@ def test_adding_an_entry_is_audited_with_its_fields(client, comms, policy):
     assert change.after == {
         "kind": "term",
         "text": "Project Falcon",
+        "name": "",
         "category": "product",
         "severity": "high",
         "explanation": "Falcon is the internal name of a product not yet announced.",
@@ -694,3 +699,63 @@ def test_the_admin_lists_prevention_records_and_never_a_drafts_text(
         == 403
     )
     assert client.get(reverse("admin:prevention_watchtermchange_add")).status_code == 403
+
+
+# --- the name employees see ---------------------------------------------------------------
+
+
+def test_a_pattern_without_a_name_for_employees_is_refused(client, comms):
+    before = counts()
+    with pytest.raises(services.WatchTermError) as refused:
+        services.add_term(
+            by=comms, **service_fields(kind="pattern", text=r"\bQ[1-4] revenue\b", name="")
+        )
+    assert refused.value.field == "name"
+    client.force_login(comms)
+    response = client.post(
+        reverse("prevention:watchlist_add"),
+        form_data(kind="pattern", text=r"\bQ[1-4] revenue\b", name="  "),
+    )
+    assert response.status_code == 200
+    assert "Give the regular expression a name employees see instead of it" in text(response)
+    assert counts() == before
+
+
+def test_the_name_is_kept_audited_and_shown_beside_the_expression(client, comms):
+    client.force_login(comms)
+    client.post(
+        reverse("prevention:watchlist_add"),
+        form_data(kind="pattern", text=r"\bQ[1-4] revenue\b", name="Unpublished figures"),
+    )
+    term = WatchTerm.objects.get()
+    assert term.name == "Unpublished figures"
+    services.change_term(
+        term=term,
+        by=comms,
+        **service_fields(kind="pattern", text=term.text, name="Unpublished quarterly figures"),
+    )
+    change = WatchTermChange.objects.get(action=Action.CHANGED)
+    assert (change.before["name"], change.after["name"]) == (
+        "Unpublished figures",
+        "Unpublished quarterly figures",
+    )
+    history = text(client.get(reverse("prevention:watchlist_term_history", args=[term.pk])))
+    assert "Name shown to employees" in history and "Unpublished quarterly figures" in history
+    listed = text(client.get(reverse("prevention:watchlist")))
+    assert r"\bQ[1-4] revenue\b" in listed
+    assert "Employees see: Unpublished quarterly figures" in listed
+    assert term.name in text(client.get(reverse("prevention:watchlist") + "?q=quarterly"))
+
+
+def test_a_term_may_have_a_name_or_none(comms):
+    named = services.add_term(by=comms, **service_fields(name=" A  product  not yet announced "))
+    assert named.name == "A product not yet announced"
+    plain = services.add_term(by=comms, **service_fields(text="Project Osprey"))
+    assert plain.name == ""
+
+
+def test_a_pattern_kept_before_names_is_shown_as_needing_one(client, comms):
+    watch_term(kind="pattern", text=r"\bH1 sales\b", name="")
+    client.force_login(comms)
+    listed = text(client.get(reverse("prevention:watchlist")))
+    assert f"No name yet: employees see “{matching.UNNAMED_PATTERN}”" in listed
