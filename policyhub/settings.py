@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "notifications",
     "monitoring",
     "api",
+    "evidence",
 ]
 
 MIDDLEWARE = [

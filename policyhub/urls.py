@@ -18,6 +18,7 @@ urlpatterns = [
     path("api/", include("api.urls")),
     path("scim/v2/", include("scim.urls")),
     path("notifications/", include("notifications.urls")),
+    path("evidence/", include("evidence.urls")),
     path("admin/", admin.site.urls),
 ]
 
