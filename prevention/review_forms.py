@@ -187,7 +187,8 @@ class KeepExampleForm(_AttachFields):
         limit=services.MAX_DRAFT_CHARACTERS,
         widget=forms.Textarea(attrs={"rows": 5}),
         help_text="The draft with names, handles, places and anything else that could tell "
-        "who wrote it taken out. Everyone can read examples.",
+        "who wrote it taken out, and watch-list terms replaced (“[unreleased product]”). "
+        "Everyone can read examples.",
     )
     reason = PlainTextField(
         label="Why",

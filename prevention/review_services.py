@@ -333,6 +333,16 @@ def identifying_details(review: PostReview, text: str) -> list[str]:
     return sorted(found, key=str.casefold)
 
 
+def watched_words(*texts: str) -> list[str]:
+    """The words in `texts` that the current watch list flags, each once, as written."""
+    watch_list = current_watch_list()
+    found: dict[str, str] = {}
+    for text in texts:
+        for finding in watch_list.match(text):
+            found.setdefault(finding.found.casefold(), finding.found)
+    return list(found.values())
+
+
 def keep_example(
     *,
     review: PostReview,
@@ -345,8 +355,8 @@ def keep_example(
     now: datetime | None = None,
 ) -> ReviewExample:
     """Keep an answered review as an anonymised example, optionally on a policy section
-    or a briefing topic. The text must have been edited from the draft and may name
-    nobody: examples are shown to everyone."""
+    or a briefing topic. The text must have been edited from the draft, may name nobody
+    and may hold nothing the watch list flags: examples are shown to everyone."""
     now = now or timezone.now()
     if not can_keep_examples(by):
         raise PreventionError("Only comms and policy admins keep examples.")
@@ -364,6 +374,13 @@ def keep_example(
             "Take these out first, the example must not tell who wrote it: "
             + ", ".join(details)
             + "."
+        )
+    watched = watched_words(text, reason)
+    if watched:
+        raise PreventionError(
+            "Everyone sees examples, so they cannot hold what the watch list flags: replace "
+            + ", ".join(f"“{words}”" for words in watched)
+            + " with a description such as “[unreleased product]”."
         )
     policy_section = _checked_section(policy, policy_section)
     with transaction.atomic():

@@ -420,6 +420,33 @@ def test_an_example_that_could_tell_who_wrote_it_is_refused(client, employee, co
     assert not ReviewExample.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("text", "reason", "named"),
+    [
+        ("Big news: Project Atlas launches Monday!", "", "“Project Atlas”"),
+        (
+            "Big news: [product] launches Monday!",
+            "Do not say #ProjectAtlas yet.",
+            "“#ProjectAtlas”",
+        ),
+        ("Our Q3 revenue is up!", "Figures stay internal.", "“Q3 revenue”"),
+    ],
+)
+def test_an_example_with_a_watched_term_is_refused_naming_it(
+    client, employee, comms, text, reason, named
+):
+    watch_term(text="Project Atlas")
+    watch_term(kind="pattern", text=r"\bQ[1-4] revenue\b", name="Unpublished figures")
+    review = _answered(employee, comms)
+    client.force_login(comms)
+    response = client.post(review_url(review, "keep_example"), {"text": text, "reason": reason})
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "the watch list flags" in page and named in page
+    assert "[unreleased product]" in page
+    assert not ReviewExample.objects.exists()
+
+
 def test_a_section_the_policy_does_not_have_is_refused(employee, comms, policy_admin, leader):
     policy = published_policy(policy_admin, leader)
     review = _answered(employee, comms)
