@@ -249,7 +249,7 @@ class EvidencePDF(FPDF):
             for column, value in zip(columns, row, strict=True):
                 family = "mono" if column.mono else "sans"
                 text = printable("" if value is None else value, family)
-                self.set_font(family, "", column.size)
+                self._plain_font(family, column.size)
                 cells.append((text, self._lines(column.width - 2 * padding, text)))
             height = max(len(lines) for _, lines in cells) * line_height + 2 * padding
             if header_height + height > self.page_break_trigger - self.t_margin - 8:
@@ -267,7 +267,7 @@ class EvidencePDF(FPDF):
             self.set_draw_color(*RULE)
             for column, (_, lines) in zip(columns, cells, strict=True):
                 self.rect(x, top, column.width, height)
-                self.set_font("mono" if column.mono else "sans", "", column.size)
+                self._plain_font("mono" if column.mono else "sans", column.size)
                 # text() places a line at its baseline without cell()'s layout work:
                 # an evidence pack draws tens of thousands of these.
                 baseline = top + padding + (line_height + 0.7 * self.font_size) / 2
@@ -284,6 +284,11 @@ class EvidencePDF(FPDF):
         return count
 
     # --- helpers ----------------------------------------------------------------------
+
+    def _plain_font(self, family: str, size: float) -> None:
+        """set_font, skipped when nothing changes: a table row sets fonts cell by cell."""
+        if (self.font_family, self.font_style, self.font_size_pt) != (family, "", size):
+            self.set_font(family, "", size)
 
     def _lines(self, width: float, text: str) -> list[str]:
         """`text` wrapped at spaces to `width` mm in the current font; a word longer than
