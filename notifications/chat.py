@@ -6,7 +6,9 @@ or, for Slack when PolicyHub has a Slack app (SLACK_BOT_TOKEN), their Slack memb
 id: the app then writes to them directly with chat.postMessage (SLACK_API_BASE, so
 tests can point it at a local server). Webhook addresses must be https on the
 service's own hosts (NOTIFICATIONS_CHAT_HOSTS may widen them), or http on this
-machine when NOTIFICATIONS_ALLOW_LOCAL_HTTP is on.
+machine when NOTIFICATIONS_ALLOW_LOCAL_HTTP is on. Each post goes through
+notifications.http like a webhook's: the host must resolve to public addresses only,
+and the post connects to the addresses checked.
 
 Chat templates are rendered with Django's autoescaping on, then made right for the
 service: Slack's mrkdwn wants &, < and > escaped (so a title can never mention
@@ -40,6 +42,8 @@ DEFAULT_HOSTS = {
     ),
 }
 SLACK_MEMBER_ID = re.compile(r"^[UW][A-Z0-9]{2,19}$")
+# What the Web API's "error" looks like ("channel_not_found"); anything else is not shown.
+SLACK_ERROR_CODE = re.compile(r"^[a-z0-9_.]{1,60}$")
 # Slack Web API errors worth another try; any other error will not go away by itself.
 SLACK_TRANSIENT_ERRORS = {
     "ratelimited",
@@ -234,12 +238,14 @@ def _post_with_slack_app(member_id: str, text: str) -> None:
     try:
         result = json.loads(answer.body or b"{}")
     except ValueError:
+        # Not the answer itself: what answered is not for the person or the Outbox to read.
         raise http.DeliveryError(
-            f"Slack answered with something that is not JSON: {answer.text[:200]}",
-            transient=True,
+            "Slack answered with something that is not JSON.", transient=True
         ) from None
     if not isinstance(result, dict) or not result.get("ok"):
-        error = str(result.get("error", "unknown_error")) if isinstance(result, dict) else "?"
+        error = result.get("error") if isinstance(result, dict) else None
+        if not isinstance(error, str) or not SLACK_ERROR_CODE.match(error):
+            error = "unknown_error"
         raise http.DeliveryError(
             f"Slack refused the message: {error}",
             transient=error in SLACK_TRANSIENT_ERRORS,

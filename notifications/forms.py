@@ -80,7 +80,7 @@ class WebhookSubscriptionForm(forms.Form):
     url = forms.CharField(
         label="Address",
         max_length=500,
-        help_text="The https:// address PolicyHub posts each event to.",
+        help_text="The https:// address PolicyHub posts each event to, on the public internet.",
     )
     events = forms.MultipleChoiceField(
         label="Events",
@@ -118,7 +118,7 @@ class WebhookSubscriptionForm(forms.Form):
     def clean_url(self) -> str:
         url = self.cleaned_data["url"].strip()
         try:
-            http.check_address(url, what="The address")
+            http.vet(url, what="The address")
         except http.AddressError as error:
             raise forms.ValidationError(str(error)) from None
         return url

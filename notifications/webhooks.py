@@ -359,7 +359,9 @@ def _clean(*, name: str, url: str, events, exclude_pk: int | None = None) -> tup
         raise NotificationError("There is already a subscription with this name.")
     url = (url or "").strip()
     try:
-        http.check_address(url, what="The address")
+        # Resolved now as well as at each delivery: an address on the internal network is
+        # refused when it is entered, not only when the first event fails.
+        http.vet(url, what="The address")
     except http.AddressError as error:
         raise NotificationError(str(error)) from None
     events = list(dict.fromkeys(events))

@@ -217,14 +217,14 @@ def test_a_refused_chat_reminder_comes_by_email_once_and_the_person_is_told(
     assert [m.to for m in mail.outbox] == [[person.email]]
     row = Notification.objects.get()
     assert (row.status, row.channel) == (Status.SENT, Channel.EMAIL)
-    assert row.chat_error == "Slack: HTTP 404 Not Found: no_service"
+    assert row.chat_error == "Slack: HTTP 404 Not Found"  # never what answered
     for _ in range(3):
         send_due(now=NOON + timedelta(hours=1))
     assert len(receiver.received) == 1 and len(mail.outbox) == 1
     client.force_login(person)
     page = client.get(PREFERENCES).content.decode()
     assert "Your last Slack reminder could not be delivered" in page
-    assert "HTTP 404 Not Found: no_service" in page
+    assert "HTTP 404 Not Found" in page and "no_service" not in page
 
 
 @pytest.mark.django_db
