@@ -195,8 +195,9 @@ class EvidencePDF(FPDF):
         self.ln(3)
 
     def heading(self, text: str, *, level: int = 1) -> None:
-        # A heading never ends a page alone: it moves on with what follows it.
-        if self.will_page_break(22):
+        # A heading never ends a page alone: it moves on with what follows it (a few lines,
+        # or a table's header and first row).
+        if self.will_page_break(34):
             self.add_page()
         self.ln(3 if level == 1 else 1.5)
         self.set_font("sans", "B", 12.5 if level == 1 else 10.5)
