@@ -3,7 +3,10 @@
 The directory stays the source of truth: the provider proves who someone is, and PolicyHub
 signs in the person of the directory with that verified email address. Nobody is created or
 changed by signing in; an unknown or inactive person is refused with a page that says to
-contact their administrator. Settings: the "Single sign-on" block of policyhub/settings.py.
+contact their administrator. So is a site admin or staff member, whom the provider's email
+claim alone would otherwise hand the whole site (shown as an inactive account, saying no
+more), unless OIDC_ADMINS_MAY_SSO is on. Settings: the "Single sign-on" block of
+policyhub/settings.py.
 
 What PolicyHub checks on every sign-in, beyond the library's own state and nonce checks: the
 ID token's signature with the provider's published keys and its algorithm, its issuer,
@@ -78,6 +81,17 @@ def sso_enabled() -> bool:
 def passwords_off() -> bool:
     """OIDC_ONLY: passwords are for site admins only."""
     return sso_enabled() and getattr(settings, "OIDC_ONLY", False)
+
+
+def admins_may_sso() -> bool:
+    """OIDC_ADMINS_MAY_SSO: site admins and staff may sign in with the provider too."""
+    return bool(getattr(settings, "OIDC_ADMINS_MAY_SSO", False))
+
+
+def privileged(user) -> bool:
+    """A site admin or staff member: by default they never sign in on the provider's word
+    alone (an email claim is all that matches them), only with their password."""
+    return bool(user.is_superuser or user.is_staff)
 
 
 def provider_name() -> str:
@@ -181,6 +195,7 @@ class Refusal(models.TextChoices):
     UNVERIFIED_EMAIL = "unverified_email", "email address not verified"
     UNKNOWN = "unknown", "not in the directory"
     INACTIVE = "inactive", "inactive in the directory"
+    PRIVILEGED = "privileged", "site admin or staff, who log in with a password"
 
 
 class SignInRefused(Exception):
@@ -190,6 +205,12 @@ class SignInRefused(Exception):
         super().__init__(f"{reason.label}: {email or '(no email)'}")
         self.reason = reason
         self.email = email
+
+    @property
+    def shown(self) -> Refusal:
+        """The reason the page gives: a site admin or staff account is refused as an
+        inactive one, so the page tells whoever holds the email no more than that."""
+        return Refusal.INACTIVE if self.reason == Refusal.PRIVILEGED else self.reason
 
 
 def _is_true(value) -> bool:
@@ -339,22 +360,29 @@ class SignInBackend(OIDCAuthenticationBackend):
             raise SuspiciousOperation(f"More than one person has the email {email}.")
         if not self.user_can_authenticate(people[0]):
             raise SignInRefused(Refusal.INACTIVE, email=email)
+        if privileged(people[0]) and not admins_may_sso():
+            raise SignInRefused(Refusal.PRIVILEGED, email=email)
         return people[0]
 
     def get_user(self, user_id):
         # Django's check, not the library's: a person deactivated in the directory is signed
-        # out at their next request.
-        return ModelBackend.get_user(self, user_id)
+        # out at their next request; so is one made a site admin or staff since signing in.
+        user = ModelBackend.get_user(self, user_id)
+        if user is not None and privileged(user) and not admins_may_sso():
+            return None
+        return user
 
     def get_or_create_user(self, access_token, id_token, payload):
         raise NotImplementedError("PolicyHub signs people in through authenticate() only.")
 
 
 class PasswordBackend(ModelBackend):
-    """Django's password backend; with OIDC_ONLY=true it lets only site admins in."""
+    """Django's password backend; with OIDC_ONLY=true it lets only site admins in, and
+    staff members unless OIDC_ADMINS_MAY_SSO lets them sign in with the provider (each
+    must have one way in)."""
 
     def user_can_authenticate(self, user):
-        if passwords_off() and not user.is_superuser:
+        if passwords_off() and not (user.is_superuser or (user.is_staff and not admins_may_sso())):
             return False
         return super().user_can_authenticate(user)
 
@@ -437,7 +465,7 @@ class SignInCallbackView(View):
                 request,
                 REFUSED_TEMPLATE,
                 {
-                    "reason": refusal.reason,
+                    "reason": refusal.shown,
                     "email": refusal.email,
                     "provider_name": provider_name(),
                 },

@@ -444,6 +444,10 @@ if OIDC_ENABLED:
     OIDC_EMAIL_VERIFIED_CLAIM = env_str("OIDC_EMAIL_VERIFIED_CLAIM", "email_verified")
     if OIDC_EMAIL_VERIFIED_CLAIM.lower() == "none":
         OIDC_EMAIL_VERIFIED_CLAIM = None
+    # Site admins (superusers) and staff are matched by the email claim like anyone else, so
+    # whoever controls that claim at the provider would hold the whole site: they log in with
+    # a password (with OIDC_ONLY too) and are refused single sign-on unless this is true.
+    OIDC_ADMINS_MAY_SSO = env_bool("OIDC_ADMINS_MAY_SSO", False)
     _oidc_client_auth = env_str("OIDC_CLIENT_AUTH_METHOD", "client_secret_post")
     if _oidc_client_auth not in {"client_secret_post", "client_secret_basic"}:
         raise ImproperlyConfigured(

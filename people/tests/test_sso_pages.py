@@ -153,16 +153,33 @@ def test_with_passwords_off_a_site_admin_still_logs_in_with_a_password(
     assert client.session["_auth_user_id"] == str(site_admin.pk)
 
 
-def test_with_passwords_off_a_staff_member_who_is_no_site_admin_is_refused(
+def test_with_passwords_off_a_staff_member_keeps_a_password_while_refused_the_provider(
     client, idp_only, make_person
 ):
+    # Staff cannot sign in with the provider (OIDC_ADMINS_MAY_SSO is off): a password is
+    # their one way in.
     staff = make_person(is_staff=True)
-    assert password_login(client, staff).status_code == 200
-    admin_login = client.post(
-        "/admin/login/", {"username": staff.email, "password": PASSWORD, "next": "/admin/"}
-    )
-    assert admin_login.status_code == 200
-    assert "_auth_user_id" not in client.session
+    assert sign_in(client, idp_only, email=staff.email).status_code == 403
+    assert password_login(client, staff).status_code == 302
+    assert client.session["_auth_user_id"] == str(staff.pk)
+
+
+def test_with_passwords_off_a_staff_member_who_may_use_the_provider_has_no_password(
+    client, make_person
+):
+    staff = make_person(is_staff=True)
+    with (
+        LocalProvider() as provider,
+        sso_settings(issuer=provider.issuer, only=True, OIDC_ADMINS_MAY_SSO=True),
+    ):
+        assert password_login(client, staff).status_code == 200
+        admin_login = client.post(
+            "/admin/login/", {"username": staff.email, "password": PASSWORD, "next": "/admin/"}
+        )
+        assert admin_login.status_code == 200
+        assert "_auth_user_id" not in client.session
+        sign_in(client, provider, email=staff.email)
+        assert client.session["_auth_user_id"] == str(staff.pk)
 
 
 def test_turning_passwords_off_ends_open_password_sessions(client, employee):

@@ -105,6 +105,21 @@ def test_provider_specific_choices_come_from_the_environment():
     assert _settings_with(**OIDC, OIDC_EMAIL_VERIFIED_CLAIM="none")["verified"] is None
 
 
+def _admins_may_sso(**env):
+    code = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(getattr(s, 'OIDC_ADMINS_MAY_SSO', 'unset'))"
+    )
+    result = _run(["-c", code], **env)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]
+
+
+def test_site_admins_and_staff_sign_in_with_the_provider_only_when_allowed():
+    assert _admins_may_sso(**OIDC) == "False"
+    assert _admins_may_sso(**OIDC, OIDC_ADMINS_MAY_SSO="true") == "True"
+
+
 @pytest.mark.parametrize(
     "env, message",
     [
@@ -118,6 +133,7 @@ def test_provider_specific_choices_come_from_the_environment():
         ({**OIDC, "OIDC_SCOPES": "email profile"}, "OIDC_SCOPES must include openid"),
         ({**OIDC, "OIDC_CLIENT_AUTH_METHOD": "jwt"}, "OIDC_CLIENT_AUTH_METHOD must be"),
         ({**OIDC, "OIDC_TIMEOUT_SECONDS": "0"}, "OIDC_TIMEOUT_SECONDS must be at least 1"),
+        ({**OIDC, "OIDC_ADMINS_MAY_SSO": "maybe"}, "OIDC_ADMINS_MAY_SSO must be a boolean"),
     ],
 )
 def test_malformed_single_sign_on_settings_stop_the_app_naming_the_variable(env, message):

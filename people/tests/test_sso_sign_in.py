@@ -1,6 +1,7 @@
 """Signing in with single sign-on: the directory's person, matched by verified email, and
 nobody else; against a provider in this process whose answers each test chooses."""
 
+import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -200,6 +201,61 @@ def test_a_person_deactivated_after_signing_in_is_signed_out(client, idp, employ
     sign_in(client, idp)
     assert client.get(reverse("my_tasks")).status_code == 200
     get_user_model().objects.filter(pk=employee.pk).update(is_active=False)
+    response = client.get(reverse("my_tasks"))
+    assert response.status_code == 302 and response.url.startswith(reverse("login"))
+
+
+# --- Site admins and staff: a password, not the provider's email claim ---------------------
+
+
+def _alert(response) -> str:
+    return re.search(
+        r'<div class="alert[^"]*" role="alert">.*?</div>', response.content.decode(), re.S
+    )[0]
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [
+        {"is_superuser": True, "is_staff": True},
+        {"is_staff": True},
+        {"is_superuser": True},
+    ],
+    ids=["site admin", "staff", "superuser"],
+)
+def test_a_site_admin_or_staff_member_is_refused_single_sign_on(client, idp, make_person, flags):
+    person = make_person(email="boss@example.com", **flags)
+    response = sign_in(client, idp, email="boss@example.com")
+    assert_refused(response, "boss@example.com")
+    assert signed_in_id(client) is None
+    assert client.get(reverse("my_tasks")).status_code == 302
+    person.refresh_from_db()
+    assert person.last_login is None
+
+
+def test_the_refusal_of_a_site_admin_says_no_more_than_that_of_an_inactive_person(
+    client, idp, make_person
+):
+    make_person(email="boss@example.com", is_superuser=True, is_staff=True)
+    make_person(email="gone@example.com", is_active=False)
+    admin = _alert(sign_in(client, idp, email="boss@example.com"))
+    inactive = _alert(sign_in(client, idp, email="gone@example.com"))
+    assert admin.replace("boss@", "gone@") == inactive
+    assert "site admin" not in admin.lower() and "staff" not in admin.lower()
+
+
+def test_site_admins_may_sign_in_with_the_provider_when_the_settings_say_so(client, make_person):
+    person = make_person(email="boss@example.com", is_superuser=True, is_staff=True)
+    with LocalProvider() as idp, sso_settings(issuer=idp.issuer, OIDC_ADMINS_MAY_SSO=True):
+        response = sign_in(client, idp, email="boss@example.com")
+        assert response.status_code == 302
+        assert signed_in_id(client) == str(person.pk)
+
+
+def test_a_person_made_staff_after_signing_in_is_signed_out(client, idp, employee):
+    sign_in(client, idp)
+    assert client.get(reverse("my_tasks")).status_code == 200
+    get_user_model().objects.filter(pk=employee.pk).update(is_staff=True)
     response = client.get(reverse("my_tasks"))
     assert response.status_code == 302 and response.url.startswith(reverse("login"))
 
