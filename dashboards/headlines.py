@@ -22,12 +22,15 @@ chose it.
 Costs: a fixed number of queries however many people, incidents or assignments: one
 COUNT for My team; three for Remediation; for Compliance the version lines, one grouped
 heatmap query and one per active training requirement. The active requirements are read
-once for both cards that need them.
+once for both cards that need them, and so is a line manager's team: one query walks the
+reporting line, and every card's queries take its ids as one parameter instead of
+walking it again (`audience.team_read_once`), so all the figures count the same people.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from statistics import median
@@ -354,14 +357,17 @@ def _acknowledgement_figure(scope: compliance.Scope, whom: str) -> Figure:
 def cards_for(user, *, now: datetime | None = None) -> list[Card]:
     """The cards of the dashboards `user` may open, in the order of the page."""
     now = now or timezone.now()
-    scope = compliance.scope_for(user)
     manages = roles.is_line_manager(user)
-    requirements = active_requirements() if manages or scope is not None else []
-    cards = []
-    if manages:
-        cards.append(team_card(user, now=now, requirements=requirements))
-    if can_see_remediation(user):
-        cards.append(remediation_card(user, now=now))
-    if scope is not None:
-        cards.append(compliance_card(user, scope, now=now, requirements=requirements))
+    # Every card of a line manager is about their team: it is read once, not by each
+    # card's queries again (see `audience.team_read_once`).
+    with audience.team_read_once(user) if manages else nullcontext():
+        scope = compliance.scope_for(user)
+        requirements = active_requirements() if manages or scope is not None else []
+        cards = []
+        if manages:
+            cards.append(team_card(user, now=now, requirements=requirements))
+        if can_see_remediation(user):
+            cards.append(remediation_card(user, now=now))
+        if scope is not None:
+            cards.append(compliance_card(user, scope, now=now, requirements=requirements))
     return cards
