@@ -2,15 +2,17 @@
 
 django-axes counts failed password logins per account and per address and refuses
 logins past the limit (settings: the AXES_* block). This module tells it which
-account and which address a login is for, how the refusal reads, and lets a site
-admin or a completed password reset lift an account's lock.
+account and which address a login is for, that an address has a higher limit than an
+account, how the refusal reads, and lets a site admin or a completed password reset
+lift an account's lock.
 """
 
 import ipaddress
 import math
 
+from axes.attempts import get_cool_off_threshold
 from axes.handlers.database import AxesDatabaseHandler
-from axes.helpers import get_client_username, get_cool_off
+from axes.helpers import get_client_username, get_cool_off, get_failure_limit
 from axes.models import AccessAttempt
 from axes.utils import reset
 from django.conf import settings
@@ -53,6 +55,11 @@ def client_address(request) -> str | None:
         return remote
 
 
+def address_failure_limit() -> int:
+    """Failed logins from one address, for any accounts, that lock the address."""
+    return settings.LOGIN_ADDRESS_FAILURE_LIMIT
+
+
 def cool_off_minutes(request=None) -> int:
     return math.ceil(get_cool_off(request).total_seconds() / 60)
 
@@ -68,8 +75,18 @@ def locked_out_response(request, original_response=None, credentials=None):
     return response
 
 
+def _total(attempts) -> int:
+    return attempts.aggregate(total=Sum("failures_since_start"))["total"] or 0
+
+
 class LoginAttemptHandler(AxesDatabaseHandler):
-    """django-axes' database handler, with a narrower reset on a successful login.
+    """django-axes' database handler, with a limit of its own for an address and a
+    narrower reset on a successful login.
+
+    axes holds an account and an address to the same limit: five typos by different
+    people behind one office's NAT would lock the whole office out. Here an address
+    locks only at LOGIN_ADDRESS_FAILURE_LIMIT failures (for any accounts), an account at
+    LOGIN_FAILURE_LIMIT (AXES_FAILURE_LIMIT, from any address).
 
     axes' own handler deletes, on success, every failure from the same address too,
     including failures against other accounts: anyone with an account could then
@@ -77,6 +94,18 @@ class LoginAttemptHandler(AxesDatabaseHandler):
     guesses. Here a successful login clears only that account's failures (which also
     takes them out of each address's count).
     """
+
+    def get_failures(self, request, credentials=None) -> int:
+        """The number axes compares with AXES_FAILURE_LIMIT, both before a login (to
+        refuse it) and after a failure (to lock): the account's recent failures; or the
+        limit itself once the address's recent failures reach the address's limit."""
+        recent = AccessAttempt.objects.filter(attempt_time__gte=get_cool_off_threshold(request))
+        username = get_client_username(request, credentials)
+        account = _total(recent.filter(username=username)) if username else 0
+        address = getattr(request, "axes_ip_address", None)
+        if address and _total(recent.filter(ip_address=address)) >= address_failure_limit():
+            return max(account, get_failure_limit(request, credentials))
+        return account
 
     def reset_user_attempts(self, request, credentials=None) -> int:
         username = get_client_username(request, credentials)
@@ -99,7 +128,7 @@ def recent_failures(*, email: str) -> int:
     attempts = AccessAttempt.objects.filter(
         username=normalise_email(email), attempt_time__gte=timezone.now() - get_cool_off()
     )
-    return attempts.aggregate(total=Sum("failures_since_start"))["total"] or 0
+    return _total(attempts)
 
 
 def lift_login_lock(*, email: str) -> int:

@@ -252,16 +252,21 @@ LOGGING = {
 }
 
 # Login protection (django-axes): after LOGIN_FAILURE_LIMIT failed password logins for
-# one account (from any address), or from one address (for any accounts), every login
-# there is refused for LOGIN_COOLOFF_MINUTES after the last failure (a retry from the
-# same browser while refused starts the wait again). A successful login clears that
-# account's failures; a site admin lifts a lock from the person's admin page ("Lift
-# login lock"), in Axes' Access attempts, or with `manage.py axes_reset_username`.
+# one account (from any address), or LOGIN_ADDRESS_FAILURE_LIMIT from one address (for
+# any accounts: set far higher, as a whole office may share one address), every login
+# there is refused for LOGIN_COOLOFF_MINUTES after the last failure that counted. Tries
+# while refused do not count, so nobody can keep someone else's account locked by
+# failing once every few minutes. A successful login clears that account's failures; a
+# site admin lifts a lock from the person's admin page ("Lift login lock"), in Axes'
+# Access attempts, or with `manage.py axes_reset_username`.
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 50, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15, minimum=1))
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
-# Only the account's own failures, not every failure from its address (people/).
+# The address's own limit, and a success clears only the account's own failures, not every
+# failure from its address (people/login_protection.py).
 AXES_HANDLER = "people.login_protection.LoginAttemptHandler"
 AXES_USERNAME_FORM_FIELD = "username"
 # Emails count without regard to case, as the login form compares them.

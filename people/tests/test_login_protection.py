@@ -1,6 +1,6 @@
 """Login protection (django-axes): failed password logins are counted per account and
-per address; past the limit, logins wait, and the page never says whether an account
-exists."""
+per address, an address with a higher limit; past the limit, logins wait (tries while
+waiting do not count), and the page never says whether an account exists."""
 
 import json
 import os
@@ -15,6 +15,7 @@ import pytest
 from axes.models import AccessAttempt
 from django.core import mail
 from django.core.management import call_command
+from django.db.models import F
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -23,12 +24,14 @@ pytestmark = pytest.mark.django_db
 
 PASSWORD = "correct-horse-battery"
 LIMIT = 3
+ADDRESS_LIMIT = 7
 
 
 @pytest.fixture(autouse=True)
 def _protection(settings):
     # The tests say their own numbers, whatever LOGIN_FAILURE_LIMIT the machine has.
     settings.AXES_FAILURE_LIMIT = LIMIT
+    settings.LOGIN_ADDRESS_FAILURE_LIMIT = ADDRESS_LIMIT
     settings.AXES_COOLOFF_TIME = timedelta(minutes=15)
     settings.LOGIN_TRUST_X_FORWARDED_FOR = False
 
@@ -63,9 +66,18 @@ def test_an_account_is_locked_after_the_limit_of_failures_from_several_addresses
     assert _log_in("manager@example.com", PASSWORD, address="203.0.113.52").logged_in
 
 
-def test_an_address_is_locked_after_the_limit_of_failures_across_accounts(employee, outsider):
-    for email in ("employee@example.com", "olivia.hughes@example.com", "nobody@example.com"):
-        _fail(email, 1, address="192.0.2.99")
+def _fail_as_many_people(count, *, address, **headers):
+    """`count` failures from `address`, each for another account (colleagues' typos)."""
+    for number in range(count):
+        _fail(f"colleague{number}@example.com", 1, address=address, **headers)
+
+
+def test_an_address_is_locked_after_its_own_limit_of_failures_across_accounts(employee, outsider):
+    _fail("employee@example.com", LIMIT - 1, address="192.0.2.99")
+    _fail_as_many_people(ADDRESS_LIMIT - LIMIT, address="192.0.2.99")
+    # One short of the address's limit: everyone behind it still logs in.
+    assert _log_in("olivia.hughes@example.com", PASSWORD, address="192.0.2.99").logged_in
+    _fail("nobody@example.com", 1, address="192.0.2.99")
     from_there = _log_in("manager@example.com", PASSWORD, address="192.0.2.99")
     assert _is_lockout(from_there) and not from_there.logged_in
     # The accounts themselves are not locked: from elsewhere they log in.
@@ -75,8 +87,8 @@ def test_an_address_is_locked_after_the_limit_of_failures_across_accounts(employ
 def test_lockout_page_is_the_same_for_a_real_account_an_unknown_one_and_an_address(employee):
     real = _fail("employee@example.com", LIMIT, address="192.0.2.1")[-1]
     unknown = _fail("nobody@example.com", LIMIT, address="192.0.2.2")[-1]
-    for email in ("a@example.com", "b@example.com", "c@example.com"):
-        address_locked = _log_in(email, "wrong-password", address="192.0.2.3")
+    _fail_as_many_people(ADDRESS_LIMIT - 1, address="192.0.2.3")
+    address_locked = _log_in("last@example.com", "wrong-password", address="192.0.2.3")
     for response in (real, unknown, address_locked):
         assert _is_lockout(response)
         assert response.content == real.content
@@ -117,6 +129,40 @@ def test_the_lock_ends_once_the_wait_is_over(employee):
     assert _is_lockout(_log_in("employee@example.com", PASSWORD))
     AccessAttempt.objects.update(attempt_time=timezone.now() - timedelta(minutes=16))
     assert _log_in("employee@example.com", PASSWORD).logged_in
+
+
+def _minutes_pass(minutes):
+    AccessAttempt.objects.update(attempt_time=F("attempt_time") - timedelta(minutes=minutes))
+
+
+def test_tries_while_an_account_is_locked_do_not_make_the_wait_longer(employee):
+    # Someone failing once every few minutes cannot keep a colleague's account locked.
+    _fail("employee@example.com", LIMIT, address="198.51.100.66")
+    for _ in range(3):
+        _minutes_pass(4)
+        assert _is_lockout(
+            _log_in("employee@example.com", "wrong-password", address="198.51.100.66")
+        )
+        assert _is_lockout(_log_in("employee@example.com", PASSWORD))
+    assert AccessAttempt.objects.get().failures_since_start == LIMIT
+    _minutes_pass(4)  # 16 minutes after the failure that locked it
+    assert _log_in("employee@example.com", PASSWORD).logged_in
+
+
+def test_tries_while_an_address_is_locked_do_not_make_the_wait_longer(employee):
+    _fail_as_many_people(ADDRESS_LIMIT, address="192.0.2.88")
+    _minutes_pass(10)
+    for number in range(ADDRESS_LIMIT):
+        locked = _log_in(f"other{number}@example.com", "wrong-password", address="192.0.2.88")
+        assert _is_lockout(locked)
+    _minutes_pass(6)
+    assert _log_in("employee@example.com", PASSWORD, address="192.0.2.88").logged_in
+
+
+def test_a_locked_address_does_not_lock_the_accounts_tried_from_it(employee):
+    _fail_as_many_people(ADDRESS_LIMIT, address="192.0.2.89")
+    assert _is_lockout(_log_in("employee@example.com", PASSWORD, address="192.0.2.89"))
+    assert _log_in("employee@example.com", PASSWORD, address="192.0.2.90").logged_in
 
 
 def test_a_successful_login_before_the_limit_starts_the_count_again(employee):
@@ -200,8 +246,7 @@ def test_people_who_are_not_site_admins_cannot_lift_a_lock(employee, policy_admi
 
 
 def test_a_site_admin_lifts_an_address_lock_in_access_attempts(employee, site_admin):
-    for email in ("a@example.com", "b@example.com", "c@example.com"):
-        _fail(email, 1, address="192.0.2.77")
+    _fail_as_many_people(ADDRESS_LIMIT, address="192.0.2.77")
     assert _is_lockout(_log_in("employee@example.com", PASSWORD, address="192.0.2.77"))
     admin = Client()
     admin.force_login(site_admin)
@@ -263,9 +308,12 @@ def test_setting_a_new_password_by_the_emailed_link_ends_the_wait(employee):
 
 def test_forwarded_for_is_ignored_without_a_trusted_proxy(employee, outsider):
     # A client cannot dodge the address count by making up X-Forwarded-For.
-    for number, email in enumerate(("a@example.com", "b@example.com", "c@example.com")):
+    for number in range(ADDRESS_LIMIT):
         _log_in(
-            email, "wrong-password", address="192.0.2.5", HTTP_X_FORWARDED_FOR=f"10.0.0.{number}"
+            f"colleague{number}@example.com",
+            "wrong-password",
+            address="192.0.2.5",
+            HTTP_X_FORWARDED_FOR=f"10.0.0.{number}",
         )
     assert set(AccessAttempt.objects.values_list("ip_address", flat=True)) == {"192.0.2.5"}
     assert _is_lockout(_log_in("employee@example.com", PASSWORD, address="192.0.2.5"))
@@ -275,9 +323,9 @@ def test_behind_a_trusted_proxy_the_client_address_is_counted(employee, outsider
     settings.LOGIN_TRUST_X_FORWARDED_FOR = True
     proxy = "10.0.0.2"
     # The proxy appends the address it saw; what the client put before it is not trusted.
-    for number, email in enumerate(("a@example.com", "b@example.com", "c@example.com")):
+    for number in range(ADDRESS_LIMIT):
         _log_in(
-            email,
+            f"colleague{number}@example.com",
             "wrong-password",
             address=proxy,
             HTTP_X_FORWARDED_FOR=f"198.51.100.{number}, 203.0.113.9",
@@ -301,11 +349,18 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _settings_from_environment(**env) -> dict:
-    names = ("LOGIN_FAILURE_LIMIT", "LOGIN_COOLOFF_MINUTES", "TRUST_X_FORWARDED_PROTO")
+    names = (
+        "LOGIN_FAILURE_LIMIT",
+        "LOGIN_ADDRESS_FAILURE_LIMIT",
+        "LOGIN_COOLOFF_MINUTES",
+        "TRUST_X_FORWARDED_PROTO",
+    )
     base = {key: value for key, value in os.environ.items() if key not in names}
     code = (
         "import django, json; django.setup(); from django.conf import settings as s; "
         "print(json.dumps({'limit': s.AXES_FAILURE_LIMIT, "
+        "'address_limit': s.LOGIN_ADDRESS_FAILURE_LIMIT, "
+        "'tries_while_locked_count': s.AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT, "
         "'minutes': s.AXES_COOLOFF_TIME.total_seconds() / 60, "
         "'trust': s.LOGIN_TRUST_X_FORWARDED_FOR}))"
     )
@@ -322,7 +377,22 @@ def _settings_from_environment(**env) -> dict:
 
 
 def test_limits_and_proxy_trust_come_from_the_environment():
-    assert _settings_from_environment() == {"limit": 5, "minutes": 15, "trust": False}
+    assert _settings_from_environment() == {
+        "limit": 5,
+        "address_limit": 50,
+        "tries_while_locked_count": False,
+        "minutes": 15,
+        "trust": False,
+    }
     assert _settings_from_environment(
-        LOGIN_FAILURE_LIMIT="8", LOGIN_COOLOFF_MINUTES="30", TRUST_X_FORWARDED_PROTO="true"
-    ) == {"limit": 8, "minutes": 30, "trust": True}
+        LOGIN_FAILURE_LIMIT="8",
+        LOGIN_ADDRESS_FAILURE_LIMIT="200",
+        LOGIN_COOLOFF_MINUTES="30",
+        TRUST_X_FORWARDED_PROTO="true",
+    ) == {
+        "limit": 8,
+        "address_limit": 200,
+        "tries_while_locked_count": False,
+        "minutes": 30,
+        "trust": True,
+    }

@@ -268,7 +268,8 @@ def _fail_password_logins(client, emails):
         client.post(reverse("login"), {"username": email, "password": "wrong"})
 
 
-def test_a_throttled_address_can_still_sign_in_with_single_sign_on(client, idp, employee):
+def test_a_throttled_address_can_still_sign_in_with_single_sign_on(client, idp, employee, settings):
+    settings.LOGIN_ADDRESS_FAILURE_LIMIT = 6
     _fail_password_logins(client, [f"guess{n}@example.com" for n in range(6)])
     locked = client.post(
         reverse("login"), {"username": employee.email, "password": "correct-horse-battery"}
