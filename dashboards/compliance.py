@@ -54,7 +54,8 @@ TRAINING = "training"
 @dataclass(frozen=True)
 class Scope:
     """Everyone, or the people a line manager may see: their ids as a list, or as a
-    subquery (a whole team is never sent to the database as thousands of ids)."""
+    subquery (a whole team is never one placeholder per id; the Dashboards page sends a
+    team read once as one array parameter)."""
 
     everyone: bool
     person_ids: QuerySet | tuple[int, ...] = ()
