@@ -15,6 +15,7 @@ from scim2_filter_parser.lexer import SCIMLexer
 from scim2_filter_parser.parser import SCIMParser, SCIMParserError
 
 from scim.errors import INVALID_FILTER, INVALID_PATH, bad_request
+from scim.ids import scim_id
 
 MAX_FILTER_LENGTH = 1000
 STRING_OPERATORS = ("eq", "ne", "co", "sw", "ew", "gt", "ge", "lt", "le", "pr")
@@ -35,6 +36,9 @@ def parse_filter(text: str) -> ast.Filter:
         raise bad_request(
             f"The filter is longer than {MAX_FILTER_LENGTH} characters.", INVALID_FILTER
         )
+    if "\x00" in text:
+        # No stored value holds one, and PostgreSQL refuses to compare with one.
+        raise bad_request("The filter contains a NUL character.", INVALID_FILTER)
     try:
         tree = _parse(text)
     except (SCIMParserError, ValueError, IndexError) as error:
@@ -129,7 +133,8 @@ def id_attribute(name: str, field: str = "pk") -> FilterAttribute:
             return Q()
         if operator not in ("eq", "ne"):
             raise unsupported_operator(name, operator)
-        found = Q(**{field: int(value)}) if value and value.isdigit() else Q(pk__in=[])
+        pk = scim_id(value)
+        found = Q(**{field: pk}) if pk is not None else Q(pk__in=[])
         return ~found if operator == "ne" else found
 
     return condition

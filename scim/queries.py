@@ -7,6 +7,7 @@ from django.db.models import Prefetch, Q
 from people.models import User, normalise_email
 from scim import filters, schemas
 from scim.errors import INVALID_VALUE, bad_request
+from scim.ids import scim_id
 from scim.models import ScimClient, ScimIdentity
 
 
@@ -57,7 +58,7 @@ def group_attributes() -> dict:
     def member(operator: str, value: str | None) -> Q:
         if operator not in ("eq", "ne"):
             raise filters.unsupported_operator("members", operator)
-        person = int(value) if value and value.isdigit() else None
+        person = scim_id(value)
         found = Q(pk__in=memberships.filter(user_id=person).values("group_id"))
         return ~found if operator == "ne" else found
 
@@ -97,20 +98,28 @@ def groups_for(*, with_members: bool = True):
 
 
 def person_for(client: ScimClient, resource_id: str, *, with_groups: bool = True) -> User | None:
-    if not resource_id.isdigit():
+    pk = scim_id(resource_id)
+    if pk is None:
         return None
-    return people_for(client, with_groups=with_groups).filter(pk=int(resource_id)).first()
+    return people_for(client, with_groups=with_groups).filter(pk=pk).first()
 
 
 def group_for(resource_id: str, *, with_members: bool = True) -> Group | None:
-    if not resource_id.isdigit():
+    pk = scim_id(resource_id)
+    if pk is None:
         return None
-    return groups_for(with_members=with_members).filter(pk=int(resource_id)).first()
+    return groups_for(with_members=with_members).filter(pk=pk).first()
+
+
+# The largest startIndex read (a 32-bit integer, as RFC 7643 §2.3.4 has them): beyond the
+# last resource either way, and an offset every database takes.
+MAX_START_INDEX = 2**31 - 1
 
 
 def page_bounds(params) -> tuple[int, int]:
     """startIndex (1-based) and count, as RFC 7644 §3.4.2.4 reads them: below 1 means 1,
-    a negative count means 0; at most MAX_PAGE_SIZE resources come back at once."""
+    a negative count means 0; at most MAX_PAGE_SIZE resources come back at once, and a
+    startIndex past MAX_START_INDEX is read as MAX_START_INDEX."""
 
     def number(name: str, default: int) -> int:
         text = params.get(name)
@@ -123,6 +132,6 @@ def page_bounds(params) -> tuple[int, int]:
                 f"{name} must be a whole number, not “{text}”.", INVALID_VALUE
             ) from None
 
-    start = max(number("startIndex", 1), 1)
+    start = min(max(number("startIndex", 1), 1), MAX_START_INDEX)
     count = min(max(number("count", schemas.MAX_PAGE_SIZE), 0), schemas.MAX_PAGE_SIZE)
     return start, count

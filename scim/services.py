@@ -38,6 +38,7 @@ from scim.errors import (
     forbidden,
 )
 from scim.groups import GroupDraft
+from scim.ids import scim_id
 from scim.models import PREFIX_LENGTH, ScimClient, ScimIdentity, hash_token
 from scim.users import LABELS, UserDraft
 
@@ -145,7 +146,8 @@ def deactivate_user(*, client: ScimClient, person: User) -> None:
 def _manager(resource_id: str | None) -> User | None:
     if resource_id is None:
         return None
-    manager = User.objects.filter(pk=int(resource_id)).first() if resource_id.isdigit() else None
+    pk = scim_id(resource_id)
+    manager = User.objects.filter(pk=pk).first() if pk is not None else None
     if manager is None:
         raise bad_request(f"manager: there is no User with id “{resource_id}”.", INVALID_VALUE)
     return manager
@@ -328,9 +330,9 @@ def _roles_refused(name: str) -> ScimError:
 
 def _people(ids: set[str]) -> list[int]:
     """The people named by SCIM id, all of whom must exist."""
-    wanted = {int(pk) for pk in ids if pk.isdigit()}
+    wanted = {scim_id(pk) for pk in ids} - {None}
     found = set(User.objects.filter(pk__in=wanted).values_list("pk", flat=True))
-    missing = sorted(pk for pk in ids if not pk.isdigit() or int(pk) not in found)
+    missing = sorted(pk for pk in ids if scim_id(pk) not in found)
     if missing:
         shown = ", ".join(f"“{pk}”" for pk in missing[:5])
         raise bad_request(f"members: there is no User with id {shown}.", INVALID_VALUE)

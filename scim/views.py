@@ -7,6 +7,7 @@ from functools import wraps
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponse
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -50,9 +51,17 @@ def _response(document: dict, *, status: int = 200, location: str | None = None)
 
 def _body(request) -> object:
     try:
-        return json.loads(request.body.decode("utf-8") or "null")
+        raw = request.body
+    except RequestDataTooBig:
+        # Django's own refusal is an HTML page; the provider's log shows this instead.
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        raise ScimError(413, f"The body is larger than {limit:,} bytes.") from None
+    try:
+        return json.loads(raw.decode("utf-8") or "null")
     except (UnicodeDecodeError, ValueError):
         raise bad_request("The body is not valid JSON.", INVALID_SYNTAX) from None
+    except RecursionError:
+        raise bad_request("The body is nested too deeply to read.", INVALID_SYNTAX) from None
 
 
 def _bases() -> tuple[str, str, str]:
