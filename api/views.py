@@ -19,13 +19,13 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework import exceptions, generics, status
 from rest_framework.authentication import SessionAuthentication
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from api import queries, serializers
 from api.authentication import IntegrationTokenAuthentication
+from api.parsers import JSONBodyParser
 from api.permissions import (
     ON_BEHALF_REFUSED,
     PEOPLE_REFUSED,
@@ -81,7 +81,7 @@ class TokenView(generics.GenericAPIView):
     # cannot send a token, so DRF's browsable pages would only ever show a 401 (the
     # documentation page, /api/docs/, is where people try the API).
 
-    parser_classes = [JSONParser]
+    parser_classes = [JSONBodyParser]
     renderer_classes = [JSONRenderer]
 
     def initial(self, request, *args, **kwargs):

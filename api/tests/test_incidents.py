@@ -326,6 +326,16 @@ def test_a_body_that_is_not_a_report_is_refused(api_as, employee, body):
     assert not Incident.objects.exists()
 
 
+@pytest.mark.parametrize("body", ["[" * 200_000, '{"a":' * 100_000])
+def test_a_body_nested_too_deeply_is_refused_in_json(api_as, policy_admin, body):
+    client = api_as(policy_admin, READ_WRITE)  # may also acknowledge on someone's behalf
+    for url in (INCIDENTS, reverse("api:on_behalf")):
+        response = client.post(url, body, content_type="application/json")
+        assert response.status_code == 400
+        assert response.json() == {"detail": "JSON parse error - the body is nested too deeply."}
+    assert not Incident.objects.exists()
+
+
 def test_an_oversized_body_is_refused_in_json(api_as, employee, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 50_000
     response = api_as(employee, READ_WRITE).post(
