@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group
+from django.contrib.auth.signals import user_logged_in
 
 from people import roles
 
@@ -113,7 +114,8 @@ def comms(make_person):
 
 @pytest.fixture
 def hr(make_person):
-    return make_person(full_name="Hannah Brooks", email="hr@example.com", group=roles.HR_LEGAL)
+    person = make_person(full_name="Hannah Brooks", email="hr@example.com", group=roles.HR_LEGAL)
+    return with_second_factor(person)
 
 
 @pytest.fixture
@@ -130,6 +132,54 @@ def leader(make_person):
 
 @pytest.fixture
 def site_admin(make_person):
-    return make_person(
+    person = make_person(
         full_name="Adam Mills", email="admin@example.com", is_staff=True, is_superuser=True
     )
+    return with_second_factor(person)
+
+
+# --- Two-factor sign-in (people/two_factor.py) ------------------------------------------------
+# Site admins and HR/Legal must pass a second factor before any page opens to them. The `hr` and
+# `site_admin` fixtures have an authenticator app and carry it as `otp_device`, django-otp's mark
+# of a person who has just passed it: `client.force_login(hr)`, which skips the password page,
+# then also skips the code page, and the session is verified exactly as after a right code. The
+# gate itself stays on: anyone else (e.g. `make_person(group=roles.HR_LEGAL)`, or the fixture
+# fetched again from the database) is sent to the code or set-up page, which the tests of
+# people/tests/test_two_factor*.py go through with `second_factor_code`.
+
+
+def with_second_factor(person, *, passed: bool = True):
+    """Give `person` a confirmed authenticator app; with `passed`, force_login verifies them."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.create(user=person, name="Authenticator app", confirmed=True)
+    if passed:
+        person.otp_device = device
+    return person
+
+
+def second_factor_code(person) -> str:
+    """The code the person's authenticator app shows, as the server will next accept it: a
+    code from the app is accepted once, so a second sign-in within 30 seconds takes the next
+    step's code (one step either side of the server's clock is accepted)."""
+    from django_otp.oath import TOTP
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.get(user=person, confirmed=True)
+    clock = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    clock.drift += max(0, device.last_t + 1 - clock.t())
+    return f"{clock.token():0{device.digits}d}"
+
+
+def _force_login_keeps_the_second_factor(sender, request, user, **kwargs):
+    # django-otp records `user.otp_device` at login through `request.user`, which the bare
+    # request of Client.force_login lacks; this does the same for it.
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    device = getattr(user, "otp_device", None)
+    session = getattr(request, "session", None)
+    if device is not None and device.user_id == user.pk and session is not None:
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+
+
+user_logged_in.connect(_force_login_keeps_the_second_factor, dispatch_uid="conftest-otp-device")

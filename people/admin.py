@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
+from people import two_factor
 from people.login_protection import cool_off_minutes, lift_login_lock, recent_failures
 from people.models import Department, User
 
@@ -20,6 +21,12 @@ class PersonChangeForm(UserChangeForm):
         label="Lift login lock",
         required=False,
         help_text="Forget this person's failed logins, so that they can log in again now.",
+    )
+    reset_two_factor = forms.BooleanField(
+        label="Reset two-factor sign-in",
+        required=False,
+        help_text="Remove their authenticator app and recovery codes (a lost phone). If their "
+        "role requires two-factor sign-in, they set up a new app at their next login.",
     )
 
     class Meta:
@@ -43,8 +50,8 @@ class UserAdmin(DjangoUserAdmin):
     list_select_related = ("department", "manager")
     search_fields = ("full_name", "email", "employee_id")
     autocomplete_fields = ("manager", "department")
-    readonly_fields = ("login_lock",)
-    actions = ("lift_login_locks",)
+    readonly_fields = ("login_lock", "two_factor_status")
+    actions = ("lift_login_locks", "reset_two_factor_sign_in")
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         (
@@ -69,6 +76,8 @@ class UserAdmin(DjangoUserAdmin):
                     "is_active",
                     "login_lock",
                     "lift_login_lock",
+                    "two_factor_status",
+                    "reset_two_factor",
                     "is_staff",
                     "is_superuser",
                     "groups",
@@ -112,12 +121,56 @@ class UserAdmin(DjangoUserAdmin):
             request, f"Login lock lifted for {lifted}: they can log in again now.", messages.SUCCESS
         )
 
+    @admin.display(description="Two-factor sign-in")
+    def two_factor_status(self, person):
+        state = two_factor.status(person)
+        if state["on"]:
+            return (
+                f"On since {state['since']:%d %b %Y}, "
+                f"{state['codes_left']} recovery code{pluralize(state['codes_left'])} left."
+            )
+        if state["required"]:
+            return "Off: required for their role, so they set it up at their next login."
+        return "Off."
+
+    @admin.action(description="Reset two-factor sign-in", permissions=("change",))
+    def reset_two_factor_sign_in(self, request, queryset):
+        people = list(queryset)
+        for person in people:
+            self._reset_two_factor(request, person)
+        reset = "1 person" if len(people) == 1 else f"{len(people)} people"
+        self.message_user(
+            request,
+            f"Two-factor sign-in reset for {reset}: their authenticator apps and recovery codes "
+            "no longer work.",
+            messages.SUCCESS,
+        )
+
+    def _reset_two_factor(self, request, person):
+        removed = two_factor.reset(person=person)
+        # The admin's history of the person is the audit trail of who reset it, and when.
+        self.log_change(
+            request,
+            person,
+            "Reset two-factor sign-in: authenticator app and recovery codes removed."
+            if removed
+            else "Reset two-factor sign-in: it was already off.",
+        )
+
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         if form.cleaned_data.get("lift_login_lock"):
             lift_login_lock(email=obj.email)
             self.message_user(
                 request, f"Login lock lifted: {obj.email} can log in again now.", messages.SUCCESS
+            )
+        if change and form.cleaned_data.get("reset_two_factor"):
+            self._reset_two_factor(request, obj)
+            self.message_user(
+                request,
+                f"Two-factor sign-in reset: {obj.email}'s authenticator app and recovery codes "
+                "no longer work.",
+                messages.SUCCESS,
             )
 
 

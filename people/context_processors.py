@@ -32,6 +32,7 @@ def navigation(request):
         nav_items.append({"label": label, "url": url, "active": active})
     user_menu = [
         {"label": "Reminder preferences", "url": reverse("notifications:preferences")},
+        {"label": "Two-factor sign-in", "url": reverse("two_factor:manage")},
     ]
     if roles.is_policy_admin(user):
         user_menu += [

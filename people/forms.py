@@ -70,3 +70,42 @@ class ImportPeopleForm(forms.Form):
         if upload.size > self.MAX_BYTES:
             raise forms.ValidationError("The file is larger than 10 MB.")
         return upload
+
+
+class SecondFactorForm(forms.Form):
+    """A code from the authenticator app, or a recovery code (two-factor sign-in)."""
+
+    code = forms.CharField(
+        label="Code",
+        max_length=20,
+        help_text="The 6-digit code your authenticator app shows for PolicyHub, or one of "
+        "your recovery codes.",
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code"}),
+    )
+
+    def clean_code(self):
+        code = "".join(self.cleaned_data["code"].split()).replace("-", "").lower()
+        if not (code.isascii() and code.isdigit() and len(code) == 6) and not (
+            len(code) == 8 and code.isalnum() and code.isascii()
+        ):
+            raise forms.ValidationError(
+                "Enter the 6 digits from your app, or a recovery code of 8 letters and digits."
+            )
+        return code
+
+
+class EnrolForm(forms.Form):
+    """The first code from a newly set up authenticator app, which turns it on."""
+
+    code = forms.CharField(
+        label="Code from your app",
+        max_length=20,
+        help_text="The 6 digits your authenticator app shows for PolicyHub now.",
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+    def clean_code(self):
+        code = "".join(self.cleaned_data["code"].split()).replace("-", "")
+        if not (code.isascii() and code.isdigit() and len(code) == 6):
+            raise forms.ValidationError("Enter the 6 digits your app shows, without letters.")
+        return code

@@ -396,6 +396,56 @@ SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
 SESSION_MAX_HOURS = env_int("SESSION_MAX_HOURS", 12, minimum=1)
 
 
+# --- Two-factor sign-in (django-otp): the block belongs to people/two_factor.py -------
+# A code from an authenticator app (TOTP) after the password, with ten single-use recovery
+# codes (people/two_factor.py). Required for the roles in TWO_FACTOR_REQUIRED_ROLES, comma-
+# separated from site_admin, hr_legal, policy_admin, comms, leadership, staff (Django admin
+# access), everyone ("none": for nobody): until they have set up an app, their login reaches
+# only the set-up pages. Everyone else may turn it on under "Two-factor sign-in".
+INSTALLED_APPS += [
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "people.two_factor.TwoFactorConfig",
+]
+_after_login = MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1
+MIDDLEWARE[_after_login:_after_login] = [
+    "django_otp.middleware.OTPMiddleware",
+    "people.two_factor.SecondFactorMiddleware",
+]
+TWO_FACTOR_REQUIRED_ROLES = env_list("TWO_FACTOR_REQUIRED_ROLES", ["site_admin", "hr_legal"])
+if TWO_FACTOR_REQUIRED_ROLES == ["none"]:
+    TWO_FACTOR_REQUIRED_ROLES = []
+_unknown_roles = set(TWO_FACTOR_REQUIRED_ROLES) - {
+    "site_admin",
+    "hr_legal",
+    "policy_admin",
+    "comms",
+    "leadership",
+    "staff",
+    "everyone",
+}
+if _unknown_roles:
+    raise ImproperlyConfigured(
+        "TWO_FACTOR_REQUIRED_ROLES takes site_admin, hr_legal, policy_admin, comms, leadership, "
+        f"staff, everyone or none, not {', '.join(sorted(_unknown_roles))}."
+    )
+# The name authenticator apps show beside the code.
+OTP_TOTP_ISSUER = env_str("TWO_FACTOR_ISSUER", "PolicyHub")
+# After n wrong codes in a row, the next try waits TWO_FACTOR_THROTTLE_SECONDS * 2^(n-1)
+# seconds (1, 2, 4 ... with the default; ten wrong codes: eight and a half minutes).
+OTP_TOTP_THROTTLE_FACTOR = env_int("TWO_FACTOR_THROTTLE_SECONDS", 1, minimum=1)
+OTP_STATIC_THROTTLE_FACTOR = OTP_TOTP_THROTTLE_FACTOR
+# The admin's pages for devices never show a secret or a recovery code.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+# A sign-in by single sign-on counts as two-factor when the ID token's amr claim holds one of
+# OIDC_MFA_AMR_VALUES (default "mfa", RFC 8176's "multiple-factor authentication", which
+# Microsoft Entra ID, Okta and Auth0 send after MFA) or its acr claim is one of
+# OIDC_MFA_ACR_VALUES (provider-specific, e.g. a Keycloak level of assurance; none by default).
+# Otherwise the person is asked for a code from their app, as after a password.
+OIDC_MFA_AMR_VALUES = env_list("OIDC_MFA_AMR_VALUES", ["mfa"])
+OIDC_MFA_ACR_VALUES = env_list("OIDC_MFA_ACR_VALUES", [])
+
 # --- Single sign-on (OpenID Connect): the block belongs to people/sso.py -------------
 # OIDC_ISSUER turns it on; without it PolicyHub has password logins only and nothing below is
 # active. The provider's endpoints come from its discovery document, fetched on first use and

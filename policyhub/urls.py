@@ -9,6 +9,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("accounts/", include("people.sso_urls")),  # single sign-on: before auth_urls
     path("accounts/", include("people.auth_urls")),
+    path("accounts/two-factor/", include("people.two_factor_urls")),
     path("people/", include("people.urls")),
     path("policies/", include("policies.urls")),
     path("training/", include("training.urls")),
