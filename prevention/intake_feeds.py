@@ -3,7 +3,14 @@ a feed that fails.
 
 A feed is fetched with a timeout, a size cap and an overall deadline, over http(s)
 only (redirects too) and, unless allowed, never from a private or local network; or
-read from a file in the local feed folder (the demo, the tests). feedparser only
+read from a file in the local feed folder (the demo, the tests). Each connection (the
+feed's address, then each redirect's) resolves its host once, refuses it if any of
+its addresses is private or local, and connects to the addresses it checked, never to
+what the name resolves to a moment later; https checks the certificate against the
+host name, also sent for SNI. Proxy settings from the environment are not used: a
+proxy would resolve the name again. Every connect, TLS handshake and read waits at
+most what is left of the overall deadline, so a server sending a byte at a time is
+cut off on time. feedparser only
 ever parses bytes PolicyHub fetched itself, never an address. A feed that fails
 records its error on the source, nothing else changes, and it is tried again after a
 backoff that doubles with each failure, so the sources page shows it as failing.
@@ -20,6 +27,7 @@ import ipaddress
 import logging
 import re
 import socket
+import ssl
 import time
 import urllib.error
 import urllib.request
@@ -35,6 +43,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.html import strip_tags
 
+from notifications.http import is_public
 from prevention.intake import DELIVERIES_KEPT, IngestResult, PublicPost, clean_text, ingest
 from prevention.models import PreventionError, Source, WebhookDelivery
 
@@ -78,7 +87,7 @@ def private_hosts_allowed() -> bool:
 
 class _SafeRedirects(urllib.request.HTTPRedirectHandler):
     """Follow redirects only to http(s) addresses allowed for a feed (urllib would also
-    follow ftp://)."""
+    follow ftp://); the new host is vetted when it is connected to, as the first was."""
 
     def redirect_request(self, req, fp, code, msg, headers, newurl):
         try:
@@ -89,14 +98,20 @@ class _SafeRedirects(urllib.request.HTTPRedirectHandler):
 
 
 def _private(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if ip.version == 6 and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
-    return not ip.is_global or ip.is_multicast
+    return not is_public(ip)
 
 
-def check_web_feed_address(url: str, *, resolve: bool = True) -> None:
-    """An http(s) address with a host on the public internet (unless private hosts
-    are allowed), or a FeedError saying why not."""
+def _private_host(host: str) -> FeedError:
+    return FeedError(
+        f"{host} is on a private or local network; PolicyHub only fetches public feeds."
+    )
+
+
+def check_web_feed_address(url: str) -> None:
+    """An http(s) address whose host is not a private or local address written out, or a
+    FeedError saying why not. A host name is resolved, and its addresses vetted, when it
+    is connected to (`resolve_vetted`), so that the check and the connection see the
+    same addresses."""
     try:
         parts = urlsplit(url)
         host = parts.hostname
@@ -111,22 +126,165 @@ def check_web_feed_address(url: str, *, resolve: bool = True) -> None:
         literal = ipaddress.ip_address(host)
     except ValueError:
         literal = None
-    if literal is not None:
-        addresses = [literal]
-    elif host.lower() == "localhost" or host.lower().endswith(".localhost"):
-        addresses = [ipaddress.ip_address("127.0.0.1")]
-    elif not resolve:
-        return
-    else:
+    if literal is not None and _private(literal):
+        raise _private_host(host)
+    if host.lower() == "localhost" or host.lower().endswith(".localhost"):
+        raise _private_host(host)
+
+
+def resolve_vetted(host: str, port: int) -> list[tuple[int, tuple]]:
+    """The addresses (family, socket address) to connect to for `host`: resolved once,
+    each one refused if private or local (unless allowed), or a FeedError."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        raise FeedError(f"The host {host} could not be found.") from None
+    found = list(dict.fromkeys((family, sockaddr) for family, _, _, _, sockaddr in infos))
+    if not found:
+        raise FeedError(f"The host {host} could not be found.")
+    if not private_hosts_allowed():
+        for _family, sockaddr in found:
+            # An IPv6 link-local address comes with its zone ("fe80::1%eth0").
+            if _private(ipaddress.ip_address(sockaddr[0].split("%")[0])):
+                raise _private_host(host)
+    return found
+
+
+class _Deadline:
+    """The time one fetch may take in all. Each blocking step (a connect, the TLS
+    handshake, one read) waits at most TIMEOUT_SECONDS and never past the end."""
+
+    def __init__(self):
+        self.ends = time.monotonic() + TOTAL_SECONDS
+
+    def passed(self) -> bool:
+        return time.monotonic() >= self.ends
+
+    def step(self) -> float:
+        left = self.ends - time.monotonic()
+        if left <= 0:
+            raise _took_too_long()
+        return min(TIMEOUT_SECONDS, left)
+
+
+def _took_too_long() -> FeedError:
+    return FeedError(f"The feed took longer than {TOTAL_SECONDS} seconds to send.")
+
+
+class _DeadlineSocket(socket.socket):
+    """A plain socket whose every receive waits at most what is left of its fetch."""
+
+    deadline: _Deadline
+
+    def recv(self, *args, **kwargs):
+        self.settimeout(self.deadline.step())
+        return super().recv(*args, **kwargs)
+
+    def recv_into(self, *args, **kwargs):
+        self.settimeout(self.deadline.step())
+        return super().recv_into(*args, **kwargs)
+
+
+class _DeadlineSSLSocket(ssl.SSLSocket):
+    """The same over TLS, the handshake included."""
+
+    deadline: _Deadline
+
+    def do_handshake(self, *args, **kwargs):
+        self.settimeout(self.deadline.step())
+        return super().do_handshake(*args, **kwargs)
+
+    def recv(self, *args, **kwargs):
+        self.settimeout(self.deadline.step())
+        return super().recv(*args, **kwargs)
+
+    def recv_into(self, *args, **kwargs):
+        self.settimeout(self.deadline.step())
+        return super().recv_into(*args, **kwargs)
+
+
+def _open_socket(host: str, port: int, deadline: _Deadline) -> socket.socket:
+    """A socket to the first of the host's vetted addresses that answers."""
+    last_error: OSError | None = None
+    for family, sockaddr in resolve_vetted(host, port):
+        sock = _DeadlineSocket(family, socket.SOCK_STREAM)
+        sock.deadline = deadline
         try:
-            infos = socket.getaddrinfo(host, parts.port or None, proto=socket.IPPROTO_TCP)
-        except (socket.gaierror, UnicodeError):
-            raise FeedError(f"The host {host} could not be found.") from None
-        addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
-    if any(_private(address) for address in addresses):
-        raise FeedError(
-            f"{host} is on a private or local network; PolicyHub only fetches public feeds."
-        )
+            sock.settimeout(deadline.step())
+            sock.connect(sockaddr)
+        except OSError as error:
+            sock.close()
+            last_error = error
+            continue
+        except BaseException:
+            sock.close()
+            raise
+        return sock
+    raise last_error or OSError("no address to connect to")
+
+
+class _VettedHTTPConnection(http.client.HTTPConnection):
+    """Plain http to the addresses vetted for the host."""
+
+    def __init__(self, host, port=None, *, deadline: _Deadline, **kwargs):
+        super().__init__(host, port, **kwargs)
+        self.deadline = deadline
+
+    def connect(self):
+        self.sock = _open_socket(self.host, self.port, self.deadline)
+
+
+class _VettedHTTPSConnection(http.client.HTTPSConnection):
+    """https to the addresses vetted for the host; the certificate is checked against
+    the host name, which is also sent for SNI."""
+
+    def __init__(self, host, port=None, *, deadline: _Deadline, **kwargs):
+        self.tls = tls_context()
+        self.tls.sslsocket_class = _DeadlineSSLSocket
+        super().__init__(host, port, context=self.tls, **kwargs)
+        self.deadline = deadline
+
+    def connect(self):
+        raw = _open_socket(self.host, self.port, self.deadline)
+        try:
+            sock = self.tls.wrap_socket(
+                raw, server_hostname=self.host, do_handshake_on_connect=False
+            )
+        except BaseException:
+            raw.close()
+            raise
+        sock.deadline = self.deadline
+        try:
+            sock.do_handshake()
+        except BaseException:
+            sock.close()
+            raise
+        self.sock = sock
+
+
+def tls_context() -> ssl.SSLContext:
+    """Certificates checked against the system's authorities (tests add their own)."""
+    context = ssl.create_default_context()
+    context.set_alpn_protocols(["http/1.1"])
+    return context
+
+
+class _VettedHTTPHandler(urllib.request.HTTPHandler):
+    def __init__(self, deadline: _Deadline):
+        super().__init__()
+        self.deadline = deadline
+
+    def http_open(self, req):
+        return self.do_open(_VettedHTTPConnection, req, deadline=self.deadline)
+
+
+class _VettedHTTPSHandler(urllib.request.HTTPSHandler):
+    def __init__(self, deadline: _Deadline):
+        super().__init__()
+        self.deadline = deadline
+
+    def https_open(self, req):
+        return self.do_open(_VettedHTTPSConnection, req, deadline=self.deadline)
 
 
 def local_feed_path(url: str) -> Path:
@@ -153,20 +311,23 @@ def check_feed_address(url: str) -> None:
         if not path.is_file():
             raise FeedError(f"There is no file {path.name} in the local feed folder.")
         return
-    check_web_feed_address(url, resolve=False)
+    check_web_feed_address(url)
 
 
-def _read_limited(stream, limit: int, started: float) -> bytes:
+def _read_limited(stream, limit: int, deadline: _Deadline) -> bytes:
+    """What `stream` holds, at most `limit` bytes, read by the deadline: read1 returns
+    what has arrived rather than waiting for a whole chunk, and a web feed's socket
+    waits at most what is left of the deadline for each piece."""
     content = bytearray()
     while True:
-        chunk = stream.read(64 * 1024)
+        if deadline.passed():
+            raise _took_too_long()
+        chunk = stream.read1(64 * 1024)
         if not chunk:
             return bytes(content)
         content += chunk
         if len(content) > limit:
             raise FeedError(f"The feed is larger than {limit // (1024 * 1024)} MB.")
-        if time.monotonic() - started > TOTAL_SECONDS:
-            raise FeedError(f"The feed took longer than {TOTAL_SECONDS} seconds to send.")
 
 
 def read_feed(url: str) -> tuple[bytes, dict]:
@@ -176,13 +337,19 @@ def read_feed(url: str) -> tuple[bytes, dict]:
         path = local_feed_path(url)
         try:
             with path.open("rb") as handle:
-                return _read_limited(handle, limit, time.monotonic()), {}
+                return _read_limited(handle, limit, _Deadline()), {}
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             raise FeedError(f"There is no file {path.name} in the local feed folder.") from None
         except PermissionError:
             raise FeedError(f"The feed file {path.name} cannot be read.") from None
     check_web_feed_address(url)
-    opener = urllib.request.build_opener(_SafeRedirects)
+    deadline = _Deadline()
+    opener = urllib.request.build_opener(
+        urllib.request.ProxyHandler({}),  # a proxy would resolve the name again, unvetted
+        _VettedHTTPHandler(deadline),
+        _VettedHTTPSHandler(deadline),
+        _SafeRedirects,
+    )
     # The scheme was checked just above: http(s) only.
     request = urllib.request.Request(  # noqa: S310
         url,
@@ -191,13 +358,12 @@ def read_feed(url: str) -> tuple[bytes, dict]:
             "Accept": "application/rss+xml, application/atom+xml, application/xml, */*;q=0.5",
         },
     )
-    started = time.monotonic()
     try:
         with opener.open(request, timeout=TIMEOUT_SECONDS) as response:
             length = response.headers.get("Content-Length", "")
             if length.isdigit() and int(length) > limit:
                 raise FeedError(f"The feed is larger than {limit // (1024 * 1024)} MB.")
-            content = _read_limited(response, limit, started)
+            content = _read_limited(response, limit, deadline)
             headers = {key.lower(): value for key, value in response.headers.items()}
     except urllib.error.HTTPError as error:
         raise FeedError(f"The feed's server answered HTTP {error.code} ({error.reason}).") from None
@@ -205,15 +371,26 @@ def read_feed(url: str) -> tuple[bytes, dict]:
         reason = error.reason
         if isinstance(reason, FeedError):
             raise reason from None
-        if isinstance(reason, TimeoutError | socket.timeout):
-            raise FeedError(f"The feed did not answer within {TIMEOUT_SECONDS} seconds.") from None
+        if isinstance(reason, TimeoutError):
+            raise _no_answer(deadline) from None
+        if isinstance(reason, ssl.SSLCertVerificationError):
+            raise FeedError(
+                f"The feed's certificate is not valid ({reason.verify_message})."
+            ) from None
         raise FeedError(f"The feed could not be reached ({reason}).") from None
     except TimeoutError:
-        raise FeedError(f"The feed did not answer within {TIMEOUT_SECONDS} seconds.") from None
+        raise _no_answer(deadline) from None
     except (OSError, ValueError, http.client.HTTPException) as error:
         # A connection reset, a broken TLS handshake, a malformed or cut-off response.
         raise FeedError(f"The feed could not be read ({error.__class__.__name__}).") from None
     return content, headers
+
+
+def _no_answer(deadline: _Deadline) -> FeedError:
+    """A socket that waited in vain: for one step, or till the end of the deadline."""
+    if deadline.passed():
+        return _took_too_long()
+    return FeedError(f"The feed did not answer within {TIMEOUT_SECONDS} seconds.")
 
 
 def _when(entry) -> datetime | None:

@@ -13,6 +13,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import socket
+import ssl
 import threading
 import time
 from dataclasses import dataclass, field
@@ -21,6 +23,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from django.contrib.auth.backends import ModelBackend
 from django.db import connection
 from django.test import Client
@@ -145,6 +151,9 @@ class Answer:
     headers: dict = field(default_factory=dict)
     delay: float = 0.0
     send_length: bool = True
+    # Seconds between bytes: the body's ("body"), or the whole answer's ("all").
+    drip: float = 0.0
+    drip_what: str = "body"
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -153,6 +162,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.hits.append(self.path)
         if answer.delay:
             time.sleep(answer.delay)
+        if answer.drip:
+            self._drip(answer)
+            return
         self.send_response(answer.status)
         for key, value in answer.headers.items():
             self.send_header(key, value)
@@ -162,6 +174,25 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             self.wfile.write(answer.body)
         except OSError:  # the client gave up (a timeout test)
+            pass
+
+    def _drip(self, answer: Answer) -> None:
+        head = f"HTTP/1.1 200 OK\r\nContent-Length: {len(answer.body)}\r\n\r\n".encode()
+        if answer.drip_what == "body":
+            self.wfile.write(head)
+            self.wfile.flush()
+            slow = answer.body
+        else:
+            slow = head + answer.body
+        ends = time.monotonic() + 6  # then it hangs up, so that no test waits for ever
+        try:
+            for byte in slow:
+                if time.monotonic() > ends:
+                    break
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+                time.sleep(answer.drip)
+        except OSError:  # the client gave up
             pass
 
     def log_message(self, *args):
@@ -185,18 +216,66 @@ class Web:
         return self.server.hits
 
 
-@pytest.fixture
-def web(settings):
-    """An HTTP server on 127.0.0.1 (a private address, so allowed for these tests)."""
-    settings.PREVENTION_FEED_ALLOW_PRIVATE_HOSTS = True
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+def _serve(host: str = "127.0.0.1", port: int = 0, tls=None) -> ThreadingHTTPServer:
+    server = ThreadingHTTPServer((host, port), _Handler)
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     server.daemon_threads = True
     server.answers, server.hits = {}, []
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
-    yield Web(server)
+    return server
+
+
+def _stop(server: ThreadingHTTPServer) -> None:
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def web(settings):
+    """An HTTP server on 127.0.0.1 (a private address, so allowed for these tests)."""
+    settings.PREVENTION_FEED_ALLOW_PRIVATE_HOSTS = True
+    server = _serve()
+    yield Web(server)
+    _stop(server)
+
+
+@pytest.fixture
+def outside(web):
+    """A second server on 127.0.0.2, at the same port as `web`, playing a server on the
+    public internet: only 127.0.0.2 counts as public here, so `web` on 127.0.0.1 plays
+    one inside the network that a feed must never reach."""
+    server = _serve("127.0.0.2", web.server.server_address[1])
+    yield Web(server)
+    _stop(server)
+
+
+class FakeDNS:
+    """Host names answered from `names` (a list per name: one answer per lookup, the
+    last one again after that); every lookup is recorded. Other names go to the real
+    resolver (the test servers' literal addresses)."""
+
+    def __init__(self, monkeypatch):
+        self.names: dict[str, list[str]] = {}
+        self.lookups: list[str] = []
+        self._real = socket.getaddrinfo
+        monkeypatch.setattr(socket, "getaddrinfo", self.getaddrinfo)
+
+    def getaddrinfo(self, host, port, *args, **kwargs):
+        if host not in self.names:
+            return self._real(host, port, *args, **kwargs)
+        self.lookups.append(host)
+        answers = self.names[host]
+        address = answers.pop(0) if len(answers) > 1 else answers[0]
+        return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (address, port))]
+
+
+@pytest.fixture
+def dns(monkeypatch, settings):
+    settings.PREVENTION_FEED_ALLOW_PRIVATE_HOSTS = False
+    monkeypatch.setattr(intake_feeds, "_private", lambda ip: str(ip) != "127.0.0.2")
+    return FakeDNS(monkeypatch)
 
 
 # --- ingest -------------------------------------------------------------------------------
@@ -532,6 +611,24 @@ def test_a_feed_that_does_not_answer_in_time_fails(terms, web, monkeypatch):
     _failure_changes_nothing_else(source, _state(source), now, "did not answer within")
 
 
+@pytest.mark.parametrize("drip_what", ["body", "all"])
+def test_a_feed_sent_a_byte_a_second_is_cut_off_at_the_overall_deadline(
+    terms, web, monkeypatch, drip_what
+):
+    monkeypatch.setattr(intake_feeds, "TOTAL_SECONDS", 2)
+    body = rss({"link": "https://a.example.com/1", "text": "Northwind"})
+    url = web.answer("/drip.xml", body=body, drip=1.0, drip_what=drip_what)
+    source = make_source(feed_url=url)
+    before, now = _state(source), timezone.now()
+    began = time.monotonic()
+    result = intake_feeds.fetch_source(source=source, now=now)
+    took = time.monotonic() - began
+    assert not result.ok
+    # Each byte comes within the 10-second timeout: only the overall deadline stops it.
+    assert 1.5 < took < 4
+    _failure_changes_nothing_else(source, before, now, "took longer than 2 seconds")
+
+
 @pytest.mark.parametrize("send_length", [True, False])
 def test_a_feed_larger_than_the_cap_fails_without_being_read_whole(
     terms, web, monkeypatch, send_length
@@ -581,6 +678,146 @@ def test_feeds_on_private_networks_are_refused_unless_allowed(terms, web, settin
     for address in ("http://localhost/feed", "http://10.1.2.3/feed", "http://[::1]/feed"):
         with pytest.raises(intake_feeds.FeedError, match="private or local"):
             intake_feeds.check_web_feed_address(address)
+
+
+def test_a_feed_is_fetched_from_the_address_vetted_never_one_the_name_rebinds_to(
+    terms, web, outside, dns
+):
+    port = web.server.server_address[1]
+    feed = rss({"link": "https://a.example.com/1", "text": "Northwind"})
+    for server in (web, outside):
+        server.answer("/feed.xml", body=feed)
+        server.answer(
+            "/moved.xml",
+            status=302,
+            headers={"Location": f"http://cdn.example.test:{port}/feed.xml"},
+        )
+    # Each name answers public first, then inside the network: a check that resolves
+    # the name apart from the connection would let the connection go inside.
+    dns.names["feeds.example.test"] = ["127.0.0.2", "127.0.0.1"]
+    dns.names["cdn.example.test"] = ["127.0.0.2", "127.0.0.1"]
+    result = intake_feeds.fetch_source(
+        source=make_source(feed_url=f"http://feeds.example.test:{port}/moved.xml")
+    )
+    assert result.ok and len(result.ingest.opened) == 1
+    assert outside.hits == ["/moved.xml", "/feed.xml"]  # the redirect is vetted the same way
+    assert web.hits == []
+    assert dns.lookups == ["feeds.example.test", "cdn.example.test"]  # one lookup each
+
+
+def test_a_name_that_resolves_inside_the_network_is_refused_at_the_redirect_too(
+    terms, web, outside, dns
+):
+    port = web.server.server_address[1]
+    outside.answer(
+        "/moved.xml", status=302, headers={"Location": f"http://inside.example.test:{port}/f"}
+    )
+    dns.names["feeds.example.test"] = ["127.0.0.2"]
+    dns.names["inside.example.test"] = ["127.0.0.1"]
+    source = make_source(feed_url=f"http://feeds.example.test:{port}/moved.xml")
+    result = intake_feeds.fetch_source(source=source)
+    assert not result.ok and "inside.example.test is on a private or local network" in result.error
+    assert web.hits == [] and counts() == NOTHING
+
+
+def _certificate(name: str, key, *, issuer: str, signing_key, ca: bool = False):
+    now = datetime.now(UTC)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+        .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(hours=1))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+    )
+    if not ca:
+        builder = builder.add_extension(
+            x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False
+        )
+    return builder.sign(signing_key, hashes.SHA256())
+
+
+@pytest.fixture
+def tls_outside(tmp_path, monkeypatch):
+    """`start(name)`: an https server on 127.0.0.2 with a certificate for `name` from a
+    test authority PolicyHub trusts; `names` holds the SNI names it was asked for."""
+    authority_key = ec.generate_private_key(ec.SECP256R1())
+    authority = _certificate(
+        "Test authority", authority_key, issuer="Test authority", signing_key=authority_key, ca=True
+    )
+    pem = authority.public_bytes(serialization.Encoding.PEM).decode()
+
+    monkeypatch.setattr(intake_feeds, "tls_context", lambda: ssl.create_default_context(cadata=pem))
+    started = []
+
+    def start(name: str) -> Web:
+        key = ec.generate_private_key(ec.SECP256R1())
+        certificate = _certificate(name, key, issuer="Test authority", signing_key=authority_key)
+        (tmp_path / "cert.pem").write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+        (tmp_path / "key.pem").write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
+        names = []
+        context.sni_callback = lambda sock, server_name, _context: names.append(server_name)
+        server = _serve("127.0.0.2", 0, tls=context)
+        started.append(server)
+        web = Web(server)
+        web.names = names
+        return web
+
+    yield start
+    for server in started:
+        _stop(server)
+
+
+def test_https_goes_to_the_vetted_address_with_the_host_name_for_sni_and_certificate(
+    terms, tls_outside, dns
+):
+    server = tls_outside("feeds.example.test")
+    server.answer("/feed.xml", body=rss({"link": "https://a.example.com/1", "text": "Northwind"}))
+    dns.names["feeds.example.test"] = ["127.0.0.2", "127.0.0.1"]
+    port = server.server.server_address[1]
+    result = intake_feeds.fetch_source(
+        source=make_source(feed_url=f"https://feeds.example.test:{port}/feed.xml")
+    )
+    assert result.ok and len(result.ingest.opened) == 1
+    assert server.hits == ["/feed.xml"] and server.names == ["feeds.example.test"]
+    assert dns.lookups == ["feeds.example.test"]
+
+
+def test_https_with_a_certificate_for_another_name_is_refused(terms, tls_outside, dns):
+    server = tls_outside("other.example.test")
+    server.answer("/feed.xml", body=rss({"link": "https://a.example.com/1", "text": "Northwind"}))
+    dns.names["feeds.example.test"] = ["127.0.0.2"]
+    port = server.server.server_address[1]
+    result = intake_feeds.fetch_source(
+        source=make_source(feed_url=f"https://feeds.example.test:{port}/feed.xml")
+    )
+    assert not result.ok and "certificate is not valid" in result.error
+    assert server.hits == [] and counts() == NOTHING
+
+
+def test_proxy_settings_in_the_environment_are_not_used(terms, web, monkeypatch):
+    proxy = _serve()
+    try:
+        for name in ("http_proxy", "https_proxy", "all_proxy"):
+            monkeypatch.setenv(name, f"http://127.0.0.1:{proxy.server_address[1]}")
+            monkeypatch.setenv(name.upper(), f"http://127.0.0.1:{proxy.server_address[1]}")
+        for name in ("no_proxy", "NO_PROXY"):
+            monkeypatch.delenv(name, raising=False)
+        url = web.answer("/feed.xml", body=rss({"link": "https://a.example.com/1", "text": "x"}))
+        assert intake_feeds.fetch_source(source=make_source(feed_url=url)).ok
+        assert web.hits == ["/feed.xml"] and proxy.hits == []
+    finally:
+        _stop(proxy)
 
 
 def test_a_redirect_to_anything_but_http_is_refused(terms, web, feed_dir):
