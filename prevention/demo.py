@@ -320,7 +320,7 @@ def _webhook(player: _Player, spec: dict) -> tuple[Source, int]:
     for delivery in spec["deliveries"]:
         at = _delivery_time(player, delivery)
         body = _payload(delivery["items"], at)
-        posts = webhook_posts(body)
+        posts = webhook_posts(body, now=at)
         if _delivered(source, posts):
             continue
         timestamp = str(int(at.timestamp()))

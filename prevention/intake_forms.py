@@ -4,9 +4,10 @@ social-listening tool). They check input; prevention.intake does the work."""
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from django import forms
+from django.utils import timezone
 
 from incidents.models import Incident
 from prevention.intake import PublicPost
@@ -14,6 +15,10 @@ from prevention.intake_feeds import FeedError, check_feed_address
 from prevention.models import Source
 
 MAX_WEBHOOK_ITEMS = 100
+# A post's time must be after this and at most POSTED_AHEAD from now: anything else is a
+# mistake of the tool's (and the year 1 could not even be stored in UTC).
+EARLIEST_POSTED_AT = datetime(2000, 1, 1, tzinfo=UTC)
+POSTED_AHEAD = timedelta(days=1)
 FEED_ADDRESS_HELP = (
     "The address of an RSS or Atom feed (https://…), or file://name.xml for a file in "
     "the local feed folder."
@@ -103,12 +108,16 @@ def _text(item: dict, key: str, where: str, *, required: bool = False) -> str:
         return ""
     if not isinstance(value, str):
         raise PayloadError(f"{where}.{key} must be a string.")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate such as "\ud800" (valid JSON escape)
+        raise PayloadError(f"{where}.{key} is not valid Unicode text.") from None
     if required and not value.strip():
         raise PayloadError(f"{where}.{key} must not be empty.")
     return value
 
 
-def _posted_at(item: dict, where: str) -> datetime | None:
+def _posted_at(item: dict, where: str, now: datetime) -> datetime | None:
     value = _text(item, "posted_at", where)
     if not value:
         return None
@@ -122,16 +131,31 @@ def _posted_at(item: dict, where: str) -> datetime | None:
         raise PayloadError(
             f"{where}.posted_at needs a time zone, e.g. 2026-03-01T09:30:00Z or +01:00."
         )
+    too_early = PayloadError(f"{where}.posted_at must be no earlier than 2000.")
+    too_late = PayloadError(f"{where}.posted_at must be no later than a day from now.")
+    try:
+        moment = moment.astimezone(UTC)
+    except OverflowError:  # "0001-01-01T00:30:00+01:00" is in the year 0 in UTC
+        raise (too_early if moment.year < 2000 else too_late) from None
+    if moment < EARLIEST_POSTED_AT:
+        raise too_early
+    if moment > now + POSTED_AHEAD:
+        raise too_late
     return moment
 
 
-def webhook_posts(body: bytes) -> list[PublicPost]:
+def webhook_posts(body: bytes, *, now: datetime | None = None) -> list[PublicPost]:
     """The posts in a delivery: {"items": [{"url", "text", "handle", "posted_at",
     "platform", "id"}, ...]}, at most 100; a PayloadError naming the first problem."""
+    now = now or timezone.now()
     try:
         data = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise PayloadError("The body is not valid JSON (UTF-8).") from None
+    except RecursionError:
+        raise PayloadError("The body is nested too deeply to be the documented JSON.") from None
+    except ValueError:  # an integer of more than 4,300 digits
+        raise PayloadError("The body holds a number too long to read.") from None
     if not isinstance(data, dict) or not isinstance(data.get("items"), list):
         raise PayloadError('The body must be a JSON object with a list "items".')
     items = data["items"]
@@ -161,7 +185,7 @@ def webhook_posts(body: bytes) -> list[PublicPost]:
                 url=url,
                 text=_text(item, "text", where, required=True),
                 handle=_text(item, "handle", where),
-                posted_at=_posted_at(item, where),
+                posted_at=_posted_at(item, where, now),
                 guid=guid,
                 platform=platform,
             )

@@ -1133,6 +1133,35 @@ def test_a_delivery_that_is_not_the_documented_json_is_refused(terms, csrf_clien
     _refused(deliver(csrf_client, source, body), 400, words)
 
 
+def _item(**fields) -> bytes:
+    item = {"url": "https://a.example.com/1", "text": "Northwind", **fields}
+    return json.dumps({"items": [item]}).encode()
+
+
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [
+        (b'{"items": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "nested too deeply"),
+        (_item().replace(b'"Northwind"', b'"Northwind", "id": ' + b"9" * 5000), "too long"),
+        (_item(posted_at="0001-01-01T00:30:00+01:00"), "no earlier than 2000"),
+        (_item(posted_at="1999-12-31T23:59:59Z"), "no earlier than 2000"),
+        (_item(posted_at="9999-12-31T23:59:59-01:00"), "no later than a day from now"),
+        (_item(text="Northwind \ud800"), "not valid Unicode"),
+        (_item(handle="@\udfff"), "not valid Unicode"),
+    ],
+)
+def test_a_signed_but_malformed_delivery_is_refused_with_a_message(terms, csrf_client, body, words):
+    source = make_source(Source.Kind.WEBHOOK)
+    _refused(deliver(csrf_client, source, body), 400, words)
+
+
+def test_a_post_dated_up_to_a_day_ahead_is_taken_in(terms, csrf_client):
+    source = make_source(Source.Kind.WEBHOOK)
+    ahead = (timezone.now() + timedelta(hours=20)).isoformat()
+    response = deliver(csrf_client, source, _item(posted_at=ahead))
+    assert response.status_code == 200 and response.json()["opened"] == 1
+
+
 def test_a_delivery_of_more_than_a_hundred_items_is_refused(terms, csrf_client):
     source = make_source(Source.Kind.WEBHOOK)
     items = [{"url": f"https://a.example.com/{n}", "text": "Northwind"} for n in range(101)]
