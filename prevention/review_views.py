@@ -496,15 +496,24 @@ def examples(request):
     return _examples_page(request)
 
 
-def _back_to_examples(request):
+MAX_PAGE_DIGITS = 6
+
+
+def _back_to_examples(request) -> str:
+    """The page of examples the person came from: its number when it is one (ASCII
+    digits: "²" and "٣" pass isdigit), else the first page, as page_of reads it. Worked
+    out before anything changes, so that a bad number cannot fail after the change."""
     number = request.GET.get("page", "")
     url = reverse("prevention:examples")
-    return f"{url}?page={int(number)}" if number.isdigit() else url
+    if number.isascii() and number.isdigit() and len(number) <= MAX_PAGE_DIGITS:
+        return f"{url}?page={int(number)}"
+    return url
 
 
 @require_POST
 def attach_example(request, pk):
     example = _example_for(request, pk)
+    back = _back_to_examples(request)
     form = AttachExampleForm(request.POST, prefix=f"example-{pk}")
     if form.is_valid():
         try:
@@ -513,13 +522,14 @@ def attach_example(request, pk):
             form.add_error(None, str(error))
         else:
             messages.success(request, "The example is shown where you chose.")
-            return redirect(_back_to_examples(request))
+            return redirect(back)
     return _examples_page(request, posted=form, posted_pk=pk, status=400)
 
 
 @require_POST
 def remove_example(request, pk):
     example = _example_for(request, pk)
+    back = _back_to_examples(request)
     services.remove_example(example=example, by=request.user)
     messages.success(request, "The example was removed. The review it came from stays.")
-    return redirect(_back_to_examples(request))
+    return redirect(back)

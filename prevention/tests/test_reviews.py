@@ -489,6 +489,40 @@ def test_a_policy_admin_attaches_an_example_to_a_briefing_topic_and_a_section(
     assert "Talking points: examples from comms" in page and "[product]" in page
 
 
+@pytest.mark.parametrize("page", ["²", "٣", "9" * 5000, "-1", "2x"])
+def test_a_page_number_that_is_not_one_goes_back_to_the_first_page(client, comms, page):
+    examples = [
+        ReviewExample.objects.create(
+            text=f"[product] {n}",
+            decision=Status.APPROVED,
+            created_by=comms,
+            created_at=timezone.now(),
+        )
+        for n in range(2)
+    ]
+    client.force_login(comms)
+    first = reverse("prevention:examples")
+    attach = client.post(
+        reverse("prevention:attach_example", args=[examples[0].pk]) + f"?page={page}",
+        {f"example-{examples[0].pk}-section": "", f"example-{examples[0].pk}-topic": ""},
+    )
+    assert (attach.status_code, attach["Location"]) == (302, first)
+    remove = client.post(
+        reverse("prevention:remove_example", args=[examples[1].pk]) + f"?page={page}"
+    )
+    assert (remove.status_code, remove["Location"]) == (302, first)
+    assert list(ReviewExample.objects.all()) == [examples[0]]
+
+
+def test_after_removing_an_example_the_same_page_of_examples_is_shown(client, comms):
+    example = ReviewExample.objects.create(
+        text="[product]", decision=Status.APPROVED, created_by=comms, created_at=timezone.now()
+    )
+    client.force_login(comms)
+    response = client.post(reverse("prevention:remove_example", args=[example.pk]) + "?page=3")
+    assert response["Location"] == reverse("prevention:examples") + "?page=3"
+
+
 @pytest.mark.parametrize("role", ["employee", "hr", "leader"])
 def test_only_comms_and_policy_admins_see_and_change_examples(client, request, role, comms):
     example = ReviewExample.objects.create(
