@@ -205,6 +205,7 @@ class SourceAdmin(admin.ModelAdmin):
         "last_error",
         "consecutive_failures",
         "next_fetch_at",
+        "claimed_until",
         "items_seen",
         "items_matched",
     )

@@ -534,7 +534,8 @@ def rotate_secret(*, source: Source, by) -> str:
 
 def request_fetch(*, source: Source, by, now: datetime | None = None) -> None:
     """ "Fetch now": the feed becomes due and a worker is asked to fetch it at once; if
-    the broker cannot be reached, the next round of fetches takes it."""
+    the broker cannot be reached, the next round of fetches takes it. A fetch under way
+    keeps its claim: no second worker fetches the feed alongside it."""
     _require_manager(by)
     if source.kind != Source.Kind.FEED:
         raise PreventionError("Only feeds are fetched; webhooks are sent to PolicyHub.")

@@ -15,8 +15,9 @@ ever parses bytes PolicyHub fetched itself, never an address. A feed that fails
 records its error on the source, nothing else changes, and it is tried again after a
 backoff that doubles with each failure, so the sources page shows it as failing.
 
-Each fetch first claims its source with a conditional update of its next fetch time,
-so two workers (or beat and "Fetch now") never fetch the same feed at once.
+Each fetch first claims its source with a conditional update of its claim (a lease,
+apart from its next fetch time, which "Fetch now" changes), so two workers (or beat
+and "Fetch now") never fetch the same feed at once.
 """
 
 from __future__ import annotations
@@ -461,6 +462,7 @@ def _record_failure(source: Source, message: str, now: datetime) -> None:
             last_error=clean_text(message, limit=2000),
             consecutive_failures=failures,
             next_fetch_at=now + backoff(failures),
+            claimed_until=None,
         )
     source.refresh_from_db()
 
@@ -472,6 +474,7 @@ def _record_success(source: Source, now: datetime) -> None:
         last_error="",
         consecutive_failures=0,
         next_fetch_at=now + feed_every(),
+        claimed_until=None,
     )
     source.refresh_from_db()
 
@@ -512,16 +515,20 @@ def fetch_source(*, source: Source, now: datetime | None = None) -> FetchResult:
 
 
 def _due(now: datetime) -> Q:
-    return Q(next_fetch_at__isnull=True) | Q(next_fetch_at__lte=now)
+    """Its time has come and no worker is fetching it (or one died mid-fetch and its
+    lease has ended)."""
+    return (Q(next_fetch_at__isnull=True) | Q(next_fetch_at__lte=now)) & (
+        Q(claimed_until__isnull=True) | Q(claimed_until__lte=now)
+    )
 
 
 def claim(*, source_id: int, now: datetime) -> Source | None:
-    """Take a due feed for one fetch: a conditional update moves its next fetch past
-    the lease, so a second worker finds it not due and leaves it (the row count says
-    who won)."""
+    """Take a due feed for one fetch: a conditional update sets its claim for the
+    lease, so a second worker finds it claimed and leaves it (the row count says who
+    won). The fetch lets go of the claim when it records its result."""
     claimed = Source.objects.filter(
         _due(now), pk=source_id, active=True, kind=Source.Kind.FEED
-    ).update(next_fetch_at=now + FETCH_LEASE)
+    ).update(claimed_until=now + FETCH_LEASE)
     return Source.objects.get(pk=source_id) if claimed else None
 
 

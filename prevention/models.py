@@ -219,6 +219,9 @@ class Source(models.Model):
     last_error = models.TextField(blank=True)
     consecutive_failures = models.PositiveIntegerField(default=0)
     next_fetch_at = models.DateTimeField(null=True, blank=True)
+    # A worker is fetching the feed until then (a lease, let go when the fetch ends):
+    # nobody else fetches it meanwhile, even if "Fetch now" makes it due.
+    claimed_until = models.DateTimeField(null=True, blank=True)
     items_seen = models.PositiveIntegerField(default=0)
     items_matched = models.PositiveIntegerField(default=0)
 

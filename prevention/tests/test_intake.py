@@ -908,6 +908,36 @@ def test_a_feed_is_claimed_by_one_worker_at_a_time(feed_dir):
     assert intake_feeds.claim(source_id=source.pk, now=later) is not None
 
 
+def test_fetch_now_during_a_fetch_does_not_let_a_second_worker_fetch_the_feed(
+    comms, feed_dir, monkeypatch
+):
+    (feed_dir / "feed.xml").write_bytes(rss())
+    monkeypatch.setattr(tasks.fetch_feed, "apply_async", lambda **kwargs: None)
+    source = make_source(feed_url="file://feed.xml")
+    now = timezone.now()
+    assert intake_feeds.claim(source_id=source.pk, now=now) is not None  # a worker fetches it
+    # Comms press "Fetch now" meanwhile: the feed is due, but still being fetched.
+    intake.request_fetch(source=source, by=comms, now=now + timedelta(seconds=1))
+    later = now + timedelta(seconds=2)
+    assert intake_feeds.claim(source_id=source.pk, now=later) is None
+    assert intake_feeds.fetch_if_due(source_id=source.pk, now=later) is None
+    assert intake_feeds.fetch_due_sources(now=later) == 0
+    # The fetch done, the claim is let go: "Fetch now" works at once again.
+    intake_feeds.fetch_source(source=source, now=later)
+    source.refresh_from_db()
+    assert source.claimed_until is None
+    intake.request_fetch(source=source, by=comms, now=later)
+    assert intake_feeds.fetch_if_due(source_id=source.pk, now=later).ok
+
+
+def test_a_fetch_that_fails_lets_go_of_its_claim(feed_dir):
+    source = make_source(feed_url="file://missing.xml")
+    now = timezone.now()
+    assert not intake_feeds.fetch_if_due(source_id=source.pk, now=now).ok
+    source.refresh_from_db()
+    assert source.claimed_until is None and source.next_fetch_at == now + timedelta(minutes=5)
+
+
 def test_old_webhook_signatures_are_forgotten_by_the_beat_task():
     source = make_source(Source.Kind.WEBHOOK)
     now = timezone.now()
