@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from conftest import with_second_factor
 from dashboards import headlines, remediation
 from incidents.models import ActionItem, Incident, IncidentEvent
 from incidents.tests.factories import assessed_deliberate, in_status, reported
@@ -460,6 +461,7 @@ def test_query_count_does_not_grow_with_people_and_incidents(
     boss = make_person(email="boss@example.com", full_name="Bea Boss")
     for name in (roles.COMMS, roles.HR_LEGAL, roles.POLICY_ADMIN, roles.LEADERSHIP):
         boss.groups.add(Group.objects.get_or_create(name=name)[0])
+    with_second_factor(boss)  # HR/legal sign in with a second factor
     published_policy(title="Social media policy", owner=policy_admin, approver=leader)
     topic = Topic.objects.create(name="Social media")
     requirement = Requirement.objects.create(name="Yearly briefing", every_months=12)

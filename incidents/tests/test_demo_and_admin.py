@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from conftest import with_second_factor
 from incidents import demo, services
 from incidents.models import (
     ActionItem,
@@ -405,7 +406,8 @@ def test_a_run_without_policies_or_training_still_tells_every_story():
 def test_every_demo_incident_opens_for_the_team_and_the_screenshots_download(client, seeded):
     incidents = list(Incident.objects.order_by("pk"))
     for email in ("comms@example.com", "hr@example.com"):
-        client.force_login(User.objects.get(email=email))
+        # HR/legal sign in with a second factor.
+        client.force_login(with_second_factor(User.objects.get(email=email)))
         assert client.get(reverse("incidents:list")).status_code == 200
         for incident in incidents:
             response = client.get(reverse("incidents:detail", args=[incident.pk]))
@@ -446,7 +448,7 @@ def _queries(client, url) -> int:
 @pytest.fixture
 def site_admin_client(client):
     seed_demo_organisation()
-    client.force_login(User.objects.get(email="admin@example.com"))
+    client.force_login(with_second_factor(User.objects.get(email="admin@example.com")))
     return client
 
 
