@@ -70,7 +70,9 @@ def test_the_documentation_page_uses_only_this_servers_files(client, employee):
     sources = re.findall(r'(?:src|href)="([^"]+)"', html)
     assert sources, html
     for source in sources:
-        assert source.startswith("/static/drf_spectacular_sidecar/"), source
+        assert source.startswith(
+            ("/static/drf_spectacular_sidecar/", "/static/css/api-docs.css")
+        ), source
     # Not a single outside address: no CDN, no fonts, no online validator.
     assert not re.search(r"https?://", html), re.findall(r"https?://[^\s\"']+", html)
     assert '"validatorUrl": null' in html
