@@ -504,8 +504,9 @@ def update_source(*, source: Source, by, name: str, platform: str, feed_url: str
 
 
 def set_active(*, source: Source, by, active: bool) -> Source:
-    """Deactivate a source (its feed is no longer fetched, its webhook answers 404) or
-    reactivate it (a feed is fetched at the next round)."""
+    """Deactivate a source (its feed is no longer fetched, its webhook refuses every
+    delivery as wrongly signed) or reactivate it (a feed is fetched at the next
+    round)."""
     _require_manager(by)
     with transaction.atomic():
         locked = Source.objects.select_for_update().get(pk=source.pk)

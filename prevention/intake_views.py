@@ -245,9 +245,10 @@ def _refused(status: int, message: str) -> JsonResponse:
 @require_POST
 def intake_webhook(request, slug: str):
     """A signed delivery from a social-listening tool (see the README). Refusals say
-    why and store nothing: 413 too big, 404 no such active webhook, 401 unsigned,
-    wrongly signed or outside five minutes, 400 not the documented JSON, 409 a
-    delivery already received."""
+    why and store nothing: 413 too big; 401 unsigned, wrongly signed, outside five
+    minutes or already received; 400 not the documented JSON. A slug that is not an
+    active webhook answers exactly as a wrong signature does, so that nobody can probe
+    which webhooks exist."""
     length = request.META.get("CONTENT_LENGTH") or ""
     if length.isdigit() and int(length) > WEBHOOK_MAX_BYTES:
         return _refused(413, "The body is larger than 1 MB; send fewer items at a time.")
@@ -255,17 +256,17 @@ def intake_webhook(request, slug: str):
     if len(body) > WEBHOOK_MAX_BYTES:
         return _refused(413, "The body is larger than 1 MB; send fewer items at a time.")
     source = Source.objects.filter(slug=slug, kind=Source.Kind.WEBHOOK, active=True).first()
-    if source is None:
-        return _refused(404, "Not found.")
     try:
         signature = intake.verify_delivery(
-            source=source,
+            # No source: checked against no secret, which nothing matches.
+            source=source or Source(secret=""),
             timestamp=request.headers.get("X-PolicyHub-Timestamp", ""),
             signature=request.headers.get("X-PolicyHub-Signature", ""),
             body=body,
         )
     except PreventionError as error:
-        log.warning("Intake webhook %s refused a delivery: %s", source.pk, error)
+        where = source.pk if source else "(no active webhook at this address)"
+        log.warning("Intake webhook %s refused a delivery: %s", where, error)
         return _refused(401, str(error))
     try:
         posts = webhook_posts(body)
@@ -273,8 +274,8 @@ def intake_webhook(request, slug: str):
         return _refused(400, str(error))
     try:
         result = intake.deliver(source=source, signature=signature, posts=posts)
-    except PreventionError as error:
-        return _refused(409, str(error))
+    except PreventionError as error:  # a replay: signed, but already received
+        return _refused(401, str(error))
     # Counts only: no references, terms or ids go back to the tool.
     return JsonResponse(
         {"received": result.received, "matched": result.matched, "opened": len(result.opened)}

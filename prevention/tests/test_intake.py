@@ -1103,7 +1103,7 @@ def test_a_replayed_delivery_is_refused(terms, csrf_client):
     source.refresh_from_db()
     seen = source.items_seen
     replay = deliver(csrf_client, source, ITEMS, timestamp=timestamp)
-    assert replay.status_code == 409 and "already received" in replay.json()["error"]
+    assert replay.status_code == 401 and "already received" in replay.json()["error"]
     assert counts() == before
     source.refresh_from_db()
     assert source.items_seen == seen
@@ -1200,13 +1200,21 @@ def test_a_delivery_of_more_than_a_hundred_items_is_refused(terms, csrf_client):
     assert ok.json() == {"received": 100, "matched": 100, "opened": 100}
 
 
-def test_unknown_inactive_or_feed_sources_answer_not_found_alike(terms, csrf_client):
+def test_unknown_inactive_or_feed_sources_answer_as_a_wrong_signature_does(terms, csrf_client):
+    """A stranger cannot tell a webhook that exists from one that does not: whatever
+    they send, an unknown, inactive or feed source answers as an active webhook does
+    to a delivery not signed with its secret."""
+    active = make_source(Source.Kind.WEBHOOK)
     inactive = make_source(Source.Kind.WEBHOOK, active=False)
     feed = make_source(secret="feed-secret-should-not-count")
     unknown = Source(slug="no-such-source", secret="x")
-    answers = [deliver(csrf_client, source, ITEMS) for source in (inactive, feed, unknown)]
-    assert {response.status_code for response in answers} == {404}
-    assert {response.content for response in answers} == {b'{"error": "Not found."}'}
+    for kwargs in ({}, {"headers": {}}, {"headers": {"X-PolicyHub-Timestamp": "soon"}}):
+        for source in (inactive, feed, unknown):
+            # Signed with the source's own secret: it still does not count.
+            answer = deliver(csrf_client, source, ITEMS, **kwargs)
+            stranger = deliver(csrf_client, active, ITEMS, secret="not-the-secret", **kwargs)
+            assert answer.status_code == stranger.status_code == 401
+            assert answer.content == stranger.content
     assert counts() == NOTHING
 
 

@@ -5,6 +5,8 @@ query counts that hold as rows grow; and the incident page's intake panel."""
 
 from __future__ import annotations
 
+import json
+import time
 from datetime import timedelta
 from html import unescape
 
@@ -280,7 +282,12 @@ def test_a_deactivated_source_takes_nothing_in_until_reactivated(client, comms, 
         assert "is deactivated" in text(response)
     assert tasks.fetch_due_sources() == 0
     url = reverse("prevention:intake_webhook", args=[webhook.slug])
-    assert client.post(url, b"{}", content_type="application/json").status_code == 404
+    body = json.dumps({"items": [{"url": "https://a.example.com/2", "text": "Northwind"}]})
+    timestamp = str(int(time.time()))
+    signed = intake.sign(secret=webhook.secret, timestamp=timestamp, body=body.encode())
+    headers = {"X-PolicyHub-Timestamp": timestamp, "X-PolicyHub-Signature": f"sha256={signed}"}
+    refused = client.post(url, body, content_type="application/json", headers=headers)
+    assert refused.status_code == 401 and Incident.objects.count() == 0
     again = client.post(reverse("prevention:source_deactivate", args=[feed.pk]), follow=True)
     assert "already deactivated" in text(again)
 
