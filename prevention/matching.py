@@ -88,7 +88,6 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import date
-from functools import lru_cache
 
 import regex
 from django.db.models import Count, Max, Q
@@ -179,7 +178,12 @@ _APOSTROPHES = str.maketrans({"’": "'", "ʼ": "'"})
 _WORD_CHAR = regex.compile(r"[\p{L}\p{N}\p{M}_]")
 
 
-@lru_cache(maxsize=65_536)
+# Nothing of a text checked is kept once its check is done: the words of a draft are
+# worked out once per check in dictionaries of that check (a process-wide cache would
+# keep recent drafts' words in memory, while "Check a post" promises to keep nothing).
+# Only the watch list is cached (current_watch_list).
+
+
 def _fold_slow(word: str) -> str:
     folded = unicodedata.normalize("NFKD", word.casefold())
     return _MARKS.sub("", folded).translate(_APOSTROPHES)
@@ -192,7 +196,6 @@ def fold(word: str) -> str:
     return _fold_slow(word)
 
 
-@lru_cache(maxsize=65_536)
 def _forms(word: str) -> tuple[str, ...]:
     """A folded word and what it would be without a possessive or plural ending."""
     forms = [word]
@@ -218,13 +221,23 @@ class _Words:
     def __init__(self, text: str, end: int):
         norms, starts, ends, tags, tag_spans = [], [], [], [], []
         find, position = text.find, 0
+        folded: dict[str, str] = {}  # this text's words with accents, folded once
+
+        def fold_word(word: str) -> str:
+            if word.isascii():
+                return word.lower()
+            value = folded.get(word)
+            if value is None:
+                value = folded[word] = _fold_slow(word)
+            return value
+
         for token in _TOKEN_TEXT.findall(text, 0, end):
             # Between two tokens there is no letter or digit, so the token's text first
             # found from the end of the one before is where it was matched.
             start = find(token, position)
             position = start + len(token)
             if token[0] not in "#@":
-                norms.append(fold(token))
+                norms.append(fold_word(token))
                 starts.append(start)
                 ends.append(position)
                 tags.append(-1)
@@ -240,7 +253,7 @@ class _Words:
             else:
                 pieces = [part.span() for part in _PART.finditer(text, body, tag_end)]
             for start, stop in pieces:
-                norms.append(fold(text[start:stop]))
+                norms.append(fold_word(text[start:stop]))
                 starts.append(start)
                 ends.append(stop)
                 tags.append(tag)
@@ -320,11 +333,15 @@ class _Unaccented:
             self.text, self.origin = source[:end], None
             return
         pieces, origin, position = [], [], 0
+        plain_of: dict[str, str] = {}  # this text's characters, unaccented once
         for run in self._NON_ASCII.finditer(source, 0, end):
             pieces.append(source[position : run.start()])
             origin.extend(range(position, run.start()))
             for offset in range(run.start(), run.end()):
-                plain = _unaccent_char(source[offset])
+                char = source[offset]
+                plain = plain_of.get(char)
+                if plain is None:
+                    plain = plain_of[char] = _unaccent_char(char)
                 pieces.append(plain)
                 origin.extend([offset] * len(plain))
             position = run.end()
@@ -343,7 +360,6 @@ class _Unaccented:
         return first, last
 
 
-@lru_cache(maxsize=4096)
 def _unaccent_char(char: str) -> str:
     return _MARKS.sub("", unicodedata.normalize("NFKD", char))
 
@@ -503,9 +519,17 @@ class WatchList:
         single, multi = self._single, self._multi
         norms, starts, ends, tags = words.norms, words.starts, words.ends, words.tags
         count = len(norms)
+        forms_of: dict[str, tuple[str, ...]] = {}  # this text's words' forms, made once
+
+        def forms(word: str) -> tuple[str, ...]:
+            value = forms_of.get(word)
+            if value is None:
+                value = forms_of[word] = _forms(word)
+            return value
+
         for i in range(count):
             norm = norms[i]
-            for form in _forms(norm):
+            for form in forms(norm):
                 for index in single.get(form, ()):
                     hits.setdefault(index, []).append(words.span(i, i))
             tag = tags[i]
@@ -514,7 +538,7 @@ class WatchList:
                 joined, j = norm, i + 1
                 while j < count and tags[j] == tag and j - i < MAX_TAG_RUN:
                     joined += norms[j]
-                    for form in _forms(joined):
+                    for form in forms(joined):
                         for index in single.get(form, ()):
                             hits.setdefault(index, []).append(words.span(i, j))
                     j += 1
@@ -529,7 +553,7 @@ class WatchList:
                     if k < len(rest) - 1:
                         if norms[at] != rest[k]:
                             break
-                    elif rest[k] not in _forms(norms[at]):
+                    elif rest[k] not in forms(norms[at]):
                         break
                 else:
                     hits.setdefault(index, []).append(words.span(i, last))

@@ -698,3 +698,17 @@ def test_check_text_merges_watch_list_and_generic_findings_sorted():
 def test_check_text_uses_the_current_watch_list_by_default(fresh_cache):
     watch_term(text="Orion")
     assert [f.found for f in check_text("Orion's launch")] == ["Orion's"]
+
+
+def test_a_checked_text_leaves_none_of_its_words_in_a_cache():
+    """ "Check a post" keeps nothing: only the watch list is cached, never a draft's
+    words (an lru_cache per word would keep the last drafts in memory)."""
+    watch_list = WatchList.from_terms([entry("Café Atlas"), entry(r"\bQ[1-4]\b", kind="pattern")])
+    draft = "Zürich naïveté: the Café Atlas’s plans for Q3, #SecretLaunch @team_atlas"
+    assert watch_list.match(draft) and check_text(draft, watch_list=watch_list)
+    caches = {
+        name: value.cache_info().currsize
+        for name, value in vars(matching).items()
+        if hasattr(value, "cache_info")
+    }
+    assert not any(caches.values()), caches
