@@ -9,7 +9,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from notifications.registry import Due, ReminderKind, load_subjects, register
-from prevention.intake import entry_name
 from prevention.models import PostReview
 from prevention.review_services import ANSWERED, comms_leads, reviewers
 
@@ -146,10 +145,7 @@ class IntakeOpenedIncident(ReminderKind):
         return reverse("incidents:detail", args=[notification.subject_id])
 
     def context(self, notification):
+        # Not the terms found: email and chat leave PolicyHub, and a term names an
+        # unreleased product or a customer. The incident page names them.
         incident = notification.subject
-        item = incident.intake
-        return {
-            "incident": incident,
-            "source_name": item.source.name,
-            "terms": sorted({entry_name(match) for match in item.matched}),
-        }
+        return {"incident": incident, "source_name": incident.intake.source.name}

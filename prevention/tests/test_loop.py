@@ -213,5 +213,22 @@ def test_comms_hear_at_once_when_intake_opens_an_incident(comms, employee):
     send_due()
     subjects = {message.subject for message in mail.outbox}
     reference = told.first().subject.reference
-    assert subjects == {f"{reference}: intake found Falcon X2 in a public post"}
-    assert "The Falcon X2 is out" not in mail.outbox[0].body  # the post stays in PolicyHub
+    # Email and chat leave PolicyHub: they say a watched term was found, never which
+    # (the incident page names it), nor the post.
+    assert subjects == {f"{reference}: intake found a watched term in a public post"}
+    for message in mail.outbox:
+        html = message.alternatives[0][0]
+        for text in (message.subject, message.body, html):
+            assert "Falcon" not in text and "The Falcon X2 is out" not in text
+        assert "a watched term" in message.body and "a watched term" in html
+
+    from notifications import chat
+    from notifications.models import Channel
+    from notifications.registry import get_kind
+
+    row = told.first()
+    kind = get_kind("intake-opened-incident")
+    context = {**kind.context(row), "recipient": row.recipient, "url": "https://x/i"}
+    for channel in (Channel.SLACK, Channel.TEAMS):
+        text = chat.render("emails/intake-opened-incident", context, channel)
+        assert "a watched term in a public post" in text and "Falcon" not in text
