@@ -234,6 +234,8 @@ NOTIFICATIONS_WORKING_DAYS = (0, 1, 2, 3, 4)  # Monday to Friday
 # Slack/Teams reminders and outgoing webhooks (notifications/chat.py, webhooks.py).
 # http://127.0.0.1 and localhost addresses only for development and tests.
 NOTIFICATIONS_ALLOW_LOCAL_HTTP = env_bool("HOOKS_ALLOW_LOCAL_HTTP", DEBUG)
+# Webhook and chat hosts on private, loopback or link-local addresses only when this is on.
+NOTIFICATIONS_ALLOW_PRIVATE_HOSTS = env_bool("HOOKS_ALLOW_PRIVATE_HOSTS", False)
 NOTIFICATIONS_HTTP_TIMEOUT_SECONDS = env_int("HOOKS_TIMEOUT_SECONDS", 10, minimum=1)
 SLACK_BOT_TOKEN = env_str("SLACK_BOT_TOKEN", "")
 SLACK_API_BASE = env_str("SLACK_API_BASE", "https://slack.com/api")
