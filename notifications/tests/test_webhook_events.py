@@ -34,9 +34,7 @@ def test_publishing_a_policy_emits_policy_published(subscription, policy_admin, 
     assert delivery.subscription == subscription and delivery.subject_id == version.pk
 
 
-def test_an_incident_emits_reported_classified_and_closed_once_each(
-    subscription, comms, employee
-):
+def test_an_incident_emits_reported_classified_and_closed_once_each(subscription, comms, employee):
     incident = incident_factories.in_status(
         Incident.Status.CLOSED, by=comms, people_involved=[employee]
     )
