@@ -404,7 +404,7 @@ def change_term(
     try:
         with transaction.atomic():
             current = (
-                WatchTerm.objects.select_for_update()
+                WatchTerm.objects.select_for_update(of=("self",))
                 .select_related("policy", "lesson")
                 .filter(pk=term.pk)
                 .first()
@@ -470,7 +470,7 @@ def delete_term(*, term: WatchTerm, by, note: str = "") -> WatchTermChange:
     note = _note(note)
     with transaction.atomic():
         current = (
-            WatchTerm.objects.select_for_update()
+            WatchTerm.objects.select_for_update(of=("self",))
             .select_related("policy", "lesson")
             .filter(pk=term.pk)
             .first()
