@@ -12,6 +12,7 @@ an intake source is switched on.
 
 from django.contrib import admin
 
+from policyhub import admin_helpers
 from prevention.models import (
     IntakeItem,
     PostReview,
@@ -22,29 +23,12 @@ from prevention.models import (
     WebhookDelivery,
 )
 
-
-def _short(text: str, length: int = 80) -> str:
-    return text if len(text) <= length else text[: length - 1] + "…"
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Records written by the services only: view, never add, change or delete."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+ReadOnlyAdmin = admin_helpers.ReadOnlyAdmin
+_short = admin_helpers.short
 
 
-class SiteAdminsOnly:
-    """Records about people: superusers only, not staff given the view permission."""
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_superuser
+class SiteAdminsOnly(admin_helpers.SiteAdminsOnly):
+    """Records about people: superusers only, and the section hidden from everyone else."""
 
     def has_module_permission(self, request):
         return request.user.is_active and request.user.is_superuser
