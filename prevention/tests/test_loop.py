@@ -21,6 +21,23 @@ def lesson(comms, outsider):
     )
 
 
+def _brand_mentions():
+    """A feed source for intake to take posts in from."""
+    from django.utils import timezone
+
+    from prevention.models import Source
+    from prevention.tests.factories import keeper
+
+    return Source.objects.create(
+        name="Brand mentions",
+        slug="brand-mentions",
+        kind=Source.Kind.FEED,
+        feed_url="file://feed.xml",
+        created_by=keeper(),
+        created_at=timezone.now(),
+    )
+
+
 def test_a_lesson_page_lists_its_watch_terms_for_those_who_keep_the_list(
     client, comms, policy_admin, lesson
 ):
@@ -90,19 +107,10 @@ def test_an_incident_opened_by_intake_shows_its_source_terms_and_hash(client, co
     from incidents.models import Incident
     from prevention import intake
     from prevention.matching import forget_current_watch_list
-    from prevention.models import Source
-    from prevention.tests.factories import keeper
 
     forget_current_watch_list()
     watch_term(text="Project Atlas")
-    source = Source.objects.create(
-        name="Brand mentions",
-        slug="brand-mentions",
-        kind=Source.Kind.FEED,
-        feed_url="file://feed.xml",
-        created_by=keeper(),
-        created_at=timezone.now(),
-    )
+    source = _brand_mentions()
     post = intake.PublicPost(
         url="https://social.example.net/@sam/1",
         title="",
@@ -128,8 +136,6 @@ def test_an_incident_opened_by_a_pattern_names_it_never_shows_the_expression(cli
     from incidents.models import Incident
     from prevention import intake
     from prevention.matching import forget_current_watch_list
-    from prevention.models import Source
-    from prevention.tests.factories import keeper
 
     forget_current_watch_list()
     watch_term(
@@ -137,14 +143,7 @@ def test_an_incident_opened_by_a_pattern_names_it_never_shows_the_expression(cli
         text=r"\b(?:Globex|Initech)\b (?:deal|contract)",
         name="A customer under a non-disclosure agreement",
     )
-    source = Source.objects.create(
-        name="Brand mentions",
-        slug="brand-mentions",
-        kind=Source.Kind.FEED,
-        feed_url="file://feed.xml",
-        created_by=keeper(),
-        created_at=timezone.now(),
-    )
+    source = _brand_mentions()
     post = intake.PublicPost(url="https://social.example.net/@sam/3", text="The Globex deal!")
     intake.ingest(source=source, items=[post], now=timezone.now())
     forget_current_watch_list()
@@ -175,19 +174,11 @@ def test_comms_hear_at_once_when_intake_opens_an_incident(comms, employee):
     from notifications.models import Notification
     from prevention import intake
     from prevention.matching import forget_current_watch_list
-    from prevention.models import Source
     from prevention.tests.factories import keeper
 
     forget_current_watch_list()
     watch_term(text="Falcon X2")
-    source = Source.objects.create(
-        name="Brand mentions",
-        slug="brand-mentions",
-        kind=Source.Kind.FEED,
-        feed_url="file://feed.xml",
-        created_by=keeper(),
-        created_at=timezone.now(),
-    )
+    source = _brand_mentions()
     post = intake.PublicPost(
         url="https://social.example.net/@sam/2",
         title="",
