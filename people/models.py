@@ -1,6 +1,7 @@
 import zoneinfo
 from functools import cache
 
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.core.exceptions import ValidationError
@@ -24,6 +25,10 @@ def validate_time_zone(value: str) -> None:
 def normalise_email(email: str) -> str:
     """Email addresses are compared without regard to case or surrounding spaces."""
     return (email or "").strip().lower()
+
+
+def default_language() -> str:
+    return settings.LANGUAGE_CODE
 
 
 class Department(models.Model):
@@ -84,6 +89,12 @@ class User(AbstractBaseUser, PermissionsMixin):
         blank=True,
         validators=[validate_time_zone],
         help_text="Empty means the site's time zone.",
+    )
+    language = models.CharField(
+        max_length=10,
+        choices=settings.LANGUAGES,
+        default=default_language,
+        help_text="The language of the pages and emails this person gets.",
     )
     start_date = models.DateField(null=True, blank=True)
     is_active = models.BooleanField("active", default=True)
