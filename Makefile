@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install run test lint format bench
+.PHONY: install run test lint format bench messages
 
 $(INSTALLED): requirements.txt constraints.txt
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "PolicyHub needs Python 3.11"'
@@ -52,3 +52,9 @@ lint: install
 format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# Translations (locale/): after changing the interface's words, re-extract the catalogs
+# (needs GNU gettext), translate what `check` lists, then compile django.mo.
+messages: install
+	$(BIN)/python scripts/i18n.py extract
+	$(BIN)/python scripts/i18n.py check

@@ -55,6 +55,8 @@ IGNORE = [
 
 
 def _django():
+    if "DJANGO_SETTINGS_MODULE" in os.environ and "django.conf" in sys.modules:
+        return  # already set up (the tests)
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "policyhub.settings")
     import django
@@ -62,7 +64,7 @@ def _django():
     django.setup()
 
 
-def _makemessages(source: Path, locale_dir: Path) -> None:
+def _makemessages(source: Path, locale_dir: Path, *, symlinks: bool = False) -> None:
     """Run Django's makemessages over `source` into `locale_dir`."""
     from django.conf import settings
     from django.core.management import call_command
@@ -77,11 +79,29 @@ def _makemessages(source: Path, locale_dir: Path) -> None:
             ignore_patterns=IGNORE,
             no_location=True,
             no_obsolete=True,
+            symlinks=symlinks,
             verbosity=0,
         )
     finally:
         os.chdir(old_cwd)
         settings.LOCALE_PATHS = old_paths
+
+
+def fresh_keys(workdir: Path) -> set[str]:
+    """Every string the code marks for translation today, extracted into `workdir`.
+
+    makemessages writes next to the nearest locale/ folder it knows, so it runs in a
+    folder of links to the project's top-level entries without locale/ (the committed
+    catalogs stay untouched).
+    """
+    view = workdir / "src"
+    view.mkdir()
+    for entry in ROOT.iterdir():
+        if entry.name != "locale" and entry.name not in IGNORE and not entry.name.startswith("."):
+            (view / entry.name).symlink_to(entry)
+    _makemessages(view, workdir / "locale", symlinks=True)
+    po_path = workdir / "locale" / TARGETS[0] / "LC_MESSAGES" / "django.po"
+    return {key(entry) for entry in polib.pofile(str(po_path))} if po_path.exists() else set()
 
 
 def catalog_path(language: str) -> Path:
