@@ -29,6 +29,8 @@ from django.db.models import (
     prefetch_related_objects,
 )
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from people import audience, roles
 from people.audience import DEPARTMENTS, GROUPS, audience_people, department_and_ancestors
@@ -36,8 +38,8 @@ from training.models import Booking, Requirement, Session, TrainingError
 
 CHECKIN_LEAD = timedelta(minutes=15)  # check-in opens this long before a session starts
 
-NO_DEPARTMENT = "No department"
-NO_MANAGER = "No manager"
+NO_DEPARTMENT = gettext_lazy("No department")
+NO_MANAGER = gettext_lazy("No manager")
 
 
 def period(requirement: Requirement) -> timedelta:
@@ -383,12 +385,12 @@ def invite_still_required(*, requirement: Requirement, by) -> int:
     from training.services import next_sessions_with_seats
 
     if not roles.is_policy_admin(by):
-        raise TrainingError("Only policy admins can invite people to briefings.")
+        raise TrainingError(_("Only policy admins can invite people to briefings."))
     if not requirement.active:
-        raise TrainingError("This requirement is not active; nobody is invited to it.")
+        raise TrainingError(_("This requirement is not active; nobody is invited to it."))
     if not list(next_sessions_with_seats(topics=requirement.accepted_topics.all(), limit=1)):
         raise TrainingError(
-            "No upcoming session of an accepted topic has a free seat. Schedule one first."
+            _("No upcoming session of an accepted topic has a free seat. Schedule one first.")
         )
     today = timezone.localdate()
     person_ids = (

@@ -12,6 +12,8 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST, require_safe
 
 from people import roles
@@ -118,14 +120,14 @@ def _filter_label(department, manager, departments, managers) -> str:
     """What the people list is narrowed to, in words, from the tables' own rows."""
     parts = []
     for value, rows, word in (
-        (department, departments, "department"),
-        (manager, managers, "manager"),
+        (department, departments, _("department")),
+        (manager, managers, _("manager")),
     ):
         if value is None:
             continue
         key = None if value == "none" else value
-        name = next((row.name for row in rows if row.pk == key), None)
-        parts.append(f"{word}: {name}" if name else f"{word}: nobody still required")
+        name = next((row.name for row in rows if row.pk == key), None) or _("nobody still required")
+        parts.append(_("%(filter)s: %(name)s") % {"filter": word, "name": name})
     return ", ".join(parts)
 
 
@@ -191,13 +193,19 @@ def compliance_invite(request, pk: int):
         if invited:
             messages.success(
                 request,
-                f"Invited {invited} {'person' if invited == 1 else 'people'} to book one of "
-                "the next sessions with free seats.",
+                ngettext(
+                    "Invited %(count)s person to book one of the next sessions with free seats.",
+                    "Invited %(count)s people to book one of the next sessions with free seats.",
+                    invited,
+                )
+                % {"count": invited},
             )
         else:
             messages.info(
                 request,
-                "Nobody new to invite: everyone still required has been invited today "
-                "or is already booked.",
+                _(
+                    "Nobody new to invite: everyone still required has been invited today "
+                    "or is already booked."
+                ),
             )
     return redirect("training:compliance_requirement", requirement.pk)

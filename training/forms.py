@@ -14,7 +14,9 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from people import audience
 from people.models import Department, known_time_zones, normalise_email
@@ -27,7 +29,7 @@ from training.models import Booking, Requirement, Series, Session, Topic
 class PersonByEmailField(forms.ModelChoiceField):
     """An active person, typed as their email address (the directory is too big for a list)."""
 
-    default_error_messages = {"invalid_choice": "No active person has that email address."}
+    default_error_messages = {"invalid_choice": _("No active person has that email address.")}
 
     def __init__(self, **kwargs):
         kwargs.setdefault("widget", forms.EmailInput(attrs={"autocomplete": "off"}))
@@ -58,12 +60,19 @@ def in_zone(wall_clock: datetime, zone_name: str) -> datetime:
     """The aware moment a wall clock in `zone_name` shows; a skipped time is refused."""
     zone = ZoneInfo(zone_name)
     if not 2000 <= wall_clock.year <= 2200:
-        raise forms.ValidationError("Choose a date between the years 2000 and 2200.")
+        raise forms.ValidationError(gettext("Choose a date between the years 2000 and 2200."))
     moment = wall_clock.replace(tzinfo=zone)
     if moment.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != wall_clock:
         raise forms.ValidationError(
-            f"{wall_clock:%H:%M} does not exist on {wall_clock:%-d %B %Y} in {zone_name}: "
-            "the clocks go forward then. Choose another time."
+            gettext(
+                "%(time)s does not exist on %(day)s in %(zone)s: the clocks go forward then. "
+                "Choose another time."
+            )
+            % {
+                "time": f"{wall_clock:%H:%M}",
+                "day": formats.date_format(wall_clock, "j F Y"),
+                "zone": zone_name,
+            }
         )
     return moment
 
@@ -87,26 +96,26 @@ class _SessionTimes(forms.Form):
     """Start, length and time zone, cleaned into `starts_at` and `ends_at`."""
 
     starts = WallClockField(
-        label="Starts",
-        help_text="As the clocks show it where the session happens: in the time zone below.",
+        label=_("Starts"),
+        help_text=_("As the clocks show it where the session happens: in the time zone below."),
     )
-    time_zone = forms.ChoiceField(label="Time zone", choices=time_zone_choices)
+    time_zone = forms.ChoiceField(label=_("Time zone"), choices=time_zone_choices)
     length_minutes = forms.IntegerField(
-        label="Length (minutes)", min_value=5, max_value=8 * 60, initial=60
+        label=_("Length (minutes)"), min_value=5, max_value=8 * 60, initial=60
     )
-    room = forms.CharField(label="Room", max_length=200, required=False)
+    room = forms.CharField(label=_("Room"), max_length=200, required=False)
     online_url = forms.URLField(
-        label="Online link",
+        label=_("Online link"),
         required=False,
         assume_scheme="https",
-        help_text="For a hybrid or online session.",
+        help_text=_("For a hybrid or online session."),
     )
 
     def clean(self):
         cleaned = super().clean()
         if not cleaned.get("room") and not cleaned.get("online_url"):
             if "room" not in self.errors and "online_url" not in self.errors:
-                self.add_error("room", "Give a room, an online link, or both.")
+                self.add_error("room", gettext("Give a room, an online link, or both."))
         starts, zone = cleaned.get("starts"), cleaned.get("time_zone")
         if starts and zone:
             try:
@@ -115,7 +124,7 @@ class _SessionTimes(forms.Form):
                 self.add_error("starts", error)
             else:
                 if cleaned["starts_at"] <= timezone.now():
-                    self.add_error("starts", "Choose a time in the future.")
+                    self.add_error("starts", gettext("Choose a time in the future."))
                 elif cleaned.get("length_minutes"):
                     cleaned["ends_at"] = cleaned["starts_at"] + timedelta(
                         minutes=cleaned["length_minutes"]
@@ -124,30 +133,33 @@ class _SessionTimes(forms.Form):
 
 
 class SessionForm(_SessionTimes):
-    title = forms.CharField(label="Title", max_length=200)
+    title = forms.CharField(label=_("Title"), max_length=200)
     topic = forms.ModelChoiceField(
-        label="Topic",
+        label=_("Topic"),
         queryset=Topic.objects.all(),
-        help_text="Requirements accept sessions by topic.",
+        help_text=_("Requirements accept sessions by topic."),
     )
     policies = forms.ModelMultipleChoiceField(
-        label="Policies covered",
+        label=_("Policies covered"),
         queryset=Policy.objects.order_by("title"),
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="Attendance shows on the compliance page of these policies.",
+        help_text=_("Attendance shows on the compliance page of these policies."),
     )
     presenter = PersonByEmailField(
-        label="Presenter's email", help_text="The presenter sees the roster and takes attendance."
+        label=_("Presenter's email"),
+        help_text=_("The presenter sees the roster and takes attendance."),
     )
-    capacity = forms.IntegerField(label="Seats", min_value=1, max_value=1000, initial=20)
+    capacity = forms.IntegerField(label=_("Seats"), min_value=1, max_value=1000, initial=20)
     lunch_cutoff_hours = forms.IntegerField(
-        label="Lunch order closes (hours before the start)",
+        label=_("Lunch order closes (hours before the start)"),
         min_value=0,
         max_value=24 * 14,
         initial=48,
         required=False,
-        help_text="People who book later are told lunch is not guaranteed. Empty: no lunch order.",
+        help_text=_(
+            "People who book later are told lunch is not guaranteed. Empty: no lunch order."
+        ),
     )
     field_order = [
         "title",
@@ -183,13 +195,13 @@ class SessionForm(_SessionTimes):
 
 class SeriesForm(SessionForm):
     pattern = forms.ChoiceField(
-        label="Repeats",
+        label=_("Repeats"),
         choices=Series.Pattern.choices,
         initial=Series.Pattern.FORTNIGHTLY,
         widget=forms.RadioSelect,
-        help_text="At the same local time each time, across clock changes.",
+        help_text=_("At the same local time each time, across clock changes."),
     )
-    count = forms.IntegerField(label="Number of sessions", min_value=2, max_value=52, initial=6)
+    count = forms.IntegerField(label=_("Number of sessions"), min_value=2, max_value=52, initial=6)
     field_order = [*SessionForm.field_order[:7], "pattern", "count"]
 
 
@@ -219,11 +231,11 @@ class SessionChangeForm(_SessionTimes):
 
 class CancelSessionForm(forms.Form):
     reason = forms.CharField(
-        label="Reason",
+        label=_("Reason"),
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Everyone booked or waiting is told, with this reason.",
-        error_messages={"required": "Say why the session is cancelled."},
+        help_text=_("Everyone booked or waiting is told, with this reason."),
+        error_messages={"required": _("Say why the session is cancelled.")},
     )
 
 
@@ -241,23 +253,24 @@ class RequirementForm(forms.ModelForm):
             "active",
         ]
         labels = {
-            "name": "Name",
-            "audience": "Who must attend",
-            "audience_departments": "Departments",
-            "audience_groups": "Groups",
-            "accepted_topics": "Accepted topics",
-            "every_months": "Every (months)",
-            "new_joiners_within_days": "New joiners within (days)",
-            "active": "Active",
+            "name": _("Name"),
+            "audience": _("Who must attend"),
+            "audience_departments": _("Departments"),
+            "audience_groups": _("Groups"),
+            "accepted_topics": _("Accepted topics"),
+            "every_months": _("Every (months)"),
+            "new_joiners_within_days": _("New joiners within (days)"),
+            "active": _("Active"),
         }
         help_texts = {
-            "audience_departments": "For “Chosen departments”. Sub-departments are included.",
-            "audience_groups": "For “Chosen groups”.",
-            "accepted_topics": "A session of any of these topics counts.",
-            "every_months": "Attend again after this many months.",
-            "new_joiners_within_days": "Optional: new joiners attend within this many days "
-            "of their start date.",
-            "active": "An inactive requirement asks nobody to attend.",
+            "audience_departments": _("For “Chosen departments”. Sub-departments are included."),
+            "audience_groups": _("For “Chosen groups”."),
+            "accepted_topics": _("A session of any of these topics counts."),
+            "every_months": _("Attend again after this many months."),
+            "new_joiners_within_days": _(
+                "Optional: new joiners attend within this many days of their start date."
+            ),
+            "active": _("An inactive requirement asks nobody to attend."),
         }
         widgets = {
             "audience": forms.RadioSelect,
@@ -271,15 +284,15 @@ class RequirementForm(forms.ModelForm):
         self.fields["audience"].choices = audience.CHOICES
         self.fields["audience_departments"].queryset = Department.objects.all()
         self.fields["audience_groups"].queryset = Group.objects.order_by("name")
-        self.fields["accepted_topics"].error_messages["required"] = "Choose at least one topic."
+        self.fields["accepted_topics"].error_messages["required"] = _("Choose at least one topic.")
 
     def clean(self):
         cleaned = super().clean()
         kind = cleaned.get("audience")
         if kind == audience.DEPARTMENTS and not cleaned.get("audience_departments"):
-            self.add_error("audience_departments", "Choose at least one department.")
+            self.add_error("audience_departments", gettext("Choose at least one department."))
         if kind == audience.GROUPS and not cleaned.get("audience_groups"):
-            self.add_error("audience_groups", "Choose at least one group.")
+            self.add_error("audience_groups", gettext("Choose at least one group."))
         return cleaned
 
 
@@ -287,7 +300,7 @@ class TopicForm(forms.ModelForm):
     class Meta:
         model = Topic
         fields = ["name", "description"]
-        labels = {"name": "Name", "description": "Description"}
+        labels = {"name": _("Name"), "description": _("Description")}
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
 
 
@@ -296,16 +309,16 @@ class TopicForm(forms.ModelForm):
 
 class BookingForm(forms.Form):
     lunch = forms.ChoiceField(
-        label="Lunch",
+        label=_("Lunch"),
         choices=Booking.Lunch.choices,
         initial=Booking.Lunch.STANDARD,
         widget=forms.RadioSelect,
     )
     dietary_needs = forms.CharField(
-        label="Dietary needs",
+        label=_("Dietary needs"),
         max_length=300,
         required=False,
-        help_text="Allergies or anything else the caterer should know.",
+        help_text=_("Allergies or anything else the caterer should know."),
     )
 
 
@@ -320,16 +333,16 @@ class BookForForm(BookingForm):
         super().__init__(*args, **kwargs)
         if reports is None:
             self.fields["person"] = PersonByEmailField(
-                label="Person's email", help_text="Anyone in the directory."
+                label=_("Person's email"), help_text=_("Anyone in the directory.")
             )
         else:
             self.fields["person"] = forms.ModelChoiceField(
-                label="Person",
+                label=_("Person"),
                 queryset=reports,
-                empty_label="Choose one of your reports",
+                empty_label=_("Choose one of your reports"),
                 error_messages={
-                    "invalid_choice": "You can book for your direct reports only.",
-                    "required": "Choose one of your reports.",
+                    "invalid_choice": _("You can book for your direct reports only."),
+                    "required": _("Choose one of your reports."),
                 },
             )
         self.order_fields(self.field_order)
@@ -337,39 +350,39 @@ class BookForForm(BookingForm):
 
 class CheckInForm(forms.Form):
     code = forms.CharField(
-        label="Check-in code",
+        label=_("Check-in code"),
         max_length=12,
-        help_text="Shown in the room by the presenter.",
+        help_text=_("Shown in the room by the presenter."),
         widget=forms.TextInput(
             attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}
         ),
-        error_messages={"required": "Type the code shown in the room."},
+        error_messages={"required": _("Type the code shown in the room.")},
     )
 
 
 class FeedbackForm(forms.Form):
     rating = forms.TypedChoiceField(
-        label="How was it?",
+        label=_("How was it?"),
         choices=[(n, str(n)) for n in range(1, 6)],
         coerce=int,
         widget=forms.RadioSelect(attrs={"class": "form-check-inline"}),
-        help_text="1 is poor, 5 is excellent.",
-        error_messages={"required": "Choose from 1 to 5."},
+        help_text=_("1 is poor, 5 is excellent."),
+        error_messages={"required": _("Choose from 1 to 5.")},
     )
     comment = forms.CharField(
-        label="Comment",
+        label=_("Comment"),
         required=False,
         max_length=4000,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="What worked, and what would make it better.",
+        help_text=_("What worked, and what would make it better."),
     )
 
 
 ROSTER_MARKS = [
-    (Booking.Status.ATTENDED, "Attended"),
-    (Booking.Status.LATE, "Late"),
-    (Booking.Status.ABSENT, "Absent"),
-    (Booking.Status.EXCUSED, "Excused"),
+    (Booking.Status.ATTENDED, _("Attended")),
+    (Booking.Status.LATE, _("Late")),
+    (Booking.Status.ABSENT, _("Absent")),
+    (Booking.Status.EXCUSED, _("Excused")),
 ]
 
 
@@ -377,8 +390,8 @@ class RosterForm(forms.Form):
     """One mark per person, and one for everyone still unmarked: one submit."""
 
     everyone_else = forms.ChoiceField(
-        label="Everyone still unmarked",
-        choices=[("", "Leave unmarked"), *ROSTER_MARKS],
+        label=_("Everyone still unmarked"),
+        choices=[("", _("Leave unmarked")), *ROSTER_MARKS],
         required=False,
     )
 
@@ -388,8 +401,8 @@ class RosterForm(forms.Form):
         for booking in self.bookings:
             unmarked = booking.status == Booking.Status.BOOKED
             self.fields[self.field_name(booking)] = forms.ChoiceField(
-                label=f"Attendance of {booking.person.get_full_name()}",
-                choices=[("", "Not marked"), *ROSTER_MARKS] if unmarked else ROSTER_MARKS,
+                label=gettext("Attendance of %(name)s") % {"name": booking.person.get_full_name()},
+                choices=[("", gettext("Not marked")), *ROSTER_MARKS] if unmarked else ROSTER_MARKS,
                 initial="" if unmarked else booking.status,
                 required=False,
                 widget=forms.Select(attrs={"class": "form-select form-select-sm"}),

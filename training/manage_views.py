@@ -11,7 +11,9 @@ from django.contrib import messages
 from django.db import transaction
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from people.roles import role_required
@@ -57,7 +59,7 @@ def _new_session_initial(request) -> dict:
 
 
 def _no_topics_yet(request):
-    messages.info(request, "Add a topic first: every session has one.")
+    messages.info(request, _("Add a topic first: every session has one."))
     return redirect("training:manage_topics")
 
 
@@ -73,7 +75,10 @@ def manage_session_new(request):
         except TrainingError as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, f"“{session.title}” is scheduled and open for booking.")
+            messages.success(
+                request,
+                _("“%(title)s” is scheduled and open for booking.") % {"title": session.title},
+            )
             return redirect("training:session", session.pk)
     return render(request, "training/manage/session_form.html", {"form": form, "series": False})
 
@@ -98,8 +103,16 @@ def manage_series_new(request):
             last = timezone.localtime(sessions[-1].starts_at)
             messages.success(
                 request,
-                f"{len(sessions)} sessions of “{sessions[0].title}” are scheduled, the last "
-                f"on {last:%-d %B %Y}.",
+                ngettext(
+                    "%(count)s session of “%(title)s” is scheduled, the last on %(day)s.",
+                    "%(count)s sessions of “%(title)s” are scheduled, the last on %(day)s.",
+                    len(sessions),
+                )
+                % {
+                    "count": len(sessions),
+                    "title": sessions[0].title,
+                    "day": formats.date_format(last, "j F Y"),
+                },
             )
             return redirect("training:manage_index")
     return render(request, "training/manage/session_form.html", {"form": form, "series": True})
@@ -120,12 +133,14 @@ def manage_session_edit(request, pk: int):
             form.add_error(None, str(error))
         else:
             if session.sequence == sequence:
-                messages.info(request, "Nothing changed.")
+                messages.info(request, _("Nothing changed."))
             else:
                 messages.success(
                     request,
-                    "The session is changed. Everyone booked or waiting gets an updated "
-                    "calendar invite.",
+                    _(
+                        "The session is changed. Everyone booked or waiting gets an updated "
+                        "calendar invite."
+                    ),
                 )
             return redirect("training:session", session.pk)
     return render(
@@ -156,7 +171,9 @@ def manage_session_cancel(request, pk: int):
         messages.error(request, str(error))
         return redirect("training:session", session.pk)
     messages.success(
-        request, f"“{session.title}” is cancelled. Everyone booked or waiting is told why."
+        request,
+        _("“%(title)s” is cancelled. Everyone booked or waiting is told why.")
+        % {"title": session.title},
     )
     return redirect("training:manage_index")
 
@@ -180,7 +197,9 @@ def _requirement_page(request, *, requirement: Requirement | None):
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
             requirement = form.save()
-        messages.success(request, f"The requirement “{requirement.name}” is saved.")
+        messages.success(
+            request, _("The requirement “%(name)s” is saved.") % {"name": requirement.name}
+        )
         return redirect("training:manage_requirements")
     return render(
         request,
@@ -209,7 +228,7 @@ def manage_topics(request):
     form = TopicForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         topic = form.save()
-        messages.success(request, f"The topic “{topic.name}” is added.")
+        messages.success(request, _("The topic “%(name)s” is added.") % {"name": topic.name})
         return redirect("training:manage_topics")
     topics = Topic.objects.annotate(session_count=Count("sessions"))
     return render(request, "training/manage/topics.html", {"form": form, "topics": list(topics)})

@@ -6,6 +6,8 @@ from django.contrib.auth.models import Group
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from people import audience
 from people.models import Department, validate_time_zone
@@ -41,10 +43,10 @@ class Requirement(models.Model):
     audience_groups = models.ManyToManyField(Group, blank=True, related_name="+")
     accepted_topics = models.ManyToManyField(Topic, related_name="requirements")
     every_months = models.PositiveSmallIntegerField(
-        default=12, validators=[MinValueValidator(1)], help_text="Attend again after this long."
+        default=12, validators=[MinValueValidator(1)], help_text=_("Attend again after this long.")
     )
     new_joiners_within_days = models.PositiveSmallIntegerField(
-        null=True, blank=True, help_text="New joiners attend within this many days of starting."
+        null=True, blank=True, help_text=_("New joiners attend within this many days of starting.")
     )
     active = models.BooleanField(default=True)
 
@@ -57,9 +59,9 @@ class Requirement(models.Model):
 
 class Series(models.Model):
     class Pattern(models.TextChoices):
-        WEEKLY = "weekly", "Weekly"
-        FORTNIGHTLY = "fortnightly", "Every second week"
-        MONTHLY = "monthly", "Monthly"
+        WEEKLY = "weekly", _("Weekly")
+        FORTNIGHTLY = "fortnightly", _("Every second week")
+        MONTHLY = "monthly", _("Monthly")
 
     title = models.CharField(max_length=200)
     pattern = models.CharField(max_length=12, choices=Pattern.choices)
@@ -78,9 +80,9 @@ class Series(models.Model):
 
 class Session(models.Model):
     class Status(models.TextChoices):
-        SCHEDULED = "scheduled", "Scheduled"
-        CANCELLED = "cancelled", "Cancelled"
-        COMPLETED = "completed", "Completed"
+        SCHEDULED = "scheduled", _("Scheduled")
+        CANCELLED = "cancelled", _("Cancelled")
+        COMPLETED = "completed", _("Completed")
 
     title = models.CharField(max_length=200)
     topic = models.ForeignKey(Topic, on_delete=models.PROTECT, related_name="sessions")
@@ -97,17 +99,17 @@ class Session(models.Model):
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
     time_zone = models.CharField(
-        max_length=64, validators=[validate_time_zone], help_text="Where the session happens."
+        max_length=64, validators=[validate_time_zone], help_text=_("Where the session happens.")
     )
     room = models.CharField(max_length=200, blank=True)
     online_url = models.URLField(blank=True)
     capacity = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
     lunch_cutoff = models.DateTimeField(
-        null=True, blank=True, help_text="Lunch is ordered for those booked by then."
+        null=True, blank=True, help_text=_("Lunch is ordered for those booked by then.")
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
     sequence = models.PositiveIntegerField(
-        default=0, help_text="Raised whenever time or place changes (iCalendar SEQUENCE)."
+        default=0, help_text=_("Raised whenever time or place changes (iCalendar SEQUENCE).")
     )
     checkin_code = models.CharField(max_length=12, default=new_checkin_code)
     cancelled_reason = models.TextField(blank=True)
@@ -131,22 +133,22 @@ class Session(models.Model):
 
 class Booking(models.Model):
     class Status(models.TextChoices):
-        BOOKED = "booked", "Booked"
-        WAITLISTED = "waitlisted", "On the waitlist"
-        CANCELLED = "cancelled", "Cancelled"
-        ATTENDED = "attended", "Attended"
-        LATE = "late", "Attended, late"
-        ABSENT = "absent", "Absent"
-        EXCUSED = "excused", "Excused"
+        BOOKED = "booked", _("Booked")
+        WAITLISTED = "waitlisted", _("On the waitlist")
+        CANCELLED = "cancelled", _("Cancelled")
+        ATTENDED = "attended", _("Attended")
+        LATE = "late", _("Attended, late")
+        ABSENT = "absent", _("Absent")
+        EXCUSED = "excused", _("Excused")
 
     ACTIVE = (Status.BOOKED, Status.WAITLISTED)
     PRESENT = (Status.ATTENDED, Status.LATE)
 
     class Lunch(models.TextChoices):
-        STANDARD = "standard", "Standard"
-        VEGETARIAN = "vegetarian", "Vegetarian"
-        VEGAN = "vegan", "Vegan"
-        NONE = "none", "No lunch, thanks"
+        STANDARD = "standard", pgettext_lazy("lunch", "Standard")
+        VEGETARIAN = "vegetarian", _("Vegetarian")
+        VEGAN = "vegan", _("Vegan")
+        NONE = "none", _("No lunch, thanks")
 
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="bookings")

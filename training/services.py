@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 from django.db.models import Count, F, Max, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from people import roles
 from training.models import (
@@ -54,13 +55,15 @@ def can_book_for(user, person) -> bool:
 
 def _check_times(starts_at: datetime, ends_at: datetime, time_zone: str) -> None:
     if not (2000 <= starts_at.year <= 2200 and 2000 <= ends_at.year <= 2200):
-        raise TrainingError("Choose dates between the years 2000 and 2200.")
+        raise TrainingError(_("Choose dates between the years 2000 and 2200."))
     if ends_at <= starts_at:
-        raise TrainingError("A session must end after it starts.")
+        raise TrainingError(_("A session must end after it starts."))
     try:
         ZoneInfo(time_zone)
     except Exception:
-        raise TrainingError(f"“{time_zone}” is not a known time zone.") from None
+        raise TrainingError(
+            _("“%(zone)s” is not a known time zone.") % {"zone": time_zone}
+        ) from None
 
 
 def create_session(
@@ -80,12 +83,12 @@ def create_session(
     series: Series | None = None,
 ) -> Session:
     if not can_organise(by):
-        raise TrainingError("Only policy admins can schedule briefings.")
+        raise TrainingError(_("Only policy admins can schedule briefings."))
     _check_times(starts_at, ends_at, time_zone)
     if not room and not online_url:
-        raise TrainingError("Give a room, an online link, or both.")
+        raise TrainingError(_("Give a room, an online link, or both."))
     if capacity < 1:
-        raise TrainingError("A session needs at least one seat.")
+        raise TrainingError(_("A session needs at least one seat."))
     with transaction.atomic():
         session = Session.objects.create(
             title=title,
@@ -131,9 +134,9 @@ def create_series(
 ) -> list[Session]:
     """N sessions, weekly, fortnightly or monthly, at the same local time each time."""
     if pattern not in Series.Pattern.values:
-        raise TrainingError("Choose weekly, every second week or monthly.")
+        raise TrainingError(_("Choose weekly, every second week or monthly."))
     if not 1 <= count <= 52:
-        raise TrainingError("A series has between 1 and 52 sessions.")
+        raise TrainingError(_("A series has between 1 and 52 sessions."))
     _check_times(starts_at, ends_at, time_zone)
     zone = ZoneInfo(time_zone)
     cutoff = session_fields.pop("lunch_cutoff", None)
@@ -160,6 +163,17 @@ def create_series(
     return sessions
 
 
+def _session_is(session: Session, *, already: bool = False) -> str:
+    """ "This session is cancelled." for a session that is no longer scheduled."""
+    if session.status == Session.Status.CANCELLED:
+        if already:
+            return _("This session is already cancelled.")
+        return _("This session is cancelled.")
+    if already:
+        return _("This session is already completed.")
+    return _("This session is completed.")
+
+
 def _locked_session(session: Session) -> Session:
     return Session.objects.select_for_update().get(pk=session.pk)
 
@@ -183,11 +197,11 @@ def change_session(
     from notifications.services import notify_many
 
     if not can_organise(by):
-        raise TrainingError("Only policy admins can change briefings.")
+        raise TrainingError(_("Only policy admins can change briefings."))
     with transaction.atomic():
         session = _locked_session(session)
         if session.status != Session.Status.SCHEDULED:
-            raise TrainingError(f"This session is {session.get_status_display().lower()}.")
+            raise TrainingError(_session_is(session))
         new = {
             "starts_at": starts_at or session.starts_at,
             "ends_at": ends_at or session.ends_at,
@@ -197,7 +211,7 @@ def change_session(
         }
         _check_times(new["starts_at"], new["ends_at"], new["time_zone"])
         if not new["room"] and not new["online_url"]:
-            raise TrainingError("Give a room, an online link, or both.")
+            raise TrainingError(_("Give a room, an online link, or both."))
         if all(getattr(session, key) == value for key, value in new.items()):
             return session
         if session.lunch_cutoff is not None:
@@ -220,12 +234,12 @@ def cancel_session(*, session: Session, by, reason: str = "") -> Session:
     from notifications.services import notify_many
 
     if not can_organise(by):
-        raise TrainingError("Only policy admins can cancel briefings.")
+        raise TrainingError(_("Only policy admins can cancel briefings."))
     now = timezone.now()
     with transaction.atomic():
         session = _locked_session(session)
         if session.status != Session.Status.SCHEDULED:
-            raise TrainingError(f"This session is already {session.get_status_display().lower()}.")
+            raise TrainingError(_session_is(session, already=True))
         bookings = list(_active_bookings(session))
         session.status = Session.Status.CANCELLED
         session.cancelled_reason = reason.strip()
@@ -264,29 +278,29 @@ def book(
     by = by or person
     now = now or timezone.now()
     if not can_book_for(by, person):
-        raise TrainingError("You can book for yourself, and line managers for their reports.")
+        raise TrainingError(_("You can book for yourself, and line managers for their reports."))
     if not person.is_active:
-        raise TrainingError(f"{person.get_full_name()} is no longer in the directory.")
+        raise TrainingError(
+            _("%(name)s is no longer in the directory.") % {"name": person.get_full_name()}
+        )
     if lunch not in Booking.Lunch.values:
-        raise TrainingError("Choose a lunch option.")
+        raise TrainingError(_("Choose a lunch option."))
     with transaction.atomic():
         session = _locked_session(session)
         if session.status == Session.Status.CANCELLED:
-            raise TrainingError("This session has been cancelled.")
+            raise TrainingError(_("This session has been cancelled."))
         if session.status == Session.Status.COMPLETED or session.starts_at <= now:
-            raise TrainingError("This session has already started; choose a later one.")
+            raise TrainingError(_("This session has already started; choose a later one."))
         existing = Booking.objects.filter(session=session, person=person).first()
         if existing is not None and existing.status in Booking.PRESENT:
             raise TrainingError(
-                f"{'You have' if by.pk == person.pk else person.get_full_name() + ' has'} "
-                "already checked in to this session."
+                _("You have already checked in to this session.")
+                if by.pk == person.pk
+                else _("%(name)s has already checked in to this session.")
+                % {"name": person.get_full_name()}
             )
         if existing is not None and existing.status in Booking.ACTIVE:
-            raise TrainingError(
-                f"{'You are' if by.pk == person.pk else person.get_full_name() + ' is'} already "
-                f"{'booked' if existing.status == BookingStatus.BOOKED else 'on the waitlist'} "
-                "for this session."
-            )
+            raise TrainingError(_already_booked(existing, by=by))
         seats_taken = session.bookings.filter(status__in=HOLDS_SEAT).count()
         full = seats_taken >= session.capacity
         position = None
@@ -324,6 +338,20 @@ def book(
     return booking
 
 
+def _already_booked(existing: Booking, *, by) -> str:
+    """Why `existing`, an active booking, cannot be booked again (said to the booker)."""
+    waiting = existing.status == BookingStatus.WAITLISTED
+    if by.pk == existing.person_id:
+        if waiting:
+            return _("You are already on the waitlist for this session.")
+        return _("You are already booked for this session.")
+    if waiting:
+        message = _("%(name)s is already on the waitlist for this session.")
+    else:
+        message = _("%(name)s is already booked for this session.")
+    return message % {"name": existing.person.get_full_name()}
+
+
 def cancel_booking(*, booking: Booking, by, now: datetime | None = None) -> Booking:
     """Cancel until the start. A freed seat goes to the first on the waitlist in the
     same transaction, and they are told."""
@@ -331,14 +359,16 @@ def cancel_booking(*, booking: Booking, by, now: datetime | None = None) -> Book
 
     now = now or timezone.now()
     if not can_book_for(by, booking.person):
-        raise TrainingError("You can cancel your own bookings, and managers their reports'.")
+        raise TrainingError(_("You can cancel your own bookings, and managers their reports'."))
     with transaction.atomic():
         session = _locked_session(booking.session)
         booking = Booking.objects.select_for_update().get(pk=booking.pk)
         if booking.status not in Booking.ACTIVE:
-            raise TrainingError("This booking is not active.")
+            raise TrainingError(_("This booking is not active."))
         if session.starts_at <= now:
-            raise TrainingError("The session has started; a booking can be cancelled until then.")
+            raise TrainingError(
+                _("The session has started; a booking can be cancelled until then.")
+            )
         freed_seat = booking.status == BookingStatus.BOOKED
         booking.status = BookingStatus.CANCELLED
         booking.waitlist_position = None
@@ -395,17 +425,19 @@ def mark_attendance(
     freed early is for cancelling (which promotes the waitlist), not for marking."""
     now = now or timezone.now()
     if not can_run(by, session):
-        raise TrainingError("Only the presenter and the organisers can take attendance.")
+        raise TrainingError(_("Only the presenter and the organisers can take attendance."))
     if any(status not in MARKS for status in marks.values()):
-        raise TrainingError("Mark people attended, late, absent or excused.")
+        raise TrainingError(_("Mark people attended, late, absent or excused."))
     with transaction.atomic():
         session = _locked_session(session)
         if session.status == Session.Status.CANCELLED:
-            raise TrainingError("This session was cancelled.")
+            raise TrainingError(_("This session was cancelled."))
         if now < session.starts_at - timedelta(minutes=CHECKIN_OPENS_MINUTES):
             raise TrainingError(
-                "Attendance can be taken from 15 minutes before the start. To free a seat "
-                "before then, cancel the booking."
+                _(
+                    "Attendance can be taken from 15 minutes before the start. To free a seat "
+                    "before then, cancel the booking."
+                )
             )
         bookings = {
             b.pk: b
@@ -415,7 +447,7 @@ def mark_attendance(
         }
         unknown = set(marks) - set(bookings)
         if unknown:
-            raise TrainingError("Some of those people are not booked on this session.")
+            raise TrainingError(_("Some of those people are not booked on this session."))
         now = timezone.now()
         for pk, status in marks.items():
             booking = bookings[pk]
@@ -440,18 +472,18 @@ def check_in(*, session: Session, person, code: str, now: datetime | None = None
         ).count()
         if recent_failures >= CHECKIN_MAX_FAILURES:
             raise TrainingError(
-                "Too many wrong codes. Wait ten minutes, or ask the presenter to mark you."
+                _("Too many wrong codes. Wait ten minutes, or ask the presenter to mark you.")
             )
         if session.status == Session.Status.CANCELLED:
-            raise TrainingError("This session was cancelled.")
+            raise TrainingError(_("This session was cancelled."))
         opens = session.starts_at - timedelta(minutes=CHECKIN_OPENS_MINUTES)
         if now < opens:
             raise TrainingError(
-                f"Check-in opens {CHECKIN_OPENS_MINUTES} minutes before the start, at "
-                f"{timezone.localtime(opens):%H:%M}."
+                _("Check-in opens %(minutes)s minutes before the start, at %(time)s.")
+                % {"minutes": CHECKIN_OPENS_MINUTES, "time": f"{timezone.localtime(opens):%H:%M}"}
             )
         if now > session.ends_at or session.status == Session.Status.COMPLETED:
-            raise TrainingError("This session has ended; check-in is closed.")
+            raise TrainingError(_("This session has ended; check-in is closed."))
         wrong_code = "".join(code.split()).upper() != session.checkin_code.upper()
         CheckInAttempt.objects.create(
             session=session, person=person, at=now, succeeded=not wrong_code
@@ -460,7 +492,7 @@ def check_in(*, session: Session, person, code: str, now: datetime | None = None
             return _record_check_in(session, person, now)
     # Raised outside the transaction: the wrong attempt must stay recorded, or the
     # rate limit above would never see it.
-    raise TrainingError("That is not this session's check-in code. Check the screen.")
+    raise TrainingError(_("That is not this session's check-in code. Check the screen."))
 
 
 def _record_check_in(session: Session, person, now: datetime) -> Booking:
@@ -492,13 +524,13 @@ def complete_session(*, session: Session, by, now: datetime | None = None) -> li
 
     now = now or timezone.now()
     if not can_run(by, session):
-        raise TrainingError("Only the presenter and the organisers can complete a session.")
+        raise TrainingError(_("Only the presenter and the organisers can complete a session."))
     with transaction.atomic():
         session = _locked_session(session)
         if session.status != Session.Status.SCHEDULED:
-            raise TrainingError(f"This session is {session.get_status_display().lower()}.")
+            raise TrainingError(_session_is(session))
         if now < session.starts_at:
-            raise TrainingError("A session can be completed once it has started.")
+            raise TrainingError(_("A session can be completed once it has started."))
         session.bookings.filter(status=BookingStatus.BOOKED).update(status=BookingStatus.ABSENT)
         # Everyone absent, whether marked on the roster or never marked at all.
         no_shows = list(session.bookings.filter(status=BookingStatus.ABSENT))
@@ -519,16 +551,16 @@ def complete_session(*, session: Session, by, now: datetime | None = None) -> li
 
 def leave_feedback(*, booking: Booking, person, rating: int, comment: str = "") -> Feedback:
     if booking.person_id != person.pk:
-        raise TrainingError("You can only give feedback on your own attendance.")
+        raise TrainingError(_("You can only give feedback on your own attendance."))
     if booking.status not in Booking.PRESENT:
-        raise TrainingError("Feedback comes after attending the session.")
+        raise TrainingError(_("Feedback comes after attending the session."))
     try:
         rating = int(rating)
     except (TypeError, ValueError):
         rating = 0  # a form sent nothing or words: refused below like any other
     if not 1 <= rating <= 5:
-        raise TrainingError("Rate the session from 1 to 5.")
-    feedback, _ = Feedback.objects.update_or_create(
+        raise TrainingError(_("Rate the session from 1 to 5."))
+    feedback, _created = Feedback.objects.update_or_create(
         booking=booking,
         defaults={"rating": rating, "comment": comment.strip(), "at": timezone.now()},
     )

@@ -22,6 +22,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from people import roles
@@ -44,7 +46,7 @@ def get_session_for(user, pk: int) -> Session:
     session = Session.objects.select_related("topic", "presenter", "organiser").filter(pk=pk)
     session = session.first()
     if session is None:
-        raise Http404("No such session.")
+        raise Http404(_("No such session."))
     return session
 
 
@@ -193,18 +195,32 @@ def session(request, pk: int):
     return _session_page(request, get_session_for(request.user, pk))
 
 
-def _booked_message(booking: Booking, *, who: str) -> str:
-    """`who` is "You are" or "Emily Carter is"."""
-    title = booking.session.title
+def _booked_message(booking: Booking, *, for_someone_else: bool = False) -> str:
+    """What the booker is told: about their own booking, or about the person's they booked."""
+    values = {
+        "name": booking.person.get_full_name(),
+        "title": booking.session.title,
+        "rank": queries.waitlist_rank(booking),
+    }
     if booking.status == BookingStatus.WAITLISTED:
-        return (
-            f"{who} number {queries.waitlist_rank(booking)} on the waitlist for {title}, "
-            "which is full. A seat is given automatically, in order, when one frees up, "
-            "with an email."
-        )
-    message = f"{who} booked on {title}. The calendar invite is on its way by email."
+        if for_someone_else:
+            message = _(
+                "%(name)s is number %(rank)s on the waitlist for %(title)s, which is full. "
+                "A seat is given automatically, in order, when one frees up, with an email."
+            )
+        else:
+            message = _(
+                "You are number %(rank)s on the waitlist for %(title)s, which is full. "
+                "A seat is given automatically, in order, when one frees up, with an email."
+            )
+        return message % values
+    if for_someone_else:
+        message = _("%(name)s is booked on %(title)s. The calendar invite is on its way by email.")
+    else:
+        message = _("You are booked on %(title)s. The calendar invite is on its way by email.")
+    message %= values
     if booking.lunch_not_guaranteed:
-        message += " Lunch orders have closed, so lunch is not guaranteed."
+        message += " " + _("Lunch orders have closed, so lunch is not guaranteed.")
     return message
 
 
@@ -225,7 +241,7 @@ def book(request, pk: int):
     except TrainingError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, _booked_message(booking, who="You are"))
+        messages.success(request, _booked_message(booking))
     return redirect("training:session", session.pk)
 
 
@@ -247,7 +263,7 @@ def book_for(request, pk: int):
     except TrainingError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, _booked_message(booking, who=f"{person.get_full_name()} is"))
+        messages.success(request, _booked_message(booking, for_someone_else=True))
     return redirect("training:session", session.pk)
 
 
@@ -258,7 +274,7 @@ def cancel_booking(request, pk: int):
         session=session, person=request.user, status__in=Booking.ACTIVE
     ).first()
     if booking is None:
-        messages.info(request, "You have no booking on this session to cancel.")
+        messages.info(request, _("You have no booking on this session to cancel."))
         return redirect("training:session", session.pk)
     was_waiting = booking.status == BookingStatus.WAITLISTED
     try:
@@ -268,10 +284,12 @@ def cancel_booking(request, pk: int):
     else:
         messages.success(
             request,
-            "You have left the waitlist."
+            _("You have left the waitlist.")
             if was_waiting
-            else "Your booking is cancelled, and your seat goes to the next person waiting. "
-            "A calendar update removes it from your calendar.",
+            else _(
+                "Your booking is cancelled, and your seat goes to the next person waiting. "
+                "A calendar update removes it from your calendar."
+            ),
         )
     return redirect("training:session", session.pk)
 
@@ -289,8 +307,11 @@ def check_in(request, pk: int):
     except TrainingError as error:
         messages.error(request, str(error))
     else:
-        walk_in = " as a walk-in" if booking.walk_in else ""
-        messages.success(request, f"You are checked in{walk_in}. Welcome to {session.title}!")
+        if booking.walk_in:
+            message = _("You are checked in as a walk-in. Welcome to %(title)s!")
+        else:
+            message = _("You are checked in. Welcome to %(title)s!")
+        messages.success(request, message % {"title": session.title})
     return redirect("training:session", session.pk)
 
 
@@ -303,7 +324,7 @@ def feedback(request, pk: int):
         return _session_page(request, session, feedback_form=form)
     try:
         if booking is None:
-            raise TrainingError("Feedback comes after attending the session.")
+            raise TrainingError(_("Feedback comes after attending the session."))
         services.leave_feedback(
             booking=booking,
             person=request.user,
@@ -313,7 +334,7 @@ def feedback(request, pk: int):
     except TrainingError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, "Thank you for your feedback.")
+        messages.success(request, _("Thank you for your feedback."))
     return redirect("training:session", session.pk)
 
 
@@ -341,9 +362,9 @@ def roster(request, pk: int):
     form = RosterForm(request.POST or None, bookings=people.seated)
     if request.method == "POST":
         if not form.is_valid():
-            messages.error(request, "Choose attended, late, absent or excused.")
+            messages.error(request, _("Choose attended, late, absent or excused."))
         elif not (marks := form.marks()):
-            messages.info(request, "Nothing changed: choose a mark for someone first.")
+            messages.info(request, _("Nothing changed: choose a mark for someone first."))
         else:
             try:
                 count = services.mark_attendance(session=session, by=request.user, marks=marks)
@@ -351,7 +372,13 @@ def roster(request, pk: int):
                 messages.error(request, str(error))
             else:
                 messages.success(
-                    request, f"Attendance saved for {count} {'person' if count == 1 else 'people'}."
+                    request,
+                    ngettext(
+                        "Attendance saved for %(count)s person.",
+                        "Attendance saved for %(count)s people.",
+                        count,
+                    )
+                    % {"count": count},
                 )
         return redirect("training:roster", session.pk)
     now = timezone.now()
@@ -381,12 +408,17 @@ def complete_session(request, pk: int):
         if count:
             messages.success(
                 request,
-                f"The session is completed. {count} {'person' if count == 1 else 'people'} "
-                "who did not come "
-                f"{'is' if count == 1 else 'are'} marked absent and offered a make-up session.",
+                ngettext(
+                    "The session is completed. %(count)s person who did not come is marked "
+                    "absent and offered a make-up session.",
+                    "The session is completed. %(count)s people who did not come are marked "
+                    "absent and offered a make-up session.",
+                    count,
+                )
+                % {"count": count},
             )
         else:
-            messages.success(request, "The session is completed. Everyone booked was marked.")
+            messages.success(request, _("The session is completed. Everyone booked was marked."))
     return redirect("training:roster", session.pk)
 
 
@@ -416,7 +448,10 @@ def checkin_sheet(request, pk: int):
     session = get_session_to_run(request.user, pk)
     link = checkin_link(session)
     qr_svg = segno.make(link, error="m").svg_inline(
-        scale=8, border=2, omitsize=True, title=f"QR code of the check-in link for {session.title}"
+        scale=8,
+        border=2,
+        omitsize=True,
+        title=_("QR code of the check-in link for %(title)s") % {"title": session.title},
     )
     return render(
         request,
