@@ -22,10 +22,12 @@ from __future__ import annotations
 import html
 import json
 import re
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.template.loader import render_to_string
+from django.utils import translation
 
 from notifications import http
 from notifications.models import Channel
@@ -153,10 +155,14 @@ def clean_chat_settings(*, channel: str, webhook_url: str, slack_member_id: str)
 # --- the message -----------------------------------------------------------------------
 
 
-def render(template_prefix: str, context: dict, channel: str) -> str:
-    """`<prefix>-chat.txt` as the text of a `channel` message."""
+def render(
+    template_prefix: str, context: dict, channel: str, *, language: str | None = None
+) -> str:
+    """`<prefix>-chat.txt` as the text of a `channel` message, in `language` when given
+    (the recipient's; else the active language)."""
     context = {"site_url": settings.SITE_URL, **context, "chat_channel": channel}
-    text = render_to_string(f"{template_prefix}-chat.txt", context)
+    with translation.override(language) if language else nullcontext():
+        text = render_to_string(f"{template_prefix}-chat.txt", context)
     text = EXCESS_BLANK_LINES.sub("\n\n", text).strip()
     if channel == Channel.SLACK:
         # Autoescaping gave &amp; &lt; &gt;, which Slack reads; quotes it shows as typed.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from email.mime.base import MIMEBase
 from email.mime.text import MIMEText
@@ -9,6 +10,7 @@ from email.mime.text import MIMEText
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
+from django.utils import translation
 
 
 @dataclass(frozen=True)
@@ -51,13 +53,30 @@ def absolute_url(path: str) -> str:
     return f"{settings.SITE_URL}/{path.lstrip('/')}"
 
 
-def render_email(template_prefix: str, context: dict) -> tuple[str, str, str]:
-    """Render `<prefix>-subject.txt`, `-body.txt` and `-body.html`."""
+def language_of(person) -> str:
+    """The language a message to `person` is written in: their own (User.language), or
+    the site's when they have none Django knows."""
+    code = getattr(person, "language", "") or ""
+    return code if code in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+
+
+def in_language_of(person):
+    """`with in_language_of(recipient):` renders words and dates in the recipient's
+    language, whatever language the request or worker sending it is in."""
+    return translation.override(language_of(person))
+
+
+def render_email(
+    template_prefix: str, context: dict, *, language: str | None = None
+) -> tuple[str, str, str]:
+    """Render `<prefix>-subject.txt`, `-body.txt` and `-body.html`, in `language` when
+    given (else the active language)."""
     context = {"site_url": settings.SITE_URL, **context}
-    subject = render_to_string(f"{template_prefix}-subject.txt", context)
-    subject = " ".join(subject.split())  # a header is one line
-    text = render_to_string(f"{template_prefix}-body.txt", context)
-    html = render_to_string(f"{template_prefix}-body.html", context)
+    with translation.override(language) if language else nullcontext():
+        subject = render_to_string(f"{template_prefix}-subject.txt", context)
+        subject = " ".join(subject.split())  # a header is one line
+        text = render_to_string(f"{template_prefix}-body.txt", context)
+        html = render_to_string(f"{template_prefix}-body.html", context)
     return subject, text, html
 
 
@@ -69,8 +88,10 @@ def build_email(
     attachments: list[Attachment] | None = None,
     headers: dict[str, str] | None = None,
     connection=None,
+    language: str | None = None,
 ) -> EmailMultiAlternatives:
-    subject, text, html = render_email(template_prefix, context)
+    """One email to `to`, rendered in `language` (the recipient's: language_of(person))."""
+    subject, text, html = render_email(template_prefix, context, language=language)
     message = EmailMultiAlternatives(
         subject=subject,
         body=text,

@@ -32,10 +32,10 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.mail import get_connection
 from django.db import models, transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from notifications import chat, outbox
-from notifications.emails import absolute_url, build_email
+from notifications.emails import absolute_url, build_email, in_language_of, language_of
 from notifications.http import DeliveryError
 from notifications.models import Channel, Notification, OptOut, Preference
 from notifications.registry import ReminderKind, all_kinds, get_kind
@@ -209,7 +209,8 @@ def plan_due(*, now: datetime | None = None) -> PlanResult:
                 from notifications import webhooks
 
                 try:
-                    with transaction.atomic():
+                    # Integrations read the site's language, not the planning worker's.
+                    with transaction.atomic(), translation.override(settings.LANGUAGE_CODE):
                         webhooks.emit_escalations(escalations, now=now)
                 except Exception:
                     log.exception("Emitting the escalations of %s failed", kind.name)
@@ -532,7 +533,9 @@ def _send_chat(
 ) -> bool:
     """Send rows as one chat message; True if it went."""
     try:
-        text = chat.render(template_prefix, context, target.channel)
+        text = chat.render(
+            template_prefix, context, target.channel, language=language_of(rows[0].recipient)
+        )
     except Exception as error:  # a chat template bug: the email templates may be fine
         log.exception("Could not render chat reminder %s", [row.pk for row in rows])
         _fall_back_to_email(
@@ -560,6 +563,15 @@ def _send_chat(
 
 
 def _send_one(
+    row: Notification, connection, now: datetime, result: SendResult, targets: dict
+) -> None:
+    # Everything the message says (the kind's titles and context, the templates, dates)
+    # is in the recipient's language, whatever language this worker or request is in.
+    with in_language_of(row.recipient):
+        _send_one_now(row, connection, now, result, targets)
+
+
+def _send_one_now(
     row: Notification, connection, now: datetime, result: SendResult, targets: dict
 ) -> None:
     kind = get_kind(row.kind)
@@ -590,6 +602,7 @@ def _send_one(
             attachments=attachments,
             headers=_headers([row]),
             connection=connection,
+            language=language_of(row.recipient),
         )
 
     _send([row], build, now, result)
@@ -605,6 +618,14 @@ def _digest_context(rows: list[Notification]) -> dict:
 
 
 def _send_digest(
+    rows: list[Notification], connection, now: datetime, result: SendResult, targets: dict
+):
+    """One person's digest, in their language (see _send_one)."""
+    with in_language_of(rows[0].recipient):
+        _send_digest_now(rows, connection, now, result, targets)
+
+
+def _send_digest_now(
     rows: list[Notification], connection, now: datetime, result: SendResult, targets: dict
 ):
     recipient = rows[0].recipient
@@ -630,6 +651,7 @@ def _send_digest(
             context=_digest_context(by_email),
             headers=_headers(by_email),
             connection=connection,
+            language=language_of(recipient),
         )
 
     before = result.sent
