@@ -34,6 +34,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
 from incidents.models import Evidence, Incident, IncidentEvent
 from incidents.services import report_incident
@@ -419,7 +420,7 @@ def deliver(
 
 def _require_manager(user) -> None:
     if not can_manage_sources(user):
-        raise PreventionError("Only the communications team registers intake sources.")
+        raise PreventionError(_("Only the communications team registers intake sources."))
 
 
 def new_secret_value() -> str:
@@ -438,15 +439,15 @@ def _unique_slug(name: str) -> str:
 def _clean_source_fields(*, name: str, kind: str, feed_url: str, platform: str) -> dict:
     name = clean_text(name, limit=150)
     if not name:
-        raise PreventionError("Give the source a name.")
+        raise PreventionError(_("Give the source a name."))
     if platform not in Incident.Platform.values:
-        raise PreventionError("Choose a platform from the list.")
+        raise PreventionError(_("Choose a platform from the list."))
     feed_url = clean_text(feed_url, limit=500)
     if kind == Source.Kind.FEED:
         from prevention.intake_feeds import FeedError, check_feed_address
 
         if not feed_url:
-            raise PreventionError("A feed needs its address.")
+            raise PreventionError(_("A feed needs its address."))
         try:
             check_feed_address(feed_url)
         except FeedError as error:
@@ -462,13 +463,13 @@ def create_source(
     """Register a source; for a webhook, also its secret (returned to be shown once)."""
     _require_manager(by)
     if kind not in Source.Kind.values:
-        raise PreventionError("Choose whether this is a feed or a webhook.")
+        raise PreventionError(_("Choose whether this is a feed or a webhook."))
     fields = _clean_source_fields(name=name, kind=kind, feed_url=feed_url, platform=platform)
     secret = new_secret_value() if kind == Source.Kind.WEBHOOK else ""
     try:
         with transaction.atomic():
             if Source.objects.filter(name__iexact=fields["name"]).exists():
-                raise PreventionError("There is already a source with this name.")
+                raise PreventionError(_("There is already a source with this name."))
             source = Source.objects.create(
                 kind=kind,
                 secret=secret,
@@ -478,7 +479,7 @@ def create_source(
                 **fields,
             )
     except IntegrityError:
-        raise PreventionError("There is already a source with this name.") from None
+        raise PreventionError(_("There is already a source with this name.")) from None
     return source, secret
 
 
@@ -491,7 +492,7 @@ def update_source(*, source: Source, by, name: str, platform: str, feed_url: str
             locked = Source.objects.select_for_update().get(pk=source.pk)
             taken = Source.objects.filter(name__iexact=fields["name"]).exclude(pk=source.pk)
             if taken.exists():
-                raise PreventionError("There is already a source with this name.")
+                raise PreventionError(_("There is already a source with this name."))
             if fields["feed_url"] != locked.feed_url:
                 # A new address starts afresh: fetched at the next round, no old failures.
                 fields.update(next_fetch_at=None, consecutive_failures=0, last_error="")
@@ -499,7 +500,7 @@ def update_source(*, source: Source, by, name: str, platform: str, feed_url: str
                 setattr(locked, key, value)
             locked.save(update_fields=list(fields))
     except IntegrityError:
-        raise PreventionError("There is already a source with this name.") from None
+        raise PreventionError(_("There is already a source with this name.")) from None
     return locked
 
 
@@ -511,8 +512,9 @@ def set_active(*, source: Source, by, active: bool) -> Source:
     with transaction.atomic():
         locked = Source.objects.select_for_update().get(pk=source.pk)
         if locked.active == active:
-            state = "active" if active else "deactivated"
-            raise PreventionError(f"This source is already {state}.")
+            if active:
+                raise PreventionError(_("This source is already active."))
+            raise PreventionError(_("This source is already deactivated."))
         locked.active = active
         fields = ["active"]
         if active and locked.kind == Source.Kind.FEED:
@@ -526,7 +528,7 @@ def rotate_secret(*, source: Source, by) -> str:
     """A new webhook secret; the old one stops working at once."""
     _require_manager(by)
     if source.kind != Source.Kind.WEBHOOK:
-        raise PreventionError("Only webhooks have a secret.")
+        raise PreventionError(_("Only webhooks have a secret."))
     secret = new_secret_value()
     Source.objects.filter(pk=source.pk).update(secret=secret)
     source.secret = secret
@@ -539,9 +541,9 @@ def request_fetch(*, source: Source, by, now: datetime | None = None) -> None:
     keeps its claim: no second worker fetches the feed alongside it."""
     _require_manager(by)
     if source.kind != Source.Kind.FEED:
-        raise PreventionError("Only feeds are fetched; webhooks are sent to PolicyHub.")
+        raise PreventionError(_("Only feeds are fetched; webhooks are sent to PolicyHub."))
     if not source.active:
-        raise PreventionError("This source is deactivated; reactivate it to fetch it.")
+        raise PreventionError(_("This source is deactivated; reactivate it to fetch it."))
     with transaction.atomic():
         Source.objects.filter(pk=source.pk).update(next_fetch_at=now or timezone.now())
 

@@ -43,6 +43,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.html import strip_tags
+from django.utils.translation import gettext as _
 
 from notifications.http import is_public
 from prevention.intake import DELIVERIES_KEPT, IngestResult, PublicPost, clean_text, ingest
@@ -104,7 +105,8 @@ def _private(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
 
 def _private_host(host: str) -> FeedError:
     return FeedError(
-        f"{host} is on a private or local network; PolicyHub only fetches public feeds."
+        _("%(host)s is on a private or local network; PolicyHub only fetches public feeds.")
+        % {"host": host}
     )
 
 
@@ -118,9 +120,9 @@ def check_web_feed_address(url: str) -> None:
         host = parts.hostname
         parts.port  # noqa: B018 (a bad port raises ValueError)
     except ValueError:
-        raise FeedError("This is not a valid web address.") from None
+        raise FeedError(_("This is not a valid web address.")) from None
     if parts.scheme.lower() not in ("http", "https") or not host:
-        raise FeedError("Only http:// and https:// addresses can be fetched.")
+        raise FeedError(_("Only http:// and https:// addresses can be fetched."))
     if private_hosts_allowed():
         return
     try:
@@ -294,14 +296,16 @@ def local_feed_path(url: str) -> Path:
     folder = local_feed_dir()
     name = unquote(url[len("file://") :])
     if not name or "\x00" in name:
-        raise FeedError("Name a feed file, e.g. file://sample-feed.xml.")
+        raise FeedError(_("Name a feed file, e.g. file://sample-feed.xml."))
     path = Path(name) if name.startswith("/") else folder / name
     try:
         path = path.resolve()
     except (OSError, RuntimeError):
-        raise FeedError("This feed file cannot be read.") from None
+        raise FeedError(_("This feed file cannot be read.")) from None
     if not path.is_relative_to(folder):
-        raise FeedError(f"Feed files must be in the local feed folder ({folder}).")
+        raise FeedError(
+            _("Feed files must be in the local feed folder (%(folder)s).") % {"folder": folder}
+        )
     return path
 
 
@@ -310,7 +314,9 @@ def check_feed_address(url: str) -> None:
     if url.lower().startswith("file://"):
         path = local_feed_path(url)
         if not path.is_file():
-            raise FeedError(f"There is no file {path.name} in the local feed folder.")
+            raise FeedError(
+                _("There is no file %(name)s in the local feed folder.") % {"name": path.name}
+            )
         return
     check_web_feed_address(url)
 

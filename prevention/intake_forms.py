@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from incidents.models import Incident
 from prevention.intake import PublicPost
@@ -19,7 +21,7 @@ MAX_WEBHOOK_ITEMS = 100
 # mistake of the tool's (and the year 1 could not even be stored in UTC).
 EARLIEST_POSTED_AT = datetime(2000, 1, 1, tzinfo=UTC)
 POSTED_AHEAD = timedelta(days=1)
-FEED_ADDRESS_HELP = (
+FEED_ADDRESS_HELP = gettext_lazy(
     "The address of an RSS or Atom feed (https://…), or file://name.xml for a file in "
     "the local feed folder."
 )
@@ -29,25 +31,28 @@ class SourceForm(forms.Form):
     """Add a source, or change one (its kind is kept: a new kind is a new source)."""
 
     name = forms.CharField(
-        label="Name",
+        label=gettext_lazy("Name"),
         max_length=150,
-        help_text="How comms know it, e.g. “Brand mentions (Talkwalker)”.",
-        error_messages={"required": "Give the source a name."},
+        help_text=gettext_lazy("How comms know it, e.g. “Brand mentions (Talkwalker)”."),
+        error_messages={"required": gettext_lazy("Give the source a name.")},
     )
     kind = forms.ChoiceField(
-        label="Kind",
+        label=gettext_lazy("Kind"),
         choices=Source.Kind.choices,
         widget=forms.RadioSelect,
-        error_messages={"required": "Choose whether this is a feed or a webhook."},
+        error_messages={"required": gettext_lazy("Choose whether this is a feed or a webhook.")},
     )
     feed_url = forms.CharField(
-        label="Feed address", max_length=500, required=False, help_text=FEED_ADDRESS_HELP
+        label=gettext_lazy("Feed address"),
+        max_length=500,
+        required=False,
+        help_text=FEED_ADDRESS_HELP,
     )
     platform = forms.ChoiceField(
-        label="Platform",
+        label=gettext_lazy("Platform"),
         choices=Incident.Platform.choices,
         initial=Incident.Platform.OTHER,
-        help_text="Where its posts are published; a webhook item may name its own.",
+        help_text=gettext_lazy("Where its posts are published; a webhook item may name its own."),
     )
 
     def __init__(self, *args, source: Source | None = None, **kwargs):
@@ -75,7 +80,7 @@ class SourceForm(forms.Form):
         if self.source is not None:
             taken = taken.exclude(pk=self.source.pk)
         if taken.exists():
-            raise forms.ValidationError("There is already a source with this name.")
+            raise forms.ValidationError(_("There is already a source with this name."))
         return name
 
     def clean(self):
@@ -83,7 +88,7 @@ class SourceForm(forms.Form):
         if self.chosen_kind == Source.Kind.FEED and "feed_url" in self.fields:
             address = (cleaned.get("feed_url") or "").strip()
             if not address:
-                self.add_error("feed_url", "A feed needs its address.")
+                self.add_error("feed_url", _("A feed needs its address."))
             else:
                 try:
                     check_feed_address(address)

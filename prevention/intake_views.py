@@ -18,6 +18,8 @@ from django.db.models import Case, IntegerField, Value, When
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
@@ -148,7 +150,9 @@ def source_add(request):
             if source.kind == Source.Kind.WEBHOOK:
                 return _secret_page(request, source, secret, new=True)
             messages.success(
-                request, f"“{source.name}” is added; it is fetched within a few minutes."
+                request,
+                _("“%(name)s” is added; it is fetched within a few minutes.")
+                % {"name": source.name},
             )
             return redirect("prevention:source_detail", source.pk)
     return render(request, "prevention/sources_form.html", {"form": form, "source": None})
@@ -172,19 +176,19 @@ def source_edit(request, pk: int):
         except PreventionError as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, f"“{data['name']}” is saved.")
+            messages.success(request, _("“%(name)s” is saved.") % {"name": data["name"]})
             return redirect("prevention:source_detail", source.pk)
     return render(request, "prevention/sources_form.html", {"form": form, "source": source})
 
 
-def _act(request, pk: int, action, done: str):
+def _act(request, pk: int, action, done):
     source = _source_for(pk)
     try:
         action(source)
     except PreventionError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, done.format(name=source.name))
+        messages.success(request, done % {"name": source.name})
     return redirect("prevention:source_detail", source.pk)
 
 
@@ -195,7 +199,7 @@ def source_deactivate(request, pk: int):
         request,
         pk,
         lambda source: intake.set_active(source=source, by=request.user, active=False),
-        "“{name}” is deactivated: nothing more is taken in from it.",
+        gettext_lazy("“%(name)s” is deactivated: nothing more is taken in from it."),
     )
 
 
@@ -206,7 +210,7 @@ def source_activate(request, pk: int):
         request,
         pk,
         lambda source: intake.set_active(source=source, by=request.user, active=True),
-        "“{name}” is active again.",
+        gettext_lazy("“%(name)s” is active again."),
     )
 
 
@@ -217,7 +221,9 @@ def source_fetch(request, pk: int):
         request,
         pk,
         lambda source: intake.request_fetch(source=source, by=request.user),
-        "“{name}” is being fetched. Reload this page in a minute to see the result.",
+        gettext_lazy(
+            "“%(name)s” is being fetched. Reload this page in a minute to see the result."
+        ),
     )
 
 

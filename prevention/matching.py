@@ -92,6 +92,8 @@ from datetime import date
 import regex
 from django.db.models import Count, Max, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from incidents.models import Incident
 from prevention.models import PreventionError, WatchTerm
@@ -113,7 +115,9 @@ Severity = Incident.Severity
 WATCH_TERM = "watch-term"
 # What employees see a pattern as when it has no name (entries made before names; a
 # pattern cannot be saved without one).
-UNNAMED_PATTERN = "A pattern on the watch list"
+# Kept in English in findings (they are stored with reviews and intake items) and
+# translated where they are shown (`shown_label`).
+UNNAMED_PATTERN = gettext_noop("A pattern on the watch list")
 
 
 @dataclass(frozen=True)
@@ -708,53 +712,79 @@ class _Check:
 CHECKS = {
     EMAIL: _Check(
         EMAIL,
-        "Email address",
+        gettext_noop("Email address"),
         Information.PERSONAL,
         Severity.MEDIUM,
-        "This looks like an email address. Someone's address, a colleague's or a "
-        "customer's, is their personal data: posting it shares it without their "
-        "consent and invites spam and phishing. Leave it out, or point people to a "
-        "public contact page.",
+        gettext_noop(
+            "This looks like an email address. Someone's address, a colleague's or a "
+            "customer's, is their personal data: posting it shares it without their "
+            "consent and invites spam and phishing. Leave it out, or point people to a "
+            "public contact page."
+        ),
     ),
     PHONE: _Check(
         PHONE,
-        "Phone number",
+        gettext_noop("Phone number"),
         Information.PERSONAL,
         Severity.MEDIUM,
-        "This looks like a phone number. A personal or customer phone number is "
-        "personal data: in public it exposes someone to calls, scams and harassment. "
-        "Leave it out; for business contact, link to the public contact page.",
+        gettext_noop(
+            "This looks like a phone number. A personal or customer phone number is "
+            "personal data: in public it exposes someone to calls, scams and harassment. "
+            "Leave it out; for business contact, link to the public contact page."
+        ),
     ),
     IBAN: _Check(
         IBAN,
-        "Bank account number (IBAN)",
+        gettext_noop("Bank account number (IBAN)"),
         Information.PERSONAL,
         Severity.HIGH,
-        "This is a valid bank account number (IBAN: its check digits add up). An "
-        "account number in public helps fraudsters, whoever it belongs to. Take it "
-        "out; if it came from a document or a screenshot, check what else that shows.",
+        gettext_noop(
+            "This is a valid bank account number (IBAN: its check digits add up). An "
+            "account number in public helps fraudsters, whoever it belongs to. Take it "
+            "out; if it came from a document or a screenshot, check what else that shows."
+        ),
     ),
     CARD: _Check(
         CARD,
-        "Payment card number",
+        gettext_noop("Payment card number"),
         Information.PERSONAL,
         Severity.CRITICAL,
-        "This looks like a payment card number (a card network's prefix, and it passes "
-        "the card checksum). A card number must never be posted: it can be used for "
-        "fraud at once. Take it out, and if it is a real card, report it so that it "
-        "can be blocked.",
+        gettext_noop(
+            "This looks like a payment card number (a card network's prefix, and it passes "
+            "the card checksum). A card number must never be posted: it can be used for "
+            "fraud at once. Take it out, and if it is a real card, report it so that it "
+            "can be blocked."
+        ),
     ),
     DISCLOSURE: _Check(
         DISCLOSURE,
-        "Where you work, with internal matters",
+        gettext_noop("Where you work, with internal matters"),
         Information.CONFIDENTIAL,
         Severity.MEDIUM,
-        "You say where you work and, close by, something about its plans or internal "
-        "business. Together they read as an insider speaking for the company, and can "
-        "make unannounced news or confidential matters public. Leave out the internal "
-        "detail, or choose Ask comms before posting.",
+        gettext_noop(
+            "You say where you work and, close by, something about its plans or internal "
+            "business. Together they read as an insider speaking for the company, and can "
+            "make unannounced news or confidential matters public. Leave out the internal "
+            "detail, or choose Ask comms before posting."
+        ),
     ),
 }
+
+
+def shown_label(rule: str, label: str) -> str:
+    """A finding's label in the reader's language: a generic check's name, or the name
+    of a pattern without one, are the product's words; a watch-list entry's name is its
+    keepers' and is shown as they wrote it."""
+    if rule in CHECKS or (rule == WATCH_TERM and label == UNNAMED_PATTERN):
+        return _(label)
+    return label
+
+
+def shown_explanation(rule: str, explanation: str) -> str:
+    """A finding's explanation in the reader's language (a generic check's; a watch-list
+    entry's is its keepers' words)."""
+    return _(explanation) if rule in CHECKS and explanation else explanation
+
 
 _EMAIL_RE = regex.compile(
     r"(?<![\w.+\-])[\w+\-](?:[\w.+\-]{0,63})@[\w\-]+(?:\.[\w\-]+)*\.\p{L}{2,24}(?![\w\-@])"
@@ -1108,66 +1138,84 @@ def validate_pattern(pattern: str) -> None:
     expression that does not compile, is too long, can match an empty text, repeats a
     repetition without bound, or takes too long on probe texts."""
     if not isinstance(pattern, str) or not pattern.strip():
-        raise PreventionError("Enter a regular expression.")
+        raise PreventionError(_("Enter a regular expression."))
     if "\x00" in pattern:
-        raise PreventionError("A regular expression cannot contain a NUL character.")
+        raise PreventionError(_("A regular expression cannot contain a NUL character."))
     if len(pattern) > MAX_PATTERN_CHARS:
         raise PreventionError(
-            f"A regular expression can be at most {MAX_PATTERN_CHARS} characters long "
-            f"(this one has {len(pattern)})."
+            _(
+                "A regular expression can be at most %(limit)s characters long "
+                "(this one has %(count)s)."
+            )
+            % {"limit": MAX_PATTERN_CHARS, "count": len(pattern)}
         )
     try:
         compiled = _compile(pattern)
     except regex.error as error:
-        where = f" at position {error.pos + 1}" if error.pos is not None else ""
-        raise PreventionError(
-            f"This is not a valid regular expression: {error.msg}{where}."
-        ) from None
+        if error.pos is not None:
+            message = _(
+                "This is not a valid regular expression: %(error)s at position %(position)s."
+            ) % {"error": error.msg, "position": error.pos + 1}
+        else:
+            message = _("This is not a valid regular expression: %(error)s.") % {"error": error.msg}
+        raise PreventionError(message) from None
     except (ValueError, TypeError, OverflowError, RecursionError) as error:
-        raise PreventionError(f"This is not a valid regular expression: {error}.") from None
+        raise PreventionError(
+            _("This is not a valid regular expression: %(error)s.") % {"error": error}
+        ) from None
     if compiled.search("") is not None:
         raise PreventionError(
-            "This regular expression matches an empty text, so it would flag every post. "
-            "Make at least one character required (e.g. use + instead of *)."
+            _(
+                "This regular expression matches an empty text, so it would flag every "
+                "post. Make at least one character required (e.g. use + instead of *)."
+            )
         )
     if _nested_repetition(pattern):
         raise PreventionError(
-            "This regular expression repeats a part that itself repeats (like (a+)+ or "
-            "(\\w+\\s?)*), which can take minutes on some texts. Write it without the "
-            "repetition inside the repeated group."
+            _(
+                "This regular expression repeats a part that itself repeats (like (a+)+ or "
+                "(\\w+\\s?)*), which can take minutes on some texts. Write it without the "
+                "repetition inside the repeated group."
+            )
         )
     for probe in _probes(pattern):
         try:
             for match in compiled.finditer(probe, timeout=PATTERN_TIMEOUT_SECONDS):
                 if match.end() == match.start():
                     raise PreventionError(
-                        "This regular expression can match nothing at all (an empty "
-                        "match, like \\b or a lookahead alone), so it would flag posts "
-                        "without pointing at any words. Make it match at least one "
-                        "character."
+                        _(
+                            "This regular expression can match nothing at all (an empty "
+                            "match, like \\b or a lookahead alone), so it would flag posts "
+                            "without pointing at any words. Make it match at least one "
+                            "character."
+                        )
                     )
         except TimeoutError:
             raise PreventionError(
-                "This regular expression takes too long on some texts (it backtracks, "
-                "e.g. (a|aa)+ or alternatives that overlap under a repetition). Write it "
-                "so that each part of a text can be matched only one way."
+                _(
+                    "This regular expression takes too long on some texts (it backtracks, "
+                    "e.g. (a|aa)+ or alternatives that overlap under a repetition). Write "
+                    "it so that each part of a text can be matched only one way."
+                )
             ) from None
 
 
 def validate_term(text: str) -> None:
     """Refuse (PreventionError) a plain term that could never match sensibly."""
     if not isinstance(text, str) or not text.strip():
-        raise PreventionError("Enter a word or phrase.")
+        raise PreventionError(_("Enter a word or phrase."))
     if "\x00" in text:
-        raise PreventionError("A word or phrase cannot contain a NUL character.")
+        raise PreventionError(_("A word or phrase cannot contain a NUL character."))
     if len(text) > MAX_TERM_CHARS:
         raise PreventionError(
-            f"A word or phrase can be at most {MAX_TERM_CHARS} characters long "
-            f"(this one has {len(text)})."
+            _("A word or phrase can be at most %(limit)s characters long (this one has %(count)s).")
+            % {"limit": MAX_TERM_CHARS, "count": len(text)}
         )
     sequences, squashed = _term_sequences(text)
     if not sequences or not squashed:
         raise PreventionError(
-            "A word or phrase needs at least one letter or digit; punctuation alone is "
-            "never matched. To match symbols, add a regular expression instead."
+            _(
+                "A word or phrase needs at least one letter or digit; punctuation alone is "
+                "never matched. To match symbols, add a regular expression instead."
+            )
         )

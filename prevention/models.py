@@ -4,6 +4,7 @@ of public posts from feeds and social-listening webhooks."""
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from incidents.models import Incident
 
@@ -16,12 +17,12 @@ class WatchTerm(models.Model):
     """A term or pattern that must not appear in public, and why."""
 
     class Kind(models.TextChoices):
-        TERM = "term", "Word or phrase"
-        PATTERN = "pattern", "Regular expression"
+        TERM = "term", _("Word or phrase")
+        PATTERN = "pattern", _("Regular expression")
 
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.TERM)
     text = models.CharField(
-        max_length=300, help_text="The word or phrase, or the regular expression."
+        max_length=300, help_text=_("The word or phrase, or the regular expression.")
     )
     # What an employee whose draft matches is told it is ("Unpublished quarterly
     # figures"): a regular expression can name every secret customer at once, so it is
@@ -29,7 +30,7 @@ class WatchTerm(models.Model):
     # name (the matcher shows one without a name, kept before names, by a generic one).
     # A word or phrase may go without: the employee then sees the words they wrote.
     name = models.CharField(
-        max_length=150, blank=True, help_text="What employees whose draft matches see it as."
+        max_length=150, blank=True, help_text=_("What employees whose draft matches see it as.")
     )
     category = models.CharField(
         max_length=20, choices=Incident.Information.choices, default=Incident.Information.OTHER
@@ -37,7 +38,7 @@ class WatchTerm(models.Model):
     severity = models.CharField(
         max_length=10, choices=Incident.Severity.choices, default=Incident.Severity.MEDIUM
     )
-    explanation = models.TextField(help_text="Shown to the employee whose draft contains it.")
+    explanation = models.TextField(help_text=_("Shown to the employee whose draft contains it."))
     policy = models.ForeignKey(
         "policies.Policy",
         null=True,
@@ -46,10 +47,12 @@ class WatchTerm(models.Model):
         related_name="watch_terms",
     )
     policy_section = models.CharField(
-        max_length=200, blank=True, help_text="The heading of the policy section it comes from."
+        max_length=200, blank=True, help_text=_("The heading of the policy section it comes from.")
     )
     expires_on = models.DateField(
-        null=True, blank=True, help_text="After this day it is no longer watched (e.g. a launch)."
+        null=True,
+        blank=True,
+        help_text=_("After this day it is no longer watched (e.g. a launch)."),
     )
     active = models.BooleanField(default=True)
     # "A lesson can add a term to the watch list": the lesson it came from.
@@ -81,9 +84,9 @@ class WatchTermChange(models.Model):
     """The audit of the watch list: who changed which entry when, before and after."""
 
     class Action(models.TextChoices):
-        CREATED = "created", "Created"
-        CHANGED = "changed", "Changed"
-        DELETED = "deleted", "Deleted"
+        CREATED = "created", _("Created")
+        CHANGED = "changed", _("Changed")
+        DELETED = "deleted", _("Deleted")
 
     term = models.ForeignKey(
         WatchTerm, null=True, blank=True, on_delete=models.SET_NULL, related_name="changes"
@@ -108,11 +111,11 @@ class PostReview(models.Model):
     review are ever stored; the check itself keeps nothing."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Waiting for comms"
-        APPROVED = "approved", "Approved"
-        APPROVED_WITH_EDITS = "approved_with_edits", "Approved with edits"
-        ADVISED_AGAINST = "advised_against", "Advised against"
-        WITHDRAWN = "withdrawn", "Withdrawn"
+        PENDING = "pending", _("Waiting for comms")
+        APPROVED = "approved", _("Approved")
+        APPROVED_WITH_EDITS = "approved_with_edits", _("Approved with edits")
+        ADVISED_AGAINST = "advised_against", _("Advised against")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
 
     requester = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="post_reviews"
@@ -120,7 +123,7 @@ class PostReview(models.Model):
     draft = models.TextField()
     platform = models.CharField(max_length=20, choices=Incident.Platform.choices, blank=True)
     image_text = models.CharField(
-        max_length=500, blank=True, help_text="An image's alt text or file name."
+        max_length=500, blank=True, help_text=_("An image's alt text or file name.")
     )
     # What the check found when it was sent: [{"label", "explanation", ...}, ...]
     findings = models.JSONField(default=list, blank=True)
@@ -160,7 +163,7 @@ class ReviewExample(models.Model):
     review = models.OneToOneField(
         PostReview, null=True, blank=True, on_delete=models.SET_NULL, related_name="example"
     )
-    text = models.TextField(help_text="The draft with names and details taken out.")
+    text = models.TextField(help_text=_("The draft with names and details taken out."))
     decision = models.CharField(max_length=20, choices=PostReview.Status.choices)
     reason = models.TextField(blank=True)
     policy = models.ForeignKey(
@@ -195,8 +198,8 @@ class Source(models.Model):
     tool that posts to a signed webhook."""
 
     class Kind(models.TextChoices):
-        FEED = "feed", "RSS or Atom feed"
-        WEBHOOK = "webhook", "Webhook"
+        FEED = "feed", _("RSS or Atom feed")
+        WEBHOOK = "webhook", _("Webhook")
 
     name = models.CharField(max_length=150, unique=True)
     kind = models.CharField(max_length=10, choices=Kind.choices)

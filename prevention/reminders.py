@@ -7,6 +7,9 @@ the comms lead hears that one is late. Each links to the review page.
 
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from notifications.registry import Due, ReminderKind, load_subjects, register
 from prevention.models import PostReview
@@ -36,8 +39,8 @@ class _ReviewKind(ReminderKind):
 
     def title(self, notification):
         review = notification.subject
-        needed_by = timezone.localtime(review.needed_by)
-        return f"Post review needed by {needed_by:%-d %b %H:%M}"
+        needed_by = date_format(timezone.localtime(review.needed_by), "j M H:i")
+        return _("Post review needed by %(when)s") % {"when": needed_by}
 
     def url(self, notification):
         return reverse("prevention:review", args=[notification.subject_id])
@@ -56,7 +59,7 @@ class PostReviewRequested(_ReviewKind):
     """To everyone in comms, at once: a draft is waiting for them."""
 
     name = "post-review-requested"
-    label = "An employee asked comms to review a post"
+    label = gettext_lazy("An employee asked comms to review a post")
 
     def still_due(self, notifications):
         # Answered or withdrawn before it went out: nothing to do. Someone who left
@@ -75,13 +78,15 @@ class PostReviewAnswered(_ReviewKind):
     """To the employee who asked: comms answered."""
 
     name = "post-review-answered"
-    label = "Comms answered your post review"
+    label = gettext_lazy("Comms answered your post review")
 
     def _holds(self, review, notification):
         return review.status in ANSWERED and review.requester_id == notification.recipient_id
 
     def title(self, notification):
-        return f"Comms answered your post review: {notification.subject.get_status_display()}"
+        return _("Comms answered your post review: %(answer)s") % {
+            "answer": notification.subject.get_status_display()
+        }
 
 
 @register
@@ -90,7 +95,7 @@ class PostReviewLate(_ReviewKind):
     a review is still waiting after the time it was needed by."""
 
     name = "post-review-late"
-    label = "A post review is late"
+    label = gettext_lazy("A post review is late")
 
     def find_due(self, *, now):
         late = list(
@@ -108,8 +113,8 @@ class PostReviewLate(_ReviewKind):
 
     def title(self, notification):
         review = notification.subject
-        needed_by = timezone.localtime(review.needed_by)
-        return f"Late post review: it was needed by {needed_by:%-d %b %H:%M}"
+        needed_by = date_format(timezone.localtime(review.needed_by), "j M H:i")
+        return _("Late post review: it was needed by %(when)s") % {"when": needed_by}
 
 
 @register
@@ -118,7 +123,7 @@ class IntakeOpenedIncident(ReminderKind):
     opened an incident. Minutes count: the sooner someone looks, the less it costs."""
 
     name = "intake-opened-incident"
-    label = "Intake found a watched term in a public post"
+    label = gettext_lazy("Intake found a watched term in a public post")
     urgent = True
 
     def _load(self, notifications):
@@ -139,7 +144,9 @@ class IntakeOpenedIncident(ReminderKind):
         }
 
     def title(self, notification):
-        return f"{notification.subject.reference}: a watched term in a public post"
+        return _("%(reference)s: a watched term in a public post") % {
+            "reference": notification.subject.reference
+        }
 
     def url(self, notification):
         return reverse("incidents:detail", args=[notification.subject_id])

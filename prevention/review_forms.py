@@ -7,6 +7,10 @@ from __future__ import annotations
 from django import forms
 from django.core import validators
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.functional import lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from incidents.forms import LocalDateTimeField
 from incidents.models import Incident
@@ -44,36 +48,49 @@ class PlainTextField(forms.CharField):
             raise forms.ValidationError(str(error), code="invalid") from None
 
 
+def _up_to_text(limit: int) -> str:
+    return _("Up to %(count)s characters.") % {"count": number_format(limit, force_grouping=True)}
+
+
+_up_to = lazy(_up_to_text, str)
+
+
 class CheckForm(forms.Form):
     """Check a post: the draft, and optionally where and with what image. "Needed by"
     counts only when the employee chooses Ask comms."""
 
     draft = PlainTextField(
-        label="Draft post",
+        label=gettext_lazy("Draft post"),
         noun="draft",
         limit=services.MAX_DRAFT_CHARACTERS,
         widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "true"}),
-        help_text=f"Up to {services.MAX_DRAFT_CHARACTERS:,} characters.",
-        error_messages={"required": "Paste the draft first."},
+        help_text=_up_to(services.MAX_DRAFT_CHARACTERS),
+        error_messages={"required": gettext_lazy("Paste the draft first.")},
     )
     platform = forms.ChoiceField(
-        label="Platform",
-        choices=[("", "Not decided"), *Incident.Platform.choices],
+        label=gettext_lazy("Platform"),
+        choices=[("", gettext_lazy("Not decided")), *Incident.Platform.choices],
         required=False,
     )
     image_text = PlainTextField(
-        label="Image alt text or file name",
+        label=gettext_lazy("Image alt text or file name"),
         noun="image text",
         limit=services.MAX_IMAGE_TEXT_CHARACTERS,
         required=False,
-        help_text="If the post has an image: its description or file name is checked too.",
+        help_text=gettext_lazy(
+            "If the post has an image: its description or file name is checked too."
+        ),
     )
     needed_by = LocalDateTimeField(
-        label="Needed by",
+        label=gettext_lazy("Needed by"),
         required=False,
-        help_text="Only if you ask comms: when you need their answer. Left empty, it is "
-        "the same time on the next working day.",
-        error_messages={"invalid": "Enter a date and time, for example 2025-05-14 15:30."},
+        help_text=gettext_lazy(
+            "Only if you ask comms: when you need their answer. Left empty, it is "
+            "the same time on the next working day."
+        ),
+        error_messages={
+            "invalid": gettext_lazy("Enter a date and time, for example 2025-05-14 15:30.")
+        },
     )
 
     def __init__(self, *args, asking: bool = False, **kwargs):
@@ -91,35 +108,39 @@ class CheckForm(forms.Form):
 
 
 DECISION_CHOICES = [
-    (Status.APPROVED, "Approve"),
-    (Status.APPROVED_WITH_EDITS, "Approve with edits"),
-    (Status.ADVISED_AGAINST, "Advise against"),
+    (Status.APPROVED, gettext_lazy("Approve")),
+    (Status.APPROVED_WITH_EDITS, gettext_lazy("Approve with edits")),
+    (Status.ADVISED_AGAINST, gettext_lazy("Advise against")),
 ]
 
 
 class DecisionForm(forms.Form):
     decision = forms.ChoiceField(
-        label="Decision",
+        label=gettext_lazy("Decision"),
         choices=DECISION_CHOICES,
         widget=forms.RadioSelect,
-        error_messages={"required": "Choose approve, approve with edits or advise against."},
+        error_messages={
+            "required": gettext_lazy("Choose approve, approve with edits or advise against.")
+        },
     )
     suggested_text = PlainTextField(
-        label="Suggested text",
+        label=gettext_lazy("Suggested text"),
         noun="suggested text",
         limit=services.MAX_DRAFT_CHARACTERS,
         required=False,
         widget=forms.Textarea(attrs={"rows": 6}),
-        help_text="For Approve with edits: the post as you would publish it. The employee "
-        "sees what you changed.",
+        help_text=gettext_lazy(
+            "For Approve with edits: the post as you would publish it. The employee "
+            "sees what you changed."
+        ),
     )
     reason = PlainTextField(
-        label="Reason",
+        label=gettext_lazy("Reason"),
         noun="reason",
         limit=services.MAX_DRAFT_CHARACTERS,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Needed to advise against; a note for the employee otherwise.",
+        help_text=gettext_lazy("Needed to advise against; a note for the employee otherwise."),
     )
 
 
@@ -131,7 +152,7 @@ def section_choices() -> list:
         .only("body", "policy__title", "policy__slug")
         .order_by("policy__title")
     )
-    choices: list = [("", "No policy")]
+    choices: list = [("", _("No policy"))]
     for version in versions:
         policy = version.policy
         sections = [
@@ -139,20 +160,20 @@ def section_choices() -> list:
             for section in split_sections(version.body)
             if section.heading
         ]
-        choices.append((policy.title, [(f"{policy.pk}:", "The policy as a whole"), *sections]))
+        choices.append((policy.title, [(f"{policy.pk}:", _("The policy as a whole")), *sections]))
     return choices
 
 
 class _AttachFields(forms.Form):
     """Where an example is shown: a policy section and a briefing topic."""
 
-    section = forms.ChoiceField(label="Policy section", required=False)
+    section = forms.ChoiceField(label=gettext_lazy("Policy section"), required=False)
     topic = forms.ModelChoiceField(
-        label="Briefing topic",
+        label=gettext_lazy("Briefing topic"),
         queryset=Topic.objects.all(),
         required=False,
-        empty_label="No briefing topic",
-        help_text="A talking point for the briefings on this topic.",
+        empty_label=gettext_lazy("No briefing topic"),
+        help_text=gettext_lazy("A talking point for the briefings on this topic."),
     )
 
     def __init__(self, *args, sections: list | None = None, topics: list | None = None, **kwargs):
@@ -169,10 +190,10 @@ class _AttachFields(forms.Form):
         value = self.cleaned_data["section"]
         if not value:
             return None, ""
-        pk, _, heading = value.partition(":")
+        pk, _colon, heading = value.partition(":")
         policy = Policy.objects.filter(pk=pk).first() if pk.isdigit() else None
         if policy is None:
-            raise forms.ValidationError("That policy no longer exists: choose another.")
+            raise forms.ValidationError(_("That policy no longer exists: choose another."))
         return policy, heading
 
     def attachment(self) -> dict:
@@ -182,21 +203,23 @@ class _AttachFields(forms.Form):
 
 class KeepExampleForm(_AttachFields):
     text = PlainTextField(
-        label="Example text",
+        label=gettext_lazy("Example text"),
         noun="example",
         limit=services.MAX_DRAFT_CHARACTERS,
         widget=forms.Textarea(attrs={"rows": 5}),
-        help_text="The draft with names, handles, places and anything else that could tell "
-        "who wrote it taken out, and watch-list terms replaced (“[unreleased product]”). "
-        "Everyone can read examples.",
+        help_text=gettext_lazy(
+            "The draft with names, handles, places and anything else that could tell "
+            "who wrote it taken out, and watch-list terms replaced (“[unreleased product]”). "
+            "Everyone can read examples."
+        ),
     )
     reason = PlainTextField(
-        label="Why",
+        label=gettext_lazy("Why"),
         noun="reason",
         limit=services.MAX_DRAFT_CHARACTERS,
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="What the answer was based on, without names.",
+        help_text=gettext_lazy("What the answer was based on, without names."),
     )
 
     field_order = ["text", "reason", "section", "topic"]

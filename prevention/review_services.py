@@ -17,6 +17,9 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format, number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from incidents.models import Incident
 from notifications.services import notify, notify_many
@@ -60,22 +63,47 @@ class CheckResult:
         return bool(self.draft or self.image)
 
 
+# The texts clean_text() checks, by the `label` its callers give: (the text as the
+# subject of a sentence, "Paste it first").
+_TEXTS = {
+    "draft": (gettext_lazy("The draft"), gettext_lazy("Paste the draft first.")),
+    "image text": (gettext_lazy("The image text"), gettext_lazy("Paste the image text first.")),
+    "suggested text": (
+        gettext_lazy("The suggested text"),
+        gettext_lazy("Paste the suggested text first."),
+    ),
+    "reason": (gettext_lazy("The reason"), gettext_lazy("Paste the reason first.")),
+    "example": (gettext_lazy("The example"), gettext_lazy("Paste the example first.")),
+}
+
+
 def clean_text(text: str, *, label: str, limit: int, required: bool) -> str:
     """The text as it will be checked and kept: line endings made one, no NUL bytes,
     within `limit` characters. The forms use this too, so a page and a service refuse
-    the same things with the same words."""
+    the same things with the same words. `label` is one of _TEXTS' keys ("draft")."""
     text = (text or "").replace("\r\n", "\n").replace("\r", "\n")
+    subject, paste_first = _TEXTS.get(label, (f"The {label}", f"Paste the {label} first."))
     if "\x00" in text:
         raise PreventionError(
-            f"The {label} contains a null character (often left by copying from a file). "
-            "Paste it again as plain text."
+            _(
+                "%(text)s contains a null character (often left by copying from a file). "
+                "Paste it again as plain text."
+            )
+            % {"text": subject}
         )
     if required and not text.strip():
-        raise PreventionError(f"Paste the {label} first.")
+        raise PreventionError(str(paste_first))
     if len(text) > limit:
         raise PreventionError(
-            f"The {label} is {len(text):,} characters long; at most {limit:,} can be checked. "
-            "Check it in parts."
+            _(
+                "%(text)s is %(count)s characters long; at most %(limit)s can be checked. "
+                "Check it in parts."
+            )
+            % {
+                "text": subject,
+                "count": number_format(len(text), force_grouping=True),
+                "limit": number_format(limit, force_grouping=True),
+            }
         )
     return text
 
@@ -113,7 +141,7 @@ def default_needed_by(now: datetime) -> datetime:
     """The same time on the next working day."""
     local = timezone.localtime(now)
     day = local.date()
-    for _ in range(DEFAULT_WORKING_DAYS):
+    for _day in range(DEFAULT_WORKING_DAYS):
         day += timedelta(days=1)
         while day.weekday() not in settings.NOTIFICATIONS_WORKING_DAYS:
             day += timedelta(days=1)
@@ -127,13 +155,16 @@ def checked_needed_by(needed_by: datetime | None, *, now: datetime) -> datetime:
         return default_needed_by(now)
     if needed_by < now + MIN_NOTICE:
         raise PreventionError(
-            "That time has passed or is too close: choose a time at least 15 minutes from now."
+            _("That time has passed or is too close: choose a time at least 15 minutes from now.")
         )
     latest = now + timedelta(days=MAX_NEEDED_BY_DAYS)
     if needed_by > latest:
         raise PreventionError(
-            f"Comms answer within {MAX_NEEDED_BY_DAYS} days: choose a time before "
-            f"{timezone.localtime(latest):%-d %B %Y, %H:%M}."
+            _("Comms answer within %(days)s days: choose a time before %(latest)s.")
+            % {
+                "days": MAX_NEEDED_BY_DAYS,
+                "latest": date_format(timezone.localtime(latest), "j F Y, H:i"),
+            }
         )
     return needed_by
 
@@ -175,15 +206,17 @@ def ask_comms(
         image_text, label="image text", limit=MAX_IMAGE_TEXT_CHARACTERS, required=False
     ).strip()
     if platform and platform not in Incident.Platform.values:
-        raise PreventionError("Choose the platform from the list, or leave it empty.")
+        raise PreventionError(_("Choose the platform from the list, or leave it empty."))
     needed_by = checked_needed_by(needed_by, now=now)
     findings = findings_snapshot(check_draft(draft=draft, image_text=image_text))
     with transaction.atomic():
         recipients = list(reviewers(excluding=requester).values_list("pk", flat=True))
         if not recipients:
             raise PreventionError(
-                "Nobody in the communications team can review a post right now. "
-                "Ask your manager instead."
+                _(
+                    "Nobody in the communications team can review a post right now. "
+                    "Ask your manager instead."
+                )
             )
         review = PostReview.objects.create(
             requester=requester,
@@ -206,12 +239,14 @@ def withdraw(*, review: PostReview, by, now: datetime | None = None) -> PostRevi
     """The requester takes back a review comms have not answered yet."""
     now = now or timezone.now()
     if review.requester_id != by.pk:
-        raise PreventionError("Only the person who asked can withdraw a review.")
+        raise PreventionError(_("Only the person who asked can withdraw a review."))
     with transaction.atomic():
         locked = PostReview.objects.select_for_update().get(pk=review.pk)
         if locked.status != Status.PENDING:
-            status = locked.get_status_display().lower()
-            raise PreventionError(f"This review can no longer be withdrawn: it is {status}.")
+            raise PreventionError(
+                _("This review can no longer be withdrawn: it is %(status)s.")
+                % {"status": status_in_sentence(locked.status)}
+            )
         locked.status = Status.WITHDRAWN
         locked.save(update_fields=["status"])
     return locked
@@ -234,13 +269,13 @@ def decide(
     the same review at the same time is told it was answered meanwhile."""
     now = now or timezone.now()
     if not can_review_posts(by):
-        raise PreventionError("Only the communications team answers post reviews.")
+        raise PreventionError(_("Only the communications team answers post reviews."))
     if review.requester_id == by.pk:
         raise PreventionError(
-            "You cannot review your own draft: another member of comms will answer it."
+            _("You cannot review your own draft: another member of comms will answer it.")
         )
     if decision not in DECISIONS:
-        raise PreventionError("Choose approve, approve with edits or advise against.")
+        raise PreventionError(_("Choose approve, approve with edits or advise against."))
     reason = clean_text(reason, label="reason", limit=MAX_DRAFT_CHARACTERS, required=False).strip()
     suggested = ""
     if decision == Status.APPROVED_WITH_EDITS:
@@ -249,10 +284,12 @@ def decide(
         ).strip()
         if _same_words(suggested, review.draft):
             raise PreventionError(
-                "The suggested text is the same as the draft: edit it, or choose Approve."
+                _("The suggested text is the same as the draft: edit it, or choose Approve.")
             )
     if decision == Status.ADVISED_AGAINST and not reason:
-        raise PreventionError("Say why you advise against posting it: the employee will read it.")
+        raise PreventionError(
+            _("Say why you advise against posting it: the employee will read it.")
+        )
     with transaction.atomic():
         locked = PostReview.objects.select_for_update().get(pk=review.pk)
         if locked.status != Status.PENDING:
@@ -277,10 +314,31 @@ def decide(
 def answered_meanwhile(review: PostReview) -> str:
     """What a reviewer is told whose answer came second."""
     if review.status == Status.WITHDRAWN:
-        return "The employee withdrew this review: there is nothing to answer."
-    who = review.decided_by.get_full_name() if review.decided_by else "Someone"
-    status = review.get_status_display().lower()
-    return f"{who} answered this review meanwhile ({status}); your answer was not sent."
+        return _("The employee withdrew this review: there is nothing to answer.")
+    status = status_in_sentence(review.status)
+    if review.decided_by is None:
+        return _(
+            "Someone answered this review meanwhile (%(status)s); your answer was not sent."
+        ) % {"status": status}
+    return _("%(name)s answered this review meanwhile (%(status)s); your answer was not sent.") % {
+        "name": review.decided_by.get_full_name(),
+        "status": status,
+    }
+
+
+# A review's status inside a sentence ("it is approved"): lower case in English.
+_STATUS_IN_SENTENCE = {
+    Status.PENDING: pgettext_lazy("review status in a sentence", "waiting for comms"),
+    Status.APPROVED: pgettext_lazy("review status in a sentence", "approved"),
+    Status.APPROVED_WITH_EDITS: pgettext_lazy("review status in a sentence", "approved with edits"),
+    Status.ADVISED_AGAINST: pgettext_lazy("review status in a sentence", "advised against"),
+    Status.WITHDRAWN: pgettext_lazy("review status in a sentence", "withdrawn"),
+}
+
+
+def status_in_sentence(status: str) -> str:
+    """ "This review ... is approved": the status as a sentence says it."""
+    return str(_STATUS_IN_SENTENCE.get(status, status))
 
 
 def _same_words(first: str, second: str) -> bool:
@@ -359,34 +417,35 @@ def keep_example(
     and may hold nothing the watch list flags: examples are shown to everyone."""
     now = now or timezone.now()
     if not can_keep_examples(by):
-        raise PreventionError("Only comms and policy admins keep examples.")
+        raise PreventionError(_("Only comms and policy admins keep examples."))
     if review.status not in ANSWERED:
-        raise PreventionError("Only an answered review can be kept as an example.")
+        raise PreventionError(_("Only an answered review can be kept as an example."))
     text = clean_text(text, label="example", limit=MAX_DRAFT_CHARACTERS, required=True).strip()
     reason = clean_text(reason, label="reason", limit=MAX_DRAFT_CHARACTERS, required=False).strip()
     if _same_words(text, review.draft):
         raise PreventionError(
-            "The example is the draft as it was sent: take out names and details first."
+            _("The example is the draft as it was sent: take out names and details first.")
         )
     details = identifying_details(review, f"{text}\n{reason}")
     if details:
         raise PreventionError(
-            "Take these out first, the example must not tell who wrote it: "
-            + ", ".join(details)
-            + "."
+            _("Take these out first, the example must not tell who wrote it: %(details)s.")
+            % {"details": ", ".join(details)}
         )
     watched = watched_words(text, reason)
     if watched:
         raise PreventionError(
-            "Everyone sees examples, so they cannot hold what the watch list flags: replace "
-            + ", ".join(f"“{words}”" for words in watched)
-            + " with a description such as “[unreleased product]”."
+            _(
+                "Everyone sees examples, so they cannot hold what the watch list flags: "
+                "replace %(words)s with a description such as “[unreleased product]”."
+            )
+            % {"words": ", ".join(f"“{words}”" for words in watched)}
         )
     policy_section = _checked_section(policy, policy_section)
     with transaction.atomic():
         locked = PostReview.objects.select_for_update().get(pk=review.pk)
         if ReviewExample.objects.filter(review=locked).exists():
-            raise PreventionError("This review is already kept as an example.")
+            raise PreventionError(_("This review is already kept as an example."))
         return ReviewExample.objects.create(
             review=locked,
             text=text,
@@ -404,15 +463,25 @@ def _checked_section(policy: Policy | None, policy_section: str) -> str:
     """The section's heading as the policy's current version spells it."""
     policy_section = " ".join(policy_section.split())
     if policy_section and policy is None:
-        raise PreventionError("Choose the policy the section belongs to.")
+        raise PreventionError(_("Choose the policy the section belongs to."))
     if policy is None or not policy_section:
         return policy_section
     headings = policy_sections(policy)
     match = next((h for h in headings if h.casefold() == policy_section.casefold()), None)
     if match is None:
+        if headings:
+            message = _(
+                "“%(policy)s” has no section called “%(section)s” in its current version. "
+                "Its sections are: %(sections)s."
+            )
+        else:
+            message = _(
+                "“%(policy)s” has no section called “%(section)s” in its current version. "
+                "Its sections are: none."
+            )
         raise PreventionError(
-            f"“{policy.title}” has no section called “{policy_section}” in its current "
-            f"version. Its sections are: {', '.join(headings) or 'none'}."
+            message
+            % {"policy": policy.title, "section": policy_section, "sections": ", ".join(headings)}
         )
     return match
 
@@ -423,7 +492,7 @@ def attach_example(
     """Show a kept example on a policy section and/or as a talking point of a briefing
     topic (or on neither)."""
     if not can_keep_examples(by):
-        raise PreventionError("Only comms and policy admins attach examples.")
+        raise PreventionError(_("Only comms and policy admins attach examples."))
     example.policy_section = _checked_section(policy, policy_section)
     example.policy = policy
     example.topic = topic
@@ -435,6 +504,6 @@ def attach_example(
 def remove_example(*, example: ReviewExample, by) -> None:
     """Take an example down (it told too much, or no longer helps). The review stays."""
     if not can_keep_examples(by):
-        raise PreventionError("Only comms and policy admins remove examples.")
+        raise PreventionError(_("Only comms and policy admins remove examples."))
     with transaction.atomic():
         ReviewExample.objects.filter(pk=example.pk).delete()

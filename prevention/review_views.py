@@ -19,6 +19,9 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -28,6 +31,7 @@ from policies.models import Policy
 from policyhub.paging import page_of
 from prevention import links
 from prevention import review_services as services
+from prevention.matching import shown_explanation, shown_label
 from prevention.models import PostReview, PreventionError, ReviewExample
 from prevention.permissions import can_keep_examples, can_review_posts, get_review_for
 from prevention.review_forms import (
@@ -47,7 +51,7 @@ EXAMPLES_PER_PAGE = 20
 RECENT_EXAMPLES = 3
 # The queue shows the answers of the last few weeks below the reviews waiting.
 RECENT_DECISIONS = timedelta(days=30)
-SEVERITY_ORDER = [value for value, _ in reversed(Incident.Severity.choices)]
+SEVERITY_ORDER = [value for value, _label in reversed(Incident.Severity.choices)]
 
 
 # --- what the check found, ready to show ---------------------------------------------------
@@ -101,9 +105,9 @@ def _shown(findings: list[dict]) -> list[ShownFinding]:
         ShownFinding(
             number=number,
             rule=f.get("rule", ""),
-            label=f.get("label", ""),
+            label=shown_label(f.get("rule", ""), f.get("label", "")),
             found=f.get("found", ""),
-            explanation=f.get("explanation", ""),
+            explanation=shown_explanation(f.get("rule", ""), f.get("explanation", "")),
             category=f.get("category", ""),
             severity=f.get("severity", ""),
             where=f.get("where", "draft"),
@@ -116,7 +120,7 @@ def _shown(findings: list[dict]) -> list[ShownFinding]:
 
 def _by_severity(findings: list[ShownFinding]) -> list[SeverityGroup]:
     groups = {value: SeverityGroup(value, label) for value, label in Incident.Severity.choices}
-    other = SeverityGroup("", "Other")
+    other = SeverityGroup("", _("Other"))
     for finding in findings:
         groups.get(finding.severity, other).findings.append(finding)
     ordered = [groups[value] for value in SEVERITY_ORDER] + [other]
@@ -199,25 +203,28 @@ def word_diff(before: str, after: str) -> list[tuple[str, str]]:
 def _span(delta: timedelta) -> str:
     minutes = int(delta.total_seconds() // 60)
     if minutes < 60:
-        return f"{max(minutes, 1)} min"
+        # Translators: a short span of minutes, as in "due in 20 min".
+        return _("%(count)s min") % {"count": max(minutes, 1)}
     if minutes < 48 * 60:
-        return f"{minutes // 60} h"
-    return f"{minutes // (24 * 60)} days"
+        # Translators: a span of hours, as in "due in 3 h".
+        return _("%(count)s h") % {"count": minutes // 60}
+    days = minutes // (24 * 60)
+    return ngettext("%(count)s day", "%(count)s days", days) % {"count": days}
 
 
 def sla(needed_by: datetime, now: datetime) -> tuple[str, bool]:
     """("due in 3 h", False) or ("late by 2 h", True)."""
     if needed_by >= now:
-        return f"due in {_span(needed_by - now)}", False
-    return f"late by {_span(now - needed_by)}", True
+        return _("due in %(span)s") % {"span": _span(needed_by - now)}, False
+    return _("late by %(span)s") % {"span": _span(now - needed_by)}, True
 
 
 def answered_in_time(review: PostReview) -> str:
     if review.decided_at is None:
         return ""
     if review.decided_at <= review.needed_by:
-        return "on time"
-    return f"{_span(review.decided_at - review.needed_by)} late"
+        return _("on time")
+    return _("%(span)s late") % {"span": _span(review.decided_at - review.needed_by)}
 
 
 # --- Check a post ----------------------------------------------------------------------
@@ -259,9 +266,11 @@ def check(request):
             else:
                 messages.success(
                     request,
-                    "Sent to comms. You will hear from them by "
-                    f"{timezone.localtime(review.needed_by):%-d %B, %H:%M}; the answer "
-                    "also comes up on My tasks.",
+                    _(
+                        "Sent to comms. You will hear from them by %(when)s; the answer "
+                        "also comes up on My tasks."
+                    )
+                    % {"when": date_format(timezone.localtime(review.needed_by), "j F, H:i")},
                 )
                 return redirect("prevention:review", pk=review.pk)
     context = {
@@ -364,7 +373,7 @@ def decide(request, pk):
                 return redirect("prevention:review", pk=review.pk)
             form.add_error(None, str(error))
         else:
-            messages.success(request, "Your answer was sent. The employee is told at once.")
+            messages.success(request, _("Your answer was sent. The employee is told at once."))
             return redirect("prevention:review", pk=review.pk)
     elif review.status != Status.PENDING:
         # Answered (or withdrawn) before this incomplete answer came: say so, show it.
@@ -382,7 +391,7 @@ def withdraw(request, pk):
     except PreventionError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, "You withdrew the review. Comms will not answer it.")
+        messages.success(request, _("You withdrew the review. Comms will not answer it."))
     return redirect("prevention:review", pk=review.pk)
 
 
@@ -406,7 +415,7 @@ def keep_example(request, pk):
         except PreventionError as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, "Kept as an example.")
+            messages.success(request, _("Kept as an example."))
             return redirect("prevention:examples")
     return _review_page(request, review, keep_form=form, status=400)
 
@@ -521,7 +530,7 @@ def attach_example(request, pk):
         except PreventionError as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, "The example is shown where you chose.")
+            messages.success(request, _("The example is shown where you chose."))
             return redirect(back)
     return _examples_page(request, posted=form, posted_pk=pk, status=400)
 
@@ -531,5 +540,5 @@ def remove_example(request, pk):
     example = _example_for(request, pk)
     back = _back_to_examples(request)
     services.remove_example(example=example, by=request.user)
-    messages.success(request, "The example was removed. The review it came from stays.")
+    messages.success(request, _("The example was removed. The review it came from stays."))
     return redirect(back)

@@ -5,6 +5,8 @@ no duplicate, a section of the policy's current version) and make the change."""
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from incidents.models import Incident
 from prevention.models import WatchTerm
@@ -17,7 +19,6 @@ from prevention.watchlist_services import (
 )
 
 SEARCH_MAX_LENGTH = 100
-WHOLE_POLICY = "The whole policy"
 
 
 def _section_value(policy_pk: int, heading: str) -> str:
@@ -30,58 +31,70 @@ class WatchTermForm(forms.Form):
     chosen (without a script to fill a second list)."""
 
     kind = forms.ChoiceField(
-        label="Kind",
+        label=gettext_lazy("Kind"),
         choices=WatchTerm.Kind.choices,
         widget=forms.RadioSelect,
         initial=WatchTerm.Kind.TERM,
     )
     text = forms.CharField(
-        label="Word, phrase or regular expression",
+        label=gettext_lazy("Word, phrase or regular expression"),
         max_length=TEXT_MAX_LENGTH,
         strip=True,
-        help_text="A word or phrase is found whatever its case. A regular expression finds "
-        r"figures and variants, for example \b(Q[1-4]|H[12]) revenue\b.",
+        help_text=gettext_lazy(
+            "A word or phrase is found whatever its case. A regular expression finds "
+            r"figures and variants, for example \b(Q[1-4]|H[12]) revenue\b."
+        ),
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
     name = forms.CharField(
-        label="Name shown to employees",
+        label=gettext_lazy("Name shown to employees"),
         max_length=NAME_MAX_LENGTH,
         required=False,
         strip=True,
-        help_text="Needed for a regular expression, e.g. “Unpublished quarterly figures”: "
-        "employees see this name, never the expression. Optional for a word or phrase: "
-        "without it, employees see the words they wrote.",
+        help_text=gettext_lazy(
+            "Needed for a regular expression, e.g. “Unpublished quarterly figures”: "
+            "employees see this name, never the expression. Optional for a word or phrase: "
+            "without it, employees see the words they wrote."
+        ),
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
     category = forms.ChoiceField(
-        label="What kind of information", choices=Incident.Information.choices
+        label=gettext_lazy("What kind of information"), choices=Incident.Information.choices
     )
     severity = forms.ChoiceField(
-        label="Severity", choices=Incident.Severity.choices, initial=Incident.Severity.MEDIUM
+        label=gettext_lazy("Severity"),
+        choices=Incident.Severity.choices,
+        initial=Incident.Severity.MEDIUM,
     )
     explanation = forms.CharField(
-        label="Explanation for employees",
+        label=gettext_lazy("Explanation for employees"),
         max_length=EXPLANATION_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Shown to an employee whose draft contains it: why it must not be posted.",
+        help_text=gettext_lazy(
+            "Shown to an employee whose draft contains it: why it must not be posted."
+        ),
     )
     section = forms.ChoiceField(
-        label="Policy section",
+        label=gettext_lazy("Policy section"),
         required=False,
-        help_text="The published policy, and the section of its current version, it comes from.",
+        help_text=gettext_lazy(
+            "The published policy, and the section of its current version, it comes from."
+        ),
     )
     expires_on = forms.DateField(
-        label="Watched until (optional)",
+        label=gettext_lazy("Watched until (optional)"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        help_text="After this day it is no longer watched: a code name stops being secret at "
-        "launch. Leave it empty to keep watching.",
+        help_text=gettext_lazy(
+            "After this day it is no longer watched: a code name stops being secret at "
+            "launch. Leave it empty to keep watching."
+        ),
     )
     active = forms.BooleanField(
-        label="Watched",
+        label=gettext_lazy("Watched"),
         required=False,
         initial=True,
-        help_text="Untick to keep the entry without matching it.",
+        help_text=gettext_lazy("Untick to keep the entry without matching it."),
     )
 
     def __init__(self, *args, term: WatchTerm | None = None, **kwargs):
@@ -110,9 +123,14 @@ class WatchTermForm(forms.Form):
         }
 
     def _section_choices(self) -> list:
-        choices: list = [("", "No policy")]
+        choices: list = [("", _("No policy"))]
         for policy_pk, (policy, headings) in self.sections.items():
-            options = [(_section_value(policy_pk, ""), f"{policy.title}: {WHOLE_POLICY.lower()}")]
+            options = [
+                (
+                    _section_value(policy_pk, ""),
+                    _("%(policy)s: the whole policy") % {"policy": policy.title},
+                )
+            ]
             options += [(_section_value(policy_pk, heading), heading) for heading in headings]
             choices.append((policy.title, options))
         term = self.term
@@ -122,15 +140,18 @@ class WatchTermForm(forms.Form):
             current = _section_value(term.policy_id, term.policy_section)
             known = {value for _group, options in choices[1:] for value, _label in options}
             if current not in known:
-                label = f"{term.policy.title}: {term.policy_section or WHOLE_POLICY.lower()}"
-                choices.append(("No longer in a published version", [(current, label)]))
+                if term.policy_section:
+                    label = f"{term.policy.title}: {term.policy_section}"
+                else:
+                    label = _("%(policy)s: the whole policy") % {"policy": term.policy.title}
+                choices.append((_("No longer in a published version"), [(current, label)]))
         return choices
 
     def policy_and_section(self) -> tuple[object, str]:
         value = self.cleaned_data.get("section") or ""
         if not value:
             return None, ""
-        policy_pk, _, heading = value.partition(":")
+        policy_pk, _colon, heading = value.partition(":")
         found = self.sections.get(int(policy_pk))
         if found is not None:
             return found[0], heading
@@ -163,11 +184,11 @@ class WatchTermForm(forms.Form):
 
 class DeleteTermForm(forms.Form):
     note = forms.CharField(
-        label="Why (optional)",
+        label=gettext_lazy("Why (optional)"),
         required=False,
         max_length=NOTE_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Kept in the watch list's history.",
+        help_text=gettext_lazy("Kept in the watch list's history."),
     )
 
 
@@ -176,21 +197,25 @@ class WatchListFilterForm(forms.Form):
     the page says what is wrong and lists nothing."""
 
     STATES = [
-        ("watched", "Watched now"),
-        ("expired", "Expired"),
-        ("off", "Not watched (unticked)"),
+        ("watched", gettext_lazy("Watched now")),
+        ("expired", gettext_lazy("Expired")),
+        ("off", gettext_lazy("Not watched (unticked)")),
     ]
 
-    q = forms.CharField(label="Search", required=False, max_length=SEARCH_MAX_LENGTH)
+    q = forms.CharField(label=gettext_lazy("Search"), required=False, max_length=SEARCH_MAX_LENGTH)
     kind = forms.ChoiceField(
-        label="Kind", required=False, choices=[("", "Any kind"), *WatchTerm.Kind.choices]
+        label=gettext_lazy("Kind"),
+        required=False,
+        choices=[("", gettext_lazy("Any kind")), *WatchTerm.Kind.choices],
     )
     category = forms.ChoiceField(
-        label="What kind of information",
+        label=gettext_lazy("What kind of information"),
         required=False,
-        choices=[("", "Any kind of information"), *Incident.Information.choices],
+        choices=[("", gettext_lazy("Any kind of information")), *Incident.Information.choices],
     )
-    state = forms.ChoiceField(label="Watched", required=False, choices=[("", "Any"), *STATES])
+    state = forms.ChoiceField(
+        label=gettext_lazy("Watched"), required=False, choices=[("", gettext_lazy("Any")), *STATES]
+    )
 
     def __init__(self, data):
         super().__init__(data)
@@ -204,7 +229,7 @@ class WatchListFilterForm(forms.Form):
 
     def problems(self) -> list[str]:
         return [
-            f"{self.fields[name].label}: {error}"
+            _("%(field)s: %(error)s") % {"field": self.fields[name].label, "error": error}
             for name, errors in self.errors.items()
             for error in errors
         ]

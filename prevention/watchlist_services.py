@@ -11,6 +11,8 @@ from datetime import date
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
 
 from incidents.models import Incident, Lesson
 from policies.models import Policy, PolicyVersion
@@ -59,7 +61,7 @@ class WatchTermError(PreventionError):
 
 def _require_keeper(user) -> None:
     if not can_manage_watch_list(user):
-        raise WatchTermError("Only comms and policy admins keep the watch list.")
+        raise WatchTermError(_("Only comms and policy admins keep the watch list."))
 
 
 # --- the policy sections an entry may name ------------------------------------------------
@@ -92,12 +94,13 @@ def _policy_section(policy: Policy | None, section: str) -> str:
     section = (section or "").strip()
     if policy is None:
         if section:
-            raise WatchTermError("Choose the policy the section belongs to.", field="policy")
+            raise WatchTermError(_("Choose the policy the section belongs to."), field="policy")
         return ""
     found = current_sections([policy]).get(policy.pk)
     if found is None:
         raise WatchTermError(
-            f"“{policy.title}” has no published version: choose a published policy.",
+            _("“%(policy)s” has no published version: choose a published policy.")
+            % {"policy": policy.title},
             field="policy",
         )
     if not section:
@@ -106,8 +109,11 @@ def _policy_section(policy: Policy | None, section: str) -> str:
         if _same_heading(heading, section):
             return heading
     raise WatchTermError(
-        f"“{section[:SECTION_MAX_LENGTH]}” is not a section of the current version of "
-        f"“{policy.title}”: choose one of its headings.",
+        _(
+            "“%(section)s” is not a section of the current version of “%(policy)s”: "
+            "choose one of its headings."
+        )
+        % {"section": section[:SECTION_MAX_LENGTH], "policy": policy.title},
         field="policy_section",
     )
 
@@ -118,12 +124,19 @@ def _policy_section(policy: Policy | None, section: str) -> str:
 def _plain_text(value: str, *, label: str, field: str, max_length: int, required: bool) -> str:
     value = (value or "").strip()
     if "\x00" in value:
-        raise WatchTermError(f"{label} cannot contain a null character.", field=field)
+        raise WatchTermError(
+            _("%(field)s cannot contain a null character.") % {"field": label}, field=field
+        )
     if required and not value:
-        raise WatchTermError(f"{label} is needed.", field=field)
+        raise WatchTermError(_("%(field)s is needed.") % {"field": label}, field=field)
     if len(value) > max_length:
         raise WatchTermError(
-            f"{label} is too long: at most {max_length:,} characters (it has {len(value):,}).",
+            _("%(field)s is too long: at most %(limit)s characters (it has %(count)s).")
+            % {
+                "field": label,
+                "limit": number_format(max_length, force_grouping=True),
+                "count": number_format(len(value), force_grouping=True),
+            },
             field=field,
         )
     return value
@@ -154,7 +167,9 @@ def _check_duplicate(kind: str, text: str, *, exclude_pk: int | None = None) -> 
         None,
     )
     if clash is not None:
-        raise WatchTermError(f"“{clash}” is already on the watch list.", field="text")
+        raise WatchTermError(
+            _("“%(text)s” is already on the watch list.") % {"text": clash}, field="text"
+        )
 
 
 def _live(*, kind: str, active: bool, expires_on: date | None, today: date) -> bool:
@@ -176,9 +191,12 @@ def _check_pattern_room(entry, *, was_live: bool = False, exclude_pk: int | None
         live = live.exclude(pk=exclude_pk)
     if live.count() >= matching.MAX_PATTERNS:
         raise WatchTermError(
-            f"The watch list already has {matching.MAX_PATTERNS} regular expressions being "
-            "watched, the most it checks at once. Untick or delete one first, or add this "
-            "one unticked."
+            _(
+                "The watch list already has %(count)s regular expressions being watched, "
+                "the most it checks at once. Untick or delete one first, or add this one "
+                "unticked."
+            )
+            % {"count": matching.MAX_PATTERNS}
         )
 
 
@@ -211,8 +229,8 @@ def _checked(
     expiry_unchanged_from: date | None = None,
 ) -> _Entry:
     if kind not in Kind.values:
-        raise WatchTermError("Choose a word or phrase, or a regular expression.", field="kind")
-    label = "The regular expression" if kind == Kind.PATTERN else "The word or phrase"
+        raise WatchTermError(_("Choose a word or phrase, or a regular expression."), field="kind")
+    label = _("The regular expression") if kind == Kind.PATTERN else _("The word or phrase")
     text = _plain_text(text, label=label, field="text", max_length=TEXT_MAX_LENGTH, required=True)
     try:
         if kind == Kind.PATTERN:
@@ -226,7 +244,7 @@ def _checked(
     name = " ".join(
         _plain_text(
             name,
-            label="The name shown to employees",
+            label=_("The name shown to employees"),
             field="name",
             max_length=NAME_MAX_LENGTH,
             required=False,
@@ -234,25 +252,27 @@ def _checked(
     )
     if kind == Kind.PATTERN and not name:
         raise WatchTermError(
-            "Give the regular expression a name employees see instead of it, e.g. "
-            "“Unpublished quarterly figures”: the expression itself is shown on the watch "
-            "list only, as it may name every secret it guards.",
+            _(
+                "Give the regular expression a name employees see instead of it, e.g. "
+                "“Unpublished quarterly figures”: the expression itself is shown on the "
+                "watch list only, as it may name every secret it guards."
+            ),
             field="name",
         )
     if category not in Incident.Information.values:
-        raise WatchTermError("Choose what kind of information it is.", field="category")
+        raise WatchTermError(_("Choose what kind of information it is."), field="category")
     if severity not in Incident.Severity.values:
-        raise WatchTermError("Choose a severity.", field="severity")
+        raise WatchTermError(_("Choose a severity."), field="severity")
     explanation = _plain_text(
         explanation,
-        label="The explanation",
+        label=_("The explanation"),
         field="explanation",
         max_length=EXPLANATION_MAX_LENGTH,
         required=True,
     )
     policy_section = _plain_text(
         policy_section,
-        label="The policy section",
+        label=_("The policy section"),
         field="policy_section",
         max_length=SECTION_MAX_LENGTH,
         required=False,
@@ -264,7 +284,7 @@ def _checked(
         and expires_on < _site_today()
     ):
         raise WatchTermError(
-            "The expiry date is in the past: give today or a later day, or leave it empty.",
+            _("The expiry date is in the past: give today or a later day, or leave it empty."),
             field="expires_on",
         )
     return _Entry(
@@ -314,12 +334,14 @@ def _record(*, term: WatchTerm | None, text: str, action: str, before, after, by
 
 def _note(note: str) -> str:
     return _plain_text(
-        note, label="The note", field="note", max_length=NOTE_MAX_LENGTH, required=False
+        note, label=_("The note"), field="note", max_length=NOTE_MAX_LENGTH, required=False
     )
 
 
 def _duplicate_error(text: str) -> WatchTermError:
-    return WatchTermError(f"“{text}” is already on the watch list.", field="text")
+    return WatchTermError(
+        _("“%(text)s” is already on the watch list.") % {"text": text}, field="text"
+    )
 
 
 # --- the changes --------------------------------------------------------------------------
@@ -410,7 +432,9 @@ def change_term(
                 .first()
             )
             if current is None:
-                raise WatchTermError("This entry has been deleted from the watch list meanwhile.")
+                raise WatchTermError(
+                    _("This entry has been deleted from the watch list meanwhile.")
+                )
             entry = _checked(
                 kind=kind,
                 text=text,
@@ -476,7 +500,7 @@ def delete_term(*, term: WatchTerm, by, note: str = "") -> WatchTermChange:
             .first()
         )
         if current is None:
-            raise WatchTermError("This entry has already been deleted from the watch list.")
+            raise WatchTermError(_("This entry has already been deleted from the watch list."))
         change = _record(
             term=current,
             text=current.text,
@@ -511,7 +535,7 @@ def term_from_lesson(
     it came from, and the lesson lists its entries."""
     _require_keeper(by)
     if not lesson.published:
-        raise WatchTermError("Only a published lesson can add a term to the watch list.")
+        raise WatchTermError(_("Only a published lesson can add a term to the watch list."))
     return add_term(
         by=by,
         kind=kind,

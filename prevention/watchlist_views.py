@@ -17,6 +17,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_safe
 
 from incidents.models import Incident, Lesson
@@ -114,7 +116,7 @@ def watchlist(request):
             "filtered": bool(problems or filters),
             "page": page,
             "rows": [TermRow(term, today) for term in page.object_list],
-            "unnamed_pattern": UNNAMED_PATTERN,
+            "unnamed_pattern": _(UNNAMED_PATTERN),
         },
     )
 
@@ -140,7 +142,7 @@ def watchlist_add(request):
         except PreventionError as error:
             form.add_service_error(error)
         else:
-            messages.success(request, f"“{term.text}” is on the watch list.")
+            messages.success(request, _("“%(text)s” is on the watch list.") % {"text": term.text})
             return redirect("prevention:watchlist")
     return _form_page(request, form)
 
@@ -157,9 +159,9 @@ def watchlist_edit(request, pk: int):
             form.add_service_error(error)
         else:
             if change is None:
-                messages.info(request, f"Nothing changed in “{term.text}”.")
+                messages.info(request, _("Nothing changed in “%(text)s”.") % {"text": term.text})
             else:
-                messages.success(request, f"“{term.text}” is saved.")
+                messages.success(request, _("“%(text)s” is saved.") % {"text": term.text})
             return redirect("prevention:watchlist")
     return _form_page(request, form, term=term)
 
@@ -175,7 +177,9 @@ def watchlist_delete(request, pk: int):
         except PreventionError as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, f"“{term.text}” is no longer on the watch list.")
+            messages.success(
+                request, _("“%(text)s” is no longer on the watch list.") % {"text": term.text}
+            )
             return redirect("prevention:watchlist")
     return render(
         request,
@@ -198,7 +202,9 @@ def _published_lesson(pk: int) -> Lesson:
 def watchlist_from_lesson(request, lesson_pk: int):
     """ "Add a term to the watch list", prefilled from a published lesson."""
     lesson = _published_lesson(lesson_pk)
-    initial = {"explanation": f"An earlier post taught us this: {lesson.title}."}
+    initial = {
+        "explanation": _("An earlier post taught us this: %(lesson)s.") % {"lesson": lesson.title}
+    }
     form = WatchTermForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
@@ -207,7 +213,9 @@ def watchlist_from_lesson(request, lesson_pk: int):
             form.add_service_error(error)
         else:
             messages.success(
-                request, f"“{term.text}” is on the watch list, from the lesson “{lesson.title}”."
+                request,
+                _("“%(text)s” is on the watch list, from the lesson “%(lesson)s”.")
+                % {"text": term.text, "lesson": lesson.title},
             )
             return redirect("incidents:lesson", lesson.pk)
     return _form_page(request, form, lesson=lesson)
@@ -227,17 +235,17 @@ def lesson_watch_terms(user, lesson) -> dict:
 
 
 FIELD_LABELS = {
-    "kind": "Kind",
-    "text": "Text",
-    "name": "Name shown to employees",
-    "category": "What kind of information",
-    "severity": "Severity",
-    "explanation": "Explanation",
-    "policy": "Policy",
-    "policy_section": "Policy section",
-    "expires_on": "Watched until",
-    "active": "Watched",
-    "lesson": "From the lesson",
+    "kind": gettext_lazy("Kind"),
+    "text": gettext_lazy("Text"),
+    "name": gettext_lazy("Name shown to employees"),
+    "category": gettext_lazy("What kind of information"),
+    "severity": gettext_lazy("Severity"),
+    "explanation": gettext_lazy("Explanation"),
+    "policy": gettext_lazy("Policy"),
+    "policy_section": gettext_lazy("Policy section"),
+    "expires_on": gettext_lazy("Watched until"),
+    "active": gettext_lazy("Watched"),
+    "lesson": gettext_lazy("From the lesson"),
 }
 _CHOICE_LABELS = {
     "kind": dict(WatchTerm.Kind.choices),
@@ -250,7 +258,7 @@ def _shown(name: str, value) -> str:
     if value is None or value == "":
         return "—"
     if name == "active":
-        return "Yes" if value else "No"
+        return _("Yes") if value else _("No")
     if name == "expires_on":
         day = parse_date(str(value))
         return date_format(day, "j M Y") if day else str(value)
