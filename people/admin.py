@@ -6,10 +6,12 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
-from django.template.defaultfilters import pluralize
 from django.urls import reverse
+from django.utils import formats
 from django.utils.html import format_html
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from people import two_factor
 from people.login_protection import cool_off_minutes, lift_login_lock, recent_failures
@@ -18,26 +20,39 @@ from people.models import Department, User
 
 class PersonChangeForm(UserChangeForm):
     lift_login_lock = forms.BooleanField(
-        label="Lift login lock",
+        label=gettext_lazy("Lift login lock"),
         required=False,
-        help_text="Forget this person's failed logins, so that they can log in again now.",
+        help_text=gettext_lazy(
+            "Forget this person's failed logins, so that they can log in again now."
+        ),
     )
     reset_two_factor = forms.BooleanField(
-        label="Reset two-factor sign-in",
+        label=gettext_lazy("Reset two-factor sign-in"),
         required=False,
-        help_text="Remove their authenticator app and recovery codes (a lost phone). If their "
-        "role requires two-factor sign-in, they set up a new app at their next login.",
+        help_text=gettext_lazy(
+            "Remove their authenticator app and recovery codes (a lost phone). If their "
+            "role requires two-factor sign-in, they set up a new app at their next login."
+        ),
     )
 
     class Meta:
         model = User
         fields = "__all__"
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "language" in self.fields:
+            # A form sent without it (an older page, a script) keeps the person's language.
+            self.fields["language"].required = False
+
+    def clean_language(self):
+        return self.cleaned_data.get("language") or self.instance.language or settings.LANGUAGE_CODE
+
 
 class PersonCreationForm(AdminUserCreationForm):
     class Meta:
         model = User
-        fields = ("email", "full_name")
+        fields = ("email", "full_name", "language")
 
 
 @admin.register(User)
@@ -45,8 +60,16 @@ class UserAdmin(DjangoUserAdmin):
     form = PersonChangeForm
     add_form = PersonCreationForm
     ordering = ("full_name", "email")
-    list_display = ("full_name", "email", "department", "manager", "job_title", "is_active")
-    list_filter = ("is_active", "is_staff", "is_superuser", "groups", "department")
+    list_display = (
+        "full_name",
+        "email",
+        "department",
+        "manager",
+        "job_title",
+        "language",
+        "is_active",
+    )
+    list_filter = ("is_active", "is_staff", "is_superuser", "groups", "department", "language")
     list_select_related = ("department", "manager")
     search_fields = ("full_name", "email", "employee_id")
     autocomplete_fields = ("manager", "department")
@@ -55,7 +78,7 @@ class UserAdmin(DjangoUserAdmin):
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         (
-            "Directory",
+            gettext_lazy("Directory"),
             {
                 "fields": (
                     "full_name",
@@ -65,12 +88,13 @@ class UserAdmin(DjangoUserAdmin):
                     "job_title",
                     "location",
                     "time_zone",
+                    "language",
                     "start_date",
                 )
             },
         ),
         (
-            "Access",
+            gettext_lazy("Access"),
             {
                 "fields": (
                     "is_active",
@@ -85,64 +109,90 @@ class UserAdmin(DjangoUserAdmin):
                 )
             },
         ),
-        ("Dates", {"fields": ("last_login", "date_joined")}),
+        (gettext_lazy("Dates"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = (
         (
             None,
             {
                 "classes": ("wide",),
-                "fields": ("email", "full_name", "usable_password", "password1", "password2"),
+                "fields": (
+                    "email",
+                    "full_name",
+                    "language",
+                    "usable_password",
+                    "password1",
+                    "password2",
+                ),
             },
         ),
     )
 
-    @admin.display(description="Login lock")
+    @admin.display(description=gettext_lazy("Login lock"))
     def login_lock(self, person):
         failures = recent_failures(email=person.email)
         minutes = cool_off_minutes()
         attempts = (
             reverse("admin:axes_accessattempt_changelist") + "?" + urlencode({"q": person.email})
         )
-        counted = f"{failures} failed login{pluralize(failures)} in the last {minutes} minutes"
+        counted = ngettext(
+            "%(failures)s failed login in the last %(minutes)s minutes",
+            "%(failures)s failed logins in the last %(minutes)s minutes",
+            failures,
+        ) % {"failures": failures, "minutes": minutes}
         if failures >= settings.AXES_FAILURE_LIMIT:
-            state = f"Account locked: {counted}."
+            state = _("Account locked: %(counted)s.") % {"counted": counted}
         else:
-            state = f"Account not locked: {counted}."
-        return format_html('{} <a href="{}">Access attempts</a>', state, attempts)
+            state = _("Account not locked: %(counted)s.") % {"counted": counted}
+        return format_html('{} <a href="{}">{}</a>', state, attempts, _("Access attempts"))
 
-    @admin.action(description="Lift login lock", permissions=("change",))
+    @admin.action(description=gettext_lazy("Lift login lock"), permissions=("change",))
     def lift_login_locks(self, request, queryset):
         people = list(queryset)
         for person in people:
             lift_login_lock(email=person.email)
-        lifted = "1 person" if len(people) == 1 else f"{len(people)} people"
         self.message_user(
-            request, f"Login lock lifted for {lifted}: they can log in again now.", messages.SUCCESS
+            request,
+            ngettext(
+                "Login lock lifted for %(count)s person: they can log in again now.",
+                "Login lock lifted for %(count)s people: they can log in again now.",
+                len(people),
+            )
+            % {"count": len(people)},
+            messages.SUCCESS,
         )
 
-    @admin.display(description="Two-factor sign-in")
+    @admin.display(description=gettext_lazy("Two-factor sign-in"))
     def two_factor_status(self, person):
         state = two_factor.status(person)
         if state["on"]:
-            return (
-                f"On since {state['since']:%d %b %Y}, "
-                f"{state['codes_left']} recovery code{pluralize(state['codes_left'])} left."
-            )
+            return ngettext(
+                "On since %(since)s, %(count)s recovery code left.",
+                "On since %(since)s, %(count)s recovery codes left.",
+                state["codes_left"],
+            ) % {
+                "since": formats.date_format(state["since"], "d M Y"),
+                "count": state["codes_left"],
+            }
         if state["required"]:
-            return "Off: required for their role, so they set it up at their next login."
-        return "Off."
+            return _("Off: required for their role, so they set it up at their next login.")
+        return _("Off.")
 
-    @admin.action(description="Reset two-factor sign-in", permissions=("change",))
+    @admin.action(description=gettext_lazy("Reset two-factor sign-in"), permissions=("change",))
     def reset_two_factor_sign_in(self, request, queryset):
         people = list(queryset)
         for person in people:
             self._reset_two_factor(request, person)
-        reset = "1 person" if len(people) == 1 else f"{len(people)} people"
         self.message_user(
             request,
-            f"Two-factor sign-in reset for {reset}: their authenticator apps and recovery codes "
-            "no longer work.",
+            ngettext(
+                "Two-factor sign-in reset for %(count)s person: their authenticator apps and "
+                "recovery codes no longer work.",
+                "Two-factor sign-in reset for %(count)s people: their authenticator apps and "
+                "recovery codes no longer work.",
+                len(people),
+            )
+            % {"count": len(people)},
             messages.SUCCESS,
         )
 
@@ -162,14 +212,19 @@ class UserAdmin(DjangoUserAdmin):
         if form.cleaned_data.get("lift_login_lock"):
             lift_login_lock(email=obj.email)
             self.message_user(
-                request, f"Login lock lifted: {obj.email} can log in again now.", messages.SUCCESS
+                request,
+                _("Login lock lifted: %(email)s can log in again now.") % {"email": obj.email},
+                messages.SUCCESS,
             )
         if change and form.cleaned_data.get("reset_two_factor"):
             self._reset_two_factor(request, obj)
             self.message_user(
                 request,
-                f"Two-factor sign-in reset: {obj.email}'s authenticator app and recovery codes "
-                "no longer work.",
+                _(
+                    "Two-factor sign-in reset: %(email)s's authenticator app and recovery codes "
+                    "no longer work."
+                )
+                % {"email": obj.email},
                 messages.SUCCESS,
             )
 
@@ -190,7 +245,7 @@ class LoginAttemptAdmin(AccessAttemptAdmin):
     """django-axes' Access attempts, where a site admin also lifts a lock on an address
     (delete its attempts)."""
 
-    @admin.action(description="Clean up expired attempts")
+    @admin.action(description=gettext_lazy("Clean up expired attempts"))
     def cleanup_expired_attempts(self, request, queryset):
         # axes 8.3.1's action reads the time of the request, which axes records only on
         # login requests: without it the action fails with an error page.

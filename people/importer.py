@@ -18,6 +18,8 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from people.models import Department, User, normalise_email
 from people.services import (
@@ -40,6 +42,7 @@ COLUMNS = (
     "time_zone",
     "start_date",
     "active",
+    "language",
 )
 REQUIRED_COLUMNS = ("email", "full_name")
 BATCH_SIZE = 500
@@ -48,7 +51,16 @@ BATCH_SIZE = 500
 _ATTRIBUTES = {"manager_email": "manager", "active": "is_active"}
 _TEXT_COLUMNS = ("full_name", "employee_id", "job_title", "location", "time_zone")
 # Everything the plan reads, so loading everyone is one query and no per-person query follows.
-_LOADED_FIELDS = ("id", "email", "is_superuser", "department", "manager", "start_date", "is_active")
+_LOADED_FIELDS = (
+    "id",
+    "email",
+    "is_superuser",
+    "department",
+    "manager",
+    "start_date",
+    "is_active",
+    "language",
+)
 
 
 @dataclass(frozen=True)
@@ -135,7 +147,7 @@ def import_people(
     if deactivate_missing and not rows:
         # An empty export by mistake must not deactivate the whole company.
         return ImportReport(
-            errors=[RowError(1, "The file lists nobody, so nobody is deactivated.")]
+            errors=[RowError(1, _("The file lists nobody, so nobody is deactivated."))]
         )
     try:
         # Read, check and write in one transaction: what is written is what was checked.
@@ -148,11 +160,11 @@ def import_people(
             )
     except IntegrityError:
         # Someone changed the directory (an email or employee id) while this ran.
-        return ImportReport(errors=[RowError(0, _CHANGED_MEANWHILE)])
+        return ImportReport(errors=[RowError(0, str(_CHANGED_MEANWHILE))])
     return report
 
 
-_CHANGED_MEANWHILE = (
+_CHANGED_MEANWHILE = gettext_lazy(
     "The directory changed while the import was running. Nothing was imported; try again."
 )
 
@@ -173,8 +185,11 @@ def _check_plan_apply(
             and row.values.get("active") is False
         ):
             row.errors.append(
-                f"{row.email} is a site admin account; an import never deactivates one "
-                "(use the Django admin)."
+                _(
+                    "%(email)s is a site admin account; an import never deactivates one "
+                    "(use the Django admin)."
+                )
+                % {"email": row.email}
             )
     errors = [RowError(row.line, message) for row in rows for message in row.errors]
     if errors:
@@ -191,8 +206,10 @@ def _check_plan_apply(
             errors=[
                 RowError(
                     0,
-                    "The directory changed since the preview, so this file would now do "
-                    "something else. Nothing was imported; preview it again.",
+                    _(
+                        "The directory changed since the preview, so this file would now do "
+                        "something else. Nothing was imported; preview it again."
+                    ),
                 )
             ]
         )
@@ -214,8 +231,11 @@ def _decode(source: str | bytes) -> str:
     except UnicodeDecodeError as exc:
         line = source[: exc.start].count(b"\n") + 1
         raise ImportFileError(
-            f"The file is not UTF-8 text (byte 0x{source[exc.start]:02x} cannot be read). "
-            "Save it as “CSV UTF-8” and try again.",
+            _(
+                "The file is not UTF-8 text (byte %(byte)s cannot be read). "
+                "Save it as “CSV UTF-8” and try again."
+            )
+            % {"byte": f"0x{source[exc.start]:02x}"},
             line=line,
         ) from exc
 
@@ -235,30 +255,50 @@ def _parse(text: str) -> list[_Row]:
             row = _Row(line, dict(zip(columns, (cell.strip() for cell in cells), strict=False)))
             if len(cells) != len(columns):
                 row.errors.append(
-                    f"This line has {len(cells)} value(s) but the header has {len(columns)} "
-                    "columns (look for a stray comma or quote)."
+                    _(
+                        "This line has %(values)s value(s) but the header has %(columns)s "
+                        "columns (look for a stray comma or quote)."
+                    )
+                    % {"values": len(cells), "columns": len(columns)}
                 )
             rows.append(row)
     except csv.Error as exc:
-        raise ImportFileError(f"The file is not valid CSV: {exc}.", line=reader.line_num) from exc
+        raise ImportFileError(
+            _("The file is not valid CSV: %(problem)s.") % {"problem": exc}, line=reader.line_num
+        ) from exc
     return rows
 
 
 def _check_header(columns: list[str], *, empty_file: bool) -> None:
     known = ", ".join(COLUMNS)
     if empty_file:
-        raise ImportFileError(f"The file is empty: the first line must name the columns ({known}).")
+        raise ImportFileError(
+            _("The file is empty: the first line must name the columns (%(known)s).")
+            % {"known": known}
+        )
     if not any(columns):
-        raise ImportFileError(f"The first line must name the columns ({known}).")
+        raise ImportFileError(
+            _("The first line must name the columns (%(known)s).") % {"known": known}
+        )
     problems = []
     if missing := [name for name in REQUIRED_COLUMNS if name not in columns]:
-        problems.append("Missing required column: " + ", ".join(missing) + ".")
+        problems.append(
+            _("Missing required column: %(columns)s.") % {"columns": ", ".join(missing)}
+        )
     # A typo in a column name must not silently leave that field untouched.
-    named = [name or f"(column {i} has no name)" for i, name in enumerate(columns, 1)]
+    named = [
+        name or _("(column %(number)s has no name)") % {"number": i}
+        for i, name in enumerate(columns, 1)
+    ]
     if unknown := [name for name in named if name not in COLUMNS]:
-        problems.append(f"Unknown column: {', '.join(unknown)}. Known columns: {known}.")
+        problems.append(
+            _("Unknown column: %(unknown)s. Known columns: %(known)s.")
+            % {"unknown": ", ".join(unknown), "known": known}
+        )
     if repeated := sorted({name for name in columns if name and columns.count(name) > 1}):
-        problems.append("Column given more than once: " + ", ".join(repeated) + ".")
+        problems.append(
+            _("Column given more than once: %(columns)s.") % {"columns": ", ".join(repeated)}
+        )
     if problems:
         raise ImportFileError(*problems)
 
@@ -270,17 +310,27 @@ def _validate(rows: list[_Row], *, people: dict[str, User]) -> None:
     for row in rows:
         if not row.errors:  # a line with the wrong number of values cannot be read cell by cell
             _clean_cells(row)
-    file_emails = _check_duplicates(rows, "email", "email address")
-    _check_duplicates(rows, "employee_id", "employee id")
+    file_emails = _check_duplicates(
+        rows, "email", _("Duplicate email address %(value)s (first on line %(line)s).")
+    )
+    _check_duplicates(
+        rows, "employee_id", _("Duplicate employee id %(value)s (first on line %(line)s).")
+    )
     owners = {p.employee_id: email for email, p in people.items() if p.employee_id}
     for row in rows:
         employee_id = row.values.get("employee_id")
         owner = owners.get(employee_id)
         if owner and owner != row.email and owner not in file_emails:
-            row.errors.append(f"Employee id “{employee_id}” already belongs to {owner}.")
+            row.errors.append(
+                _("Employee id “%(employee_id)s” already belongs to %(email)s.")
+                % {"employee_id": employee_id, "email": owner}
+            )
         manager = row.values.get("manager_email")
         if manager and manager not in file_emails and manager not in people:
-            row.errors.append(f"Manager {manager} is neither in this file nor in the directory.")
+            row.errors.append(
+                _("Manager %(email)s is neither in this file nor in the directory.")
+                % {"email": manager}
+            )
     _check_manager_cycles(rows, people=people)
 
 
@@ -292,14 +342,14 @@ def _clean_cells(row: _Row) -> None:
             row.errors.append(exc.messages[0])
 
 
-def _check_duplicates(rows: list[_Row], column: str, what: str) -> set[str]:
+def _check_duplicates(rows: list[_Row], column: str, message: str) -> set[str]:
     first_line: dict[str, int] = {}
     for row in rows:
         value = row.values.get(column)
         if not value:
             continue
         if value in first_line:
-            row.errors.append(f"Duplicate {what} {value} (first on line {first_line[value]}).")
+            row.errors.append(message % {"value": value, "line": first_line[value]})
         else:
             first_line[value] = row.line
     return set(first_line)
@@ -373,6 +423,8 @@ def _plan(
             person.email = row.email
         for column in (c for c in COLUMNS if c in row.cells and c != "email"):
             new = row.values[column]
+            if column == "language" and new is None:
+                continue  # an empty cell keeps the person's language (a new one: the default)
             if column == "manager_email":
                 old = email_by_pk.get(person.manager_id)
                 if old != new:
@@ -425,6 +477,8 @@ def _display(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
+        # Not translated: the changes make the preview's fingerprint, which must not
+        # depend on the language of the page that showed it.
         return "yes" if value else "no"
     if isinstance(value, date):
         return value.isoformat()

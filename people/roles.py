@@ -8,6 +8,8 @@ from collections.abc import Callable
 from functools import wraps
 
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 COMMS = "Comms"
 HR_LEGAL = "HR/Legal"
@@ -16,6 +18,14 @@ LEADERSHIP = "Leadership"
 # The comms lead answers for the comms team: late post reviews escalate to them.
 COMMS_LEAD = "Comms lead"
 ROLE_GROUPS = (COMMS, HR_LEGAL, POLICY_ADMIN, LEADERSHIP, COMMS_LEAD)
+# The groups' names are data (the directory and SCIM use them); these are the words shown.
+ROLE_WORDS = {
+    COMMS: gettext_lazy("Comms"),
+    HR_LEGAL: gettext_lazy("HR/Legal"),
+    POLICY_ADMIN: gettext_lazy("Policy admin"),
+    LEADERSHIP: gettext_lazy("Leadership"),
+    COMMS_LEAD: gettext_lazy("Comms lead"),
+}
 
 
 def group_names(user) -> frozenset[str]:
@@ -84,12 +94,13 @@ def can_see_dashboards(user) -> bool:
 
 def role_labels(user) -> list[str]:
     """The roles a person holds, in the words of the product, for display."""
-    labels = [name for name in ROLE_GROUPS if name in group_names(user)] if _active(user) else []
+    held = group_names(user) if _active(user) else frozenset()
+    labels = [str(ROLE_WORDS[name]) for name in ROLE_GROUPS if name in held]
     if is_line_manager(user):
-        labels.append("Line manager")
+        labels.append(_("Line manager"))
     if is_site_admin(user):
-        labels.append("Site admin")
-    return labels or ["Employee"]
+        labels.append(_("Site admin"))
+    return labels or [_("Employee")]
 
 
 def role_required(check: Callable[[object], bool]):

@@ -13,9 +13,11 @@ import re
 from collections.abc import Hashable, Iterable, Mapping
 from datetime import date
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from people.models import Department, User, known_time_zones, normalise_email
 
@@ -34,6 +36,7 @@ FIELDS = (
     "time_zone",
     "start_date",
     "active",
+    "language",
 )
 TEXT_FIELDS = ("full_name", "employee_id", "job_title", "location", "time_zone")
 MAX_LENGTHS = {
@@ -78,23 +81,32 @@ def clean_value(column: str, text: str, *, label: str | None = None) -> object:
     something else)."""
     label = label or column
     if len(text) > MAX_LENGTHS.get(column, len(text)):
-        raise ValidationError(f"{label} is longer than {MAX_LENGTHS[column]} characters.")
+        raise ValidationError(
+            _("%(label)s is longer than %(limit)s characters.")
+            % {"label": label, "limit": MAX_LENGTHS[column]}
+        )
     if "\x00" in text:  # only a corrupt file has one, and PostgreSQL cannot store it
-        raise ValidationError(f"{label} contains a NUL character.")
+        raise ValidationError(_("%(label)s contains a NUL character.") % {"label": label})
     if column in ("email", "manager_email"):
         email = normalise_email(text)
         if not email and column == "email":
-            raise ValidationError(f"{label} is empty.")
+            raise ValidationError(_("%(label)s is empty.") % {"label": label})
         if email:
             try:
                 validate_email(email)
             except ValidationError:
-                raise ValidationError(f"{label} “{text}” is not a valid email address.") from None
+                raise ValidationError(
+                    _("%(label)s “%(value)s” is not a valid email address.")
+                    % {"label": label, "value": text}
+                ) from None
         return email or None
     if column == "full_name" and not text:
-        raise ValidationError(f"{label} is empty.")
+        raise ValidationError(_("%(label)s is empty.") % {"label": label})
     if column == "time_zone" and text and text not in known_time_zones():
-        raise ValidationError(f"“{text}” is not a known time zone (use a name like Europe/London).")
+        raise ValidationError(
+            _("“%(value)s” is not a known time zone (use a name like Europe/London).")
+            % {"value": text}
+        )
     if column == "start_date":
         if not text:
             return None
@@ -104,16 +116,53 @@ def clean_value(column: str, text: str, *, label: str | None = None) -> object:
                 return date.fromisoformat(text)
             except ValueError:
                 pass
-        raise ValidationError(f"{label} “{text}” is not a date (use YYYY-MM-DD).")
+        raise ValidationError(
+            _("%(label)s “%(value)s” is not a date (use YYYY-MM-DD).")
+            % {"label": label, "value": text}
+        )
     if column == "active":
         if text.lower() not in _TRUE | _FALSE:
             raise ValidationError(
-                f"{label} “{text}” is not understood (use true/false, yes/no, 1/0 or y/n)."
+                _("%(label)s “%(value)s” is not understood (use true/false, yes/no, 1/0 or y/n).")
+                % {"label": label, "value": text}
             )
         return text.lower() in _TRUE
+    if column == "language":
+        return language_code(text, label=label)
     if column == "department":
         return text or None
     return text
+
+
+def supported_languages() -> list[str]:
+    """The codes of settings.LANGUAGES, as stored in User.language (en-gb, de, fr)."""
+    return [code for code, _name in settings.LANGUAGES]
+
+
+def language_code(text: str, *, label: str = "language") -> str | None:
+    """A language as an HR export or an identity provider writes it → the code stored in
+    User.language, or None for an empty value. Case does not matter, "_" reads as "-",
+    a regional form means its language when that region is not offered itself (de-DE,
+    fr-CH → de, fr; en-US → en-gb, as "en" does), and anything else is refused."""
+    wanted = text.strip().replace("_", "-").lower()
+    if not wanted:
+        return None
+    codes = supported_languages()
+    if wanted in codes:
+        return wanted
+    base = wanted.split("-", 1)[0]
+    for code in codes:
+        if code == base or code.split("-", 1)[0] == base:
+            return code
+    raise ValidationError(
+        _("%(label)s “%(value)s” is not a language PolicyHub offers (use %(allowed)s).")
+        % {"label": label, "value": text, "allowed": allowed_languages_text()}
+    )
+
+
+def allowed_languages_text() -> str:
+    """The values a language column or attribute takes, for messages and help."""
+    return ", ".join(supported_languages())
 
 
 class DepartmentNames:
@@ -152,9 +201,11 @@ def manager_cycles(manager_of: Mapping[Hashable, Hashable | None], starts: Itera
 def describe_manager_cycle(cycle: list[str], *, seen_from: str) -> str:
     """The message for a loop, read from one of the people in it."""
     if len(cycle) == 1:
-        return f"{seen_from} cannot be their own manager."
+        return _("%(person)s cannot be their own manager.") % {"person": seen_from}
     i = cycle.index(seen_from)
-    return "Manager cycle: " + " → ".join(cycle[i:] + cycle[:i] + [seen_from]) + "."
+    return _("Manager cycle: %(chain)s.") % {
+        "chain": " → ".join(cycle[i:] + cycle[:i] + [seen_from])
+    }
 
 
 def deactivation_forbidden(person: User) -> bool:
@@ -189,7 +240,9 @@ def create_person(*, values: Mapping[str, object], labels: Mapping[str, str] | N
     missing = [name for name in ("email", "full_name") if name not in values]
     if missing:
         name = missing[0]
-        raise DirectoryError(f"{_label(name, labels)} is required.", field=name)
+        raise DirectoryError(
+            _("%(label)s is required.") % {"label": _label(name, labels)}, field=name
+        )
     with transaction.atomic():
         person = User(email="")
         person.set_unusable_password()
@@ -233,7 +286,9 @@ def _clean(values: Mapping[str, object], labels: Mapping[str, str] | None) -> di
             continue
         if field == "active":
             if not isinstance(value, bool):
-                raise DirectoryError(f"{label} must be true or false.", field=field)
+                raise DirectoryError(
+                    _("%(label)s must be true or false.") % {"label": label}, field=field
+                )
             cleaned[field] = value
             continue
         if field == "start_date" and (value is None or isinstance(value, date)):
@@ -243,11 +298,14 @@ def _clean(values: Mapping[str, object], labels: Mapping[str, str] | None) -> di
             cleaned[field] = None
             continue
         if not isinstance(value, str):
-            raise DirectoryError(f"{label} must be text.", field=field)
+            raise DirectoryError(_("%(label)s must be text.") % {"label": label}, field=field)
         try:
             cleaned[field] = clean_value(field, value.strip(), label=label)
         except ValidationError as error:
             raise DirectoryError(error.messages[0], field=field) from None
+        if field == "language" and cleaned[field] is None:
+            # One person at a time, an empty language is a cleared one: the site's default.
+            cleaned[field] = settings.LANGUAGE_CODE
     return cleaned
 
 
@@ -277,14 +335,18 @@ def _apply(person: User, values, *, labels, creating: bool) -> list[str]:
         holder = User.objects.filter(employee_id=person.employee_id).exclude(pk=person.pk).first()
         if holder is not None:
             raise DirectoryError(
-                f"Employee id “{person.employee_id}” already belongs to {holder.email}.",
+                _("Employee id “%(employee_id)s” already belongs to %(email)s.")
+                % {"employee_id": person.employee_id, "email": holder.email},
                 field="employee_id",
                 code=DirectoryError.DUPLICATE,
             )
     if "active" in changed and not person.is_active and deactivation_forbidden(person):
         raise DirectoryError(
-            f"{person.email} is a site admin account; neither an import nor provisioning "
-            "deactivates one (use the Django admin).",
+            _(
+                "%(email)s is a site admin account; neither an import nor provisioning "
+                "deactivates one (use the Django admin)."
+            )
+            % {"email": person.email},
             field="active",
             code=DirectoryError.PROTECTED,
         )
@@ -297,7 +359,7 @@ def _apply(person: User, values, *, labels, creating: bool) -> list[str]:
     except IntegrityError:
         # Someone took the address or the employee id between the check and the write.
         raise DirectoryError(
-            "The directory changed while this change was made; nothing was changed. Try again.",
+            _("The directory changed while this change was made; nothing was changed. Try again."),
             code=DirectoryError.DUPLICATE,
         ) from None
     if creating or AUDIENCE_FIELDS.intersection(changed):
@@ -308,7 +370,8 @@ def _apply(person: User, values, *, labels, creating: bool) -> list[str]:
 def _check_email_free(person: User) -> None:
     if User.objects.filter(email__iexact=person.email).exclude(pk=person.pk).exists():
         raise DirectoryError(
-            f"Another person in the directory already has the address {person.email}.",
+            _("Another person in the directory already has the address %(email)s.")
+            % {"email": person.email},
             field="email",
             code=DirectoryError.DUPLICATE,
         )
@@ -336,3 +399,27 @@ def _check_management_chain(person: User, manager: User | None) -> None:
             describe_manager_cycle([emails[pk] for pk in cycle], seen_from=emails[seen_from]),
             field="manager",
         )
+
+
+# A person's own settings ---------------------------------------------------------------------
+
+
+def set_language(*, person: User, language: str) -> bool:
+    """The person chooses the language of their pages and emails. `language` is one of
+    settings.LANGUAGES' codes exactly (the language page offers only those); anything else
+    is refused with DirectoryError and changes nothing. False if it was already theirs."""
+    if language not in supported_languages():
+        raise DirectoryError(
+            _("“%(value)s” is not a language PolicyHub offers (choose one of %(allowed)s).")
+            % {"value": language, "allowed": allowed_languages_text()},
+            field="language",
+        )
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=person.pk)
+        if locked.language == language:
+            person.language = language
+            return False
+        locked.language = language
+        locked.save(update_fields=["language"])
+    person.language = language
+    return True

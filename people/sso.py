@@ -45,6 +45,7 @@ from django.db import models
 from django.http import HttpResponseRedirect
 from django.shortcuts import render, resolve_url
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.generic import View
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from mozilla_django_oidc.views import OIDCAuthenticationRequestView
@@ -403,7 +404,8 @@ def _unreachable(request, exc: Exception):
     logger.warning("Single sign-on: the provider could not be reached: %s", exc)
     return _failed(
         request,
-        f"PolicyHub could not reach {provider_name()}. Please try again in a few minutes.",
+        _("PolicyHub could not reach %(provider)s. Please try again in a few minutes.")
+        % {"provider": provider_name()},
         status=502,
     )
 
@@ -444,13 +446,14 @@ class SignInCallbackView(View):
             logger.info("Single sign-on: the provider answered %r", request.GET.get("error"))
             return _failed(
                 request,
-                f"{provider_name()} did not sign you in. You can try again.",
+                _("%(provider)s did not sign you in. You can try again.")
+                % {"provider": provider_name()},
                 status=400,
             )
         if started is None or not request.GET.get("code"):
             return _failed(
                 request,
-                "This sign-in link has already been used or has expired. Please start again.",
+                _("This sign-in link has already been used or has expired. Please start again."),
                 status=400,
             )
         backend = SignInBackend()
@@ -482,7 +485,7 @@ class SignInCallbackView(View):
         except SuspiciousOperation as exc:
             return self._unchecked(request, exc)
         if person is None:
-            return _failed(request, "Nobody was signed in. Please start again.", status=400)
+            return _failed(request, _("Nobody was signed in. Please start again."), status=400)
         next_url = request.session.pop(SESSION_NEXT, None)
         auth.login(request, person, backend=BACKEND)
         # After login(), which may have started a new session for a different person.
@@ -499,8 +502,11 @@ class SignInCallbackView(View):
         logger.warning("Single sign-on: %s", exc)
         return _failed(
             request,
-            f"The answer from {provider_name()} could not be checked, so nobody was signed in. "
-            "Please start again.",
+            _(
+                "The answer from %(provider)s could not be checked, so nobody was signed in. "
+                "Please start again."
+            )
+            % {"provider": provider_name()},
             status=400,
         )
 

@@ -50,6 +50,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.safestring import mark_safe
+from django.utils.text import get_text_list
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from people import roles
@@ -79,20 +82,20 @@ REQUIRED_ROLE_CHECKS = {
     "everyone": lambda user: bool(user.is_authenticated and user.is_active),
 }
 ROLE_WORDS = {
-    "site_admin": "site admins",
-    "hr_legal": "HR/Legal",
-    "policy_admin": "policy admins",
-    "comms": "Comms",
-    "leadership": "Leadership",
-    "staff": "staff",
-    "everyone": "everyone",
+    "site_admin": gettext_lazy("site admins"),
+    "hr_legal": gettext_lazy("HR/Legal"),
+    "policy_admin": gettext_lazy("policy admins"),
+    "comms": gettext_lazy("Comms"),
+    "leadership": gettext_lazy("Leadership"),
+    "staff": gettext_lazy("staff"),
+    "everyone": gettext_lazy("everyone"),
 }
 
 
 class TwoFactorConfig(AppConfig):
     name = "people.two_factor"
     label = "two_factor"
-    verbose_name = "Two-factor sign-in"
+    verbose_name = gettext_lazy("Two-factor sign-in")
 
     def ready(self):
         user_logged_in.connect(note_enrolment, dispatch_uid="people.two_factor.note_enrolment")
@@ -124,10 +127,9 @@ def required_for(user) -> bool:
 
 
 def required_roles_in_words() -> str:
-    names = [ROLE_WORDS[name] for name in settings.TWO_FACTOR_REQUIRED_ROLES]
-    if len(names) <= 1:
-        return "".join(names)
-    return ", ".join(names[:-1]) + " and " + names[-1]
+    names = [str(ROLE_WORDS[name]) for name in settings.TWO_FACTOR_REQUIRED_ROLES]
+    # "a, b and c" in the page's language (Django's own words for "and").
+    return str(get_text_list(names, _("and")))
 
 
 def app_device(user):
@@ -268,19 +270,25 @@ def is_app_code(code: str) -> bool:
 def _wait_words(seconds: float) -> str:
     seconds = max(1, math.ceil(seconds))
     if seconds < 90:
-        return f"{seconds} second{'s' if seconds != 1 else ''}"
+        return ngettext("%(n)s second", "%(n)s seconds", seconds) % {"n": seconds}
     minutes = math.ceil(seconds / 60)
     if minutes < 90:
-        return f"{minutes} minutes"
+        return ngettext("%(n)s minute", "%(n)s minutes", minutes) % {"n": minutes}
     hours = math.ceil(minutes / 60)
-    return f"{hours} hours"
+    return ngettext("%(n)s hour", "%(n)s hours", hours) % {"n": hours}
 
 
-REQUIRED_MESSAGE = (
-    "Two-factor sign-in is required for {roles}: it cannot be turned off. To move to a new "
+REQUIRED_MESSAGE = gettext_lazy(
+    "Two-factor sign-in is required for %(roles)s: it cannot be turned off. To move to a new "
     "phone, set up a new authenticator app."
 )
-WRONG_CODE = "That code is not right. Enter the code your app shows now, or a recovery code."
+WRONG_CODE = gettext_lazy(
+    "That code is not right. Enter the code your app shows now, or a recovery code."
+)
+
+
+def required_message() -> str:
+    return REQUIRED_MESSAGE % {"roles": required_roles_in_words()}
 
 
 def check_code(*, person, code: str):
@@ -292,7 +300,7 @@ def check_code(*, person, code: str):
         manager = _app_devices()
     else:
         manager = _recovery_devices()
-    refusal = WRONG_CODE
+    refusal = str(WRONG_CODE)
     # The wrong code is counted inside the transaction and the error raised outside it, so
     # that raising does not take the count back.
     with transaction.atomic():
@@ -303,7 +311,9 @@ def check_code(*, person, code: str):
             if not allowed:
                 locked_until = (details or {}).get("locked_until")
                 wait = (locked_until - timezone.now()).total_seconds() if locked_until else 1
-                refusal = f"Too many wrong codes. Wait {_wait_words(wait)} before trying again."
+                refusal = _("Too many wrong codes. Wait %(wait)s before trying again.") % {
+                    "wait": _wait_words(wait)
+                }
                 continue
             if device.verify_token(code):
                 accepted = device
@@ -366,7 +376,7 @@ def enrol(*, person, key_hex: str, code: str):
     totp.time = time.time()
     if not is_app_code(code) or not totp.verify(int(code), probe.tolerance):
         raise SecondFactorError(
-            "That code is not right. Enter the 6 digits your app shows now for PolicyHub."
+            _("That code is not right. Enter the 6 digits your app shows now for PolicyHub.")
         )
     with transaction.atomic():
         _lock_person(person)
@@ -389,7 +399,9 @@ def new_recovery_codes(*, person, code: str) -> list[str]:
     """Ten new recovery codes for a code from the app (or a recovery code); the old stop
     working."""
     if not has_app(person):
-        raise SecondFactorError("Two-factor sign-in is off: there are no recovery codes to renew.")
+        raise SecondFactorError(
+            _("Two-factor sign-in is off: there are no recovery codes to renew.")
+        )
     check_code(person=person, code=code)
     with transaction.atomic():
         _lock_person(person)
@@ -400,9 +412,9 @@ def turn_off(*, person, code: str) -> None:
     """Remove the person's app and recovery codes, for a right code; not for a role that
     requires two-factor sign-in."""
     if required_for(person):
-        raise SecondFactorError(REQUIRED_MESSAGE.format(roles=required_roles_in_words()))
+        raise SecondFactorError(required_message())
     if not has_app(person):
-        raise SecondFactorError("Two-factor sign-in is already off.")
+        raise SecondFactorError(_("Two-factor sign-in is already off."))
     check_code(person=person, code=code)
     reset(person=person)
     logger.info("Two-factor sign-in turned off by person %s", person.pk)
@@ -474,8 +486,11 @@ def verify_page(request):
                 left = recovery_codes_left(person)
                 messages.warning(
                     request,
-                    f"You used a recovery code; {left} left. Make new ones on Two-factor "
-                    "sign-in, and set up your app again if you lost your phone.",
+                    _(
+                        "You used a recovery code; %(left)s left. Make new ones on Two-factor "
+                        "sign-in, and set up your app again if you lost your phone."
+                    )
+                    % {"left": left},
                 )
             return redirect(next_url)
     return render(
@@ -513,13 +528,13 @@ def setup_page(request):
             _remember_pass(request, device)
             request.session[SESSION_ENROLLED] = True
             request.session[SESSION_NEW_CODES] = codes
-            messages.success(request, "Two-factor sign-in is on.")
+            messages.success(request, _("Two-factor sign-in is on."))
             return redirect(_with_next("two_factor:recovery_codes", next_url))
     uri = setup_uri(person=person, key_hex=key_hex)
     import segno
 
     qr_svg = segno.make(uri, error="m").svg_inline(
-        scale=5, border=2, title="QR code to scan with your authenticator app"
+        scale=5, border=2, title=_("QR code to scan with your authenticator app")
     )
     context = {
         "form": form,
@@ -582,7 +597,7 @@ def renew_codes_page(request):
             form.add_error("code", str(refusal))
         else:
             request.session[SESSION_NEW_CODES] = codes
-            messages.success(request, "New recovery codes: the old ones no longer work.")
+            messages.success(request, _("New recovery codes: the old ones no longer work."))
             return redirect("two_factor:recovery_codes")
     return _render_manage(request, form, SecondFactorForm(prefix="off"), status_code=400)
 
@@ -593,7 +608,7 @@ def turn_off_page(request):
 
     if required_for(request.user):
         # The page offers no way to do it; say why to whoever tries anyway.
-        messages.error(request, REQUIRED_MESSAGE.format(roles=required_roles_in_words()))
+        messages.error(request, required_message())
         return redirect("two_factor:manage")
     form = SecondFactorForm(request.POST, prefix="off")
     if form.is_valid():
@@ -603,6 +618,6 @@ def turn_off_page(request):
             form.add_error("code", str(refusal))
         else:
             request.session[SESSION_ENROLLED] = False
-            messages.success(request, "Two-factor sign-in is off.")
+            messages.success(request, _("Two-factor sign-in is off."))
             return redirect("two_factor:manage")
     return _render_manage(request, SecondFactorForm(prefix="renew"), form, status_code=400)

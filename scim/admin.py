@@ -6,6 +6,8 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from scim import services
 from scim.models import ScimClient, ScimIdentity
@@ -82,11 +84,11 @@ class ScimClientAdmin(SiteAdminsOnly, admin.ModelAdmin):
                 "client": obj,
                 "token": request._scim_token,
                 "scim_url": settings.SITE_URL + reverse("scim:users").rsplit("/", 1)[0],
-                "title": f"Token for {obj.name}",
+                "title": _("Token for %(name)s") % {"name": obj.name},
             },
         )
 
-    @admin.action(description="Revoke the selected clients' tokens")
+    @admin.action(description=gettext_lazy("Revoke the selected clients' tokens"))
     def revoke(self, request, queryset):
         revoked = 0
         for client in queryset.filter(revoked_at__isnull=True):
@@ -97,7 +99,9 @@ class ScimClientAdmin(SiteAdminsOnly, admin.ModelAdmin):
             else:
                 revoked += 1
         self.message_user(
-            request, f"{revoked} token(s) revoked: requests with them are refused from now on."
+            request,
+            _("%(count)s token(s) revoked: requests with them are refused from now on.")
+            % {"count": revoked},
         )
 
 
