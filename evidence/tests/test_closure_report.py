@@ -17,7 +17,7 @@ from people import roles
 pytestmark = pytest.mark.django_db
 Status = Incident.Status
 
-QUESTION = guide.question_set(guide.QUESTION_SET_VERSION).question("intended_actions").question
+QUESTION = str(guide.question_set(guide.QUESTION_SET_VERSION).question("intended_actions").question)
 
 
 def _report(client, incident):
