@@ -2,11 +2,13 @@
 however many rows there are (a count, the page, and one query per related list)."""
 
 from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, Q
 
 from people.models import User, normalise_email
+from people.services import language_code
 from scim import filters, schemas
-from scim.errors import INVALID_VALUE, bad_request
+from scim.errors import INVALID_FILTER, INVALID_VALUE, bad_request
 from scim.ids import scim_id
 from scim.models import ScimClient, ScimIdentity
 
@@ -36,8 +38,22 @@ def user_attributes(client: ScimClient) -> dict:
             return ~found if operator == "ne" else found
         return any_text(operator, value)
 
+    def preferred_language(operator: str, value: str | None) -> Q:
+        # Read as a request's preferredLanguage is: "de-DE" finds the people who have de.
+        if operator == "pr":
+            return Q()  # everyone has a language
+        if operator not in ("eq", "ne"):
+            raise filters.unsupported_operator("preferredLanguage", operator)
+        try:
+            code = language_code(value or "", label="preferredLanguage")
+        except ValidationError as error:
+            raise bad_request(error.messages[0], INVALID_FILTER) from None
+        found = Q(language=code) if code else Q(pk__in=[])
+        return ~found if operator == "ne" else found
+
     enterprise = schemas.ENTERPRISE_USER.lower()
     return {
+        (None, "preferredlanguage", None): preferred_language,
         (None, "username", None): user_name,
         (None, "emails", None): user_name,
         (None, "emails", "value"): user_name,

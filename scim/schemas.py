@@ -86,6 +86,11 @@ _USER_ATTRIBUTES = [
     _attribute("title", "Job title."),
     _attribute("timezone", "Time zone, an IANA name such as Europe/London."),
     _attribute(
+        "preferredLanguage",
+        "The language of the person's pages and emails: en-gb, de or fr (en and regional "
+        "forms such as de-DE or fr-CH are read as their language; empty means the default).",
+    ),
+    _attribute(
         "addresses",
         "The work address's formatted value (or its locality) is the person's location; "
         "other addresses are not kept.",

@@ -9,6 +9,8 @@
 | emails                                 | returned as the userName; not kept (one address)  |
 | active                                 | active (false deactivates, as the HR import does) |
 | title, timezone                        | job title, time zone                              |
+| preferredLanguage                      | language (en-gb, de, fr; "en", regional forms such |
+|                                        |   as de-DE map as the HR import maps them)        |
 | addresses[type eq "work"].formatted    | location (or the work address's locality)         |
 | enterprise employeeNumber, department, | employee id, department (by name), manager        |
 |   manager.value                        |                                                   |
@@ -17,18 +19,22 @@
 | groups                                 | read-only: change memberships through Groups      |
 
 Attributes of the standard schemas that PolicyHub has no place for (password, phoneNumbers,
-nickName, locale, roles, costCenter, ...) are accepted and not kept, as RFC 7644 §3.3 allows,
-so identity providers' default mappings work unchanged; PolicyHub never takes a password from
-an identity provider. An attribute that no schema defines is refused: 400 invalidSyntax in a
-POST or PUT body, 400 invalidPath in a PATCH, so that a mistyped mapping shows up at once
-instead of silently doing nothing.
+nickName, locale (formats, not the language: that is preferredLanguage), roles, costCenter,
+...) are accepted and not kept, as RFC 7644 §3.3 allows, so identity providers' default
+mappings work unchanged; PolicyHub never takes a password from an identity provider. An
+attribute that no schema defines is refused: 400 invalidSyntax in a POST or PUT body, 400
+invalidPath in a PATCH, so that a mistyped mapping shows up at once instead of silently
+doing nothing.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from django.core.exceptions import ValidationError
+
 from people.models import normalise_email
+from people.services import language_code
 from scim import schemas
 from scim.errors import (
     INVALID_PATH,
@@ -52,6 +58,7 @@ LABELS = {
     "time_zone": "timezone",
     "start_date": "startDate",
     "active": "active",
+    "language": "preferredLanguage",
 }
 
 CORE = None  # the User schema's own attributes: no URI, or schemas.USER
@@ -65,7 +72,6 @@ NOT_KEPT = {
         "nickname",
         "profileurl",
         "usertype",
-        "preferredlanguage",
         "locale",
         "password",
         "phonenumbers",
@@ -101,6 +107,7 @@ class UserDraft:
     department: str | None = None
     manager_id: str | None = None  # the manager's SCIM id
     start_date: str | None = None  # YYYY-MM-DD
+    language: str = ""  # a code of settings.LANGUAGES; empty: the site's default
     # Where the request put a full name, if anywhere (None: it did not).
     display_name: str | None = None
     formatted: str | None = None
@@ -122,6 +129,7 @@ class UserDraft:
             department=person.department.name if person.department_id else None,
             manager_id=str(person.manager_id) if person.manager_id else None,
             start_date=person.start_date.isoformat() if person.start_date else None,
+            language=person.language,
         )
 
     def copy(self) -> UserDraft:
@@ -151,6 +159,7 @@ class UserDraft:
             "time_zone": self.time_zone,
             "start_date": self.start_date or None,
             "active": self.active,
+            "language": self.language,
         }
         if before is None:
             return after
@@ -451,6 +460,17 @@ def _department(draft: UserDraft, op: str, path: Path, value) -> None:
     draft.department = None if op == "remove" else (_text(path, value) or None)
 
 
+def _preferred_language(draft: UserDraft, op: str, path: Path, value) -> None:
+    """The language of the person's pages and emails, read as the HR import reads its
+    language column; removing it (or null, or "") gives the site's default."""
+    _no_sub(path)
+    text = "" if op == "remove" else _text(path, value)
+    try:
+        draft.language = language_code(text, label=path.text) or ""
+    except ValidationError as error:
+        raise bad_request(error.messages[0], INVALID_VALUE) from None
+
+
 def _start_date(draft: UserDraft, op: str, path: Path, value) -> None:
     _no_sub(path)
     draft.start_date = None if op == "remove" else (_text(path, value) or None)
@@ -463,6 +483,7 @@ _HANDLERS = {
     (CORE, "active"): _active,
     (CORE, "title"): _text_field("job_title"),
     (CORE, "timezone"): _text_field("time_zone"),
+    (CORE, "preferredlanguage"): _preferred_language,
     (CORE, "externalid"): _text_field("external_id"),
     (CORE, "addresses"): _addresses,
     (ENTERPRISE, "employeenumber"): _text_field("employee_id"),
@@ -498,6 +519,8 @@ def user_resource(person, *, identity, groups, base: str, group_base: str) -> di
         resource["title"] = person.job_title
     if person.time_zone:
         resource["timezone"] = person.time_zone
+    if person.language:
+        resource["preferredLanguage"] = person.language
     if person.location:
         resource["addresses"] = [{"type": "work", "formatted": person.location, "primary": True}]
     if groups is not None:
