@@ -6,15 +6,17 @@ from django import forms
 
 class _ForVersion(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
+    HIDDEN = ("version",)
 
     def clean(self):
-        if "version" in self.errors:
+        if any(name in self.errors for name in self.HIDDEN):
             # A hidden field's error would be shown nowhere: say it for the form.
-            del self.errors["version"]
+            for name in self.HIDDEN:
+                self.errors.pop(name, None)
             raise forms.ValidationError("This page is out of date. Reload it and try again.")
         return super().clean()
 
-    def point_at(self, version) -> None:
+    def point_at(self, version, text=None) -> None:
         """Show a refused form again, now for the version on the page (it may have
         changed since the reader opened it). A tick given for other text is cleared."""
         posted = self.data.get("version")
@@ -25,6 +27,13 @@ class _ForVersion(forms.Form):
 
 
 class AcknowledgeForm(_ForVersion):
+    """Also names the text the reader was shown: its language and SHA-256, which the
+    acknowledgement records (and which must still be that version's text)."""
+
+    HIDDEN = ("version", "language", "text_sha256")
+
+    language = forms.CharField(widget=forms.HiddenInput, max_length=10)
+    text_sha256 = forms.CharField(widget=forms.HiddenInput, max_length=64)
     confirmed = forms.BooleanField(
         label="I have read and understood this policy",
         error_messages={"required": "Tick the box to confirm you have read and understood it."},
@@ -36,6 +45,15 @@ class AcknowledgeForm(_ForVersion):
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
         error_messages={"required": "Type your full name."},
     )
+
+    def point_at(self, version, text=None) -> None:
+        """Also for the text on the page now: a tick given for another text is cleared."""
+        posted = (self.data.get("language"), self.data.get("text_sha256"))
+        super().point_at(version)
+        if text is not None:
+            self.data["language"], self.data["text_sha256"] = text.language, text.sha256
+            if posted != (text.language, text.sha256):
+                self.data.pop("confirmed", None)
 
 
 class QuizForm(_ForVersion):

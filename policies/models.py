@@ -4,12 +4,28 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import get_language_info
 
-from people.models import Department
+from people.models import Department, default_language
 
 
 def sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def language_codes() -> list[str]:
+    return [code for code, _name in settings.LANGUAGES]
+
+
+def language_name(code: str) -> str:
+    """A language's name in the language of the page ("German" on an English page;
+    "English" for en-gb: readers need the language, not the spelling)."""
+    for candidate in (code.split("-")[0], code):
+        try:
+            return str(get_language_info(candidate)["name_translated"])
+        except KeyError:
+            continue
+    return dict(settings.LANGUAGES).get(code, code)
 
 
 class PolicyError(Exception):
@@ -79,6 +95,14 @@ class PolicyVersion(models.Model):
     minor = models.PositiveSmallIntegerField()
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
     body = models.TextField(help_text="Markdown. Headings (##) divide the policy into sections.")
+    # The language the author wrote the text in: that text is the authoritative one, and
+    # translations (PolicyTranslation) are read beside it.
+    language = models.CharField(
+        max_length=10,
+        choices=settings.LANGUAGES,
+        default=default_language,
+        help_text="The language of this text, which is the authoritative one.",
+    )
     change_summary = models.TextField(blank=True)
     change = models.CharField(max_length=10, choices=Change.choices, default=Change.MATERIAL)
     effective_from = models.DateField(null=True, blank=True)
@@ -142,6 +166,51 @@ class PolicyVersion(models.Model):
     @property
     def is_locked(self) -> bool:
         return self.status in self.LOCKED
+
+
+class PolicyTranslation(models.Model):
+    """A version's title, summary and text in another language than the authoritative
+    one. Editable while the version is a draft; fixed (its hash set) when the version is
+    published, or at once when it is added to a published version: people acknowledge it."""
+
+    version = models.ForeignKey(
+        PolicyVersion, on_delete=models.CASCADE, related_name="translations"
+    )
+    language = models.CharField(max_length=10, choices=settings.LANGUAGES)
+    title = models.CharField(max_length=200)
+    change_summary = models.TextField(blank=True)
+    body = models.TextField()
+    body_sha256 = models.CharField(max_length=64, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["version", "language"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["version", "language"], name="policy_translation_once_per_language"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.version} ({self.language})"
+
+    def save(self, *args, **kwargs):
+        # Like a published version's text: once fixed, what people acknowledged stays.
+        if self.body_sha256 and sha256_text(self.body) != self.body_sha256:
+            raise PolicyError("A published translation cannot be changed.")
+        super().save(*args, **kwargs)
+
+    @property
+    def is_fixed(self) -> bool:
+        return bool(self.body_sha256)
+
+    @property
+    def text_sha256(self) -> str:
+        return self.body_sha256 or sha256_text(self.body)
 
 
 class VersionEvent(models.Model):
@@ -217,6 +286,9 @@ class Acknowledgement(models.Model):
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=500, blank=True)
     text_sha256 = models.CharField(max_length=64)
+    # The language of the text shown (its SHA-256 is text_sha256). Empty on records
+    # written before translations: they showed the version's own text.
+    language = models.CharField(max_length=10, blank=True)
     method = models.CharField(max_length=10, choices=Method.choices, default=Method.WEB)
     on_behalf_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -243,6 +315,11 @@ class Acknowledgement(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PolicyError("Acknowledgements are never deleted.")
+
+    @property
+    def shown_language(self) -> str:
+        """The language of the text acknowledged (older records: the version's own)."""
+        return self.language or self.version.language
 
 
 class ChainHead(models.Model):

@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
 
-from django.db.models import Q, QuerySet
+from django.conf import settings
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils.safestring import SafeString, mark_safe
 
 from people.audience import department_and_ancestors
@@ -18,9 +19,12 @@ from policies.models import (
     Assignment,
     Decline,
     Policy,
+    PolicyTranslation,
     PolicyVersion,
     QuizAttempt,
     QuizQuestion,
+    language_name,
+    sha256_text,
 )
 from policies.permissions import can_manage
 from policies.rendering import render_markdown, section_changes
@@ -32,10 +36,12 @@ PUBLISHED = PolicyVersion.Status.PUBLISHED
 
 
 def outstanding_assignments(user) -> QuerySet[Assignment]:
-    """My open assignments, soonest due first."""
+    """My open assignments, soonest due first; each with `translated_title` when its
+    version has a translation into my language."""
     return (
         Assignment.objects.filter(person=user, status=Assignment.Status.OPEN)
         .select_related("version__policy")
+        .annotate(translated_title=translated_title(user, "version_id"))
         .order_by("due_date", "policy__title", "id")
     )
 
@@ -73,6 +79,7 @@ class PolicyRow:
     version: PolicyVersion | None
     assignment: Assignment | None  # my open one, else my latest
     today: date
+    title: str = ""  # in my language when the current version has a translation into it
 
     @property
     def status(self) -> str:
@@ -95,9 +102,9 @@ def policy_rows(user, policies, *, today: date) -> list[PolicyRow]:
     ids = [policy.pk for policy in policies]
     versions = {
         version.policy_id: version
-        for version in PolicyVersion.objects.filter(policy_id__in=ids, status=PUBLISHED).only(
-            "id", "policy_id", "major", "minor", "effective_from", "published_at"
-        )
+        for version in PolicyVersion.objects.filter(policy_id__in=ids, status=PUBLISHED)
+        .only("id", "policy_id", "major", "minor", "effective_from", "published_at")
+        .annotate(translated_title=translated_title(user))
     }
     mine: dict[int, Assignment] = {}
     assignments = (
@@ -110,10 +117,22 @@ def policy_rows(user, policies, *, today: date) -> list[PolicyRow]:
         current = mine.get(assignment.policy_id)
         if current is None or current.status != Assignment.Status.OPEN:
             mine[assignment.policy_id] = assignment
-    return [
-        PolicyRow(policy, versions.get(policy.pk), mine.get(policy.pk), today)
-        for policy in policies
-    ]
+    rows = []
+    for policy in policies:
+        version = versions.get(policy.pk)
+        title = getattr(version, "translated_title", None) or policy.title
+        rows.append(PolicyRow(policy, version, mine.get(policy.pk), today, title))
+    return rows
+
+
+def translated_title(user, version_field: str = "pk"):
+    """The title of the version's translation into the reader's language, if it has
+    one, as a subquery: the lists show it without a query of their own."""
+    return Subquery(
+        PolicyTranslation.objects.filter(
+            version_id=OuterRef(version_field), language=getattr(user, "language", "")
+        ).values("title")[:1]
+    )
 
 
 # --- the policy page -------------------------------------------------------------------
@@ -127,7 +146,76 @@ def current_version(policy: Policy) -> PolicyVersion:
 
 def safe_body(version: PolicyVersion) -> SafeString:
     """The version's body as HTML for the page: marked safe only once sanitised."""
-    return mark_safe(render_markdown(version.body))  # noqa: S308 -- nh3 cleaned it
+    return safe_markdown(version.body)
+
+
+def safe_markdown(text: str) -> SafeString:
+    return mark_safe(render_markdown(text))  # noqa: S308 -- nh3 cleaned it
+
+
+@dataclass(frozen=True)
+class Text:
+    """A version's text in one language, as the reader sees it: the version's own (the
+    authoritative one) or a translation."""
+
+    language: str
+    title: str
+    summary: str
+    body: str
+    sha256: str  # of `body`: what an acknowledgement of this text records
+    authoritative: bool
+
+    @property
+    def language_name(self) -> str:
+        return language_name(self.language)
+
+    @property
+    def native_name(self) -> str:
+        """The language's name in itself (Deutsch), for the switcher on the page."""
+        return dict(settings.LANGUAGES).get(self.language, self.language)
+
+
+def version_texts(version: PolicyVersion, translations=None) -> dict[str, Text]:
+    """Language -> text: the version's own first, then its translations (one query
+    unless `translations` are given)."""
+    if translations is None:
+        translations = version.translations.all()
+    texts = {
+        version.language: Text(
+            language=version.language,
+            title=version.policy.title,
+            summary=version.change_summary,
+            body=version.body,
+            sha256=version.body_sha256 or sha256_text(version.body),
+            authoritative=True,
+        )
+    }
+    for translation in sorted(translations, key=lambda t: t.language):
+        texts[translation.language] = Text(
+            language=translation.language,
+            title=translation.title,
+            # A translation without its own summary shows the authoritative one.
+            summary=translation.change_summary or version.change_summary,
+            body=translation.body,
+            sha256=translation.text_sha256,
+            authoritative=False,
+        )
+    return texts
+
+
+def choose_language(texts: dict[str, Text], *, asked: str | None, preferred: str | None) -> str:
+    """The language to show: the one the reader picked on the page, else their own,
+    else the authoritative one (the first)."""
+    for candidate in (asked, preferred):
+        if candidate and candidate in texts:
+            return candidate
+    if preferred:
+        # A reader of "de-at" still reads "de"; of "en-us", the "en-gb" text.
+        primary = preferred.split("-")[0]
+        for language in texts:
+            if language.split("-")[0] == primary:
+                return language
+    return next(iter(texts))
 
 
 @dataclass
@@ -202,6 +290,37 @@ class ReaderState:
     questions: list[QuizQuestion] = field(default_factory=list)
     attempts: list[QuizAttempt] = field(default_factory=list)  # newest first
     today: date | None = None
+    texts: dict[str, Text] = field(default_factory=dict)  # this version's, by language
+    earlier_texts: dict[str, Text] = field(default_factory=dict)  # the earlier version's
+    language: str = ""  # the language shown
+
+    @property
+    def shown(self) -> Text:
+        return self.texts[self.language]
+
+    @property
+    def authoritative(self) -> Text:
+        return self.texts[self.version.language]
+
+    @property
+    def languages(self) -> list[Text]:
+        """Every language the reader can switch to, the authoritative one first."""
+        return list(self.texts.values())
+
+    @cached_property
+    def compared_language(self) -> str | None:
+        """What changed compares within one language: the one shown when both versions
+        have it, else the authoritative text's."""
+        if self.earlier is None:
+            return None
+        for language in (self.language, self.version.language, self.earlier.version.language):
+            if language in self.texts and language in self.earlier_texts:
+                return language
+        return None
+
+    @property
+    def compared_language_name(self) -> str:
+        return language_name(self.compared_language or self.version.language)
 
     @cached_property
     def changes(self) -> list[ChangedSection]:
@@ -209,7 +328,10 @@ class ReaderState:
         this one; nothing otherwise."""
         if self.assignment is None or self.earlier is None:
             return []
-        return what_changed(self.earlier.version.body, self.version.body)
+        language = self.compared_language
+        if language is None:  # no language in common: the two authoritative texts
+            return what_changed(self.earlier.version.body, self.version.body)
+        return what_changed(self.earlier_texts[language].body, self.texts[language].body)
 
     @property
     def changed_sections(self) -> list[ChangedSection]:
@@ -241,7 +363,9 @@ class ReaderState:
         return self.acknowledgement.acknowledged_at if self.acknowledgement else None
 
 
-def reader_state(user, policy: Policy, *, today: date) -> ReaderState:
+def reader_state(user, policy: Policy, *, today: date, language: str | None = None) -> ReaderState:
+    """The page for `user`, in `language` if the version has it (the reader's choice on
+    the page), else in the reader's own language if it has that, else the authoritative."""
     version = current_version(policy)
     assignment = Assignment.objects.filter(
         policy=policy, person=user, status=Assignment.Status.OPEN
@@ -255,6 +379,15 @@ def reader_state(user, policy: Policy, *, today: date) -> ReaderState:
     latest = mine.order_by("-sequence").first()
     earlier = latest if latest is not None and latest.version_id != version.pk else None
     declined = Decline.objects.filter(person=user, version=version).first()
+    version_ids = [version.pk] + ([earlier.version_id] if earlier is not None else [])
+    translations = list(PolicyTranslation.objects.filter(version_id__in=version_ids))
+    texts = version_texts(version, [t for t in translations if t.version_id == version.pk])
+    earlier_texts = {}
+    if earlier is not None:
+        earlier.version.policy = policy
+        earlier_texts = version_texts(
+            earlier.version, [t for t in translations if t.version_id == earlier.version_id]
+        )
     questions = list(version.questions.all())
     attempts = list(version.quiz_attempts.filter(person=user)) if questions else []
     return ReaderState(
@@ -266,6 +399,9 @@ def reader_state(user, policy: Policy, *, today: date) -> ReaderState:
         questions=questions,
         attempts=attempts,
         today=today,
+        texts=texts,
+        earlier_texts=earlier_texts,
+        language=choose_language(texts, asked=language, preferred=getattr(user, "language", None)),
     )
 
 

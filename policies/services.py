@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
 from notifications import webhooks
 from people.audience import audience_people
@@ -20,9 +21,12 @@ from policies.models import (
     Decline,
     Policy,
     PolicyError,
+    PolicyTranslation,
     PolicyVersion,
     QuizAttempt,
     VersionEvent,
+    language_codes,
+    language_name,
     sha256_text,
 )
 
@@ -153,8 +157,11 @@ def create_draft(
     change_summary: str = "",
     change: str = PolicyVersion.Change.MATERIAL,
     effective_from: date | None = None,
+    language: str | None = None,
 ) -> PolicyVersion:
-    """A new draft; its number follows the published ones (2.0 material, 2.1 minor)."""
+    """A new draft; its number follows the published ones (2.0 material, 2.1 minor).
+    Its text is in `language` (by default the language of the version before it, else
+    the site's): the authoritative text."""
     with transaction.atomic():
         Policy.objects.select_for_update().get(pk=policy.pk)
         pending = policy.versions.filter(
@@ -165,14 +172,19 @@ def create_draft(
                 f"Version {pending.number} is still {pending.get_status_display().lower()}; "
                 "finish or withdraw it before starting another."
             )
-        if not policy.versions.exists():
+        latest = policy.versions.order_by("-major", "-minor").first()
+        if latest is None:
             change = PolicyVersion.Change.MATERIAL
+        if language is None:
+            language = latest.language if latest else settings.LANGUAGE_CODE
+        _check_language(language)
         major, minor = _next_number(policy, change)
         version = PolicyVersion.objects.create(
             policy=policy,
             major=major,
             minor=minor,
             body=body,
+            language=language,
             change_summary=change_summary,
             change=change,
             effective_from=effective_from,
@@ -192,6 +204,7 @@ def update_draft(
     change_summary: str,
     change: str,
     effective_from: date | None = None,
+    language: str | None = None,
 ) -> PolicyVersion:
     with transaction.atomic():
         version = _locked_version(version)
@@ -200,6 +213,17 @@ def update_draft(
                 f"Version {version.number} is {version.get_status_display().lower()}; only a "
                 "draft can be edited."
             )
+        if language is not None and language != version.language:
+            _check_language(language)
+            if version.translations.filter(language=language).exists():
+                raise PolicyError(
+                    _(
+                        "This draft has a %(language)s translation: remove it before you "
+                        "make %(language)s the language of the text."
+                    )
+                    % {"language": language_name(language)}
+                )
+            version.language = language
         if version.policy.versions.exclude(pk=version.pk).exists():
             version.major, version.minor = _next_number(version.policy, change)
         else:
@@ -248,7 +272,11 @@ def approve(*, version: PolicyVersion, user, note: str = "") -> PolicyVersion:
             raise PolicyError(
                 "You wrote this draft, so you cannot approve it: another policy admin must."
             )
-        if version.events.filter(by=user, note=EDITED_NOTE).exists():
+        # Editing the text or a translation of a draft someone else wrote is recorded
+        # as a draft-to-draft event: sharing the authorship, they may not approve it.
+        if version.events.filter(
+            by=user, from_status=Status.DRAFT, to_status=Status.DRAFT
+        ).exists():
             raise PolicyError(
                 "You edited this draft, so you cannot approve it: another policy admin must."
             )
@@ -323,6 +351,10 @@ def _publish_now(*, version: PolicyVersion, user, now: datetime, note: str = "")
         version.effective_from = version.effective_from or timezone.localdate(now)
         version.body_sha256 = sha256_text(version.body)
         version.save()
+        # Its translations are published with it: from now on they are fixed too.
+        for translation in version.translations.select_for_update():
+            translation.body_sha256 = sha256_text(translation.body)
+            translation.save(update_fields=["body_sha256"])
         webhooks.emit(
             event=webhooks.POLICY_PUBLISHED,
             subject=version,
@@ -355,6 +387,165 @@ def retire(*, version: PolicyVersion, user, note: str = "") -> PolicyVersion:
             status=Assignment.Status.CLOSED, completed_at=timezone.now()
         )
     return version
+
+
+# --- translations -----------------------------------------------------------------
+
+# Where a translation may be added: a draft (editable until it is sent for review) and
+# the published version (fixed at once: people may acknowledge it from then on). In review
+# or approved, the reviewer's text is settled; a superseded or retired one is not read.
+TRANSLATION_OPEN = (Status.DRAFT, Status.PUBLISHED)
+
+
+def _check_language(language: str) -> None:
+    if language not in language_codes():
+        raise PolicyError(
+            _("PolicyHub has no language “%(language)s”. Choose one of its languages.")
+            % {"language": language}
+        )
+
+
+def _translation_text(*, title: str, body: str) -> tuple[str, str]:
+    title, body = " ".join((title or "").split()), (body or "").strip("\n")
+    if not title:
+        raise PolicyError(_("Give the translation a title."))
+    if not body.strip():
+        raise PolicyError(_("The translation has no text. Write or paste it."))
+    return title, body
+
+
+def _translation_event(*, version: PolicyVersion, user, note: str) -> None:
+    """A row in the version's audit trail (stored in English, like the others)."""
+    VersionEvent.objects.create(
+        version=version,
+        from_status=version.status,
+        to_status=version.status,
+        by=user,
+        at=timezone.now(),
+        note=note,
+    )
+
+
+def add_translation(
+    *,
+    version: PolicyVersion,
+    user,
+    language: str,
+    title: str,
+    body: str,
+    change_summary: str = "",
+) -> PolicyTranslation:
+    """A translation of the version into another language than its own (one per
+    language). Added to a published version, it is fixed at once."""
+    with transaction.atomic():
+        version = _locked_version(version)
+        _check_language(language)
+        if language == version.language:
+            raise PolicyError(
+                _(
+                    "Version %(number)s is written in %(language)s: that text is the "
+                    "authoritative one, not a translation."
+                )
+                % {"number": version.number, "language": language_name(language)}
+            )
+        if version.status not in TRANSLATION_OPEN:
+            raise PolicyError(_translation_closed(version))
+        if version.translations.filter(language=language).exists():
+            raise PolicyError(
+                _("Version %(number)s already has a %(language)s translation: edit it instead.")
+                % {"number": version.number, "language": language_name(language)}
+            )
+        title, body = _translation_text(title=title, body=body)
+        translation = PolicyTranslation(
+            version=version,
+            language=language,
+            title=title,
+            body=body,
+            change_summary=(change_summary or "").strip(),
+            created_by=user,
+        )
+        if version.is_locked:
+            translation.body_sha256 = sha256_text(body)
+        translation.save()
+        _translation_event(
+            version=version, user=user, note=f"Added the translation into {language}"
+        )
+    return translation
+
+
+def _translation_closed(version: PolicyVersion) -> str:
+    if version.status in (Status.IN_REVIEW, Status.APPROVED):
+        return _(
+            "Version %(number)s is %(status)s: its translations are settled. Return it to "
+            "draft to change them."
+        ) % {"number": version.number, "status": version.get_status_display().lower()}
+    return _(
+        "Version %(number)s is %(status)s: nobody reads it any more, so it takes no new "
+        "translation."
+    ) % {"number": version.number, "status": version.get_status_display().lower()}
+
+
+def _locked_translation(translation: PolicyTranslation) -> PolicyTranslation:
+    return (
+        PolicyTranslation.objects.select_for_update()
+        .select_related("version__policy")
+        .get(pk=translation.pk)
+    )
+
+
+def _check_translation_editable(translation: PolicyTranslation) -> None:
+    version = translation.version
+    if translation.is_fixed or version.is_locked:
+        raise PolicyError(
+            _(
+                "The %(language)s translation of version %(number)s is published and cannot "
+                "be changed: people acknowledge it as it is. Write a new draft instead."
+            )
+            % {"language": language_name(translation.language), "number": version.number}
+        )
+    if version.status != Status.DRAFT:
+        raise PolicyError(_translation_closed(version))
+
+
+def update_translation(
+    *,
+    translation: PolicyTranslation,
+    user,
+    title: str,
+    body: str,
+    change_summary: str = "",
+) -> PolicyTranslation:
+    """Change a draft's translation (a published one is fixed)."""
+    with transaction.atomic():
+        _locked_version(translation.version)
+        translation = _locked_translation(translation)
+        _check_translation_editable(translation)
+        title, body = _translation_text(title=title, body=body)
+        translation.title = title
+        translation.body = body
+        translation.change_summary = (change_summary or "").strip()
+        translation.save()
+        _translation_event(
+            version=translation.version,
+            user=user,
+            note=f"Edited the translation into {translation.language}",
+        )
+    return translation
+
+
+def remove_translation(*, translation: PolicyTranslation, user) -> None:
+    """Take a translation off a draft (a published one stays: it may be acknowledged)."""
+    with transaction.atomic():
+        _locked_version(translation.version)
+        translation = _locked_translation(translation)
+        _check_translation_editable(translation)
+        language = translation.language
+        translation.delete()
+        _translation_event(
+            version=translation.version,
+            user=user,
+            note=f"Removed the translation into {language}",
+        )
 
 
 # --- audiences and assignments -------------------------------------------------
@@ -577,12 +768,25 @@ def acknowledge(
     user,
     full_name: str,
     request_meta: dict | None = None,
+    language: str | None = None,
+    text_sha256: str | None = None,
 ) -> Acknowledgement:
-    """The reader's own acknowledgement, in the browser."""
+    """The reader's own acknowledgement, in the browser, of the text they were shown:
+    the version's own (`language` None or its language) or its translation into
+    `language`. With `text_sha256`, that text must still be the one with this hash."""
     meta = request_meta or {}
     with transaction.atomic():
         version = _locked_version(version)
         assignment = _check_can_acknowledge(version=version, person=user)
+        language, shown_sha256 = text_shown(version=version, language=language)
+        if text_sha256 is not None and text_sha256 != shown_sha256:
+            raise PolicyError(
+                _(
+                    "The %(language)s text of version %(number)s is not the one your page "
+                    "showed. Reload the page and read it again before you acknowledge it."
+                )
+                % {"language": language_name(language), "number": version.number}
+            )
         if not _same_name(full_name, user):
             raise PolicyError(
                 f"The name you typed does not match the name we have for you "
@@ -604,9 +808,28 @@ def acknowledge(
             user_agent=(meta.get("user_agent") or "")[:500],
             method=Acknowledgement.Method.WEB,
             quiz_score=quiz_score,
+            language=language,
+            text_sha256=shown_sha256,
         )
         _complete(assignment, Assignment.Status.ACKNOWLEDGED, acknowledgement.acknowledged_at)
     return acknowledgement
+
+
+def text_shown(*, version: PolicyVersion, language: str | None) -> tuple[str, str]:
+    """The language and SHA-256 of the text a reader of `version` in `language` sees:
+    the version's own text, or its translation (which must exist)."""
+    if language is None or language == version.language:
+        return version.language, version.body_sha256 or sha256_text(version.body)
+    translation = version.translations.filter(language=language).first()
+    if translation is None:
+        raise PolicyError(
+            _(
+                "Version %(number)s has no %(language)s translation (any more). Reload the "
+                "page and read the text it shows before you acknowledge it."
+            )
+            % {"number": version.number, "language": language_name(language)}
+        )
+    return language, translation.text_sha256
 
 
 def acknowledge_on_behalf(*, version: PolicyVersion, person, by, reason: str) -> Acknowledgement:
@@ -625,6 +848,7 @@ def acknowledge_on_behalf(*, version: PolicyVersion, person, by, reason: str) ->
             method=Acknowledgement.Method.ON_BEHALF,
             on_behalf_by=by,
             on_behalf_reason=reason.strip(),
+            language=version.language,
         )
         _complete(assignment, Assignment.Status.ACKNOWLEDGED, acknowledgement.acknowledged_at)
     return acknowledgement
@@ -685,27 +909,28 @@ def _complete(assignment: Assignment, status: str, at: datetime) -> None:
 
 
 def canonical_record(ack: Acknowledgement) -> str:
-    """The fields an acknowledgement's hash covers, in one fixed text form."""
-    return json.dumps(
-        {
-            "sequence": ack.sequence,
-            "person": ack.person_id,
-            "version": ack.version_id,
-            "at": ack.acknowledged_at.astimezone(UTC).isoformat(timespec="microseconds"),
-            "typed_name": ack.typed_name,
-            "ip": ack.ip_address or "",
-            "user_agent": ack.user_agent,
-            "text_sha256": ack.text_sha256,
-            "method": ack.method,
-            "on_behalf_by": ack.on_behalf_by_id,
-            "on_behalf_reason": ack.on_behalf_reason,
-            "quiz_score": ack.quiz_score,
-            "previous_hash": ack.previous_hash,
-        },
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-    )
+    """The fields an acknowledgement's hash covers, in one fixed text form.
+
+    The language of the text shown is covered since translations came; records written
+    before have none and keep the form they were hashed in, so they still verify."""
+    fields = {
+        "sequence": ack.sequence,
+        "person": ack.person_id,
+        "version": ack.version_id,
+        "at": ack.acknowledged_at.astimezone(UTC).isoformat(timespec="microseconds"),
+        "typed_name": ack.typed_name,
+        "ip": ack.ip_address or "",
+        "user_agent": ack.user_agent,
+        "text_sha256": ack.text_sha256,
+        "method": ack.method,
+        "on_behalf_by": ack.on_behalf_by_id,
+        "on_behalf_reason": ack.on_behalf_reason,
+        "quiz_score": ack.quiz_score,
+        "previous_hash": ack.previous_hash,
+    }
+    if ack.language:
+        fields["language"] = ack.language
+    return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def record_hash(ack: Acknowledgement) -> str:
@@ -723,6 +948,8 @@ def _append(
     on_behalf_by=None,
     on_behalf_reason="",
     quiz_score=None,
+    language: str = "",
+    text_sha256: str = "",
 ) -> Acknowledgement:
     """Add a record at the end of the chain. The head row is locked, so concurrent
     acknowledgements take turns; unique sequence and previous hash back that up."""
@@ -740,7 +967,8 @@ def _append(
         typed_name=typed_name,
         ip_address=ip_address,
         user_agent=user_agent,
-        text_sha256=version.body_sha256 or sha256_text(version.body),
+        text_sha256=text_sha256 or version.body_sha256 or sha256_text(version.body),
+        language=language or version.language,
         method=method,
         on_behalf_by=on_behalf_by,
         on_behalf_reason=on_behalf_reason,

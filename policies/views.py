@@ -36,19 +36,32 @@ def index(request):
 
 @require_safe
 def detail(request, slug):
-    return _detail_page(request, get_policy_for(request.user, slug))
+    """The policy in the reader's language when the version has a translation into it;
+    `?lang=` switches to any language the version has (the authoritative one included)."""
+    policy = get_policy_for(request.user, slug)
+    return _detail_page(request, policy, language=request.GET.get("lang"))
 
 
-def _detail_page(request, policy, **posted):
+def _detail_page(request, policy, *, language=None, **posted):
     """The policy page; `posted` holds a form sent back with its errors."""
-    state = reading.reader_state(request.user, policy, today=timezone.localdate())
+    state = reading.reader_state(
+        request.user, policy, today=timezone.localdate(), language=language
+    )
     initial = {"version": state.version.pk}
     forms = {
-        "acknowledge_form": AcknowledgeForm(initial=initial),
+        "acknowledge_form": AcknowledgeForm(
+            initial={
+                **initial,
+                "language": state.shown.language,
+                "text_sha256": state.shown.sha256,
+            }
+        ),
         "quiz_form": QuizForm(initial=initial, questions=state.questions),
         "decline_form": DeclineForm(initial=initial),
     }
     forms.update(posted)
+    if "acknowledge_form" in posted:
+        posted["acknowledge_form"].point_at(state.version, state.shown)
     shown = {
         "quiz_form": bool(state.assignment and state.questions and not state.quiz_passed),
         "acknowledge_form": state.may_acknowledge,
@@ -69,7 +82,8 @@ def _detail_page(request, policy, **posted):
             "policy": policy,
             "version": state.version,
             "state": state,
-            "body": reading.safe_body(state.version),
+            "text": state.shown,
+            "body": reading.safe_markdown(state.shown.body),
             "shown": shown,
             "refusals": refusals,
             **forms,
@@ -95,6 +109,8 @@ def acknowledge(request, slug):
                 user=request.user,
                 full_name=form.cleaned_data["full_name"],
                 request_meta=_request_meta(request),
+                language=form.cleaned_data["language"],
+                text_sha256=form.cleaned_data["text_sha256"],
             )
         except PolicyError as error:
             form.add_error(None, str(error))
@@ -105,8 +121,8 @@ def acknowledge(request, slug):
                 "This is your receipt.",
             )
             return redirect("policies:receipt", pk=acknowledgement.pk)
-    form.point_at(reading.current_version(policy))
-    return _detail_page(request, policy, acknowledge_form=form)
+    # Shown again for the version and text on the page now (see _detail_page).
+    return _detail_page(request, policy, language=form.data.get("language"), acknowledge_form=form)
 
 
 @require_POST

@@ -107,6 +107,7 @@ def altered_values(chain, policy_admin, reviewer):
         "on_behalf_by": reviewer.pk,
         "on_behalf_reason": "Changed afterwards",
         "quiz_score": 100,
+        "language": "de",
         "previous_hash": "f" * 64,
         "record_hash": "e" * 64,
     }
@@ -125,6 +126,7 @@ FIELDS = [
     "on_behalf_by",
     "on_behalf_reason",
     "quiz_score",
+    "language",
     "previous_hash",
     "record_hash",
 ]

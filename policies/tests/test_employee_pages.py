@@ -59,8 +59,14 @@ def current(policy):
     return policy.versions.get(status=PolicyVersion.Status.PUBLISHED)
 
 
-def ack_data(version, *, name="Emily Carter", confirmed=True):
-    data = {"version": version.pk, "full_name": name}
+def ack_data(version, *, name="Emily Carter", confirmed=True, language=None, text_sha256=None):
+    """What the acknowledge form posts: by default for the version's own text."""
+    data = {
+        "version": version.pk,
+        "full_name": name,
+        "language": language or version.language,
+        "text_sha256": text_sha256 or version.body_sha256,
+    }
     if confirmed:
         data["confirmed"] = "on"
     return data
