@@ -3,17 +3,22 @@
 Booking kinds carry the booking's calendar invite: REQUEST when it is booked or changes,
 CANCEL when it is withdrawn. Times in the emails are the session's local time with its
 zone's name, because that is where the room is; people elsewhere also get their own time.
+The words these put into an email (days, months, "tomorrow") are in the recipient's
+language, as the invite is (training.calendar.in_language_of).
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from notifications.emails import Attachment, absolute_url
 from notifications.registry import Due, ReminderKind, load_subjects, register
@@ -26,21 +31,39 @@ BookingStatus = Booking.Status
 # --- words for times and places ----------------------------------------------------
 
 
+def _in_recipient_language(method):
+    """A kind's `context` or `title`, worked out in the language of the notification's
+    recipient (their day and month names, "tomorrow")."""
+
+    @functools.wraps(method)
+    def wrapper(self, notification):
+        from training.calendar import in_language_of
+
+        with in_language_of(notification.recipient):
+            return method(self, notification)
+
+    return wrapper
+
+
 def _day(moment: datetime) -> str:
-    return f"{moment:%A} {moment.day} {moment:%B %Y}"
+    """ "Tuesday 27 October 2026", with the active language's day and month names."""
+    return formats.date_format(moment, "l j F Y")
 
 
 def _span(start: datetime, end: datetime) -> str:
     if start.date() == end.date():
         return f"{_day(start)}, {start:%H:%M}–{end:%H:%M}"
-    return f"{_day(start)}, {start:%H:%M} to {_day(end)}, {end:%H:%M}"
+    return _("%(start)s to %(end)s") % {
+        "start": f"{_day(start)}, {start:%H:%M}",
+        "end": f"{_day(end)}, {end:%H:%M}",
+    }
 
 
 def when_text(session: Session) -> str:
     """ "Tuesday 27 October 2026, 12:30–13:30 Europe/London time (GMT)"."""
     zone = ZoneInfo(session.time_zone)
     start, end = session.starts_at.astimezone(zone), session.ends_at.astimezone(zone)
-    text = f"{_span(start, end)} {session.time_zone} time"
+    text = _("%(when)s %(zone)s time") % {"when": _span(start, end), "zone": session.time_zone}
     abbreviation = start.tzname() or ""
     if abbreviation.isalpha() and abbreviation != session.time_zone:
         text += f" ({abbreviation})"
@@ -58,7 +81,7 @@ def when_for(session: Session, person) -> str:
     there = session.starts_at.astimezone(here)
     if start.utcoffset() == there.utcoffset() or zone.key == session.time_zone:
         return ""
-    return f"{_span(start, end)} in your time zone, {zone.key}"
+    return _("%(when)s in your time zone, %(zone)s") % {"when": _span(start, end), "zone": zone.key}
 
 
 def local_text(moment: datetime, session: Session) -> str:
@@ -140,14 +163,16 @@ class _BookingKind(ReminderKind):
     def _stage_ok(self, notification, booking: Booking) -> bool:
         return True
 
+    @_in_recipient_language
     def title(self, notification):
         session = notification.subject.session
         local = session.starts_at.astimezone(ZoneInfo(session.time_zone))
-        return f"{session.title}, {local:%A} {local.day} {local:%B}, {local:%H:%M}"
+        return f"{session.title}, {formats.date_format(local, 'l j F')}, {local:%H:%M}"
 
     def url(self, notification):
         return reverse("training:session", args=[notification.subject.session_id])
 
+    @_in_recipient_language
     def context(self, notification):
         booking = notification.subject
         session = booking.session
@@ -181,7 +206,7 @@ class _BookingKind(ReminderKind):
 @register
 class BookingConfirmed(_BookingKind):
     name = "training-booking-confirmed"
-    label = "Your briefing booking is confirmed (with a calendar invite)"
+    label = gettext_lazy("Your briefing booking is confirmed (with a calendar invite)")
     urgent = True
     invite_method = "REQUEST"
 
@@ -189,7 +214,7 @@ class BookingConfirmed(_BookingKind):
 @register
 class BookingPromoted(_BookingKind):
     name = "training-booking-promoted"
-    label = "A seat freed up: you moved from the waitlist to booked"
+    label = gettext_lazy("A seat freed up: you moved from the waitlist to booked")
     urgent = True
     invite_method = "REQUEST"
 
@@ -197,7 +222,7 @@ class BookingPromoted(_BookingKind):
 @register
 class BookingCancelled(_BookingKind):
     name = "training-booking-cancelled"
-    label = "Your briefing booking is cancelled (the invite is withdrawn)"
+    label = gettext_lazy("Your briefing booking is cancelled (the invite is withdrawn)")
     urgent = True
     invite_method = "CANCEL"
     still_statuses = (BookingStatus.CANCELLED,)
@@ -214,7 +239,7 @@ class BookingCancelled(_BookingKind):
 @register
 class SessionChanged(_BookingKind):
     name = "training-session-changed"
-    label = "A briefing you booked moved or changed place (updated invite)"
+    label = gettext_lazy("A briefing you booked moved or changed place (updated invite)")
     urgent = True
     invite_method = "REQUEST"
     still_statuses = Booking.ACTIVE
@@ -234,7 +259,7 @@ class SessionChanged(_BookingKind):
 @register
 class SessionCancelled(_BookingKind):
     name = "training-session-cancelled"
-    label = "A briefing you booked was cancelled"
+    label = gettext_lazy("A briefing you booked was cancelled")
     urgent = True
     invite_method = "CANCEL"
     still_statuses = (BookingStatus.CANCELLED,)
@@ -268,7 +293,7 @@ def reminder_day_before(session: Session) -> datetime:
     morning's digest and everyone else at 08:00."""
     zone = ZoneInfo(session.time_zone)
     day = session.starts_at.astimezone(zone).date() - timedelta(days=1)
-    for _ in range(7):
+    for _attempt in range(7):
         if day.weekday() in settings.NOTIFICATIONS_WORKING_DAYS:
             break
         day -= timedelta(days=1)
@@ -287,7 +312,7 @@ class SessionTomorrow(_BookingKind):
     """The working day before: in that morning's digest, or at 08:00 for "immediate" people."""
 
     name = "training-session-tomorrow"
-    label = "Your briefing is coming up (the working day before)"
+    label = gettext_lazy("Your briefing is coming up (the working day before)")
 
     def find_due(self, *, now):
         # Planned up to a week ahead: that covers the longest gap between the last working
@@ -310,6 +335,7 @@ class SessionTomorrow(_BookingKind):
     def _stage_ok(self, notification, booking):
         return notification.stage == _day_stage("tomorrow", booking.session)
 
+    @_in_recipient_language
     def context(self, notification):
         context = super().context(notification)
         session = context["session"]
@@ -317,7 +343,12 @@ class SessionTomorrow(_BookingKind):
         # Said on the day it is planned to go out (a digest may come on Friday for Monday).
         tomorrow = notification.send_after.astimezone(zone).date() + timedelta(days=1)
         start = context["local_start"]
-        context["day_words"] = "tomorrow" if start.date() == tomorrow else f"on {start:%A}"
+        if start.date() == tomorrow:
+            context["day_words"] = _("tomorrow")
+        else:
+            context["day_words"] = _("on %(weekday)s") % {
+                "weekday": formats.date_format(start, "l")
+            }
         return context
 
 
@@ -326,7 +357,7 @@ class SessionToday(_BookingKind):
     """At 08:00 on the day, in the session's time zone."""
 
     name = "training-session-today"
-    label = "Your briefing is today"
+    label = gettext_lazy("Your briefing is today")
     urgent = True
 
     def find_due(self, *, now):
@@ -351,7 +382,7 @@ class MakeUpOffer(_BookingKind):
     """The day after a no-show: the next sessions of the same topic with free seats."""
 
     name = "training-makeup-offer"
-    label = "You missed a briefing: book a make-up session"
+    label = gettext_lazy("You missed a briefing: book a make-up session")
     still_statuses = (BookingStatus.ABSENT,)
 
     def _session_ok(self, session):
@@ -431,6 +462,7 @@ class _RequirementKind(ReminderKind):
     def url(self, notification):
         return reverse("training:index")
 
+    @_in_recipient_language
     def context(self, notification):
         from training.compliance import last_attended
 
@@ -441,7 +473,7 @@ class _RequirementKind(ReminderKind):
         return {
             "requirement": requirement,
             "next_sessions": session_offers(topics=requirement.accepted_topics.all()),
-            "last_attended": f"{last:%B %Y}" if last else "",
+            "last_attended": formats.date_format(last, "F Y") if last else "",
             "training_url": absolute_url(reverse("training:index")),
         }
 
@@ -451,7 +483,7 @@ class StillRequired(_RequirementKind):
     """Monthly, while a person has not attended a required briefing (nor booked one)."""
 
     name = "training-still-required"
-    label = "A required briefing you have not attended yet (monthly)"
+    label = gettext_lazy("A required briefing you have not attended yet (monthly)")
 
     def find_due(self, *, now):
         from training.compliance import still_required_ids
@@ -467,7 +499,7 @@ class Invitation(_RequirementKind):
     """ "Invite everyone still required": the next sessions with free seats."""
 
     name = "training-invitation"
-    label = "An invitation to a required briefing"
+    label = gettext_lazy("An invitation to a required briefing")
 
 
 @register
@@ -475,5 +507,5 @@ class TrainingNudge(_RequirementKind):
     """A manager's nudge from My team: at once, and it says who asked."""
 
     name = "training-nudge"
-    label = "A reminder from your manager about a required briefing"
+    label = gettext_lazy("A reminder from your manager about a required briefing")
     urgent = True
