@@ -143,10 +143,23 @@ class KeyboardUser:
         raise AssertionError(f"{self.page.url}: nothing matching was reached with {key}")
 
     def tab_to_label(self, text: str, *, tag: str | None = None, backwards: bool = False):
+        """Tab to the element whose text is exactly `text` (a link's or a button's words)."""
+
         def matches(style):
-            return text in style["label"] and (tag is None or style["tag"] == tag)
+            return style["label"] == text and (tag is None or style["tag"] == tag)
 
         return self.tab_to(matches, backwards=backwards)
+
+    def tab_to_link(self, path: str):
+        """Tab to the link that leads to `path`."""
+        page = self.page
+
+        def matches(style):
+            return style["tag"] == "a" and page.evaluate(
+                "(path) => new URL(document.activeElement.href).pathname === path", path
+            )
+
+        return self.tab_to(matches)
 
     def tab_to_field(self, name: str, *, backwards: bool = False):
         """Tab to the form field whose accessible name (its label) is `name`."""
