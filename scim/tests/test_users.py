@@ -553,3 +553,71 @@ def test_external_ids_are_kept_per_client(scim, scim_with_roles, employee):
     assert (
         scim.get("/Users", params={"filter": 'externalId eq "entra-1"'}).json()["totalResults"] == 0
     )
+
+
+# preferredLanguage ------------------------------------------------------------------------------
+
+
+def test_preferred_language_is_the_persons_language_both_ways(scim):
+    person = created(scim, {**ENTRA_CREATE, "preferredLanguage": "de-DE"})
+    assert person.language == "de"
+    resource = scim.get(f"/Users/{person.pk}").json()
+    assert resource["preferredLanguage"] == "de"
+
+    response = scim.patch(
+        f"/Users/{person.pk}", patch({"op": "replace", "path": "preferredLanguage", "value": "FR"})
+    )
+    assert response.status_code == 200 and response.json()["preferredLanguage"] == "fr"
+    person.refresh_from_db()
+    assert person.language == "fr"
+
+    put = {**resource, "preferredLanguage": "en"}
+    assert scim.put(f"/Users/{person.pk}", put).json()["preferredLanguage"] == "en-gb"
+    person.refresh_from_db()
+    assert person.language == "en-gb"
+
+    scim.patch(
+        f"/Users/{person.pk}", patch({"op": "replace", "value": {"preferredLanguage": "de"}})
+    )
+    scim.patch(f"/Users/{person.pk}", patch({"op": "remove", "path": "preferredLanguage"}))
+    person.refresh_from_db()
+    assert person.language == "en-gb"  # removed: the site's default
+
+
+def test_a_person_created_without_preferred_language_gets_the_default(scim):
+    body = {key: value for key, value in ENTRA_CREATE.items() if key != "preferredLanguage"}
+    assert created(scim, body).language == "en-gb"
+
+
+@pytest.mark.parametrize("value", ["es", "klingon", 42])
+def test_an_unsupported_preferred_language_is_refused_and_changes_nothing(scim, employee, value):
+    before = snapshot()
+    assert error_of(scim.post("/Users", {**ENTRA_CREATE, "preferredLanguage": value})) == (
+        400,
+        "invalidValue",
+    )
+    response = scim.patch(
+        f"/Users/{employee.pk}",
+        patch({"op": "replace", "path": "preferredLanguage", "value": value}),
+    )
+    assert error_of(response) == (400, "invalidValue")
+    assert snapshot() == before
+
+
+def test_an_unsupported_preferred_language_names_the_allowed_values(scim, employee):
+    response = scim.patch(
+        f"/Users/{employee.pk}",
+        patch({"op": "replace", "path": "preferredLanguage", "value": "es"}),
+    )
+    assert "en-gb, de, fr" in response.json()["detail"]
+
+
+def test_users_are_filtered_by_preferred_language(scim, employee, manager):
+    employee.language = "de"
+    employee.save()
+    found = scim.get("/Users", {"filter": 'preferredLanguage eq "de-AT"'}).json()
+    assert [resource["id"] for resource in found["Resources"]] == [str(employee.pk)]
+    others = scim.get("/Users", {"filter": 'preferredLanguage ne "de"'}).json()
+    assert str(employee.pk) not in [resource["id"] for resource in others["Resources"]]
+    refused = scim.get("/Users", {"filter": 'preferredLanguage eq "es"'})
+    assert error_of(refused) == (400, "invalidFilter")
