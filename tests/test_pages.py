@@ -138,7 +138,7 @@ def test_layout_has_landmarks_skip_link_and_local_bootstrap(client, employee):
     page = client.get(reverse("my_tasks")).content.decode()
     assert '<a class="skip-link" href="#main">Skip to main content</a>' in page
     assert '<main id="main"' in page and "<header>" in page and "<footer" in page
-    assert '<html lang="en">' in page and 'name="viewport"' in page
+    assert '<html lang="en-gb">' in page and 'name="viewport"' in page
     assert "/static/vendor/bootstrap-5.3.9.min.css" in page
     assert "/static/vendor/bootstrap-5.3.9.bundle.min.js" in page
     assert "cdn" not in page.lower()
