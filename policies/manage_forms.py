@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
 from django.utils.text import slugify
 
 from people.models import Department, normalise_email
-from policies.models import Policy, PolicyVersion
+from policies.models import Policy, PolicyVersion, language_codes, language_name
 
 
 class PersonByEmailField(forms.ModelChoiceField):
@@ -161,6 +162,13 @@ class DraftForm(forms.Form):
         initial=PolicyVersion.Change.MATERIAL,
         widget=forms.RadioSelect,
     )
+    language = forms.ChoiceField(
+        label="Language of the text",
+        choices=settings.LANGUAGES,
+        required=False,
+        help_text="The text in this language is the authoritative one. Translations into "
+        "other languages are added on the version's page.",
+    )
     effective_from = forms.DateField(
         label="Effective from",
         required=False,
@@ -181,6 +189,7 @@ class DraftForm(forms.Form):
             "change_summary": version.change_summary,
             "change": version.change,
             "effective_from": version.effective_from,
+            "language": version.language,
         }
 
     def service_kwargs(self) -> dict:
@@ -190,6 +199,8 @@ class DraftForm(forms.Form):
             "change_summary": data["change_summary"],
             "change": data.get("change") or PolicyVersion.Change.MATERIAL,
             "effective_from": data["effective_from"],
+            # Left out (an older page): the language stays as it is.
+            "language": data.get("language") or None,
         }
 
 
@@ -251,3 +262,56 @@ class OnBehalfForm(forms.Form):
             self.fields["person"].error_messages["invalid_choice"] = (
                 "That person has nothing outstanding for this version."
             )
+
+
+class TranslationForm(forms.Form):
+    """A translation of a version's title, summary and text. The language is chosen
+    when it is added; the services refuse the authoritative language and a second
+    translation into the same one."""
+
+    language = forms.CharField(label="Language", widget=forms.Select)
+    title = forms.CharField(
+        label="Title",
+        max_length=200,
+        help_text="The policy's title in this language.",
+        error_messages={"required": "Give the translation a title."},
+    )
+    change_summary = forms.CharField(
+        label="Summary",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="The change summary in this language; empty shows the authoritative one.",
+    )
+    body = forms.CharField(
+        label="Translated text (Markdown)",
+        widget=forms.Textarea(attrs={"rows": 22, "class": "font-monospace"}),
+        help_text="Keep the headings (## Heading) of the authoritative text, translated.",
+        error_messages={"required": "The translation has no text. Write or paste it."},
+    )
+
+    def __init__(self, *args, version: PolicyVersion, adding: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not adding:
+            del self.fields["language"]
+            return
+        taken = {version.language, *version.translations.values_list("language", flat=True)}
+        self.fields["language"].widget.choices = [
+            (code, language_name(code)) for code in language_codes() if code not in taken
+        ]
+
+    def clean_language(self):
+        language = self.cleaned_data["language"]
+        if language not in language_codes():
+            raise forms.ValidationError(
+                "PolicyHub has no language “%(language)s”. Choose one of its languages.",
+                params={"language": language},
+            )
+        return language
+
+    @classmethod
+    def initial_for(cls, translation) -> dict:
+        return {
+            "title": translation.title,
+            "change_summary": translation.change_summary,
+            "body": translation.body,
+        }

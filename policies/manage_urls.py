@@ -26,6 +26,21 @@ urlpatterns = [
         name="manage_reopen_decline",
     ),
     path("versions/<int:pk>/on-behalf/", views.manage_on_behalf, name="manage_on_behalf"),
+    path(
+        "versions/<int:pk>/translations/new/",
+        views.manage_add_translation,
+        name="manage_add_translation",
+    ),
+    path(
+        "versions/<int:pk>/translations/<str:language>/",
+        views.manage_edit_translation,
+        name="manage_edit_translation",
+    ),
+    path(
+        "versions/<int:pk>/translations/<str:language>/remove/",
+        views.manage_remove_translation,
+        name="manage_remove_translation",
+    ),
     # The workflow buttons (submit, return, approve, publish, schedule, retire): after the
     # fixed paths above, so that "edit" or "remind" is never taken for an action.
     path("versions/<int:pk>/<str:action>/", views.manage_transition, name="manage_transition"),

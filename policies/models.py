@@ -209,6 +209,10 @@ class PolicyTranslation(models.Model):
         return bool(self.body_sha256)
 
     @property
+    def language_name(self) -> str:
+        return language_name(self.language)
+
+    @property
     def text_sha256(self) -> str:
         return self.body_sha256 or sha256_text(self.body)
 

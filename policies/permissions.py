@@ -4,7 +4,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from people import roles
-from policies.models import Acknowledgement, Policy, PolicyVersion
+from policies.models import Acknowledgement, Policy, PolicyTranslation, PolicyVersion
 from policies.services import audience_ids
 
 
@@ -70,3 +70,13 @@ def get_policy_to_manage(user, pk: int) -> Policy:
     if policy is None:
         raise Http404("No such policy.")
     return policy
+
+
+def get_translation_to_manage(user, pk: int, language: str) -> PolicyTranslation:
+    """A version's translation into `language`, for policy admins only."""
+    version = get_version_to_manage(user, pk)
+    translation = version.translations.filter(language=language).first()
+    if translation is None:
+        raise Http404("No such translation.")
+    translation.version = version
+    return translation

@@ -63,7 +63,9 @@ def describe_events(events) -> list[VersionEvent]:
         if not event.from_status:
             event.change = f"Created as {label(event.to_status).lower()}"
         elif event.from_status == event.to_status:
-            event.change = "Publication scheduled"  # the note says when
+            # The note says what: when it is scheduled, or what was edited.
+            scheduled = event.note.startswith("Scheduled for")
+            event.change = "Publication scheduled" if scheduled else "Edited"
         else:
             event.change = f"{label(event.from_status)} → {label(event.to_status)}"
     return rows

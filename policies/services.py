@@ -406,7 +406,8 @@ def _check_language(language: str) -> None:
 
 
 def _translation_text(*, title: str, body: str) -> tuple[str, str]:
-    title, body = " ".join((title or "").split()), (body or "").strip("\n")
+    # The text is kept exactly as written (its hash is what readers acknowledge).
+    title, body = " ".join((title or "").split()), body or ""
     if not title:
         raise PolicyError(_("Give the translation a title."))
     if not body.strip():
@@ -449,7 +450,7 @@ def add_translation(
                 % {"number": version.number, "language": language_name(language)}
             )
         if version.status not in TRANSLATION_OPEN:
-            raise PolicyError(_translation_closed(version))
+            raise PolicyError(translation_closed_reason(version))
         if version.translations.filter(language=language).exists():
             raise PolicyError(
                 _("Version %(number)s already has a %(language)s translation: edit it instead.")
@@ -473,7 +474,7 @@ def add_translation(
     return translation
 
 
-def _translation_closed(version: PolicyVersion) -> str:
+def translation_closed_reason(version: PolicyVersion) -> str:
     if version.status in (Status.IN_REVIEW, Status.APPROVED):
         return _(
             "Version %(number)s is %(status)s: its translations are settled. Return it to "
@@ -504,7 +505,7 @@ def _check_translation_editable(translation: PolicyTranslation) -> None:
             % {"language": language_name(translation.language), "number": version.number}
         )
     if version.status != Status.DRAFT:
-        raise PolicyError(_translation_closed(version))
+        raise PolicyError(translation_closed_reason(version))
 
 
 def update_translation(

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from policies import reading, services
 from policies.forms import AcknowledgeForm, DeclineForm, QuizForm
-from policies.models import PolicyError
+from policies.models import PolicyError, language_name
 from policies.permissions import get_acknowledgement_for, get_policy_for
 
 PAGE_SIZE = 25
@@ -197,4 +197,14 @@ def _version_of(policy, form):
 @require_safe
 def receipt(request, pk):
     acknowledgement = get_acknowledgement_for(request.user, pk)
-    return render(request, "policies/receipt.html", {"ack": acknowledgement})
+    shown = acknowledgement.shown_language
+    return render(
+        request,
+        "policies/receipt.html",
+        {
+            "ack": acknowledgement,
+            "text_language": language_name(shown),
+            "text_is_translation": shown != acknowledgement.version.language,
+            "authoritative_language": language_name(acknowledgement.version.language),
+        },
+    )
