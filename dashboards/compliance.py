@@ -26,7 +26,10 @@ from datetime import date, datetime
 from django.db.models import Count, Max, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from people import roles
 from people.audience import team, with_sub_departments
@@ -133,11 +136,11 @@ def quoted(value: str, limit: int = 40) -> str:
 
 
 def department_problem(value: str) -> str:
-    return f"There is no department {quoted(value)}."
+    return _("There is no department %(value)s.") % {"value": quoted(value)}
 
 
 def policy_problem(value: str) -> str:
-    return f"There is no published policy {quoted(value)}."
+    return _("There is no published policy %(value)s.") % {"value": quoted(value)}
 
 
 def _department(value: str | None, departments: dict[int, Department], problems: list[str]):
@@ -273,12 +276,12 @@ def heat_class(acknowledged: int, total: int) -> str:
 
 
 HEAT_BANDS = [
-    ("heat-0", "under 50%"),
+    ("heat-0", gettext_lazy("under 50%")),
     ("heat-1", "50–69%"),
     ("heat-2", "70–84%"),
     ("heat-3", "85–94%"),
-    ("heat-4", "95% or more"),
-    ("heat-none", "nobody assigned"),
+    ("heat-4", gettext_lazy("95% or more")),
+    ("heat-none", gettext_lazy("nobody assigned")),
 ]
 
 
@@ -395,7 +398,7 @@ def heatmap(*, scope: Scope, filters: Filters, lines: Lines, names: dict[int, st
         return sum(a for a, _ in pairs), sum(t for _, t in pairs)
 
     everyone = HeatRow(
-        "All departments" if not filters.department_value else "Total",
+        _("All departments") if not filters.department_value else _("Total"),
         filters.department_value,
         cells(filters.department_value, total, sub=True),
     )
@@ -430,11 +433,12 @@ class Month:
     @property
     def label(self) -> str:
         """Short, for a chart's axis: "Mar ’26"."""
-        return f"{self.first:%b ’%y}"
+        return date_format(self.first, "M ’y")
 
     @property
     def long_label(self) -> str:
-        return f"{self.first:%B %Y}" + (" (to date)" if self.to_date else "")
+        month = date_format(self.first, "F Y")
+        return _("%(month)s (to date)") % {"month": month} if self.to_date else month
 
 
 def last_months(now: datetime, count: int = MONTHS) -> list[Month]:

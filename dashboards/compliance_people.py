@@ -27,6 +27,8 @@ from django.db.models import (
     When,
 )
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from dashboards.compliance import (
     ACK,
@@ -58,17 +60,17 @@ PER_PAGE = 50
 
 STATUSES = {
     POLICY: [
-        ("all", "Everyone (outstanding first)"),
-        ("outstanding", "Outstanding"),
-        ("overdue", "Overdue"),
-        ("acknowledged", "Acknowledged"),
-        ("declined", "Declined"),
+        ("all", gettext_lazy("Everyone (outstanding first)")),
+        ("outstanding", gettext_lazy("Outstanding")),
+        ("overdue", gettext_lazy("Overdue")),
+        ("acknowledged", gettext_lazy("Acknowledged")),
+        ("declined", gettext_lazy("Declined")),
     ],
     TRAINING: [
-        ("all", "Everyone (still required first)"),
-        ("outstanding", "Still required"),
-        ("overdue", "Overdue"),
-        ("acknowledged", "Compliant"),
+        ("all", gettext_lazy("Everyone (still required first)")),
+        ("outstanding", gettext_lazy("Still required")),
+        ("overdue", gettext_lazy("Overdue")),
+        ("acknowledged", gettext_lazy("Compliant")),
     ],
 }
 
@@ -99,7 +101,9 @@ class PeopleQuery:
         if self.department is None:
             return None
         if self.department_ids is not None:
-            return f"{self.department.name} and its sub-departments"
+            return _("%(department)s and its sub-departments") % {
+                "department": self.department.name
+            }
         return self.department.name
 
     def people(self, queryset: QuerySet, key: str = "department_id") -> QuerySet:
@@ -133,12 +137,16 @@ def people_query(params, *, lines: Lines | None = None) -> PeopleQuery:
     problems = query.problems
     kind = params.get("kind") or POLICY
     if kind not in STATUSES:
-        problems.append(f"There is no list of {quoted(kind)}: choose policy or training.")
+        problems.append(
+            _("There is no list of %(kind)s: choose policy or training.") % {"kind": quoted(kind)}
+        )
         kind = POLICY
     query.kind = kind
     status = params.get("status") or "all"
     if status not in dict(STATUSES[kind]):
-        problems.append(f"There is no status {quoted(status)} in this list.")
+        problems.append(
+            _("There is no status %(status)s in this list.") % {"status": quoted(status)}
+        )
         status = "all"
     query.status = status
     value = params.get("department")
@@ -150,12 +158,14 @@ def people_query(params, *, lines: Lines | None = None) -> PeopleQuery:
             problems.append(department_problem(value))
     sub = params.get("sub")
     if sub not in (None, "", "1"):
-        problems.append(f"{quoted(sub)} is not a value for sub-departments: use 1.")
+        problems.append(
+            _("%(value)s is not a value for sub-departments: use 1.") % {"value": quoted(sub)}
+        )
     elif sub == "1" and query.department is not None:
         query.department_ids = frozenset(with_sub_departments([query.department.pk]))
     value = params.get("policy")
     if value and kind != POLICY:
-        problems.append("A policy narrows a list of acknowledgements, not of training.")
+        problems.append(_("A policy narrows a list of acknowledgements, not of training."))
     elif value:
         version = (lines or version_lines()).published.get(parse_id(value))
         if version is None:
@@ -164,11 +174,13 @@ def people_query(params, *, lines: Lines | None = None) -> PeopleQuery:
             query.policy = version.policy
     value = params.get("requirement")
     if value and kind != TRAINING:
-        problems.append("A training requirement narrows a list of training, not of policies.")
+        problems.append(_("A training requirement narrows a list of training, not of policies."))
     elif value:
         query.requirement = Requirement.objects.filter(pk=parse_id(value) or 0, active=True).first()
         if query.requirement is None:
-            problems.append(f"There is no active training requirement {quoted(value)}.")
+            problems.append(
+                _("There is no active training requirement %(value)s.") % {"value": quoted(value)}
+            )
     return query
 
 
@@ -271,6 +283,7 @@ class PersonRow:
     due_note: str  # "now", "new joiner", "valid until" ...
     days_overdue: int | None
     done_at: datetime | date | None
+    overdue: bool = False  # shown in red (besides its words and days overdue)
 
 
 def _policy_row(row: dict, today: date) -> PersonRow:
@@ -282,7 +295,8 @@ def _policy_row(row: dict, today: date) -> PersonRow:
         department=row["person__department__name"] or NO_DEPARTMENT,
         manager=row["person__manager__full_name"] or "",
         subject=f"{row['policy__title']} {row['version__major']}.{row['version__minor']}",
-        status="Overdue" if overdue else Assignment.Status(status).label,
+        status=_("Overdue") if overdue else Assignment.Status(status).label,
+        overdue=overdue,
         outstanding=status == OPEN,
         due=row["due_date"],
         due_note="",
@@ -306,10 +320,10 @@ def _training_row(
     last = max(times) if times else None
     joiner_due = None if row["compliant"] else joiner_due_by(requirement, row["start_date"], today)
     if row["compliant"]:
-        status, note, overdue = "Compliant", "attend again by", None
+        status, note, overdue = _("Compliant"), _("attend again by"), None
         due = (last + period(requirement)).date() if last else None
     elif joiner_due is not None:
-        status, due, note, overdue = "Still required", joiner_due, "new joiner", None
+        status, due, note, overdue = _("Still required"), joiner_due, _("new joiner"), None
     else:
         # Due since the later of: the joiner deadline, and the last attendance expiring.
         known = []
@@ -318,7 +332,7 @@ def _training_row(
         if last:
             known.append((last + period(requirement)).date())
         due = max(known) if known else None
-        status, note = "Overdue", "due now"
+        status, note = _("Overdue"), _("due now")
         overdue = max(0, (today - due).days) if due else None
     return PersonRow(
         name=row["full_name"],
@@ -332,6 +346,7 @@ def _training_row(
         due_note=note,
         days_overdue=overdue,
         done_at=last,
+        overdue=not row["compliant"] and joiner_due is None,
     )
 
 

@@ -32,6 +32,7 @@ from django.db.models import (
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 
 from dashboards.compliance import (
     ACK,
@@ -184,7 +185,7 @@ def training_coverage(
         for pk, name in department_rows(set(totals), names)
     ]
     overall = Coverage(
-        "All departments" if not filters.department_value else "Total",
+        _("All departments") if not filters.department_value else _("Total"),
         filters.department_value,
         sum(row.audience for row in departments),
         sum(row.compliant for row in departments),

@@ -7,6 +7,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from dashboards import compliance as queries
@@ -67,7 +68,7 @@ def _csv_url(table: str, query: str) -> str:
 def _not_valid(problems: list[str]):
     """An export of a link that is not valid: refused, rather than exported wider."""
     return export_refused(
-        problems, back="Go back to the compliance dashboard and follow its links."
+        problems, back=_("Go back to the compliance dashboard and follow its links.")
     )
 
 
@@ -90,11 +91,11 @@ def compliance(request):
         return render(request, "dashboards/compliance.html", context)
     training, points = data["training"], data["trend"]
     training_chart = bar_chart(
-        title="Training coverage by department (% of people × requirements compliant)",
+        title=_("Training coverage by department (% of people × requirements compliant)"),
         labels=[row.name for row in training.departments],
         series=[
             Series(
-                "% compliant",
+                _("% compliant"),
                 [row.percent for row in training.departments],
                 [row.url for row in training.departments],
             )
@@ -103,11 +104,11 @@ def compliance(request):
         max_value=100,
     )
     trend_chart = line_chart(
-        title="Acknowledgement and training coverage at the end of each month",
+        title=_("Acknowledgement and training coverage at the end of each month"),
         labels=[point.month.label for point in points],
         series=[
-            Series("Acknowledged %", [point.acknowledgement for point in points]),
-            Series("Training coverage %", [point.coverage for point in points]),
+            Series(_("Acknowledged %"), [point.acknowledgement for point in points]),
+            Series(_("Training coverage %"), [point.coverage for point in points]),
         ],
         unit="%",
         max_value=100,
@@ -175,7 +176,7 @@ def table_csv(request, table: str):
             filename=f"compliance-people-{query.kind}.csv",
         )
     if table not in TABLES:
-        raise Http404("There is no such table on the compliance dashboard.")
+        raise Http404(_("There is no such table on the compliance dashboard."))
     # Each table computes only its own figures (the trend needs training coverage).
     data = _page_data(request, scope, **TABLES[table])
     if not data["filters"].valid:

@@ -12,6 +12,9 @@ from datetime import date, timedelta
 
 from django import forms
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from dashboards import remediation
 from dashboards.remediation import EXPOSURE
@@ -32,20 +35,20 @@ class DateInput(forms.DateInput):
 
 
 class RemediationFilterForm(forms.Form):
-    start = forms.DateField(label="Noticed from", required=False, widget=DateInput())
-    end = forms.DateField(label="to", required=False, widget=DateInput())
+    start = forms.DateField(label=gettext_lazy("Noticed from"), required=False, widget=DateInput())
+    end = forms.DateField(label=gettext_lazy("to"), required=False, widget=DateInput())
     department = forms.ModelChoiceField(
-        label="Department",
+        label=gettext_lazy("Department"),
         queryset=None,
         required=False,
-        empty_label="All departments",
-        error_messages={"invalid_choice": "Choose one of the departments listed."},
+        empty_label=gettext_lazy("All departments"),
+        error_messages={"invalid_choice": gettext_lazy("Choose one of the departments listed.")},
     )
     platform = forms.ChoiceField(
-        label="Platform",
+        label=gettext_lazy("Platform"),
         required=False,
-        choices=[("", "All platforms"), *Incident.Platform.choices],
-        error_messages={"invalid_choice": "Choose one of the platforms listed."},
+        choices=[("", gettext_lazy("All platforms")), *Incident.Platform.choices],
+        error_messages={"invalid_choice": gettext_lazy("Choose one of the platforms listed.")},
     )
 
     def __init__(self, data, *, viewer: remediation.Viewer, default_period: bool = True):
@@ -58,7 +61,11 @@ class RemediationFilterForm(forms.Form):
         latest = timezone.localdate() + timedelta(days=366)
         if day is not None and not EARLIEST <= day <= latest:
             raise forms.ValidationError(
-                f"Choose a date between {EARLIEST:%-d %b %Y} and {latest:%-d %b %Y}."
+                _("Choose a date between %(earliest)s and %(latest)s.")
+                % {
+                    "earliest": date_format(EARLIEST, "j M Y"),
+                    "latest": date_format(latest, "j M Y"),
+                }
             )
         return day
 
@@ -72,11 +79,11 @@ class RemediationFilterForm(forms.Form):
         cleaned = super().clean()
         start, end = cleaned.get("start"), cleaned.get("end")
         if start and end and start > end:
-            raise forms.ValidationError("The start of the period is after its end.")
+            raise forms.ValidationError(_("The start of the period is after its end."))
         # The dashboard draws a column a month: a start alone runs to today.
         last = end or (timezone.localdate() if self.default_period else None)
         if start and last and last - start > MAX_PERIOD:
-            raise forms.ValidationError("Choose a period of at most three years.")
+            raise forms.ValidationError(_("Choose a period of at most three years."))
         return cleaned
 
     def filters(self) -> remediation.Filters:
@@ -139,13 +146,13 @@ class DrillForm(forms.Form):
     def clean_quarter(self):
         quarter = self.cleaned_data["quarter"]
         if quarter and remediation.quarter_range(quarter) is None:
-            raise forms.ValidationError("No such quarter.")
+            raise forms.ValidationError(_("No such quarter."))
         return quarter
 
     def _month(self, name: str):
         month = self.cleaned_data[name]
         if month and remediation.month_range(month) is None:
-            raise forms.ValidationError("No such month.")
+            raise forms.ValidationError(_("No such month."))
         return month
 
     def clean_contained(self):
@@ -157,10 +164,10 @@ class DrillForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("outcome") and not cleaned.get("quarter"):
-            raise forms.ValidationError("An outcome goes with a quarter.")
+            raise forms.ValidationError(_("An outcome goes with a quarter."))
         if cleaned.get("outcome") and not self.sees_outcomes:
             # Outcomes are about one person: only HR/legal list incidents by them.
-            raise forms.ValidationError("This list is not available to you.")
+            raise forms.ValidationError(_("This list is not available to you."))
         return cleaned
 
     def drill(self) -> remediation.Drill | None:
@@ -172,5 +179,7 @@ class DrillForm(forms.Form):
     def problem(self) -> str:
         names = [name for name in self.errors if name != "__all__"]
         if names:
-            return f"This link has a value that is not valid ({', '.join(sorted(names))})."
+            return _("This link has a value that is not valid (%(names)s).") % {
+                "names": ", ".join(sorted(names))
+            }
         return " ".join(self.non_field_errors())

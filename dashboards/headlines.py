@@ -37,7 +37,9 @@ from statistics import median
 from urllib.parse import urlencode
 
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from dashboards import compliance, compliance_trend, remediation, team
 from incidents.permissions import can_see_remediation
@@ -79,12 +81,8 @@ class Card:
     figures: list[Figure]
 
 
-def _plural(count: int, one: str, many: str) -> str:
-    return f"{count:,} {one if count == 1 else many}"
-
-
 def _people(count: int) -> str:
-    return _plural(count, "person", "people")
+    return ngettext("%(count)s person", "%(count)s people", count) % {"count": f"{count:,}"}
 
 
 def _url(name: str, **params) -> str:
@@ -98,17 +96,19 @@ def team_card(user, *, now: datetime, requirements) -> Card:
     found = team.summary(audience.team(user), now=now, requirements=requirements)
     return Card(
         slug="team",
-        title="My team",
+        title=_("My team"),
         url=reverse("dashboards:team"),
         description=(
-            "Your direct and indirect reports: what they still have to acknowledge, "
-            "attend and do, with a nudge."
+            _(
+                "Your direct and indirect reports: what they still have to acknowledge, "
+                "attend and do, with a nudge."
+            )
         ),
         figures=[
             Figure(
-                name="People with something overdue",
+                name=_("People with something overdue"),
                 value=f"{found.overdue:,}",
-                detail=f"of the {_people(found.people)} in your team",
+                detail=_("of the %(people)s in your team") % {"people": _people(found.people)},
                 url=_url("dashboards:team", overdue=1),
                 number=found.overdue,
                 alert=found.overdue > 0,
@@ -151,10 +151,11 @@ def containment(viewer: remediation.Viewer, months: list[str]) -> Containment:
 
 def duration(hours: float) -> str:
     """ "5.2 hours"; from two days on, with the days: "84.0 hours (3.5 days)"."""
-    text = f"{hours:.1f} {'hour' if hours == 1 else 'hours'}"
+    number = formats.number_format(round(hours, 1), 1)
     if hours >= 48:
-        text += f" ({hours / 24:.1f} days)"
-    return text
+        days = formats.number_format(round(hours / 24, 1), 1)
+        return _("%(hours)s hours (%(days)s days)") % {"hours": number, "days": days}
+    return ngettext("%(hours)s hour", "%(hours)s hours", 1 if hours == 1 else 2) % {"hours": number}
 
 
 def remediation_card(user, *, now: datetime) -> Card:
@@ -171,19 +172,21 @@ def remediation_card(user, *, now: datetime) -> Card:
     contained = containment(viewer, months)
     figures = [
         Figure(
-            name="Open incidents",
+            name=_("Open incidents"),
             value=f"{open_now.total:,}",
-            detail=("on the learning track, involving your people" if mine else "not closed yet"),
+            detail=(
+                _("on the learning track, involving your people") if mine else _("not closed yet")
+            ),
             url=_url("dashboards:remediation_incidents", open=1),
             number=open_now.total,
         ),
         Figure(
-            name="Overdue actions",
+            name=_("Overdue actions"),
             value=f"{overdue:,}",
             detail=(
-                "owned by you or your people, open past the due date"
+                _("owned by you or your people, open past the due date")
                 if mine
-                else "open past the due date"
+                else _("open past the due date")
             ),
             url=_url("dashboards:remediation_actions", overdue="all"),
             number=overdue,
@@ -195,9 +198,9 @@ def remediation_card(user, *, now: datetime) -> Card:
     if contained.median_hours is None:
         figures.append(
             Figure(
-                name=f"Median time to contain, {quarter}",
+                name=_("Median time to contain, %(quarter)s") % {"quarter": quarter},
                 value="—",
-                detail=f"No incident was contained in {quarter} yet.",
+                detail=_("No incident was contained in %(quarter)s yet.") % {"quarter": quarter},
                 url=None,
                 number=None,
             )
@@ -205,29 +208,39 @@ def remediation_card(user, *, now: datetime) -> Card:
     else:
         figures.append(
             Figure(
-                name=f"Median time to contain, {quarter}",
+                name=_("Median time to contain, %(quarter)s") % {"quarter": quarter},
                 value=duration(contained.median_hours),
-                detail=(
-                    f"from noticed to contained, over the "
-                    f"{_plural(measured, 'incident', 'incidents')} contained in {quarter}"
-                ),
+                detail=ngettext(
+                    "from noticed to contained, over the %(count)s incident contained in "
+                    "%(quarter)s",
+                    "from noticed to contained, over the %(count)s incidents contained in "
+                    "%(quarter)s",
+                    measured,
+                )
+                % {"count": f"{measured:,}", "quarter": quarter},
                 url=timings,
                 number=contained.median_hours,
                 links=[
-                    Link(f"{count} in {remediation.month_label(month)}", _contained_url(month))
+                    Link(
+                        _("%(count)s in %(month)s")
+                        % {"count": count, "month": remediation.month_label(month)},
+                        _contained_url(month),
+                    )
                     for month, count in contained.by_month.items()
                     if count
                 ],
-                note="Measured from the incident history, as on the Remediation dashboard.",
+                note=_("Measured from the incident history, as on the Remediation dashboard."),
             )
         )
     return Card(
         slug="remediation",
-        title="Remediation",
+        title=_("Remediation"),
         url=reverse("dashboards:remediation"),
         description=(
-            "Open incidents, overdue actions, time to contain and to close, classification, "
-            "recurrence and late reviews."
+            _(
+                "Open incidents, overdue actions, time to contain and to close, "
+                "classification, recurrence and late reviews."
+            )
         ),
         figures=figures,
     )
@@ -275,18 +288,18 @@ def main_policy(scope: compliance.Scope, lines: compliance.Lines) -> MainPolicy 
         columns, key=lambda pair: (-pair[0].total, pair[1].policy.title.casefold(), pair[1].pk)
     )
     if len(social) == 1:
-        why = "The social media policy."
+        why = _("The social media policy.")
     elif social:
-        why = "Of the social media policies, the one the most people here must acknowledge."
+        why = _("Of the social media policies, the one the most people here must acknowledge.")
     else:
-        why = (
+        why = _(
             "No social media policy is published: the policy the most people here must acknowledge."
         )
     return MainPolicy(cell, version, why)
 
 
 def compliance_card(user, scope: compliance.Scope, *, now: datetime, requirements) -> Card:
-    whom = "everyone" if scope.everyone else "your team"
+    whom = _("everyone") if scope.everyone else _("your team")
     figures = [_acknowledgement_figure(scope, whom)]
     coverage = compliance_trend.training_coverage(
         scope=scope,
@@ -296,13 +309,17 @@ def compliance_card(user, scope: compliance.Scope, *, now: datetime, requirement
         now=now,
         requirements=requirements,
     ).overall
-    name = "Training coverage"
+    name = _("Training coverage")
     if not requirements:
-        figures.append(Figure(name, "—", "No training requirement is active.", None, None))
+        figures.append(Figure(name, "—", _("No training requirement is active."), None, None))
     elif not coverage.audience:
         figures.append(
             Figure(
-                name, "—", "Nobody here is in the audience of an active requirement.", None, None
+                name,
+                "—",
+                _("Nobody here is in the audience of an active requirement."),
+                None,
+                None,
             )
         )
     else:
@@ -310,22 +327,26 @@ def compliance_card(user, scope: compliance.Scope, *, now: datetime, requirement
             Figure(
                 name=name,
                 value=f"{coverage.percent}%",
-                detail=(
-                    f"met: {coverage.compliant:,} of {coverage.audience:,} people × "
-                    f"requirements ({whom})"
-                ),
-                note="Each person counts once for every active requirement they must meet.",
+                detail=_("met: %(compliant)s of %(audience)s people × requirements (%(whom)s)")
+                % {
+                    "compliant": f"{coverage.compliant:,}",
+                    "audience": f"{coverage.audience:,}",
+                    "whom": whom,
+                },
+                note=_("Each person counts once for every active requirement they must meet."),
                 url=coverage.url,
                 number=coverage.percent,
             )
         )
     return Card(
         slug="compliance",
-        title="Compliance",
+        title=_("Compliance"),
         url=reverse("dashboards:compliance"),
         description=(
-            "Acknowledgements by policy and department, training coverage, and the trend "
-            "over twelve months."
+            _(
+                "Acknowledgements by policy and department, training coverage, and the trend "
+                "over twelve months."
+            )
         ),
         figures=figures,
     )
@@ -334,17 +355,21 @@ def compliance_card(user, scope: compliance.Scope, *, now: datetime, requirement
 def _acknowledgement_figure(scope: compliance.Scope, whom: str) -> Figure:
     main = main_policy(scope, compliance.version_lines())
     if main is None:
-        return Figure("Acknowledgement", "—", "No policy has a published version yet.", None, None)
+        return Figure(
+            _("Acknowledgement"), "—", _("No policy has a published version yet."), None, None
+        )
     title = f"{main.version.policy.title} {main.version.number}"
     note = main.why
-    name = f"Acknowledgement: {title}"
+    name = _("Acknowledgement: %(policy)s") % {"policy": title}
     cell = main.cell
     if not cell.total:
-        return Figure(name, "—", f"Nobody here has {title} to acknowledge.", None, None, note=note)
+        detail = _("Nobody here has %(policy)s to acknowledge.") % {"policy": title}
+        return Figure(name, "—", detail, None, None, note=note)
     return Figure(
         name=name,
         value=f"{cell.percent}%",
-        detail=f"acknowledged: {cell.acknowledged:,} of {_people(cell.total)} assigned ({whom})",
+        detail=_("acknowledged: %(acknowledged)s of %(people)s assigned (%(whom)s)")
+        % {"acknowledged": f"{cell.acknowledged:,}", "people": _people(cell.total), "whom": whom},
         url=cell.url,
         number=cell.percent,
         note=note,

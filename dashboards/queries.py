@@ -6,6 +6,8 @@ from datetime import date
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from incidents.models import ActionItem, Incident
 from incidents.permissions import awaiting_sign_off
@@ -67,24 +69,31 @@ def _more(kind: str, rows, shown: int, labels: tuple[str, str], url: str | None,
     return [More(kind, rest, labels[0] if rest == 1 else labels[1], url)]
 
 
+def _moment(at) -> str:
+    """ "3 Mar 14:05" in the site's time zone, the month in the reader's language."""
+    return date_format(timezone.localtime(at), "j M H:i")
+
+
 def _my_post_review(review: PostReview) -> Task:
     url = reverse("prevention:review", args=[review.pk])
-    sent = f"{timezone.localtime(review.created_at):%-d %b %H:%M}"
+    sent = _moment(review.created_at)
     if review.status == PostReview.Status.PENDING:
         needed_by = timezone.localtime(review.needed_by)
         return Task(
             kind="my-post-review",
-            title="Your post review is waiting for comms",
+            title=_("Your post review is waiting for comms"),
             url=url,
             due=timezone.localdate(review.needed_by),
-            action=f"Sent {sent}; needed by {needed_by:%-d %b %H:%M}",
+            action=_("Sent %(sent)s; needed by %(needed_by)s")
+            % {"sent": sent, "needed_by": _moment(needed_by)},
         )
     return Task(
         kind="my-post-review",
-        title="Comms answered your post review",
+        title=_("Comms answered your post review"),
         url=url,
         due=None,
-        action=f"{review.get_status_display()}: the draft you sent {sent}",
+        action=_("%(answer)s: the draft you sent %(sent)s")
+        % {"answer": review.get_status_display(), "sent": sent},
     )
 
 
@@ -108,7 +117,7 @@ def my_tasks(user, *, per_kind: int = TASKS_PER_KIND) -> MyTasks:
             title=f"{a.policy.title} {a.version.number}",
             url=reverse("policies:detail", args=[a.policy.slug]),
             due=a.due_date,
-            action="Read and acknowledge",
+            action=_("Read and acknowledge"),
         )
         for a in shown
     ]
@@ -116,7 +125,7 @@ def my_tasks(user, *, per_kind: int = TASKS_PER_KIND) -> MyTasks:
         "policy",
         assignments,
         len(shown),
-        ("policy to acknowledge", "policies to acknowledge"),
+        (_("policy to acknowledge"), _("policies to acknowledge")),
         reverse("policies:index"),
         per_kind=per_kind,
     )
@@ -131,12 +140,12 @@ def my_tasks(user, *, per_kind: int = TASKS_PER_KIND) -> MyTasks:
     tasks += [
         Task(
             kind="briefing",
-            title=f"{b.session.title}, {timezone.localtime(b.session.starts_at):%-d %b %H:%M}",
+            title=f"{b.session.title}, {_moment(b.session.starts_at)}",
             url=reverse("training:session", args=[b.session_id]),
             due=timezone.localdate(b.session.starts_at),
-            action="Attend the briefing you booked"
+            action=_("Attend the briefing you booked")
             if b.status == Booking.Status.BOOKED
-            else "You are on the waitlist",
+            else _("You are on the waitlist"),
         )
         for b in shown
     ]
@@ -144,7 +153,7 @@ def my_tasks(user, *, per_kind: int = TASKS_PER_KIND) -> MyTasks:
         "briefing",
         bookings,
         len(shown),
-        ("briefing booked or waitlisted", "briefings booked or waitlisted"),
+        (_("briefing booked or waitlisted"), _("briefings booked or waitlisted")),
         reverse("training:index") + "#my-bookings",
         per_kind=per_kind,
     )
@@ -161,7 +170,7 @@ def my_tasks(user, *, per_kind: int = TASKS_PER_KIND) -> MyTasks:
             title=status.requirement.name,
             url=reverse("training:index"),
             due=status.due_by,
-            action="Book a briefing: you still have to attend",
+            action=_("Book a briefing: you still have to attend"),
         )
         for status in required[:per_kind]
     ]
@@ -169,7 +178,7 @@ def my_tasks(user, *, per_kind: int = TASKS_PER_KIND) -> MyTasks:
         "requirement",
         required,
         min(len(required), per_kind),
-        ("briefing to book", "briefings to book"),
+        (_("briefing to book"), _("briefings to book")),
         reverse("training:index"),
         per_kind=per_kind,
     )
@@ -184,7 +193,7 @@ def my_tasks(user, *, per_kind: int = TASKS_PER_KIND) -> MyTasks:
             title=f"{action.title} ({action.incident.reference})",
             url=reverse("incidents:my_actions"),
             due=action.due_date,
-            action="An incident action assigned to you",
+            action=_("An incident action assigned to you"),
         )
         for action in shown
     ]
@@ -192,7 +201,7 @@ def my_tasks(user, *, per_kind: int = TASKS_PER_KIND) -> MyTasks:
         "action",
         actions,
         len(shown),
-        ("incident action", "incident actions"),
+        (_("incident action"), _("incident actions")),
         reverse("incidents:my_actions"),
         per_kind=per_kind,
     )
@@ -204,10 +213,10 @@ def my_tasks(user, *, per_kind: int = TASKS_PER_KIND) -> MyTasks:
     tasks += [
         Task(
             kind="sign-off",
-            title=f"Review of {incident.reference}",
+            title=_("Review of %(incident)s") % {"incident": incident.reference},
             url=reverse("incidents:detail", args=[incident.pk]),
             due=None,
-            action="Read the review and sign it off",
+            action=_("Read the review and sign it off"),
         )
         for incident in shown
     ]
@@ -217,7 +226,7 @@ def my_tasks(user, *, per_kind: int = TASKS_PER_KIND) -> MyTasks:
         "sign-off",
         reviews,
         len(shown),
-        ("review to sign off", "reviews to sign off"),
+        (_("review to sign off"), _("reviews to sign off")),
         None,
         per_kind=per_kind,
     )
@@ -242,7 +251,7 @@ def my_tasks(user, *, per_kind: int = TASKS_PER_KIND) -> MyTasks:
         "my-post-review",
         mine,
         len(shown),
-        ("post review of yours", "post reviews of yours"),
+        (_("post review of yours"), _("post reviews of yours")),
         reverse("prevention:my_reviews"),
         per_kind=per_kind,
     )
@@ -260,11 +269,14 @@ def my_tasks(user, *, per_kind: int = TASKS_PER_KIND) -> MyTasks:
         tasks += [
             Task(
                 kind="post-review-waiting",
-                title=f"Post review for {review.requester.get_full_name()}, needed by "
-                f"{timezone.localtime(review.needed_by):%-d %b %H:%M}",
+                title=_("Post review for %(name)s, needed by %(needed_by)s")
+                % {
+                    "name": review.requester.get_full_name(),
+                    "needed_by": _moment(review.needed_by),
+                },
                 url=reverse("prevention:review", args=[review.pk]),
                 due=timezone.localdate(review.needed_by),
-                action="Post reviews waiting: read the draft and answer",
+                action=_("Post reviews waiting: read the draft and answer"),
             )
             for review in shown
         ]
@@ -272,7 +284,7 @@ def my_tasks(user, *, per_kind: int = TASKS_PER_KIND) -> MyTasks:
             "post-review-waiting",
             waiting,
             len(shown),
-            ("post review waiting", "post reviews waiting"),
+            (_("post review waiting"), _("post reviews waiting")),
             reverse("prevention:queue"),
             per_kind=per_kind,
         )

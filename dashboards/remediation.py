@@ -23,6 +23,8 @@ from statistics import median
 from django.db import models
 from django.db.models import Case, Count, Exists, F, Max, Min, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext, gettext_lazy
 
 from incidents import permissions
 from incidents.models import ActionItem, Assessment, Incident, IncidentEvent
@@ -141,12 +143,12 @@ def quarters_between(start: date, end: date) -> list[str]:
 
 
 def month_label(month: str) -> str:
-    return date.fromisoformat(f"{month}-01").strftime("%b %Y")
+    return date_format(date.fromisoformat(f"{month}-01"), "M Y")
 
 
 def short_month_label(month: str) -> str:
     """For a chart's axis, as on the Compliance dashboard: "Mar ’26"."""
-    return date.fromisoformat(f"{month}-01").strftime("%b ’%y")
+    return date_format(date.fromisoformat(f"{month}-01"), "M ’y")
 
 
 def quarter_label(quarter: str) -> str:
@@ -338,8 +340,8 @@ def sees_outcomes(viewer: Viewer) -> bool:
 
 
 TRACK_COLUMNS = (
-    (Incident.Track.LEARNING, "Learning track (human error, at-risk)"),
-    (Incident.Track.ACCOUNTABILITY, "Accountability track (reckless, deliberate)"),
+    (Incident.Track.LEARNING, gettext_lazy("Learning track (human error, at-risk)")),
+    (Incident.Track.ACCOUNTABILITY, gettext_lazy("Accountability track (reckless, deliberate)")),
 )
 
 
@@ -515,9 +517,9 @@ class Stretch:
 
 
 EXPOSURE = (
-    ("posted-noticed", "Posted → noticed", "posted_at", "noticed_at"),
-    ("noticed-contained", "Noticed → contained", "noticed_at", "contained_at"),
-    ("contained-closed", "Contained → closed", "contained_at", "closed_at"),
+    ("posted-noticed", gettext_lazy("Posted → noticed"), "posted_at", "noticed_at"),
+    ("noticed-contained", gettext_lazy("Noticed → contained"), "noticed_at", "contained_at"),
+    ("contained-closed", gettext_lazy("Contained → closed"), "contained_at", "closed_at"),
 )
 
 
@@ -559,9 +561,9 @@ class NoticedBy(models.TextChoices):
     intake item, whoever reported it); the person who posted it reported it; anyone
     else reported it (a colleague, comms, a manager)."""
 
-    INTAKE = "intake", "Intake"
-    SELF = "self", "Self-report"
-    COLLEAGUE = "colleague", "Colleague report"
+    INTAKE = "intake", gettext_lazy("Intake")
+    SELF = "self", gettext_lazy("Self-report")
+    COLLEAGUE = "colleague", gettext_lazy("Colleague report")
 
 
 def _by_intake() -> Exists:
@@ -610,10 +612,10 @@ def duration_words(hours: float | None) -> str:
     if hours is None:
         return "–"
     if hours < 1:
-        return f"{round(hours * 60)} min"
+        return gettext("%(minutes)s min") % {"minutes": round(hours * 60)}
     if hours < 48:
-        return f"{hours:.1f} h"
-    return f"{hours / 24:.1f} days"
+        return gettext("%(hours)s h") % {"hours": f"{hours:.1f}"}
+    return gettext("%(days)s days") % {"days": f"{hours / 24:.1f}"}
 
 
 @dataclass
@@ -629,6 +631,11 @@ class Channel:
     @property
     def measured(self) -> int:
         return len(self.hours)
+
+    @property
+    def short_label(self) -> str:
+        """For a chart's axis, where "Colleague report" is too long (the table says it)."""
+        return gettext("Colleague") if self.value == NoticedBy.COLLEAGUE else str(self.label)
 
     @property
     def median_hours(self) -> float | None:
@@ -665,7 +672,7 @@ class Noticing:
 
 def _channels() -> list[Channel]:
     return [Channel(value, label) for value, label in NoticedBy.choices] + [
-        Channel("", "All incidents")
+        Channel("", gettext("All incidents"))
     ]
 
 

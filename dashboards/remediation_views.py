@@ -14,6 +14,8 @@ from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 from django.views.decorators.http import require_safe
 
 from dashboards import charts, remediation
@@ -92,9 +94,9 @@ def figures(viewer: remediation.Viewer, filters: remediation.Filters, *, today) 
         "open": open_now,
         "open_link": _incidents_link(filters, period=False, open=1),
         "open_tables": [
-            ("By state", open_now.by_status),
-            ("By severity", open_now.by_severity),
-            ("By track", open_now.by_track),
+            (gettext("By state"), open_now.by_status),
+            (gettext("By severity"), open_now.by_severity),
+            (gettext("By track"), open_now.by_track),
         ],
         "overdue": overdue,
         "overdue_total": sum(t.count for t in overdue),
@@ -145,21 +147,24 @@ def _noticing_charts(noticing: remediation.Noticing) -> dict:
     ways = noticing.channels[:-1]  # the chart compares the ways; the table adds all
     return {
         "noticed": charts.bar_chart(
-            title="Hours from posted to noticed, by how it was noticed",
+            title=gettext("Hours from posted to noticed, by how it was noticed"),
             # "Colleague report" is too long for the axis; the table beside it says it.
-            labels=[channel.label.removesuffix(" report") for channel in ways],
+            labels=[channel.short_label for channel in ways],
             series=[
                 charts.Series(
                     name,
                     [getattr(channel, value) for channel in ways],
                     [channel.measured_link for channel in ways],
                 )
-                for name, value in (("Median", "median_hours"), ("90th percentile", "p90_hours"))
+                for name, value in (
+                    (gettext("Median"), "median_hours"),
+                    (gettext("90th percentile"), "p90_hours"),
+                )
             ],
             unit=" h",
         ),
         "noticed_trend": charts.line_chart(
-            title="Median hours from posted to noticed, by quarter and how it was noticed",
+            title=gettext("Median hours from posted to noticed, by quarter and how it was noticed"),
             labels=[row.label for row in noticing.quarters],
             series=[
                 charts.Series(
@@ -183,32 +188,32 @@ def _charts(open_now, timings, columns, mix, stretches) -> dict:
     labels = [remediation.short_month_label(row.month) for row in timings]
     return {
         "status": charts.bar_chart(
-            title="Open incidents by state",
+            title=gettext("Open incidents by state"),
             labels=[t.label for t in open_now.by_status],
             series=[
                 charts.Series(
-                    "Open incidents",
+                    gettext("Open incidents"),
                     [t.count for t in open_now.by_status],
                     [t.link for t in open_now.by_status],
                 )
             ],
         ),
         "contain": _timing_chart(
-            "Median hours from noticed to contained, by month",
-            "Hours to contain",
+            gettext("Median hours from noticed to contained, by month"),
+            gettext("Hours to contain"),
             labels,
             [(row.contain_hours, row.contained_link) for row in timings],
             " h",
         ),
         "close": _timing_chart(
-            "Median days from noticed to closed, by month",
-            "Days to close",
+            gettext("Median days from noticed to closed, by month"),
+            gettext("Days to close"),
             labels,
             [(row.close_days, row.closed_link) for row in timings],
             " d",
         ),
         "mix": charts.bar_chart(
-            title="Classification by quarter",
+            title=gettext("Classification by quarter"),
             labels=[row.label for row in mix],
             series=[
                 charts.Series(
@@ -219,7 +224,7 @@ def _charts(open_now, timings, columns, mix, stretches) -> dict:
             stacked=True,
         ),
         "exposure": charts.span_chart(
-            title="The exposure window: median hours of each stretch",
+            title=gettext("The exposure window: median hours of each stretch"),
             stretches=[(s.name, s.median_hours) for s in stretches],
             unit=" h",
         ),
@@ -276,44 +281,52 @@ def _described(viewer, filters, drill) -> list[str]:
     """What the list holds, in words, for its heading."""
     words = []
     if filters.start or filters.end:
-        start = f"{filters.start:%-d %b %Y}" if filters.start else "the start"
-        end = f"{filters.end:%-d %b %Y}" if filters.end else "today"
-        words.append(f"noticed from {start} to {end}")
+        start = date_format(filters.start, "j M Y") if filters.start else gettext("the start")
+        end = date_format(filters.end, "j M Y") if filters.end else gettext("today")
+        words.append(gettext("noticed from %(start)s to %(end)s") % {"start": start, "end": end})
     if filters.department:
-        words.append(f"involving {filters.department.name}")
+        words.append(gettext("involving %(department)s") % {"department": filters.department.name})
     if filters.platform:
-        words.append(f"on {Incident.Platform(filters.platform).label}")
+        platform = Incident.Platform(filters.platform).label
+        words.append(gettext("on %(platform)s") % {"platform": platform})
     if drill is None:
         return words
     if drill.open:
-        words.append("open now")
-    for name, choices in (
-        ("status", Incident.Status),
-        ("severity", Incident.Severity),
-        ("track", Incident.Track),
-        ("information", Incident.Information),
+        words.append(gettext("open now"))
+    for name, word, choices in (
+        ("status", gettext("status"), Incident.Status),
+        ("severity", gettext("severity"), Incident.Severity),
+        ("track", gettext("track"), Incident.Track),
+        ("information", gettext("information"), Incident.Information),
     ):
         value = getattr(drill, name)
         if value:
-            words.append(f"{name}: {choices(value).label.lower()}")
+            words.append(f"{word}: {str(choices(value).label).lower()}")
     if drill.outcome:
-        label = Assessment.Outcome(drill.outcome).label.lower()
-        words.append(f"{label} assessed in {remediation.quarter_label(drill.quarter)}")
+        label = str(Assessment.Outcome(drill.outcome).label).lower()
+        quarter = remediation.quarter_label(drill.quarter)
+        words.append(
+            gettext("%(outcome)s assessed in %(quarter)s") % {"outcome": label, "quarter": quarter}
+        )
     elif drill.quarter:
-        words.append(f"classified in {remediation.quarter_label(drill.quarter)}")
+        quarter = remediation.quarter_label(drill.quarter)
+        words.append(gettext("classified in %(quarter)s") % {"quarter": quarter})
     if drill.contained:
-        words.append(f"contained in {remediation.month_label(drill.contained)}")
+        month = remediation.month_label(drill.contained)
+        words.append(gettext("contained in %(month)s") % {"month": month})
     if drill.closed:
-        words.append(f"closed in {remediation.month_label(drill.closed)}")
+        month = remediation.month_label(drill.closed)
+        words.append(gettext("closed in %(month)s") % {"month": month})
     if drill.late_review:
-        words.append("review not done in time")
+        words.append(gettext("review not done in time"))
     if drill.review_due:
-        words.append("review fallen due")
+        words.append(gettext("review fallen due"))
     for slug, name, _, _ in remediation.EXPOSURE:
         if drill.exposure == slug:
-            words.append(f"exposure measured: {name.lower()}")
+            words.append(gettext("exposure measured: %(stretch)s") % {"stretch": str(name).lower()})
     if drill.noticed_by:
-        words.append(f"noticed by {remediation.NoticedBy(drill.noticed_by).label.lower()}")
+        way = str(remediation.NoticedBy(drill.noticed_by).label).lower()
+        words.append(gettext("noticed by %(way)s") % {"way": way})
     return words
 
 
@@ -354,7 +367,7 @@ def actions(request):
     viewer, filters, drill, problem = _drilled(request)
     today = timezone.localdate()
     if drill is not None and not drill.overdue:
-        drill, problem = None, "Choose which overdue actions to list."
+        drill, problem = None, gettext("Choose which overdue actions to list.")
     if drill is None:
         rows = ActionItem.objects.none()
     else:
@@ -513,7 +526,9 @@ def _figures_csv(table, viewer, filters, today):
 
 
 def _not_valid(problem: str):
-    return export_refused([problem], back="Go back to the dashboard and follow a figure's link.")
+    return export_refused(
+        [problem], back=gettext("Go back to the dashboard and follow a figure's link.")
+    )
 
 
 TABLES = (
@@ -532,12 +547,12 @@ TABLES = (
 @may_see
 def table_csv(request, table: str):
     if table not in (*TABLES, "incidents", "actions"):
-        raise Http404("No such table.")
+        raise Http404(gettext("No such table."))
     today = timezone.localdate()
     if table in ("incidents", "actions"):
         viewer, filters, drill, problem = _drilled(request)
         if drill is not None and table == "actions" and not drill.overdue:
-            problem = "Choose which overdue actions to list."
+            problem = gettext("Choose which overdue actions to list.")
         if problem:
             return _not_valid(problem)
         build = _incidents_csv if table == "incidents" else _actions_csv

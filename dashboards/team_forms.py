@@ -6,27 +6,28 @@ the list leaves that filter out."""
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from dashboards.team import SEARCH_MAX_LENGTH
 
 
 class TeamFilterForm(forms.Form):
-    q = forms.CharField(label="Name", required=False, max_length=SEARCH_MAX_LENGTH)
+    q = forms.CharField(label=_("Name"), required=False, max_length=SEARCH_MAX_LENGTH)
     direct = forms.TypedChoiceField(
-        label="Direct reports only",
+        label=_("Direct reports only"),
         required=False,
-        choices=[("1", "Direct reports only")],
+        choices=[("1", _("Direct reports only"))],
         coerce=lambda value: value == "1",
         empty_value=False,
-        error_messages={"invalid_choice": "Tick the box or leave it empty."},
+        error_messages={"invalid_choice": _("Tick the box or leave it empty.")},
     )
     overdue = forms.TypedChoiceField(
-        label="Only people with something overdue",
+        label=_("Only people with something overdue"),
         required=False,
-        choices=[("1", "Only people with something overdue")],
+        choices=[("1", _("Only people with something overdue"))],
         coerce=lambda value: value == "1",
         empty_value=False,
-        error_messages={"invalid_choice": "Tick the box or leave it empty."},
+        error_messages={"invalid_choice": _("Tick the box or leave it empty.")},
     )
 
     def __init__(self, data):

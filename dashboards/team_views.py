@@ -10,6 +10,8 @@ from django.http import Http404, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from dashboards import services
@@ -28,7 +30,7 @@ FROM_MEMBER_PAGE = "member"  # a nudge's "from": go back to the member's page
 def _member_or_404(request, pk: int):
     person = queries.team_member(request.user, pk)
     if person is None:
-        raise Http404("Not one of your reports.")
+        raise Http404(_("Not one of your reports."))
     return person
 
 
@@ -87,19 +89,30 @@ def nudge(request, pk: int):
     result = services.nudge(person=person)
     name = person.get_full_name()
     if not result.outstanding:
-        messages.info(request, f"{name} has nothing outstanding to be reminded of.")
+        messages.info(
+            request, _("%(name)s has nothing outstanding to be reminded of.") % {"name": name}
+        )
     elif not result.sent:
         messages.info(
-            request, f"{name} was already reminded today of everything outstanding; none sent."
+            request,
+            _("%(name)s was already reminded today of everything outstanding; none sent.")
+            % {"name": name},
         )
     else:
-        note = (
-            f" ({result.already_reminded} already reminded today)"
-            if result.already_reminded
-            else ""
-        )
-        plural = "" if result.sent == 1 else "s"
-        messages.success(request, f"Sent {name} {result.sent} reminder{plural}{note}.")
+        values = {"name": name, "count": result.sent, "already": result.already_reminded}
+        if result.already_reminded:
+            text = ngettext(
+                "Sent %(name)s %(count)s reminder (%(already)s already reminded today).",
+                "Sent %(name)s %(count)s reminders (%(already)s already reminded today).",
+                result.sent,
+            )
+        else:
+            text = ngettext(
+                "Sent %(name)s %(count)s reminder.",
+                "Sent %(name)s %(count)s reminders.",
+                result.sent,
+            )
+        messages.success(request, text % values)
     if request.POST.get("from") == FROM_MEMBER_PAGE:
         return redirect("dashboards:team_member", person.pk)
     # Back to the same page of the list, keeping only the list's own parameters.
@@ -117,7 +130,7 @@ def team_csv(request):
     form = TeamFilterForm(request.GET)
     if form.errors:
         # Not a file of something other than what was asked for.
-        return export_refused(form.problems(), back="Go back to My team and filter again.")
+        return export_refused(form.problems(), back=_("Go back to My team and filter again."))
     # The same moment and requirements pick the people (with something overdue) and
     # give their figures.
     now = timezone.now()

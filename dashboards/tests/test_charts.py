@@ -37,3 +37,19 @@ def test_stretches_are_as_long_as_their_share():
     svg = span_chart(title="Exposure", stretches=[("a", 1.0), ("b", 3.0), ("c", None)])
     assert 'width="146.0"' in svg  # a quarter of the 584 px plot
     assert 'width="438.0"' in svg
+
+
+def test_a_linked_bar_is_named_by_its_figure_and_the_chart_is_a_group():
+    svg = bar_chart(
+        title="Open incidents by state",
+        labels=["Triage"],
+        series=[Series("Open incidents", [3], ["/incidents?status=triage"])],
+    )
+    assert 'role="group" aria-label="Open incidents by state"' in svg
+    assert 'aria-label="Triage: Open incidents 3"' in svg
+
+
+def test_a_chart_without_links_is_one_image_named_by_its_title():
+    svg = span_chart(title="The exposure window", stretches=[("Posted → noticed", 5.0)], unit=" h")
+    assert 'role="img" aria-label="The exposure window"' in svg
+    assert "<title>Posted → noticed: 5 h</title>" in svg

@@ -804,3 +804,51 @@ def test_query_count_does_not_grow_with_people(
     ]
     assert grew == []
     assert max(many) <= MAX_QUERIES
+
+
+# --- text alternatives (WCAG 2.1 AA: colour is never the only signal) ------------------
+
+
+def test_heatmap_cells_carry_their_figures_as_text_not_only_a_colour(client, policy_admin, ops):
+    client.force_login(policy_admin)
+    html = client.get(PAGE).content.decode()
+    # The figure is the link's text, with its meaning spelt out for a screen reader,
+    # in the body colour (11:1 or more on every band) rather than the band's.
+    assert 'class="text-body">75% · 3/4<span class="visually-hidden"> (3 of 4 acknowledged)' in html
+    # The key names each band in words.
+    assert "Colour key (each cell also shows its figure):" in html
+    assert '<span class="text-body">under 50%</span>' in html
+    assert '<span class="text-body">nobody assigned</span>' in html
+
+
+def test_heatmap_cell_with_nobody_assigned_says_so_in_words(client, policy_admin, leader, world):
+    # Only Support must read the second policy: Sales's cell of it has nobody assigned.
+    published_policy(
+        title="Expenses",
+        owner=policy_admin,
+        approver=leader,
+        audience=Policy.Audience.DEPARTMENTS,
+        departments=[world["support"]],
+    )
+    client.force_login(policy_admin)
+    html = client.get(PAGE).content.decode()
+    assert '<span class="visually-hidden">Nobody assigned</span>' in html
+
+
+def test_training_chart_names_every_bar_by_its_figure(client, policy_admin, world):
+    client.force_login(policy_admin)
+    response = client.get(PAGE)
+    chart = str(response.context["training_chart"])
+    assert (
+        'aria-label="Training coverage by department (% of people × requirements compliant)"'
+        in chart
+    )
+    for row in response.context["training"].departments:
+        if row.percent:
+            assert f'aria-label="{row.name}: % compliant {row.percent}%"' in chart
+    # The same figures are in the table beside it.
+    html = response.content.decode()
+    assert (
+        '<caption class="caption-top">Training coverage by department (people × requirements)'
+        in html
+    )
