@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 from notifications import http
 from notifications.models import Channel
@@ -96,7 +97,9 @@ def check_webhook_address(channel: str, url: str) -> None:
     """An incoming-webhook address of `channel`'s service, or ChatSettingsError."""
     label = Channel(channel).label
     try:
-        scheme, host = http.check_address(url, what=f"The {label} webhook address")
+        scheme, host = http.check_address(
+            url, what=_("The %(service)s webhook address") % {"service": label}
+        )
     except http.AddressError as error:
         raise ChatSettingsError(str(error), field="chat_webhook_url") from None
     if scheme == "http":
@@ -104,7 +107,8 @@ def check_webhook_address(channel: str, url: str) -> None:
     hosts = allowed_hosts(channel)
     if not http.host_matches(host, hosts):
         raise ChatSettingsError(
-            f"A {label} webhook address is on {', '.join(hosts)}; this one is on {host}.",
+            _("A %(service)s webhook address is on %(hosts)s; this one is on %(host)s.")
+            % {"service": label, "hosts": ", ".join(hosts), "host": host},
             field="chat_webhook_url",
         )
 
@@ -113,7 +117,7 @@ def clean_chat_settings(*, channel: str, webhook_url: str, slack_member_id: str)
     """What to keep for `channel`: chat needs a webhook address or (Slack, with a Slack
     app) a member id; email keeps no chat settings. Raises ChatSettingsError."""
     if channel not in Channel.values:
-        raise ChatSettingsError("Choose email, Slack or Microsoft Teams.", field="channel")
+        raise ChatSettingsError(_("Choose email, Slack or Microsoft Teams."), field="channel")
     webhook_url, slack_member_id = webhook_url.strip(), slack_member_id.strip()
     if channel == Channel.EMAIL:
         return ChatTarget(Channel.EMAIL)
@@ -121,31 +125,43 @@ def clean_chat_settings(*, channel: str, webhook_url: str, slack_member_id: str)
     if channel == Channel.TEAMS:
         slack_member_id = ""  # a Slack setting; the Teams form has nothing to do with it
     if slack_member_id and "\x00" in slack_member_id:
-        raise ChatSettingsError("The member ID contains a NUL character.", field="slack_member_id")
+        raise ChatSettingsError(
+            _("The member ID contains a NUL character."), field="slack_member_id"
+        )
     if webhook_url and slack_member_id:
         raise ChatSettingsError(
-            "Give either a webhook address or your Slack member ID, not both.",
+            _("Give either a webhook address or your Slack member ID, not both."),
             field="slack_member_id",
         )
     if slack_member_id:
         if not slack_bot_token():
             raise ChatSettingsError(
-                "PolicyHub has no Slack app to write to you directly: give an incoming "
-                "webhook address instead.",
+                _(
+                    "PolicyHub has no Slack app to write to you directly: give an incoming "
+                    "webhook address instead."
+                ),
                 field="slack_member_id",
             )
         member_id = slack_member_id.upper()
         if not SLACK_MEMBER_ID.match(member_id):
             raise ChatSettingsError(
-                "A Slack member ID looks like U012AB3CD (in Slack: your profile, ⋮, "
-                "Copy member ID).",
+                _(
+                    "A Slack member ID looks like U012AB3CD (in Slack: your profile, ⋮, "
+                    "Copy member ID)."
+                ),
                 field="slack_member_id",
             )
         return ChatTarget(channel, slack_member_id=member_id)
     if not webhook_url:
-        how = " or your Slack member ID" if channel == Channel.SLACK and slack_bot_token() else ""
+        if channel == Channel.SLACK and slack_bot_token():
+            needs = _(
+                "%(service)s needs the address of an incoming webhook that posts to you or "
+                "your Slack member ID."
+            )
+        else:
+            needs = _("%(service)s needs the address of an incoming webhook that posts to you.")
         raise ChatSettingsError(
-            f"{label} needs the address of an incoming webhook that posts to you{how}.",
+            needs % {"service": label},
             field="chat_webhook_url",
         )
     check_webhook_address(channel, webhook_url)

@@ -1,15 +1,17 @@
 from django import forms
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from notifications import chat, http, webhooks
 from notifications.models import Channel, Preference, WebhookSubscription
 from notifications.registry import all_kinds
 
-CHAT_ADDRESS_HELP = (
+CHAT_ADDRESS_HELP = gettext_lazy(
     "For Slack or Microsoft Teams: the address of an incoming webhook that posts to you "
     "(Slack: https://hooks.slack.com/services/…; Teams: a Workflows “post to a chat when "
     "a webhook request is received” flow, or an incoming webhook connector)."
 )
-SLACK_MEMBER_HELP = (
+SLACK_MEMBER_HELP = gettext_lazy(
     "For Slack, instead of a webhook: your member ID (in Slack: your profile, ⋮, Copy member "
     "ID), and PolicyHub's Slack app writes to you directly."
 )
@@ -17,26 +19,32 @@ SLACK_MEMBER_HELP = (
 
 class PreferencesForm(forms.Form):
     channel = forms.ChoiceField(
-        label="Send my reminders by",
+        label=gettext_lazy("Send my reminders by"),
         choices=Channel.choices,
         widget=forms.RadioSelect,
     )
     chat_webhook_url = forms.CharField(
-        label="Chat webhook address", required=False, max_length=500, help_text=CHAT_ADDRESS_HELP
+        label=gettext_lazy("Chat webhook address"),
+        required=False,
+        max_length=500,
+        help_text=CHAT_ADDRESS_HELP,
     )
     slack_member_id = forms.CharField(
-        label="Slack member ID", required=False, max_length=20, help_text=SLACK_MEMBER_HELP
+        label=gettext_lazy("Slack member ID"),
+        required=False,
+        max_length=20,
+        help_text=SLACK_MEMBER_HELP,
     )
     delivery = forms.ChoiceField(
-        label="Non-urgent reminders",
+        label=gettext_lazy("Non-urgent reminders"),
         choices=Preference.Delivery.choices,
         widget=forms.RadioSelect,
     )
     receive = forms.MultipleChoiceField(
-        label="Optional reminders I receive",
+        label=gettext_lazy("Optional reminders I receive"),
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="Untick a reminder to switch it off.",
+        help_text=gettext_lazy("Untick a reminder to switch it off."),
     )
 
     def __init__(self, *args, **kwargs):
@@ -75,21 +83,28 @@ class PreferencesForm(forms.Form):
 
 class WebhookSubscriptionForm(forms.Form):
     name = forms.CharField(
-        label="Name", max_length=100, help_text="Which system receives it, e.g. “GRC tool”."
+        label=gettext_lazy("Name"),
+        max_length=100,
+        help_text=gettext_lazy("Which system receives it, e.g. “GRC tool”."),
     )
     url = forms.CharField(
-        label="Address",
+        label=gettext_lazy("Address"),
         max_length=500,
-        help_text="The https:// address PolicyHub posts each event to, on the public internet.",
+        help_text=gettext_lazy(
+            "The https:// address PolicyHub posts each event to, on the public internet."
+        ),
     )
     events = forms.MultipleChoiceField(
-        label="Events",
-        choices=list(webhooks.EVENTS.items()),
+        label=gettext_lazy("Events"),
+        choices=lambda: [(event, webhooks.event_label(event)) for event in webhooks.EVENTS],
         widget=forms.CheckboxSelectMultiple,
-        error_messages={"required": "Choose at least one event."},
+        error_messages={"required": gettext_lazy("Choose at least one event.")},
     )
     active = forms.BooleanField(
-        label="Active", required=False, initial=True, help_text="Untick to stop sending."
+        label=gettext_lazy("Active"),
+        required=False,
+        initial=True,
+        help_text=gettext_lazy("Untick to stop sending."),
     )
 
     def __init__(self, *args, subscription: WebhookSubscription | None = None, **kwargs):
@@ -112,13 +127,13 @@ class WebhookSubscriptionForm(forms.Form):
         if self.subscription is not None:
             taken = taken.exclude(pk=self.subscription.pk)
         if taken.exists():
-            raise forms.ValidationError("There is already a subscription with this name.")
+            raise forms.ValidationError(_("There is already a subscription with this name."))
         return name
 
     def clean_url(self) -> str:
         url = self.cleaned_data["url"].strip()
         try:
-            http.vet(url, what="The address")
+            http.vet(url, what=_("The address"))
         except http.AddressError as error:
             raise forms.ValidationError(str(error)) from None
         return url

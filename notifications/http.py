@@ -32,6 +32,7 @@ from datetime import timedelta
 from urllib.parse import quote, urljoin, urlsplit
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 MAX_ADDRESS_LENGTH = 500
 MAX_ANSWER_BYTES = 64 * 1024
@@ -112,36 +113,47 @@ def is_local_host(host: str) -> bool:
     return host.lower() in LOCAL_HOSTS
 
 
-def check_address(url: str, *, what: str = "The address") -> tuple[str, str]:
+def check_address(url: str, *, what: str = "") -> tuple[str, str]:
     """(scheme, host) of an address PolicyHub may post to, or an AddressError saying
     what is wrong with it, in words a person can act on. Looks at the address only:
     `vet` also resolves its host."""
+    what = what or _("The address")
     if not url:
-        raise AddressError(f"{what} is missing.")
+        raise AddressError(_("%(what)s is missing.") % {"what": what})
     if "\x00" in url:
-        raise AddressError(f"{what} contains a NUL character.")
+        raise AddressError(_("%(what)s contains a NUL character.") % {"what": what})
     if len(url) > MAX_ADDRESS_LENGTH:
-        raise AddressError(f"{what} is longer than {MAX_ADDRESS_LENGTH} characters.")
+        raise AddressError(
+            _("%(what)s is longer than %(max)s characters.")
+            % {"what": what, "max": MAX_ADDRESS_LENGTH}
+        )
     if any(character.isspace() or ord(character) < 32 for character in url):
-        raise AddressError(f"{what} contains spaces or control characters.")
+        raise AddressError(_("%(what)s contains spaces or control characters.") % {"what": what})
     try:
         parts = urlsplit(url)
         host = parts.hostname or ""
         parts.port  # noqa: B018 (a bad port raises ValueError)
     except ValueError:
-        raise AddressError(f"{what} is not a valid web address.") from None
+        raise AddressError(_("%(what)s is not a valid web address.") % {"what": what}) from None
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https") or not host:
-        raise AddressError(f"{what} must be a web address starting with https://.")
+        raise AddressError(
+            _("%(what)s must be a web address starting with https://.") % {"what": what}
+        )
     if parts.username is not None or parts.password is not None:
-        raise AddressError(f"{what} must not contain a user name or password.")
+        raise AddressError(_("%(what)s must not contain a user name or password.") % {"what": what})
     if scheme == "http":
         if not local_http_allowed():
-            raise AddressError(f"{what} must start with https://: plain http is not secure.")
+            raise AddressError(
+                _("%(what)s must start with https://: plain http is not secure.") % {"what": what}
+            )
         if not is_local_host(host):
             raise AddressError(
-                f"{what} must start with https://: plain http is only for this machine "
-                "(127.0.0.1 or localhost)."
+                _(
+                    "%(what)s must start with https://: plain http is only for this machine "
+                    "(127.0.0.1 or localhost)."
+                )
+                % {"what": what}
             )
     return scheme, host.lower()
 
@@ -190,14 +202,15 @@ def _addresses(host: str, port: int) -> list[IPAddress]:
     except (OSError, UnicodeError, ValueError):
         found = []
     if not found:
-        raise HostNotFound(f"The host {host} could not be found.")
+        raise HostNotFound(_("The host %(host)s could not be found.") % {"host": host})
     return found
 
 
-def vet(url: str, *, what: str = "The address") -> Destination:
+def vet(url: str, *, what: str = "") -> Destination:
     """`check_address`, then the host's addresses: every one must be public, or loopback
     for this machine's names when local http is allowed, or anything when private hosts
     are allowed. Raises AddressError (HostNotFound when the name does not resolve)."""
+    what = what or _("The address")
     scheme, host = check_address(url, what=what)
     parts = urlsplit(url)
     port = parts.port or (443 if scheme == "https" else 80)
@@ -209,8 +222,11 @@ def vet(url: str, *, what: str = "The address") -> Destination:
             allowed = all(is_public(address) for address in addresses)
         if not allowed:
             raise AddressError(
-                f"{what} leads to a private or local network ({host}); PolicyHub only posts "
-                "to addresses on the public internet."
+                _(
+                    "%(what)s leads to a private or local network (%(host)s); PolicyHub only "
+                    "posts to addresses on the public internet."
+                )
+                % {"what": what, "host": host}
             )
     target = parts.path or "/"
     if parts.query:

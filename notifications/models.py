@@ -3,14 +3,15 @@ from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Channel(models.TextChoices):
     """How a reminder reaches a person."""
 
-    EMAIL = "email", "Email"
-    SLACK = "slack", "Slack"
-    TEAMS = "teams", "Microsoft Teams"
+    EMAIL = "email", _("Email")
+    SLACK = "slack", _("Slack")
+    TEAMS = "teams", _("Microsoft Teams")
 
 
 class OutboxRow(models.Model):
@@ -19,11 +20,11 @@ class OutboxRow(models.Model):
     notifications.outbox holds the claim and retry helpers all outboxes share."""
 
     class Status(models.TextChoices):
-        PLANNED = "planned", "Planned"
-        SENDING = "sending", "Sending"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Failed"
-        CANCELLED = "cancelled", "Cancelled"
+        PLANNED = "planned", _("Planned")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
 
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PLANNED)
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -107,8 +108,8 @@ class Preference(models.Model):
     """How a person wants their reminders: by email or in chat, each or in a digest."""
 
     class Delivery(models.TextChoices):
-        DIGEST = "digest", "One daily digest at 09:00 on working days"
-        IMMEDIATE = "immediate", "Each reminder as it comes"
+        DIGEST = "digest", _("One daily digest at 09:00 on working days")
+        IMMEDIATE = "immediate", _("Each reminder as it comes")
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preference"

@@ -33,6 +33,7 @@ from django.core.mail import get_connection
 from django.db import models, transaction
 from django.db.models import F
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from notifications import chat, outbox
 from notifications.emails import absolute_url, build_email, in_language_of, language_of
@@ -679,7 +680,7 @@ def send_due(*, now: datetime | None = None, max_batches: int = 50) -> SendResul
     except Exception:  # each send will fail and be retried; record it there
         log.warning("Could not open the mail connection; sends will be retried.")
     try:
-        for _ in range(max_batches):
+        for _batch in range(max_batches):
             if time.monotonic() > deadline:
                 return result
             rows = _claim(Notification.objects.filter(digest=False), now=now, limit=limit)
@@ -689,7 +690,7 @@ def send_due(*, now: datetime | None = None, max_batches: int = 50) -> SendResul
             targets = _chat_targets(kept)
             for row in kept:
                 _send_one(row, connection, now, result, targets)
-        for _ in range(max_batches):
+        for _batch in range(max_batches):
             if time.monotonic() > deadline:
                 return result
             # A batch of people whose digest time has come; each gets all their due rows.
@@ -758,14 +759,18 @@ def set_preferences(
             "chat_error": "",
         }
     if delivery not in Preference.Delivery.values:
-        raise NotificationError("Choose a digest or immediate delivery.")
+        raise NotificationError(_("Choose a digest or immediate delivery."))
     mandatory = {kind.name for kind in all_kinds() if kind.mandatory}
     if switched_off & mandatory:
         names = ", ".join(sorted(switched_off & mandatory))
-        raise NotificationError(f"Mandatory reminders cannot be switched off ({names}).")
+        raise NotificationError(
+            _("Mandatory reminders cannot be switched off (%(names)s).") % {"names": names}
+        )
     unknown = switched_off - {kind.name for kind in all_kinds()}
     if unknown:
-        raise NotificationError(f"Unknown reminders: {', '.join(sorted(unknown))}.")
+        raise NotificationError(
+            _("Unknown reminders: %(names)s.") % {"names": ", ".join(sorted(unknown))}
+        )
     with transaction.atomic():
         Preference.objects.update_or_create(
             user=user, defaults={"delivery": delivery, **chat_fields}
@@ -826,5 +831,5 @@ def resend(*, notification: Notification) -> None:
             channel="",
         )
         if not updated:
-            raise NotificationError("Only a failed reminder can be sent again.")
+            raise NotificationError(_("Only a failed reminder can be sent again."))
         transaction.on_commit(enqueue_sending)

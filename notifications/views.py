@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from notifications import chat
@@ -40,7 +41,7 @@ def preferences(request):
         except NotificationError as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, "Your reminder preferences are saved.")
+            messages.success(request, _("Your reminder preferences are saved."))
             return redirect("notifications:preferences")
     return render(
         request,

@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from notifications import webhooks
@@ -107,7 +108,7 @@ def subscription_detail(request, pk: int):
         "notifications/webhook_detail.html",
         {
             "subscription": subscription,
-            "events": [webhooks.EVENTS.get(event, event) for event in subscription.events],
+            "events": [webhooks.event_label(event) for event in subscription.events],
             "page": page_of(
                 request,
                 deliveries.order_by("-created_at", "-id"),
@@ -138,7 +139,7 @@ def subscription_edit(request, pk: int):
         except NotificationError as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, f"“{subscription.name}” is saved.")
+            messages.success(request, _("“%(name)s” is saved.") % {"name": subscription.name})
             return redirect("notifications:webhook", subscription.pk)
     return render(
         request,
@@ -161,7 +162,7 @@ def subscription_delete(request, pk: int):
     subscription = _subscription_for(pk)
     if request.method == "POST":
         webhooks.delete_subscription(subscription=subscription)
-        messages.success(request, f"“{subscription.name}” is deleted.")
+        messages.success(request, _("“%(name)s” is deleted.") % {"name": subscription.name})
         return redirect("notifications:webhooks")
     return render(request, "notifications/webhook_delete.html", {"subscription": subscription})
 
@@ -176,5 +177,5 @@ def delivery_resend(request, pk: int, delivery_pk: int):
     except NotificationError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, "The delivery is back in the outbox and goes out now.")
+        messages.success(request, _("The delivery is back in the outbox and goes out now."))
     return redirect("notifications:webhook", subscription.pk)

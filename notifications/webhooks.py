@@ -41,6 +41,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from notifications import http, outbox
 from notifications.emails import absolute_url
@@ -56,15 +58,25 @@ INCIDENT_CLASSIFIED = "incident.classified"
 INCIDENT_CLOSED = "incident.closed"
 ACKNOWLEDGEMENT_ESCALATED = "acknowledgement.escalated"
 
+# The English names (marked for translation, shown translated: event_label).
 EVENTS = {
-    POLICY_PUBLISHED: "A policy version is published",
-    INCIDENT_REPORTED: "An incident is reported",
-    INCIDENT_CLASSIFIED: "An incident is classified",
-    INCIDENT_CLOSED: "An incident is closed",
-    ACKNOWLEDGEMENT_ESCALATED: "An overdue acknowledgement is escalated to the manager",
+    POLICY_PUBLISHED: gettext_noop("A policy version is published"),
+    INCIDENT_REPORTED: gettext_noop("An incident is reported"),
+    INCIDENT_CLASSIFIED: gettext_noop("An incident is classified"),
+    INCIDENT_CLOSED: gettext_noop("An incident is closed"),
+    ACKNOWLEDGEMENT_ESCALATED: gettext_noop(
+        "An overdue acknowledgement is escalated to the manager"
+    ),
 }
 # The reminder kinds whose escalation to the manager is an event (planned in
 # notifications.services.plan_due, which calls emit_escalations).
+
+
+def event_label(event: str) -> str:
+    """An event's name in the active language (the event itself, when unknown)."""
+    return _(EVENTS[event]) if event in EVENTS else event
+
+
 ESCALATION_EVENTS = {"policy-overdue": ACKNOWLEDGEMENT_ESCALATED}
 
 SIGNATURE_HEADER = "X-PolicyHub-Signature"
@@ -311,7 +323,7 @@ def send_due(*, now: datetime | None = None, max_batches: int = 50) -> WebhookRe
     result = WebhookResult()
     outbox.release_stale_claims(WebhookDelivery, now)
     deadline = time.monotonic() + settings.NOTIFICATIONS_CLAIM_TIMEOUT_SECONDS / 2
-    for _ in range(max_batches):
+    for _batch in range(max_batches):
         if time.monotonic() > deadline:
             break
         token = outbox.claim(
@@ -349,27 +361,27 @@ def new_secret() -> str:
 def _clean(*, name: str, url: str, events, exclude_pk: int | None = None) -> tuple:
     name = (name or "").strip()
     if not name:
-        raise NotificationError("Give the subscription a name.")
+        raise NotificationError(_("Give the subscription a name."))
     if "\x00" in name:
-        raise NotificationError("The name contains a NUL character.")
+        raise NotificationError(_("The name contains a NUL character."))
     taken = WebhookSubscription.objects.filter(name__iexact=name)
     if exclude_pk is not None:
         taken = taken.exclude(pk=exclude_pk)
     if taken.exists():
-        raise NotificationError("There is already a subscription with this name.")
+        raise NotificationError(_("There is already a subscription with this name."))
     url = (url or "").strip()
     try:
         # Resolved now as well as at each delivery: an address on the internal network is
         # refused when it is entered, not only when the first event fails.
-        http.vet(url, what="The address")
+        http.vet(url, what=_("The address"))
     except http.AddressError as error:
         raise NotificationError(str(error)) from None
     events = list(dict.fromkeys(events))
     if not events:
-        raise NotificationError("Choose at least one event.")
+        raise NotificationError(_("Choose at least one event."))
     unknown = [event for event in events if event not in EVENTS]
     if unknown:
-        raise NotificationError(f"Unknown events: {', '.join(unknown)}.")
+        raise NotificationError(_("Unknown events: %(events)s.") % {"events": ", ".join(unknown)})
     return name, url, events
 
 
@@ -427,5 +439,5 @@ def resend(*, delivery: WebhookDelivery) -> None:
             claim_token=None,
         )
         if not updated:
-            raise NotificationError("Only a failed delivery can be sent again.")
+            raise NotificationError(_("Only a failed delivery can be sent again."))
         transaction.on_commit(enqueue_sending)
