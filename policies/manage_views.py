@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from dashboards.services import nudge_stage
 from notifications.services import notify_many
 from people.roles import role_required
-from policies import queries, services
+from policies import queries, reading, services
 from policies.manage_forms import (
     CompareForm,
     DraftForm,
@@ -365,12 +365,30 @@ def manage_diff(request, pk: int):
     else:
         context["error"] = "Choose two versions of this policy to compare."
         return render(request, "policies/manage/diff.html", context, status=400)
-    changes = section_changes(old.body, new.body)
+    # One language at a time: the one asked for, else the admin's own, else the
+    # authoritative text's, whichever both versions have.
+    texts = {v.pk: reading.version_texts(v) for v in (old, new)}
+    common = [code for code in texts[new.pk] if code in texts[old.pk]]
+    language = next(
+        (
+            code
+            for code in (request.GET.get("language"), request.user.language, new.language)
+            if code in common
+        ),
+        None,
+    )
+    if language is None:  # no language in common: the two authoritative texts
+        old_body, new_body, language = old.body, new.body, new.language
+    else:
+        old_body, new_body = texts[old.pk][language].body, texts[new.pk][language].body
+    changes = section_changes(old_body, new_body)
     context.update(
         old=old,
         new=new,
         changes=changes,
         changed=sum(1 for c in changes if c.status != "unchanged"),
+        compared_language_name=language_name(language),
+        other_languages=[(code, language_name(code)) for code in common if code != language],
     )
     return render(request, "policies/manage/diff.html", context)
 
