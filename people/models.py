@@ -8,6 +8,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 
 @cache
@@ -18,7 +20,8 @@ def known_time_zones() -> frozenset[str]:
 def validate_time_zone(value: str) -> None:
     if value and value not in known_time_zones():
         raise ValidationError(
-            f"“{value}” is not a known time zone (use a name like Europe/London)."
+            _("“%(value)s” is not a known time zone (use a name like Europe/London).")
+            % {"value": value}
         )
 
 
@@ -73,35 +76,39 @@ class UserManager(BaseUserManager):
 class User(AbstractBaseUser, PermissionsMixin):
     """A person in the directory; logs in with their email address."""
 
-    email = models.EmailField("email", max_length=254, unique=True)
-    full_name = models.CharField("full name", max_length=200)
-    employee_id = models.CharField("employee id", max_length=50, blank=True)
+    email = models.EmailField(gettext_lazy("email"), max_length=254, unique=True)
+    full_name = models.CharField(gettext_lazy("full name"), max_length=200)
+    employee_id = models.CharField(gettext_lazy("employee id"), max_length=50, blank=True)
     department = models.ForeignKey(
         Department, null=True, blank=True, on_delete=models.SET_NULL, related_name="members"
     )
     manager = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="direct_reports"
     )
-    job_title = models.CharField(max_length=200, blank=True)
-    location = models.CharField(max_length=200, blank=True)
+    job_title = models.CharField(gettext_lazy("job title"), max_length=200, blank=True)
+    location = models.CharField(gettext_lazy("location"), max_length=200, blank=True)
     time_zone = models.CharField(
+        gettext_lazy("time zone"),
         max_length=64,
         blank=True,
         validators=[validate_time_zone],
-        help_text="Empty means the site's time zone.",
+        help_text=gettext_lazy("Empty means the site's time zone."),
     )
     language = models.CharField(
+        gettext_lazy("language"),
         max_length=10,
         choices=settings.LANGUAGES,
         default=default_language,
-        help_text="The language of the pages and emails this person gets.",
+        help_text=gettext_lazy("The language of the pages and emails this person gets."),
     )
-    start_date = models.DateField(null=True, blank=True)
-    is_active = models.BooleanField("active", default=True)
+    start_date = models.DateField(gettext_lazy("start date"), null=True, blank=True)
+    is_active = models.BooleanField(gettext_lazy("active"), default=True)
     is_staff = models.BooleanField(
-        "staff status", default=False, help_text="May log in to the Django admin site."
+        gettext_lazy("staff status"),
+        default=False,
+        help_text=gettext_lazy("May log in to the Django admin site."),
     )
-    date_joined = models.DateTimeField(default=timezone.now)
+    date_joined = models.DateTimeField(gettext_lazy("date joined"), default=timezone.now)
 
     objects = UserManager()
 
@@ -137,15 +144,18 @@ class User(AbstractBaseUser, PermissionsMixin):
         if self.manager_id is None:
             return
         if self.pk is not None and self.manager_id == self.pk:
-            raise ValidationError({"manager": "A person cannot be their own manager."})
+            raise ValidationError({"manager": _("A person cannot be their own manager.")})
         seen = {self.pk}
         current = self.manager
         while current is not None:
             if current.pk in seen:
                 raise ValidationError(
                     {
-                        "manager": f"{self.manager} reports to {self}, directly or through "
-                        "others: that would make a loop in the management chain."
+                        "manager": _(
+                            "%(manager)s reports to %(person)s, directly or through others: "
+                            "that would make a loop in the management chain."
+                        )
+                        % {"manager": self.manager, "person": self}
                     }
                 )
             seen.add(current.pk)
