@@ -343,12 +343,9 @@ class SessionTomorrow(_BookingKind):
         # Said on the day it is planned to go out (a digest may come on Friday for Monday).
         tomorrow = notification.send_after.astimezone(zone).date() + timedelta(days=1)
         start = context["local_start"]
-        if start.date() == tomorrow:
-            context["day_words"] = _("tomorrow")
-        else:
-            context["day_words"] = _("on %(weekday)s") % {
-                "weekday": formats.date_format(start, "l")
-            }
+        # A flag, not words: the templates choose "tomorrow" or the weekday in the
+        # recipient's language.
+        context["is_tomorrow"] = start.date() == tomorrow
         return context
 
 
