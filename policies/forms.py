@@ -2,6 +2,7 @@
 page left open while a new version was published acknowledges nothing by mistake."""
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 
 class _ForVersion(forms.Form):
@@ -13,7 +14,7 @@ class _ForVersion(forms.Form):
             # A hidden field's error would be shown nowhere: say it for the form.
             for name in self.HIDDEN:
                 self.errors.pop(name, None)
-            raise forms.ValidationError("This page is out of date. Reload it and try again.")
+            raise forms.ValidationError(_("This page is out of date. Reload it and try again."))
         return super().clean()
 
     def point_at(self, version, text=None) -> None:
@@ -35,15 +36,17 @@ class AcknowledgeForm(_ForVersion):
     language = forms.CharField(widget=forms.HiddenInput, max_length=10)
     text_sha256 = forms.CharField(widget=forms.HiddenInput, max_length=64)
     confirmed = forms.BooleanField(
-        label="I have read and understood this policy",
-        error_messages={"required": "Tick the box to confirm you have read and understood it."},
+        label=_("I have read and understood this policy"),
+        error_messages={"required": _("Tick the box to confirm you have read and understood it.")},
     )
     full_name = forms.CharField(
-        label="Full name",
+        label=_("Full name"),
         max_length=200,
-        help_text="Type your full name as the directory has it (case and spacing do not matter).",
+        help_text=_(
+            "Type your full name as the directory has it (case and spacing do not matter)."
+        ),
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
-        error_messages={"required": "Type your full name."},
+        error_messages={"required": _("Type your full name.")},
     )
 
     def point_at(self, version, text=None) -> None:
@@ -68,7 +71,7 @@ class QuizForm(_ForVersion):
                 choices=list(enumerate(question.choices)),
                 coerce=int,
                 widget=forms.RadioSelect,
-                error_messages={"required": "Choose an answer."},
+                error_messages={"required": _("Choose an answer.")},
             )
 
     def answers(self) -> dict[int, int]:
@@ -77,8 +80,8 @@ class QuizForm(_ForVersion):
 
 class DeclineForm(_ForVersion):
     reason = forms.CharField(
-        label="Reason",
+        label=_("Reason"),
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="The policy owner reads this and will follow up with you.",
-        error_messages={"required": "Tell the policy owner why you decline."},
+        help_text=_("The policy owner reads this and will follow up with you."),
+        error_messages={"required": _("Tell the policy owner why you decline.")},
     )

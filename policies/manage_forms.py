@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext_lazy as _
 
 from people.models import Department, normalise_email
 from policies.models import Policy, PolicyVersion, language_codes, language_name
@@ -21,7 +22,7 @@ class PersonByEmailField(forms.ModelChoiceField):
     """
 
     default_error_messages = {
-        "invalid_choice": "No active person has that email address.",
+        "invalid_choice": _("No active person has that email address."),
     }
 
     def __init__(self, *, queryset=None, **kwargs):
@@ -37,14 +38,15 @@ class PersonByEmailField(forms.ModelChoiceField):
 class PolicySettingsForm(forms.Form):
     """Owner, category, audience, acknowledgement window, re-acknowledgement period."""
 
-    category = forms.ChoiceField(choices=Policy.Category.choices)
+    category = forms.ChoiceField(label=_("Category"), choices=Policy.Category.choices)
     owner = PersonByEmailField(
-        label="Owner's email",
-        help_text="The owner answers questions about the policy and is told when someone "
-        "declines it.",
+        label=_("Owner's email"),
+        help_text=_(
+            "The owner answers questions about the policy and is told when someone declines it."
+        ),
     )
     audience = forms.ChoiceField(
-        label="Who must read and acknowledge it",
+        label=_("Who must read and acknowledge it"),
         choices=Policy.Audience.choices,
         widget=forms.RadioSelect,
     )
@@ -52,36 +54,36 @@ class PolicySettingsForm(forms.Form):
         queryset=Department.objects.all(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="For “Chosen departments”. Sub-departments are included.",
+        help_text=_("For “Chosen departments”. Sub-departments are included."),
     )
     groups = forms.ModelMultipleChoiceField(
         queryset=Group.objects.order_by("name"),
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="For “Chosen groups”.",
+        help_text=_("For “Chosen groups”."),
     )
     acknowledgement_window_days = forms.IntegerField(
-        label="Acknowledgement window (days)",
+        label=_("Acknowledgement window (days)"),
         min_value=1,
         max_value=365,
         initial=14,
-        help_text="Days people have to acknowledge a version once it takes effect.",
+        help_text=_("Days people have to acknowledge a version once it takes effect."),
     )
     reacknowledge_months = forms.IntegerField(
-        label="Acknowledge again after (months)",
+        label=_("Acknowledge again after (months)"),
         min_value=1,
         max_value=120,
         required=False,
-        help_text="Leave empty if one acknowledgement per version is enough.",
+        help_text=_("Leave empty if one acknowledgement per version is enough."),
     )
 
     def clean(self):
         cleaned = super().clean()
         audience = cleaned.get("audience")
         if audience == Policy.Audience.DEPARTMENTS and not cleaned.get("departments"):
-            self.add_error("departments", "Choose at least one department.")
+            self.add_error("departments", _("Choose at least one department."))
         if audience == Policy.Audience.GROUPS and not cleaned.get("groups"):
-            self.add_error("groups", "Choose at least one group.")
+            self.add_error("groups", _("Choose at least one group."))
         return cleaned
 
     @classmethod
@@ -113,31 +115,33 @@ class PolicySettingsForm(forms.Form):
 class PolicyCreateForm(PolicySettingsForm):
     """A new policy and, if a body is given, its first draft (version 1.0)."""
 
-    title = forms.CharField(max_length=200)
+    title = forms.CharField(label=_("Title"), max_length=200)
     body = forms.CharField(
-        label="First draft (Markdown)",
+        label=_("First draft (Markdown)"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 14, "class": "font-monospace"}),
-        help_text="Optional: leave it empty to write the draft on the next page. "
-        "Headings (## Heading) divide the policy into sections.",
+        help_text=_(
+            "Optional: leave it empty to write the draft on the next page. "
+            "Headings (## Heading) divide the policy into sections."
+        ),
     )
     change_summary = forms.CharField(
-        label="Summary",
+        label=_("Summary"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="What this version is about, shown to readers.",
+        help_text=_("What this version is about, shown to readers."),
     )
     field_order = ["title", "category", "owner", "audience"]
 
     def clean_title(self):
         title = " ".join(self.cleaned_data["title"].split())
         if not slugify(title):
-            raise forms.ValidationError("Use some letters or digits in the title.")
+            raise forms.ValidationError(_("Use some letters or digits in the title."))
         if (
             Policy.objects.filter(title__iexact=title).exists()
             or Policy.objects.filter(slug=slugify(title)[:200]).exists()
         ):
-            raise forms.ValidationError("A policy with this title already exists.")
+            raise forms.ValidationError(_("A policy with this title already exists."))
         return title
 
 
@@ -145,35 +149,39 @@ class DraftForm(forms.Form):
     """The text of a draft. A first version is always material, so the choice is hidden."""
 
     body = forms.CharField(
-        label="Policy text (Markdown)",
+        label=_("Policy text (Markdown)"),
         widget=forms.Textarea(attrs={"rows": 22, "class": "font-monospace"}),
-        help_text="Headings (## Heading) divide the policy into sections; readers of an "
-        "earlier version see what changed section by section.",
+        help_text=_(
+            "Headings (## Heading) divide the policy into sections; readers of an "
+            "earlier version see what changed section by section."
+        ),
     )
     change_summary = forms.CharField(
-        label="Change summary",
+        label=_("Change summary"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="What changed and why, in a sentence or two, shown to readers.",
+        help_text=_("What changed and why, in a sentence or two, shown to readers."),
     )
     change = forms.ChoiceField(
-        label="Kind of change",
+        label=_("Kind of change"),
         choices=PolicyVersion.Change.choices,
         initial=PolicyVersion.Change.MATERIAL,
         widget=forms.RadioSelect,
     )
     language = forms.ChoiceField(
-        label="Language of the text",
+        label=_("Language of the text"),
         choices=settings.LANGUAGES,
         required=False,
-        help_text="The text in this language is the authoritative one. Translations into "
-        "other languages are added on the version's page.",
+        help_text=_(
+            "The text in this language is the authoritative one. Translations into "
+            "other languages are added on the version's page."
+        ),
     )
     effective_from = forms.DateField(
-        label="Effective from",
+        label=_("Effective from"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        help_text="Due dates count from this day; empty means the day it is published.",
+        help_text=_("Due dates count from this day; empty means the day it is published."),
     )
 
     def __init__(self, *args, first_version: bool = False, **kwargs):
@@ -207,23 +215,23 @@ class DraftForm(forms.Form):
 class NoteForm(forms.Form):
     """An optional note kept in the version's audit trail."""
 
-    note = forms.CharField(required=False, max_length=2000)
+    note = forms.CharField(label=_("Note"), required=False, max_length=2000)
 
 
 class ScheduleForm(NoteForm):
     at = forms.DateTimeField(
-        label="Publish on",
+        label=_("Publish on"),
         widget=forms.DateTimeInput(
             attrs={"type": "datetime-local", "class": "form-control form-control-sm"},
             format="%Y-%m-%dT%H:%M",
         ),
-        help_text="In your time zone.",
+        help_text=_("In your time zone."),
     )
 
     def clean_at(self):
         at = self.cleaned_data["at"]
         if at <= timezone.now():
-            raise forms.ValidationError("Choose a time in the future, or use “Publish now”.")
+            raise forms.ValidationError(_("Choose a time in the future, or use “Publish now”."))
         return at
 
 
@@ -233,8 +241,8 @@ class CompareForm(forms.Form):
     def __init__(self, *args, versions, **kwargs):
         super().__init__(*args, **kwargs)
         choices = [(v.pk, f"{v.number} ({v.get_status_display().lower()})") for v in versions]
-        invalid = {"invalid_choice": "That is not a version of this policy."}
-        for name, label in (("from", "From"), ("to", "To")):
+        invalid = {"invalid_choice": _("That is not a version of this policy.")}
+        for name, label in (("from", _("From")), ("to", _("To"))):
             self.fields[name] = forms.TypedChoiceField(
                 label=label,
                 choices=choices,
@@ -246,20 +254,21 @@ class CompareForm(forms.Form):
 
 class OnBehalfForm(forms.Form):
     person = PersonByEmailField(
-        label="Person's email",
-        help_text="Someone who still has to acknowledge this version.",
+        label=_("Person's email"),
+        help_text=_("Someone who still has to acknowledge this version."),
     )
     reason = forms.CharField(
+        label=_("Reason"),
         widget=forms.Textarea(attrs={"rows": 2}),
         max_length=2000,
-        help_text="How they acknowledged (a signed paper copy, say). Kept in the record.",
+        help_text=_("How they acknowledged (a signed paper copy, say). Kept in the record."),
     )
 
     def __init__(self, *args, outstanding=None, **kwargs):
         super().__init__(*args, **kwargs)
         if outstanding is not None:
             self.fields["person"].queryset = outstanding
-            self.fields["person"].error_messages["invalid_choice"] = (
+            self.fields["person"].error_messages["invalid_choice"] = _(
                 "That person has nothing outstanding for this version."
             )
 
@@ -269,24 +278,24 @@ class TranslationForm(forms.Form):
     when it is added; the services refuse the authoritative language and a second
     translation into the same one."""
 
-    language = forms.CharField(label="Language", widget=forms.Select)
+    language = forms.CharField(label=_("Language"), widget=forms.Select)
     title = forms.CharField(
-        label="Title",
+        label=_("Title"),
         max_length=200,
-        help_text="The policy's title in this language.",
-        error_messages={"required": "Give the translation a title."},
+        help_text=_("The policy's title in this language."),
+        error_messages={"required": _("Give the translation a title.")},
     )
     change_summary = forms.CharField(
-        label="Summary",
+        label=_("Summary"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="The change summary in this language; empty shows the authoritative one.",
+        help_text=_("The change summary in this language; empty shows the authoritative one."),
     )
     body = forms.CharField(
-        label="Translated text (Markdown)",
+        label=_("Translated text (Markdown)"),
         widget=forms.Textarea(attrs={"rows": 22, "class": "font-monospace"}),
-        help_text="Keep the headings (## Heading) of the authoritative text, translated.",
-        error_messages={"required": "The translation has no text. Write or paste it."},
+        help_text=_("Keep the headings (## Heading) of the authoritative text, translated."),
+        error_messages={"required": _("The translation has no text. Write or paste it.")},
     )
 
     def __init__(self, *args, version: PolicyVersion, adding: bool = True, **kwargs):
@@ -303,7 +312,7 @@ class TranslationForm(forms.Form):
         language = self.cleaned_data["language"]
         if language not in language_codes():
             raise forms.ValidationError(
-                "PolicyHub has no language “%(language)s”. Choose one of its languages.",
+                _("PolicyHub has no language “%(language)s”. Choose one of its languages."),
                 params={"language": language},
             )
         return language

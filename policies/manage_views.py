@@ -15,7 +15,9 @@ from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from dashboards.services import nudge_stage
@@ -93,12 +95,19 @@ def manage_create(request):
                         change_summary=data["change_summary"],
                     )
         except IntegrityError:  # someone created the same title a moment ago
-            form.add_error("title", "A policy with this title already exists.")
+            form.add_error("title", _("A policy with this title already exists."))
         else:
             if draft is not None:
-                messages.success(request, f"“{policy}” is created with draft {draft.number}.")
+                messages.success(
+                    request,
+                    _("“%(title)s” is created with draft %(number)s.")
+                    % {"title": policy.title, "number": draft.number},
+                )
                 return redirect("policies:manage_version", draft.pk)
-            messages.success(request, f"“{policy}” is created. Now write its first draft.")
+            messages.success(
+                request,
+                _("“%(title)s” is created. Now write its first draft.") % {"title": policy.title},
+            )
             return redirect("policies:manage_new_draft", policy.pk)
     return render(request, "policies/manage/policy_form.html", {"form": form, "policy": None})
 
@@ -141,7 +150,7 @@ def manage_edit_policy(request, pk: int):
         else:
             messages.success(
                 request,
-                "Settings saved. The published version's assignments follow the new audience.",
+                _("Settings saved. The published version's assignments follow the new audience."),
             )
             return redirect("policies:manage_policy", policy.pk)
     return render(request, "policies/manage/policy_form.html", {"form": form, "policy": policy})
@@ -166,8 +175,11 @@ def manage_new_draft(request, pk: int):
     if pending is not None:
         messages.info(
             request,
-            f"Version {pending.number} is still {pending.get_status_display().lower()}; "
-            "finish or return it before starting another.",
+            _(
+                "Version %(number)s is still %(status)s; finish or return it before starting "
+                "another."
+            )
+            % {"number": pending.number, "status": pending.get_status_display().lower()},
         )
         return redirect("policies:manage_version", pending.pk)
     # An edit of a published policy starts from its current text.
@@ -185,7 +197,7 @@ def manage_new_draft(request, pk: int):
         except PolicyError as error:
             messages.error(request, str(error))
             return redirect("policies:manage_policy", policy.pk)
-        messages.success(request, f"Draft {version.number} is saved.")
+        messages.success(request, _("Draft %(number)s is saved.") % {"number": version.number})
         return redirect("policies:manage_version", version.pk)
     return _draft_page(request, form=form, policy=policy)
 
@@ -195,16 +207,16 @@ def manage_new_draft(request, pk: int):
 def manage_edit_draft(request, pk: int):
     version = get_version_to_manage(request.user, pk)
     if version.status != Status.DRAFT:
+        refusal = _("Version %(number)s is %(status)s; only a draft can be edited.") % {
+            "number": version.number,
+            "status": version.get_status_display().lower(),
+        }
         advice = (
-            " A published text never changes: write a new draft instead."
+            _("A published text never changes: write a new draft instead.")
             if version.is_locked
-            else " Return it to draft first."
+            else _("Return it to draft first.")
         )
-        messages.error(
-            request,
-            f"Version {version.number} is {version.get_status_display().lower()}; only a "
-            f"draft can be edited.{advice}",
-        )
+        messages.error(request, f"{refusal} {advice}")
         return redirect("policies:manage_version", version.pk)
     first_version = not version.policy.versions.exclude(pk=version.pk).exists()
     form = DraftForm(
@@ -225,7 +237,7 @@ def manage_edit_draft(request, pk: int):
         except PolicyError as error:
             messages.error(request, str(error))
         else:
-            messages.success(request, f"Draft {version.number} is saved.")
+            messages.success(request, _("Draft %(number)s is saved.") % {"number": version.number})
         return redirect("policies:manage_version", version.pk)
     return _draft_page(request, form=form, policy=version.policy, version=version)
 
@@ -242,10 +254,11 @@ class _Action:
 
 def _published_message(version: PolicyVersion) -> str:
     count = version.assignments.filter(status=Assignment.Status.OPEN).count()
-    return (
-        f"Version {version.number} is published. {count} "
-        f"{'person has' if count == 1 else 'people have'} it to acknowledge."
-    )
+    return ngettext(
+        "Version %(number)s is published. %(count)s person has it to acknowledge.",
+        "Version %(number)s is published. %(count)s people have it to acknowledge.",
+        count,
+    ) % {"number": version.number, "count": count}
 
 
 ACTIONS: dict[str, _Action] = {
@@ -254,19 +267,21 @@ ACTIONS: dict[str, _Action] = {
         lambda *, version, user, note, **_: services.submit_for_review(
             version=version, user=user, note=note
         ),
-        lambda v: f"Version {v.number} is sent for review.",
+        lambda v: _("Version %(number)s is sent for review.") % {"number": v.number},
     ),
     "return": _Action(
         Status.DRAFT,
         lambda *, version, user, note, **_: services.return_to_draft(
             version=version, user=user, note=note
         ),
-        lambda v: f"Version {v.number} is a draft again.",
+        lambda v: _("Version %(number)s is a draft again.") % {"number": v.number},
     ),
     "approve": _Action(
         Status.APPROVED,
         lambda *, version, user, note, **_: services.approve(version=version, user=user, note=note),
-        lambda v: f"Version {v.number} is approved. Publish it now or on a date.",
+        lambda v: (
+            _("Version %(number)s is approved. Publish it now or on a date.") % {"number": v.number}
+        ),
     ),
     "publish": _Action(
         Status.PUBLISHED,
@@ -277,14 +292,21 @@ ACTIONS: dict[str, _Action] = {
         Status.PUBLISHED,
         lambda *, version, user, at, **_: services.publish(version=version, user=user, at=at),
         lambda v: (
-            f"Version {v.number} will be published on "
-            f"{timezone.localtime(v.scheduled_for):%d %B %Y at %H:%M}."
+            _("Version %(number)s will be published on %(day)s at %(time)s.")
+            % {
+                "number": v.number,
+                "day": date_format(timezone.localtime(v.scheduled_for), "d F Y"),
+                "time": f"{timezone.localtime(v.scheduled_for):%H:%M}",
+            }
         ),
     ),
     "retire": _Action(
         Status.RETIRED,
         lambda *, version, user, note, **_: services.retire(version=version, user=user, note=note),
-        lambda v: f"Version {v.number} is retired; nobody is asked to acknowledge it any more.",
+        lambda v: (
+            _("Version %(number)s is retired; nobody is asked to acknowledge it any more.")
+            % {"number": v.number}
+        ),
     ),
 }
 
@@ -357,13 +379,13 @@ def manage_diff(request, pk: int):
     context = {"policy": policy, "form": form, "changes": None, "old": None, "new": None}
     if data is None:
         if len(versions) < 2:
-            context["error"] = "This policy has only one version so far: nothing to compare."
+            context["error"] = _("This policy has only one version so far: nothing to compare.")
             return render(request, "policies/manage/diff.html", context)
         old, new = versions[1], versions[0]
     elif form.is_valid():
         old, new = by_pk[form.cleaned_data["from"]], by_pk[form.cleaned_data["to"]]
     else:
-        context["error"] = "Choose two versions of this policy to compare."
+        context["error"] = _("Choose two versions of this policy to compare.")
         return render(request, "policies/manage/diff.html", context, status=400)
     # One language at a time: the one asked for, else the admin's own, else the
     # authoritative text's, whichever both versions have.
@@ -529,7 +551,7 @@ def _version_with_figures(request, pk: int) -> PolicyVersion:
 def manage_compliance(request, pk: int):
     version = get_version_to_manage(request.user, pk)
     if not version.is_locked:
-        messages.info(request, "Compliance figures start when the version is published.")
+        messages.info(request, _("Compliance figures start when the version is published."))
         return redirect("policies:manage_version", version.pk)
     today = timezone.localdate()
     outstanding = page_of(
@@ -632,7 +654,7 @@ def manage_remind(request, pk: int):
         .only("pk", "person_id", "policy_id", "version_id")
     )
     if not assignments:
-        messages.info(request, "Nobody has this version outstanding, so nobody was reminded.")
+        messages.info(request, _("Nobody has this version outstanding, so nobody was reminded."))
         return redirect("policies:manage_compliance", version.pk)
     # The stage holds the day: at most one nudge per person per day, however often
     # the button is pressed.
@@ -643,10 +665,14 @@ def manage_remind(request, pk: int):
     )
     if sent:
         skipped = len(assignments) - sent
-        note = f" ({skipped} already reminded today or not reachable)" if skipped else ""
-        messages.success(request, f"Sent {sent} reminder{'' if sent == 1 else 's'}{note}.")
+        done = ngettext("Sent %(sent)s reminder", "Sent %(sent)s reminders", sent) % {"sent": sent}
+        if skipped:
+            done += " " + _("(%(skipped)s already reminded today or not reachable)") % {
+                "skipped": skipped
+            }
+        messages.success(request, f"{done}.")
     else:
-        messages.info(request, "Everyone outstanding has already been reminded today.")
+        messages.info(request, _("Everyone outstanding has already been reminded today."))
     return redirect("policies:manage_compliance", version.pk)
 
 
@@ -674,8 +700,8 @@ def manage_on_behalf(request, pk: int):
     else:
         messages.success(
             request,
-            f"{person.get_full_name()}'s acknowledgement of version {version.number} is "
-            "recorded, on their behalf.",
+            _("%(name)s's acknowledgement of version %(number)s is recorded, on their behalf.")
+            % {"name": person.get_full_name(), "number": version.number},
         )
     return redirect("policies:manage_compliance", version.pk)
 
@@ -694,7 +720,11 @@ def manage_reopen_decline(request, pk: int, decline_pk: int):
         .first()
     )
     if assignment is None:
-        messages.info(request, f"{decline.person.get_full_name()} has nothing declined to reopen.")
+        messages.info(
+            request,
+            _("%(name)s has nothing declined to reopen.")
+            % {"name": decline.person.get_full_name()},
+        )
         return redirect("policies:manage_compliance", version.pk)
     try:
         services.reopen_declined(assignment=assignment, by=request.user)
@@ -703,7 +733,10 @@ def manage_reopen_decline(request, pk: int, decline_pk: int):
     else:
         messages.success(
             request,
-            f"{decline.person.get_full_name()} can acknowledge again, due "
-            f"{assignment.due_date:%d %B %Y}.",
+            _("%(name)s can acknowledge again, due %(day)s.")
+            % {
+                "name": decline.person.get_full_name(),
+                "day": date_format(assignment.due_date, "d F Y"),
+            },
         )
     return redirect("policies:manage_compliance", version.pk)

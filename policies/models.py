@@ -5,6 +5,7 @@ from django.contrib.auth.models import Group
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import get_language_info
+from django.utils.translation import gettext_lazy as _
 
 from people.models import Department, default_language
 
@@ -34,16 +35,16 @@ class PolicyError(Exception):
 
 class Policy(models.Model):
     class Category(models.TextChoices):
-        SOCIAL_MEDIA = "social-media", "Social media"
-        ACCEPTABLE_USE = "acceptable-use", "Acceptable use"
-        COMMUNICATIONS = "communications", "Communications"
-        SECURITY = "security", "Information security"
-        OTHER = "other", "Other"
+        SOCIAL_MEDIA = "social-media", _("Social media")
+        ACCEPTABLE_USE = "acceptable-use", _("Acceptable use")
+        COMMUNICATIONS = "communications", _("Communications")
+        SECURITY = "security", _("Information security")
+        OTHER = "other", _("Other")
 
     class Audience(models.TextChoices):
-        EVERYONE = "everyone", "Everyone"
-        DEPARTMENTS = "departments", "Chosen departments"
-        GROUPS = "groups", "Chosen groups"
+        EVERYONE = "everyone", _("Everyone")
+        DEPARTMENTS = "departments", _("Chosen departments")
+        GROUPS = "groups", _("Chosen groups")
 
     title = models.CharField(max_length=200, unique=True)
     slug = models.SlugField(max_length=200, unique=True)
@@ -55,16 +56,18 @@ class Policy(models.Model):
     audience_departments = models.ManyToManyField(Department, blank=True, related_name="+")
     audience_groups = models.ManyToManyField(Group, blank=True, related_name="+")
     acknowledgement_window_days = models.PositiveSmallIntegerField(
-        default=14, help_text="Days people have to acknowledge a version once it takes effect."
+        default=14, help_text=_("Days people have to acknowledge a version once it takes effect.")
     )
     reacknowledge_months = models.PositiveSmallIntegerField(
-        null=True, blank=True, help_text="Ask people to acknowledge again after this many months."
+        null=True,
+        blank=True,
+        help_text=_("Ask people to acknowledge again after this many months."),
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["title"]
-        verbose_name_plural = "policies"
+        verbose_name_plural = _("policies")
         constraints = [
             models.CheckConstraint(
                 condition=Q(acknowledgement_window_days__gte=1), name="policy_window_positive"
@@ -77,16 +80,16 @@ class Policy(models.Model):
 
 class PolicyVersion(models.Model):
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        IN_REVIEW = "in_review", "In review"
-        APPROVED = "approved", "Approved"
-        PUBLISHED = "published", "Published"
-        SUPERSEDED = "superseded", "Superseded"
-        RETIRED = "retired", "Retired"
+        DRAFT = "draft", _("Draft")
+        IN_REVIEW = "in_review", _("In review")
+        APPROVED = "approved", _("Approved")
+        PUBLISHED = "published", _("Published")
+        SUPERSEDED = "superseded", _("Superseded")
+        RETIRED = "retired", _("Retired")
 
     class Change(models.TextChoices):
-        MATERIAL = "material", "Material: everyone acknowledges again"
-        MINOR = "minor", "Minor: existing acknowledgements stay valid"
+        MATERIAL = "material", _("Material: everyone acknowledges again")
+        MINOR = "minor", _("Minor: existing acknowledgements stay valid")
 
     LOCKED = (Status.PUBLISHED, Status.SUPERSEDED, Status.RETIRED)
 
@@ -94,23 +97,23 @@ class PolicyVersion(models.Model):
     major = models.PositiveSmallIntegerField()
     minor = models.PositiveSmallIntegerField()
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
-    body = models.TextField(help_text="Markdown. Headings (##) divide the policy into sections.")
+    body = models.TextField(help_text=_("Markdown. Headings (##) divide the policy into sections."))
     # The language the author wrote the text in: that text is the authoritative one, and
     # translations (PolicyTranslation) are read beside it.
     language = models.CharField(
         max_length=10,
         choices=settings.LANGUAGES,
         default=default_language,
-        help_text="The language of this text, which is the authoritative one.",
+        help_text=_("The language of this text, which is the authoritative one."),
     )
     change_summary = models.TextField(blank=True)
     change = models.CharField(max_length=10, choices=Change.choices, default=Change.MATERIAL)
     effective_from = models.DateField(null=True, blank=True)
     scheduled_for = models.DateTimeField(
-        null=True, blank=True, help_text="An approved version is published at this time."
+        null=True, blank=True, help_text=_("An approved version is published at this time.")
     )
     pass_mark = models.PositiveSmallIntegerField(
-        default=80, help_text="Percentage of quiz answers that must be right, if it has a quiz."
+        default=80, help_text=_("Percentage of quiz answers that must be right, if it has a quiz.")
     )
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="authored_versions"
@@ -238,10 +241,10 @@ class VersionEvent(models.Model):
 
 class Assignment(models.Model):
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        ACKNOWLEDGED = "acknowledged", "Acknowledged"
-        DECLINED = "declined", "Declined"
-        CLOSED = "closed", "Closed"
+        OPEN = "open", _("Open")
+        ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+        DECLINED = "declined", _("Declined")
+        CLOSED = "closed", _("Closed")
 
     person = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="policy_assignments"
@@ -275,8 +278,8 @@ class Acknowledgement(models.Model):
     and its own canonical fields, so an altered or removed row is detected."""
 
     class Method(models.TextChoices):
-        WEB = "web", "In the browser"
-        ON_BEHALF = "on_behalf", "On behalf, by an administrator"
+        WEB = "web", _("In the browser")
+        ON_BEHALF = "on_behalf", _("On behalf, by an administrator")
 
     sequence = models.PositiveBigIntegerField(unique=True)
     person = models.ForeignKey(
@@ -342,8 +345,8 @@ class QuizQuestion(models.Model):
     version = models.ForeignKey(PolicyVersion, on_delete=models.CASCADE, related_name="questions")
     position = models.PositiveSmallIntegerField(default=0)
     text = models.CharField(max_length=500)
-    choices = models.JSONField(help_text="A list of answers.")
-    correct = models.PositiveSmallIntegerField(help_text="Index of the right answer.")
+    choices = models.JSONField(help_text=_("A list of answers."))
+    correct = models.PositiveSmallIntegerField(help_text=_("Index of the right answer."))
 
     class Meta:
         ordering = ["position", "id"]

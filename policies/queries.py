@@ -12,6 +12,7 @@ from datetime import date
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from policies.models import Assignment, Decline, Policy, PolicyVersion, VersionEvent
 from training.models import Booking, Session
@@ -61,11 +62,11 @@ def describe_events(events) -> list[VersionEvent]:
     rows = list(events)
     for event in rows:
         if not event.from_status:
-            event.change = f"Created as {label(event.to_status).lower()}"
+            event.change = _("Created as %(status)s") % {"status": label(event.to_status).lower()}
         elif event.from_status == event.to_status:
             # The note says what: when it is scheduled, or what was edited.
             scheduled = event.note.startswith("Scheduled for")
-            event.change = "Publication scheduled" if scheduled else "Edited"
+            event.change = _("Publication scheduled") if scheduled else _("Edited")
         else:
             event.change = f"{label(event.from_status)} → {label(event.to_status)}"
     return rows
@@ -136,7 +137,7 @@ def compliance_figures(version: PolicyVersion, *, today: date) -> Compliance:
     )
     departments = [
         Figures(
-            name=row["person__department__name"] or NO_DEPARTMENT,
+            name=row["person__department__name"] or _("No department"),
             total=row["total"],
             acknowledged=row["acknowledged"],
             outstanding=row["outstanding"],
@@ -147,7 +148,7 @@ def compliance_figures(version: PolicyVersion, *, today: date) -> Compliance:
     ]
     # Each person belongs to one department (or none), so the groups add up to everyone.
     overall = Figures(
-        name="Everyone",
+        name=_("Everyone"),
         total=sum(d.total for d in departments),
         acknowledged=sum(d.acknowledged for d in departments),
         outstanding=sum(d.outstanding for d in departments),

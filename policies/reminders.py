@@ -5,6 +5,8 @@ from datetime import timedelta
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from notifications.registry import Due, ReminderKind, load_subjects, register
 from policies.models import Assignment, Decline
@@ -51,13 +53,13 @@ class _AssignmentKind(ReminderKind):
 @register
 class PolicyPublished(_AssignmentKind):
     name = "policy-published"
-    label = "A policy was published for you to acknowledge"
+    label = gettext_lazy("A policy was published for you to acknowledge")
 
 
 @register
 class PolicyDueSoon(_AssignmentKind):
     name = "policy-due-soon"
-    label = "A policy acknowledgement is due soon"
+    label = gettext_lazy("A policy acknowledgement is due soon")
 
     def find_due(self, *, now):
         today = timezone.localdate(now)
@@ -73,7 +75,7 @@ class PolicyDueSoon(_AssignmentKind):
 @register
 class PolicyDueToday(_AssignmentKind):
     name = "policy-due-today"
-    label = "A policy acknowledgement is due today"
+    label = gettext_lazy("A policy acknowledgement is due today")
     urgent = True
 
     def find_due(self, *, now):
@@ -91,7 +93,7 @@ class PolicyOverdue(_AssignmentKind):
     """Weekly while overdue; the manager hears after POLICY_ESCALATE_AFTER_DAYS."""
 
     name = "policy-overdue"
-    label = "A policy acknowledgement is overdue (weekly)"
+    label = gettext_lazy("A policy acknowledgement is overdue (weekly)")
     escalate_after_days = settings.POLICY_ESCALATE_AFTER_DAYS
 
     def find_due(self, *, now):
@@ -111,7 +113,7 @@ class PolicyNudge(_AssignmentKind):
     """ "Remind now" from the compliance page or a manager's nudge: at once."""
 
     name = "policy-nudge"
-    label = "A reminder sent by a policy admin or your manager"
+    label = gettext_lazy("A reminder sent by a policy admin or your manager")
     urgent = True
 
 
@@ -120,7 +122,7 @@ class PolicyDeclined(ReminderKind):
     """To the owner: someone declined a policy, with their reason."""
 
     name = "policy-declined"
-    label = "Someone declined a policy you own"
+    label = gettext_lazy("Someone declined a policy you own")
     urgent = True
 
     def still_due(self, notifications):
@@ -128,7 +130,10 @@ class PolicyDeclined(ReminderKind):
 
     def title(self, notification):
         decline = notification.subject
-        return f"{decline.person.get_full_name()} declined {decline.version}"
+        return _("%(name)s declined %(version)s") % {
+            "name": decline.person.get_full_name(),
+            "version": decline.version,
+        }
 
     def url(self, notification):
         decline: Decline = notification.subject

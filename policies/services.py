@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
@@ -48,8 +49,12 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 def _transition(*, version: PolicyVersion, to: str, user, note: str = "", now=None) -> None:
     if to not in TRANSITIONS[version.status]:
         raise PolicyError(
-            f"Version {version.number} is {version.get_status_display().lower()}; it cannot "
-            f"become {Status(to).label.lower()}."
+            _("Version %(number)s is %(status)s; it cannot become %(to)s.")
+            % {
+                "number": version.number,
+                "status": version.get_status_display().lower(),
+                "to": Status(to).label.lower(),
+            }
         )
     VersionEvent.objects.create(
         version=version,
@@ -60,6 +65,11 @@ def _transition(*, version: PolicyVersion, to: str, user, note: str = "", now=No
         note=note,
     )
     version.status = to
+
+
+def _day(moment: datetime) -> str:
+    """A day in words, in the reader's language ("05 March 2026")."""
+    return date_format(timezone.localtime(moment), "d F Y")
 
 
 def _locked_version(version: PolicyVersion) -> PolicyVersion:
@@ -169,8 +179,11 @@ def create_draft(
         ).first()
         if pending is not None:
             raise PolicyError(
-                f"Version {pending.number} is still {pending.get_status_display().lower()}; "
-                "finish or withdraw it before starting another."
+                _(
+                    "Version %(number)s is still %(status)s; finish or withdraw it before "
+                    "starting another."
+                )
+                % {"number": pending.number, "status": pending.get_status_display().lower()}
             )
         latest = policy.versions.order_by("-major", "-minor").first()
         if latest is None:
@@ -210,8 +223,8 @@ def update_draft(
         version = _locked_version(version)
         if version.status != Status.DRAFT:
             raise PolicyError(
-                f"Version {version.number} is {version.get_status_display().lower()}; only a "
-                "draft can be edited."
+                _("Version %(number)s is %(status)s; only a draft can be edited.")
+                % {"number": version.number, "status": version.get_status_display().lower()}
             )
         if language is not None and language != version.language:
             _check_language(language)
@@ -250,7 +263,7 @@ def submit_for_review(*, version: PolicyVersion, user, note: str = "") -> Policy
     with transaction.atomic():
         version = _locked_version(version)
         if not version.body.strip():
-            raise PolicyError("An empty draft cannot be sent for review.")
+            raise PolicyError(_("An empty draft cannot be sent for review."))
         _transition(version=version, to=Status.IN_REVIEW, user=user, note=note)
         version.save(update_fields=["status"])
     return version
@@ -270,7 +283,7 @@ def approve(*, version: PolicyVersion, user, note: str = "") -> PolicyVersion:
         version = _locked_version(version)
         if version.author_id == user.pk:
             raise PolicyError(
-                "You wrote this draft, so you cannot approve it: another policy admin must."
+                _("You wrote this draft, so you cannot approve it: another policy admin must.")
             )
         # Editing the text or a translation of a draft someone else wrote is recorded
         # as a draft-to-draft event: sharing the authorship, they may not approve it.
@@ -278,7 +291,7 @@ def approve(*, version: PolicyVersion, user, note: str = "") -> PolicyVersion:
             by=user, from_status=Status.DRAFT, to_status=Status.DRAFT
         ).exists():
             raise PolicyError(
-                "You edited this draft, so you cannot approve it: another policy admin must."
+                _("You edited this draft, so you cannot approve it: another policy admin must.")
             )
         _transition(version=version, to=Status.APPROVED, user=user, note=note)
         version.approver, version.approved_at = user, timezone.now()
@@ -293,7 +306,7 @@ def publish(*, version: PolicyVersion, user, at: datetime | None = None) -> Poli
         with transaction.atomic():
             version = _locked_version(version)
             if version.status != Status.APPROVED:
-                raise PolicyError("Only an approved version can be scheduled.")
+                raise PolicyError(_("Only an approved version can be scheduled."))
             version.scheduled_for = at
             version.save(update_fields=["scheduled_for"])
             VersionEvent.objects.create(
@@ -328,8 +341,8 @@ def _publish_now(*, version: PolicyVersion, user, now: datetime, note: str = "")
         version = _locked_version(version)
         if version.status != Status.APPROVED:
             raise PolicyError(
-                f"Version {version.number} is {version.get_status_display().lower()}; only an "
-                "approved version can be published."
+                _("Version %(number)s is %(status)s; only an approved version can be published.")
+                % {"number": version.number, "status": version.get_status_display().lower()}
             )
         previous = (
             PolicyVersion.objects.select_for_update()
@@ -702,12 +715,14 @@ def _same_name(typed: str, person) -> bool:
 def submit_quiz(*, version: PolicyVersion, user, answers: dict[int, int]) -> QuizAttempt:
     stored_status = PolicyVersion.objects.filter(pk=version.pk).values_list("status", flat=True)
     if stored_status.first() != Status.PUBLISHED:
-        raise PolicyError(f"Version {version.number} is not the current version.")
+        raise PolicyError(
+            _("Version %(number)s is not the current version.") % {"number": version.number}
+        )
     if open_assignment(policy=version.policy, person=user) is None:
-        raise PolicyError("This policy is not waiting for your acknowledgement.")
+        raise PolicyError(_("This policy is not waiting for your acknowledgement."))
     questions = list(version.questions.all())
     if not questions:
-        raise PolicyError("This version has no quiz.")
+        raise PolicyError(_("This version has no quiz."))
     right = sum(1 for q in questions if answers.get(q.pk) == q.correct)
     score = round(100 * right / len(questions))
     return QuizAttempt.objects.create(
@@ -725,10 +740,13 @@ def _check_can_acknowledge(*, version: PolicyVersion, person) -> Assignment:
         current = version.policy.versions.filter(status=Status.PUBLISHED).first()
         if current is not None:
             raise PolicyError(
-                f"Version {version.number} has been replaced by version {current.number}; "
-                "please read and acknowledge the current version."
+                _(
+                    "Version %(number)s has been replaced by version %(current)s; please read "
+                    "and acknowledge the current version."
+                )
+                % {"number": version.number, "current": current.number}
             )
-        raise PolicyError(f"Version {version.number} is not published.")
+        raise PolicyError(_("Version %(number)s is not published.") % {"number": version.number})
     assignment = (
         Assignment.objects.select_for_update()
         .filter(policy=version.policy, person=person, status=Assignment.Status.OPEN)
@@ -744,8 +762,8 @@ def _check_can_acknowledge(*, version: PolicyVersion, person) -> Assignment:
         )
         if done is not None:
             raise PolicyError(
-                f"You already acknowledged version {done.version.number} on "
-                f"{timezone.localtime(done.acknowledged_at):%d %B %Y}."
+                _("You already acknowledged version %(number)s on %(day)s.")
+                % {"number": done.version.number, "day": _day(done.acknowledged_at)}
             )
         declined = (
             Decline.objects.filter(person=person, version__policy=version.policy)
@@ -754,12 +772,19 @@ def _check_can_acknowledge(*, version: PolicyVersion, person) -> Assignment:
         )
         if declined is not None and declined.version.major == version.major:
             raise PolicyError(
-                f"You declined version {declined.version.number} on "
-                f"{timezone.localtime(declined.at):%d %B %Y}. The policy owner, "
-                f"{version.policy.owner.get_full_name()}, has your reason and can reopen it "
-                "from the compliance page."
+                _(
+                    "You declined version %(number)s on %(day)s. The policy owner, %(owner)s, "
+                    "has your reason and can reopen it from the compliance page."
+                )
+                % {
+                    "number": declined.version.number,
+                    "day": _day(declined.at),
+                    "owner": version.policy.owner.get_full_name(),
+                }
             )
-        raise PolicyError("This policy is not assigned to you, so there is nothing to acknowledge.")
+        raise PolicyError(
+            _("This policy is not assigned to you, so there is nothing to acknowledge.")
+        )
     return assignment
 
 
@@ -790,15 +815,16 @@ def acknowledge(
             )
         if not _same_name(full_name, user):
             raise PolicyError(
-                f"The name you typed does not match the name we have for you "
-                f"({user.get_full_name()})."
+                _("The name you typed does not match the name we have for you (%(name)s).")
+                % {"name": user.get_full_name()}
             )
         quiz_score = None
         if version.questions.exists():
             attempt = version.quiz_attempts.filter(person=user).first()
             if attempt is None or not attempt.passed:
                 raise PolicyError(
-                    f"Pass the quiz first (at least {version.pass_mark}% of answers right)."
+                    _("Pass the quiz first (at least %(mark)s%% of answers right).")
+                    % {"mark": version.pass_mark}
                 )
             quiz_score = attempt.score
         acknowledgement = _append(
@@ -836,9 +862,9 @@ def text_shown(*, version: PolicyVersion, language: str | None) -> tuple[str, st
 def acknowledge_on_behalf(*, version: PolicyVersion, person, by, reason: str) -> Acknowledgement:
     """An administrator records an acknowledgement given another way (on paper, say)."""
     if not reason.strip():
-        raise PolicyError("Say why you are acknowledging on someone's behalf.")
+        raise PolicyError(_("Say why you are acknowledging on someone's behalf."))
     if by.pk == person.pk:
-        raise PolicyError("Acknowledge your own policies yourself.")
+        raise PolicyError(_("Acknowledge your own policies yourself."))
     with transaction.atomic():
         version = _locked_version(version)
         assignment = _check_can_acknowledge(version=version, person=person)
@@ -860,7 +886,7 @@ def decline(*, version: PolicyVersion, user, reason: str) -> Decline:
     from notifications.services import notify
 
     if not reason.strip():
-        raise PolicyError("Tell the policy owner why you decline.")
+        raise PolicyError(_("Tell the policy owner why you decline."))
     with transaction.atomic():
         version = _locked_version(version)
         assignment = _check_can_acknowledge(version=version, person=user)
@@ -883,13 +909,13 @@ def reopen_declined(*, assignment: Assignment, by) -> Assignment:
     from people import roles
 
     if not (roles.is_policy_admin(by) or assignment.policy.owner_id == by.pk):
-        raise PolicyError("Only the policy owner or a policy admin can reopen a decline.")
+        raise PolicyError(_("Only the policy owner or a policy admin can reopen a decline."))
     with transaction.atomic():
         assignment = Assignment.objects.select_for_update().get(pk=assignment.pk)
         if assignment.status != Assignment.Status.DECLINED:
-            raise PolicyError("Only a declined assignment can be reopened.")
+            raise PolicyError(_("Only a declined assignment can be reopened."))
         if assignment.version.status != Status.PUBLISHED:
-            raise PolicyError("That version is no longer the current one.")
+            raise PolicyError(_("That version is no longer the current one."))
         policy = assignment.policy
         assignment.status = Assignment.Status.OPEN
         assignment.completed_at = None

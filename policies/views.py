@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from policies import reading, services
@@ -117,8 +118,8 @@ def acknowledge(request, slug):
         else:
             messages.success(
                 request,
-                f"Thank you: you acknowledged {policy.title} {acknowledgement.version.number}. "
-                "This is your receipt.",
+                _("Thank you: you acknowledged %(title)s %(number)s. This is your receipt.")
+                % {"title": policy.title, "number": acknowledgement.version.number},
             )
             return redirect("policies:receipt", pk=acknowledgement.pk)
     # Shown again for the version and text on the page now (see _detail_page).
@@ -134,11 +135,11 @@ def quiz(request, slug):
         try:
             if _version_of(policy, form) != version:
                 raise PolicyError(
-                    f"This policy is now at version {version.number}: read it and answer "
-                    "its questions."
+                    _("This policy is now at version %(number)s: read it and answer its questions.")
+                    % {"number": version.number}
                 )
             if services.open_assignment(policy=policy, person=request.user) is None:
-                raise PolicyError("This policy is not waiting for your acknowledgement.")
+                raise PolicyError(_("This policy is not waiting for your acknowledgement."))
             attempt = services.submit_quiz(
                 version=version, user=request.user, answers=form.answers()
             )
@@ -147,13 +148,18 @@ def quiz(request, slug):
         else:
             if attempt.passed:
                 messages.success(
-                    request, f"You passed with {attempt.score}%. You can now acknowledge it."
+                    request,
+                    _("You passed with %(score)s%%. You can now acknowledge it.")
+                    % {"score": attempt.score},
                 )
             else:
                 messages.warning(
                     request,
-                    f"You scored {attempt.score}%; the pass mark is {version.pass_mark}%. "
-                    "Read the policy again and try once more.",
+                    _(
+                        "You scored %(score)s%%; the pass mark is %(mark)s%%. Read the policy "
+                        "again and try once more."
+                    )
+                    % {"score": attempt.score, "mark": version.pass_mark},
                 )
             return redirect("policies:detail", slug=policy.slug)
     form.point_at(version)
@@ -176,9 +182,15 @@ def decline(request, slug):
         else:
             messages.info(
                 request,
-                f"You declined {policy.title} {declined.version.number}. "
-                f"{policy.owner.get_full_name()}, who owns it, has been told and will "
-                "follow up with you.",
+                _(
+                    "You declined %(title)s %(number)s. %(owner)s, who owns it, has been told "
+                    "and will follow up with you."
+                )
+                % {
+                    "title": policy.title,
+                    "number": declined.version.number,
+                    "owner": policy.owner.get_full_name(),
+                },
             )
             return redirect("policies:detail", slug=policy.slug)
     form.point_at(reading.current_version(policy))
@@ -190,7 +202,7 @@ def _version_of(policy, form):
     one is refused with a message saying so)."""
     version = reading.posted_version(policy, form.cleaned_data["version"])
     if version is None:
-        raise PolicyError("This page is out of date. Reload it and try again.")
+        raise PolicyError(_("This page is out of date. Reload it and try again."))
     return version
 
 
