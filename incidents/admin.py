@@ -10,6 +10,7 @@ see them, whatever model permissions a staff account has been given."""
 
 from django.contrib import admin
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from incidents.models import (
     ActionItem,
@@ -53,7 +54,7 @@ class EventInline(ReadOnlyInline):
     model = IncidentEvent
     fields = ("at", "what", "from_value", "to_value", "by", "note")
     readonly_fields = fields
-    verbose_name_plural = "history"
+    verbose_name_plural = gettext_lazy("history")
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("by")
@@ -174,15 +175,15 @@ class EvidenceAdmin(SiteAdminsOnly, ReadOnlyAdmin):
     )
     readonly_fields = fields
 
-    @admin.display(description="File")
+    @admin.display(description=gettext_lazy("File"))
     def stored_file(self, obj):
-        return obj.original_name or ("(stored)" if obj.file else "—")
+        return obj.original_name or (gettext_lazy("(stored)") if obj.file else "—")
 
     @admin.display(description="SHA-256")
     def short_hash(self, obj):
         return obj.sha256[:12] if obj.sha256 else "—"
 
-    @admin.display(description="Withdrawn", boolean=True)
+    @admin.display(description=gettext_lazy("Withdrawn"), boolean=True)
     def withdrawn(self, obj):
         return obj.withdrawn_at is not None
 
@@ -209,7 +210,7 @@ class HoldingStatementAdmin(admin.ModelAdmin):
     fields = ("incident", "text", "drafted_by", "drafted_at", "approved_by", "approved_at")
     readonly_fields = ("incident", "drafted_by", "drafted_at", "approved_by", "approved_at")
 
-    @admin.display(description="Text")
+    @admin.display(description=gettext_lazy("Text"))
     def short_text(self, obj):
         return _short(obj.text)
 
@@ -226,11 +227,11 @@ class HoldingStatementAdmin(admin.ModelAdmin):
 
 
 class OverdueFilter(admin.SimpleListFilter):
-    title = "overdue"
+    title = gettext_lazy("overdue")
     parameter_name = "overdue"
 
     def lookups(self, request, model_admin):
-        return (("yes", "Overdue"),)
+        return (("yes", gettext_lazy("Overdue")),)
 
     def queryset(self, request, queryset):
         if self.value() == "yes":
@@ -351,7 +352,7 @@ class AssessmentAdmin(SiteAdminsOnly, ReadOnlyAdmin):
     )
     readonly_fields = fields
 
-    @admin.display(description="Current run", boolean=True)
+    @admin.display(description=gettext_lazy("Current run"), boolean=True)
     def current(self, obj):
         return obj.current
 
@@ -411,7 +412,7 @@ class TalkingPointAdmin(admin.ModelAdmin):
     fields = ("topic", "lesson", "text", "added_by", "added_at")
     readonly_fields = ("topic", "lesson", "added_by", "added_at")
 
-    @admin.display(description="Text")
+    @admin.display(description=gettext_lazy("Text"))
     def short_text(self, obj):
         return _short(obj.text)
 

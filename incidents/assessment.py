@@ -17,6 +17,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
 from incidents.models import Assessment, Incident
 
 YES, NO, UNSURE = "yes", "no", "unsure"
@@ -34,7 +37,17 @@ class Option:
     description: str = ""  # shown beside the answer when the label alone is not enough
 
 
-YES_NO_UNSURE = (Option(YES, "Yes"), Option(NO, "No"), Option(UNSURE, "Unsure"))
+YES_NO_UNSURE = (
+    Option(YES, gettext_noop("Yes")),
+    Option(NO, gettext_noop("No")),
+    Option(UNSURE, gettext_noop("Unsure")),
+)
+
+
+def shown(text: str) -> str:
+    """The question set's words (stored in English, marked with gettext_noop, so that a
+    run's own set keeps its wording) in the reader's language."""
+    return _(text) if text else ""
 
 
 @dataclass(frozen=True)
@@ -65,7 +78,11 @@ class Question:
 
     @property
     def unsure_means(self) -> str:
-        return self.unsure_note or f"read as {self.label_of(self.unsure_reads_as).lower()}"
+        """What "unsure" counts as, in the reader's language."""
+        if self.unsure_note:
+            return _(self.unsure_note)
+        # Translators: what an "unsure" answer counts as, e.g. "read as no".
+        return _("read as %(answer)s") % {"answer": _(self.label_of(self.unsure_reads_as)).lower()}
 
     @property
     def plain(self) -> bool:
@@ -142,7 +159,9 @@ def _decision(outcome: str, referral: bool, *reasons: str, referral_note: str = 
     return Decision(outcome, track_for(outcome), referral, tuple(reasons), referral_note)
 
 
-ILL_HEALTH_REFERRAL = "Refer to HR or occupational health for support, not to discipline."
+ILL_HEALTH_REFERRAL = gettext_noop(
+    "Refer to HR or occupational health for support, not to discipline."
+)
 
 
 # --- question set 2026.1 (kept as it was: runs answered with it read and decide with it) --
@@ -172,34 +191,36 @@ def _needed_2026_1(answers: dict[str, str]) -> list[str]:
 def _decide_2026_1(answers: dict[str, str]) -> Decision:
     a = _read_2026_1(answers)
     if a["intended_actions"] == YES and a.get("intended_harm") == YES:
-        return _decision(Outcome.DELIBERATE, False, "They meant to cause harm.")
+        return _decision(Outcome.DELIBERATE, False, _("They meant to cause harm."))
     if a.get("impairment") == YES:
         return _decision(
             Outcome.HUMAN_ERROR,
             True,
-            "Ill health or impairment: support, not discipline.",
+            _("Ill health or impairment: support, not discipline."),
             referral_note=ILL_HEALTH_REFERRAL,
         )
     reasons = []
     if a["rule_broken_knowingly"] == YES and a["rules_workable"] == YES:
         if a["substitution"] == YES:
             outcome = Outcome.AT_RISK
-            reasons.append("A workable rule was broken, but others would likely have done so too.")
+            reasons.append(
+                _("A workable rule was broken, but others would likely have done so too.")
+            )
         elif a["gaps"] == YES:
             outcome = Outcome.AT_RISK
-            reasons.append("A workable rule was broken, with gaps in training or supervision.")
+            reasons.append(_("A workable rule was broken, with gaps in training or supervision."))
         else:
             outcome = Outcome.RECKLESS
-            reasons.append("A known, workable rule was broken, and others would not have.")
+            reasons.append(_("A known, workable rule was broken, and others would not have."))
     elif a["rule_broken_knowingly"] == YES:
         outcome = Outcome.AT_RISK
-        reasons.append("A rule was broken knowingly, but the rule or the training fell short.")
+        reasons.append(_("A rule was broken knowingly, but the rule or the training fell short."))
     else:
         outcome = Outcome.HUMAN_ERROR
-        reasons.append("No rule was knowingly broken: an honest mistake.")
+        reasons.append(_("No rule was knowingly broken: an honest mistake."))
     if a["history"] == YES and outcome == Outcome.HUMAN_ERROR and a["substitution"] == NO:
         outcome = Outcome.AT_RISK
-        reasons.append("Similar events before, and others would not have done the same.")
+        reasons.append(_("Similar events before, and others would not have done the same."))
     return _decision(outcome, False, *reasons)
 
 
@@ -209,77 +230,107 @@ V2026_1 = QuestionSet(
         Question(
             "intended_actions",
             1,
-            "Did the person mean to do what they did: post, share or reply as they did?",
-            "A slip (the wrong account, the wrong audience, a paste they did not mean) is not "
-            "an intention. If you cannot tell, answer “unsure”: that counts in the person's "
-            "favour.",
+            gettext_noop(
+                "Did the person mean to do what they did: post, share or reply as they did?"
+            ),
+            gettext_noop(
+                "A slip (the wrong account, the wrong audience, a paste they did not mean) is not "
+                "an intention. If you cannot tell, answer “unsure”: that counts in the person's "
+                "favour."
+            ),
         ),
         Question(
             "intended_harm",
             2,
-            "Did they mean to cause harm to the company, a colleague or a customer?",
-            "Only answer yes with evidence of intent to damage: a threat, a grudge stated in "
-            "writing, a pattern of leaks. Careless or angry is not the same as meaning harm.",
+            gettext_noop("Did they mean to cause harm to the company, a colleague or a customer?"),
+            gettext_noop(
+                "Only answer yes with evidence of intent to damage: a threat, a grudge stated in "
+                "writing, a pattern of leaks. Careless or angry is not the same as meaning harm."
+            ),
         ),
         Question(
             "impairment",
             3,
-            "Was there ill health, medication, exhaustion or another impairment at the time?",
-            "If yes, this goes to HR or occupational health for support, not to discipline. "
-            "If you cannot tell, answer “unsure”: the person is offered that support.",
+            gettext_noop(
+                "Was there ill health, medication, exhaustion or another impairment at the time?"
+            ),
+            gettext_noop(
+                "If yes, this goes to HR or occupational health for support, not to discipline. "
+                "If you cannot tell, answer “unsure”: the person is offered that support."
+            ),
             # Read as yes: support (a referral) rather than discipline.
             unsure_reads_as=YES,
         ),
         Question(
             "rule_broken_knowingly",
             4,
-            "Did they knowingly break a rule?",
-            "Knowingly means they knew the rule and chose to act against it. Not knowing the "
-            "rule is a question about the rule and training (next question), not about the "
-            "person.",
+            gettext_noop("Did they knowingly break a rule?"),
+            gettext_noop(
+                "Knowingly means they knew the rule and chose to act against it. Not knowing the "
+                "rule is a question about the rule and training (next question), not about the "
+                "person."
+            ),
             shows_facts=True,
         ),
         Question(
             "rules_workable",
             5,
-            "Was the policy available, understandable and workable, and had they been trained?",
-            "Look at the facts PolicyHub shows: which version they acknowledged and when, and "
-            "their last briefing. A rule nobody could follow is a system problem.",
+            gettext_noop(
+                "Was the policy available, understandable and workable, and had they been trained?"
+            ),
+            gettext_noop(
+                "Look at the facts PolicyHub shows: which version they acknowledged and when, and "
+                "their last briefing. A rule nobody could follow is a system problem."
+            ),
             shows_facts=True,
         ),
         Question(
             "substitution",
             6,
-            "Would a comparable colleague, in the same situation, likely have done the same?",
-            "If yes, the system set people up to make this mistake: fix the system.",
+            gettext_noop(
+                "Would a comparable colleague, in the same situation, likely have done the same?"
+            ),
+            gettext_noop("If yes, the system set people up to make this mistake: fix the system."),
             unsure_reads_as=YES,  # others would have done the same: a system issue
         ),
         Question(
             "gaps",
             7,
-            "Were there gaps in training or supervision?",
-            "Gaps in training or supervision point to the organisation. A history of similar "
-            "events, after earlier support, can move the outcome one step up.",
+            gettext_noop("Were there gaps in training or supervision?"),
+            gettext_noop(
+                "Gaps in training or supervision point to the organisation. A history of similar "
+                "events, after earlier support, can move the outcome one step up."
+            ),
             unsure_reads_as=YES,
         ),
         Question(
             "history",
             7,
-            "Is there a history of similar events for this person, after earlier support?",
-            "Gaps in training or supervision point to the organisation. A history of similar "
-            "events, after earlier support, can move the outcome one step up.",
+            gettext_noop(
+                "Is there a history of similar events for this person, after earlier support?"
+            ),
+            gettext_noop(
+                "Gaps in training or supervision point to the organisation. A history of similar "
+                "events, after earlier support, can move the outcome one step up."
+            ),
         ),
     ),
     rules=(
-        "Meant actions and meant harm make the act deliberate.",
-        "Ill health or impairment, or “unsure” about it, is human error with a referral for "
-        "support; the questions stop there.",
-        "A workable rule broken knowingly is reckless behaviour, unless others would likely "
-        "have done the same or there were gaps in training or supervision: then at-risk "
-        "behaviour. A rule that fell short makes it at-risk behaviour.",
-        "Without a rule broken knowingly it is human error; a history of similar events "
-        "makes it at-risk behaviour when others would not have done the same.",
-        "“Unsure” is read as the answer that favours the person.",
+        gettext_noop("Meant actions and meant harm make the act deliberate."),
+        gettext_noop(
+            "Ill health or impairment, or “unsure” about it, is human error with a referral for "
+            "support; the questions stop there."
+        ),
+        gettext_noop(
+            "A workable rule broken knowingly is reckless behaviour, unless others would likely "
+            "have done the same or there were gaps in training or supervision: then at-risk "
+            "behaviour. A rule that fell short makes it at-risk behaviour."
+        ),
+        gettext_noop(
+            "Without a rule broken knowingly it is human error; a history of similar events "
+            "makes it at-risk behaviour when others would not have done the same."
+        ),
+        gettext_noop("“Unsure” is read as the answer that favours the person."),
     ),
     _needed=_needed_2026_1,
     _decide=_decide_2026_1,
@@ -290,45 +341,53 @@ V2026_1 = QuestionSet(
 
 # Each rule is stated once, here: the decision below implements exactly these, and the
 # assessor reads them beside the questions (and the history rule as its question's guidance).
-HARM_MEANT = "Meant harm makes the act deliberate, whatever else is true."
-RULE_HARM = (
-    f"{HARM_MEANT} When you are unsure whether the actions were meant, the question about "
-    "harm is still asked."
+HARM_MEANT = gettext_noop("Meant harm makes the act deliberate, whatever else is true.")
+# Whole sentences, so that each translates as one; they repeat HARM_MEANT word for word
+# (checked below).
+RULE_HARM = gettext_noop(
+    "Meant harm makes the act deliberate, whatever else is true. When you are unsure whether "
+    "the actions were meant, the question about harm is still asked."
 )
-RULE_HEALTH = (
+HARM_GUIDANCE = gettext_noop(
+    "Only answer yes with evidence of intent to damage: a threat, a grudge stated in writing, "
+    "a pattern of leaks. Careless or angry is not the same as meaning harm. Meant harm makes "
+    "the act deliberate, whatever else is true."
+)
+assert RULE_HARM.startswith(HARM_MEANT) and HARM_GUIDANCE.endswith(HARM_MEANT)
+RULE_HEALTH = gettext_noop(
     "Ill health (including medication, exhaustion or a dependency being treated) is human "
     "error, with a referral for support, not discipline. Alcohol or drugs taken by choice, "
     "without mitigation, follow the organisation's substance policy: reckless behaviour on "
     "the accountability track, with a referral. When you are unsure, the referral is "
     "recorded and the questions go on, so that the outcome reflects the act."
 )
-RULE_KNOWING = (
+RULE_KNOWING = gettext_noop(
     "A workable rule broken knowingly is reckless behaviour, unless a comparable colleague "
     "would likely have done the same or training or supervision fell short: then it is "
     "at-risk behaviour. A rule that was not workable, or not trained on, makes it at-risk "
     "behaviour."
 )
-RULE_SHORTCUT = (
+RULE_SHORTCUT = gettext_noop(
     "A shortcut whose risk they did not see (a practice that had drifted, or that the team "
     "had normalised) is at-risk behaviour: coach the person and fix what made the shortcut "
     "normal."
 )
-RULE_ERROR = (
+RULE_ERROR = gettext_noop(
     "A slip, a lapse or an honest mistake is human error when a comparable colleague would "
     "likely have done the same, or when training or supervision fell short. Otherwise it is "
     "a possibly negligent error: at-risk behaviour, to coach."
 )
-RULE_HISTORY = (
+RULE_HISTORY = gettext_noop(
     "A history of similar events, after earlier support, moves the outcome one step up: "
     "human error becomes at-risk behaviour, and at-risk behaviour becomes reckless when a "
     "rule was knowingly broken. It never makes an act deliberate, and it does not count when "
     "the rule, the training or the supervision fell short: that points to the organisation."
 )
-RULE_UNSURE = "Elsewhere, “unsure” is read as the answer that favours the person."
-SUBSTANCE_REFERRAL = (
+RULE_UNSURE = gettext_noop("Elsewhere, “unsure” is read as the answer that favours the person.")
+SUBSTANCE_REFERRAL = gettext_noop(
     "The organisation's substance policy applies; refer to HR or occupational health as well."
 )
-UNSURE_IMPAIRMENT_REFERRAL = (
+UNSURE_IMPAIRMENT_REFERRAL = gettext_noop(
     "Offer a referral to HR or occupational health: impairment could not be ruled out. The "
     "outcome follows the act."
 )
@@ -359,29 +418,33 @@ def _decide_2026_2(answers: dict[str, str]) -> Decision:
     a = _read_2026_2(answers)
     # Harm.
     if a.get("intended_harm") == YES:
-        return _decision(Outcome.DELIBERATE, False, "They meant to cause harm.")
+        return _decision(Outcome.DELIBERATE, False, _("They meant to cause harm."))
     # Health.
     if a["impairment"] == YES:
         return _decision(
             Outcome.HUMAN_ERROR,
             True,
-            "Ill health or another impairment not of their making: support, not discipline.",
+            _("Ill health or another impairment not of their making: support, not discipline."),
             referral_note=ILL_HEALTH_REFERRAL,
         )
     if a["impairment"] == SUBSTANCE:
         return _decision(
             Outcome.RECKLESS,
             True,
-            "Impaired by alcohol or drugs taken by choice, without mitigation: the "
-            "organisation's substance policy applies.",
+            _(
+                "Impaired by alcohol or drugs taken by choice, without mitigation: the "
+                "organisation's substance policy applies."
+            ),
             referral_note=SUBSTANCE_REFERRAL,
         )
     reasons: list[str] = []
     referral = answers["impairment"] == UNSURE
     if referral:
         reasons.append(
-            "Impairment could not be ruled out: a referral for support is recorded, and the "
-            "outcome follows the act."
+            _(
+                "Impairment could not be ruled out: a referral for support is recorded, and the "
+                "outcome follows the act."
+            )
         )
     # Foresight and substitution.
     peers = a["substitution"] == YES
@@ -394,73 +457,89 @@ def _decide_2026_2(answers: dict[str, str]) -> Decision:
         if peers:
             outcome = Outcome.AT_RISK
             reasons.append(
-                "A workable rule was broken knowingly, but a comparable colleague would likely "
-                "have done the same."
+                _(
+                    "A workable rule was broken knowingly, but a comparable colleague would likely "
+                    "have done the same."
+                )
             )
         elif gaps:
             outcome = Outcome.AT_RISK
             reasons.append(
-                "A workable rule was broken knowingly, with gaps in training or supervision."
+                _("A workable rule was broken knowingly, with gaps in training or supervision.")
             )
         else:
             outcome = Outcome.RECKLESS
             reasons.append(
-                "A known, workable rule was broken, and a comparable colleague would not have."
+                _("A known, workable rule was broken, and a comparable colleague would not have.")
             )
     elif knowing:
         outcome, shortfall = Outcome.AT_RISK, True
-        reasons.append("A rule was broken knowingly, but the rule or the training fell short.")
+        reasons.append(_("A rule was broken knowingly, but the rule or the training fell short."))
     elif a["rule_broken_knowingly"] == SHORTCUT:
         outcome = Outcome.AT_RISK
-        reasons.append("A shortcut whose risk they did not see: a choice to coach, not a slip.")
+        reasons.append(_("A shortcut whose risk they did not see: a choice to coach, not a slip."))
         if peers:
             reasons.append(
-                "A comparable colleague would likely have done the same: fix what made the "
-                "shortcut normal."
+                _(
+                    "A comparable colleague would likely have done the same: fix what made the "
+                    "shortcut normal."
+                )
             )
     elif peers:
         outcome = Outcome.HUMAN_ERROR
         reasons.append(
-            "An honest mistake that a comparable colleague would likely have made too: "
-            "a system issue."
+            _(
+                "An honest mistake that a comparable colleague would likely have made too: "
+                "a system issue."
+            )
         )
     elif gaps:
         outcome = Outcome.HUMAN_ERROR
         reasons.append(
-            "An honest mistake, with gaps in training or supervision: the organisation's to fix."
+            _("An honest mistake, with gaps in training or supervision: the organisation's to fix.")
         )
     else:
         outcome = Outcome.AT_RISK
         reasons.append(
-            "A mistake a comparable colleague would not have made, with no gap in training or "
-            "supervision: a possibly negligent error, to coach."
+            _(
+                "A mistake a comparable colleague would not have made, with no gap in training or "
+                "supervision: a possibly negligent error, to coach."
+            )
         )
     # History.
     if a["history"] == YES:
         if shortfall:
             reasons.append(
-                "Similar events before, but the rule, the training or the supervision fell "
-                "short: the history does not move the outcome."
+                _(
+                    "Similar events before, but the rule, the training or the supervision fell "
+                    "short: the history does not move the outcome."
+                )
             )
         elif outcome == Outcome.HUMAN_ERROR:
             outcome = Outcome.AT_RISK
             reasons.append(
-                "Similar events before, after earlier support: one step up, to at-risk "
-                "behaviour (a blameless error, but corrective coaching)."
+                _(
+                    "Similar events before, after earlier support: one step up, to at-risk "
+                    "behaviour (a blameless error, but corrective coaching)."
+                )
             )
         elif outcome == Outcome.AT_RISK and knowing:
             outcome = Outcome.RECKLESS
             reasons.append(
-                "A rule broken knowingly again, after earlier support: one step up, to "
-                "reckless behaviour."
+                _(
+                    "A rule broken knowingly again, after earlier support: one step up, to "
+                    "reckless behaviour."
+                )
             )
         elif outcome == Outcome.AT_RISK:
             reasons.append(
-                "Similar events before: at-risk behaviour moves up only when a rule was "
-                "knowingly broken."
+                _(
+                    "Similar events before: at-risk behaviour moves up only when a rule was "
+                    "knowingly broken."
+                )
             )
         else:
-            reasons.append("Similar events before: reckless is as far as a history goes.")
+            reasons.append(_("Similar events before: reckless is as far as a history goes."))
     note = UNSURE_IMPAIRMENT_REFERRAL if referral else ""
     return _decision(outcome, referral, *reasons, referral_note=note)
 
@@ -471,102 +550,132 @@ V2026_2 = QuestionSet(
         Question(
             "intended_actions",
             1,
-            "Did the person mean to do what they did: post, share or reply as they did?",
-            "A slip (the wrong account, the wrong audience, a paste they did not mean) is not "
-            "an intention. If you cannot tell, answer “unsure”: the question about harm is "
-            "still asked, and only evidence of intent to harm makes the act deliberate.",
-            unsure_note="read as a slip, but the question about harm is still asked",
+            gettext_noop(
+                "Did the person mean to do what they did: post, share or reply as they did?"
+            ),
+            gettext_noop(
+                "A slip (the wrong account, the wrong audience, a paste they did not mean) is not "
+                "an intention. If you cannot tell, answer “unsure”: the question about harm is "
+                "still asked, and only evidence of intent to harm makes the act deliberate."
+            ),
+            unsure_note=gettext_noop("read as a slip, but the question about harm is still asked"),
         ),
         Question(
             "intended_harm",
             2,
-            "Did they mean to cause harm to the company, a colleague or a customer?",
-            "Only answer yes with evidence of intent to damage: a threat, a grudge stated in "
-            "writing, a pattern of leaks. Careless or angry is not the same as meaning harm. "
-            + HARM_MEANT,
+            gettext_noop("Did they mean to cause harm to the company, a colleague or a customer?"),
+            HARM_GUIDANCE,
         ),
         Question(
             "impairment",
             3,
-            "Was there ill health, medication, exhaustion, alcohol, drugs or another "
-            "impairment at the time?",
+            gettext_noop(
+                "Was there ill health, medication, exhaustion, alcohol, drugs or another "
+                "impairment at the time?"
+            ),
             RULE_HEALTH,
             options=(
                 Option(
                     YES,
-                    "Ill health",
-                    "Ill health, medication, exhaustion, or a dependency being treated: "
-                    "support, not discipline.",
+                    gettext_noop("Ill health"),
+                    gettext_noop(
+                        "Ill health, medication, exhaustion, or a dependency being treated: "
+                        "support, not discipline."
+                    ),
                 ),
                 Option(
                     SUBSTANCE,
-                    "Substance misuse",
-                    "Alcohol or drugs taken by choice, without mitigation: the substance "
-                    "policy applies.",
+                    gettext_noop("Substance misuse"),
+                    gettext_noop(
+                        "Alcohol or drugs taken by choice, without mitigation: the substance "
+                        "policy applies."
+                    ),
                 ),
-                Option(NO, "No", "Nothing impaired them at the time."),
+                Option(NO, gettext_noop("No"), gettext_noop("Nothing impaired them at the time.")),
                 Option(
                     UNSURE,
-                    "Unsure",
-                    "A referral for support is recorded and the questions go on.",
+                    gettext_noop("Unsure"),
+                    gettext_noop("A referral for support is recorded and the questions go on."),
                 ),
             ),
             unsure_note=(
-                "a referral for support is recorded and the questions go on, so that the "
-                "outcome reflects the act"
+                gettext_noop(
+                    "a referral for support is recorded and the questions go on, so that the "
+                    "outcome reflects the act"
+                )
             ),
         ),
         Question(
             "rule_broken_knowingly",
             4,
-            "Did they knowingly break a rule?",
-            "Knowingly means they knew the rule and chose to act against it; if they were "
-            "coached on this before, they knew it. A shortcut they did not see as risky (a "
-            "practice that had drifted, or that the team had normalised) is a choice, not a "
-            "slip: answer “No, a shortcut”. Not knowing the rule at all is a question about "
-            "the rule and training, not about the person.",
+            gettext_noop("Did they knowingly break a rule?"),
+            gettext_noop(
+                "Knowingly means they knew the rule and chose to act against it; if they were "
+                "coached on this before, they knew it. A shortcut they did not see as risky (a "
+                "practice that had drifted, or that the team had normalised) is a choice, not a "
+                "slip: answer “No, a shortcut”. Not knowing the rule at all is a question about "
+                "the rule and training, not about the person."
+            ),
             options=(
-                Option(YES, "Yes", "They knew the rule and chose to act against it."),
+                Option(
+                    YES,
+                    gettext_noop("Yes"),
+                    gettext_noop("They knew the rule and chose to act against it."),
+                ),
                 Option(
                     SHORTCUT,
-                    "No, a shortcut",
-                    "A shortcut or a drifted practice whose risk they did not see.",
+                    gettext_noop("No, a shortcut"),
+                    gettext_noop("A shortcut or a drifted practice whose risk they did not see."),
                 ),
-                Option(NO, "No", "A slip, a lapse or an honest mistake."),
-                Option(UNSURE, "Unsure", "Read as a slip."),
+                Option(
+                    NO, gettext_noop("No"), gettext_noop("A slip, a lapse or an honest mistake.")
+                ),
+                Option(UNSURE, gettext_noop("Unsure"), gettext_noop("Read as a slip.")),
             ),
             shows_facts=True,
         ),
         Question(
             "rules_workable",
             5,
-            "Was the policy available, understandable and workable, and had they been trained?",
-            "Look at the facts PolicyHub shows: which version they acknowledged and when, and "
-            "their last briefing. A rule nobody could follow is a system problem.",
+            gettext_noop(
+                "Was the policy available, understandable and workable, and had they been trained?"
+            ),
+            gettext_noop(
+                "Look at the facts PolicyHub shows: which version they acknowledged and when, and "
+                "their last briefing. A rule nobody could follow is a system problem."
+            ),
             shows_facts=True,
         ),
         Question(
             "substitution",
             6,
-            "Would a comparable colleague, in the same situation, likely have done the same?",
-            "If yes, the system set people up to make this mistake: fix the system. If no, and "
-            "nothing in training or supervision fell short, a slip is a possibly negligent "
-            "error: at-risk behaviour, to coach.",
+            gettext_noop(
+                "Would a comparable colleague, in the same situation, likely have done the same?"
+            ),
+            gettext_noop(
+                "If yes, the system set people up to make this mistake: fix the system. If no, and "
+                "nothing in training or supervision fell short, a slip is a possibly negligent "
+                "error: at-risk behaviour, to coach."
+            ),
             unsure_reads_as=YES,  # others would have done the same: a system issue
         ),
         Question(
             "gaps",
             7,
-            "Were there gaps in training or supervision?",
-            "Gaps in training or supervision point to the organisation: they keep an honest "
-            "mistake at human error, and a history does not outweigh them.",
+            gettext_noop("Were there gaps in training or supervision?"),
+            gettext_noop(
+                "Gaps in training or supervision point to the organisation: they keep an honest "
+                "mistake at human error, and a history does not outweigh them."
+            ),
             unsure_reads_as=YES,
             shows_facts=True,
         ),
         Question(
             "history",
             8,
-            "Is there a history of similar events for this person, after earlier support?",
+            gettext_noop(
+                "Is there a history of similar events for this person, after earlier support?"
+            ),
             RULE_HISTORY,
         ),
     ),

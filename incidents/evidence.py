@@ -21,6 +21,8 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.http import FileResponse, Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from incidents.models import Evidence, Incident, IncidentError, IncidentEvent
 from incidents.services import can_handle
@@ -35,7 +37,7 @@ SIGNATURES: tuple[tuple[str, str, object], ...] = (
 )
 EXTENSIONS = {content_type: extension for content_type, extension, _ in SIGNATURES}
 EXTENSIONS[TEXT] = "txt"
-ACCEPTED = "PNG, JPEG or WebP images, PDF documents and plain text"
+ACCEPTED = gettext_lazy("PNG, JPEG or WebP images, PDF documents and plain text")
 # Control characters that never appear in text people write (tab, line feed, form
 # feed and carriage return do).
 BINARY_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
@@ -54,7 +56,7 @@ def readable_size(size: int) -> str:
         if size >= factor:
             amount = size / factor
             return f"{amount:.0f} {unit}" if amount == int(amount) else f"{amount:.1f} {unit}"
-    return f"{size} bytes"
+    return _("%(size)s bytes") % {"size": size}
 
 
 def sniff(content: bytes) -> str | None:
@@ -78,7 +80,7 @@ def check_upload(upload: UploadedFile) -> CheckedFile:
     """The type, hash and size of an upload, or an IncidentError saying why it is refused."""
     limit = settings.INCIDENT_EVIDENCE_MAX_BYTES
     if upload.size is not None and upload.size > limit:
-        raise IncidentError(f"The file is larger than {readable_size(limit)}.")
+        raise IncidentError(_("The file is larger than %(size)s.") % {"size": readable_size(limit)})
     digest = hashlib.sha256()
     content = bytearray()
     for chunk in upload.chunks():
@@ -86,15 +88,20 @@ def check_upload(upload: UploadedFile) -> CheckedFile:
         # The size Django counted is the bytes received; this keeps the check honest
         # for any file object that does not know its size.
         if len(content) > limit:
-            raise IncidentError(f"The file is larger than {readable_size(limit)}.")
+            raise IncidentError(
+                _("The file is larger than %(size)s.") % {"size": readable_size(limit)}
+            )
         digest.update(chunk)
     if not content:
-        raise IncidentError("The file is empty.")
+        raise IncidentError(_("The file is empty."))
     content_type = sniff(bytes(content))
     if content_type is None:
         raise IncidentError(
-            f"This file is not one PolicyHub keeps as evidence. Upload {ACCEPTED} "
-            "(the content is checked, not the name)."
+            _(
+                "This file is not one PolicyHub keeps as evidence. Upload %(accepted)s (the "
+                "content is checked, not the name)."
+            )
+            % {"accepted": ACCEPTED}
         )
     upload.seek(0)
     return CheckedFile(content_type=content_type, sha256=digest.hexdigest(), size=len(content))
@@ -113,9 +120,9 @@ def capture(
 ) -> Evidence:
     """Record a piece of evidence: a link, a file, or both."""
     if not can_handle(by):
-        raise IncidentError("Only the communications team and HR/legal capture evidence.")
+        raise IncidentError(_("Only the communications team and HR/legal capture evidence."))
     if upload is None and not url.strip():
-        raise IncidentError("Evidence needs a file or a link to the post.")
+        raise IncidentError(_("Evidence needs a file or a link to the post."))
     checked = check_upload(upload) if upload is not None else None
     evidence = Evidence(
         incident=incident,
@@ -155,13 +162,13 @@ def capture(
 def withdraw(*, evidence: Evidence, by, reason: str) -> Evidence:
     """Withdraw evidence with a reason; the row and the file stay, marked withdrawn."""
     if not can_handle(by):
-        raise IncidentError("Only the communications team and HR/legal withdraw evidence.")
+        raise IncidentError(_("Only the communications team and HR/legal withdraw evidence."))
     if not reason.strip():
-        raise IncidentError("Say why this evidence is withdrawn.")
+        raise IncidentError(_("Say why this evidence is withdrawn."))
     with transaction.atomic():
         evidence = Evidence.objects.select_for_update().get(pk=evidence.pk)
         if evidence.withdrawn_at:
-            raise IncidentError("This evidence is already withdrawn.")
+            raise IncidentError(_("This evidence is already withdrawn."))
         evidence.withdrawn_at = timezone.now()
         evidence.withdrawn_by = by
         evidence.withdrawn_reason = reason.strip()

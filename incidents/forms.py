@@ -9,6 +9,8 @@ from datetime import timedelta
 from django import forms
 from django.contrib.auth import get_user_model
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from incidents.models import ActionItem, Incident
 from people.models import normalise_email
@@ -30,60 +32,66 @@ class ReportForm(forms.Form):
     """ "Report an incident": what happened, where, when, what kind, how far, and who."""
 
     what_happened = forms.CharField(
-        label="What happened",
+        label=gettext_lazy("What happened"),
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="A sentence or two is enough. You do not need to be sure it is a problem.",
-        error_messages={"required": "Tell us what happened, in a sentence or two."},
+        help_text=gettext_lazy(
+            "A sentence or two is enough. You do not need to be sure it is a problem."
+        ),
+        error_messages={"required": gettext_lazy("Tell us what happened, in a sentence or two.")},
     )
     platform = forms.TypedChoiceField(
-        label="Platform",
-        choices=[("", "Not sure"), *Platform.choices],
+        label=gettext_lazy("Platform"),
+        choices=[("", gettext_lazy("Not sure")), *Platform.choices],
         required=False,
         empty_value=Platform.OTHER,
     )
     url = forms.URLField(
-        label="Link to the post",
+        label=gettext_lazy("Link to the post"),
         required=False,
         max_length=500,
         assume_scheme="https",
-        help_text="Copy the address from the browser, if you have it.",
-        error_messages={"invalid": "Enter the full link, starting with https://."},
+        help_text=gettext_lazy("Copy the address from the browser, if you have it."),
+        error_messages={"invalid": gettext_lazy("Enter the full link, starting with https://.")},
     )
     account_handle = forms.CharField(
-        label="Account handle",
+        label=gettext_lazy("Account handle"),
         required=False,
         max_length=200,
-        help_text="The account that posted it, for example @name.",
+        help_text=gettext_lazy("The account that posted it, for example @name."),
     )
     posted_at = LocalDateTimeField(
-        label="When was it posted?",
+        label=gettext_lazy("When was it posted?"),
         required=False,
-        help_text="Leave it empty if you do not know.",
+        help_text=gettext_lazy("Leave it empty if you do not know."),
     )
     noticed_at = LocalDateTimeField(
-        label="When was it noticed?",
+        label=gettext_lazy("When was it noticed?"),
         required=False,
-        help_text="Leave it as it is if that was just now.",
+        help_text=gettext_lazy("Leave it as it is if that was just now."),
     )
     information = forms.TypedChoiceField(
-        label="What kind of information",
-        choices=[("", "Not sure"), *Information.choices],
+        label=gettext_lazy("What kind of information"),
+        choices=[("", gettext_lazy("Not sure")), *Information.choices],
         required=False,
         empty_value=Information.OTHER,
     )
     estimated_reach = forms.IntegerField(
-        label="Estimated reach",
+        label=gettext_lazy("Estimated reach"),
         required=False,
         min_value=0,
         max_value=2_000_000_000,
-        help_text="Roughly how many people could have seen it (followers, views). A guess is fine.",
+        help_text=gettext_lazy(
+            "Roughly how many people could have seen it (followers, views). A guess is fine."
+        ),
     )
     people_involved = forms.CharField(
-        label="People involved (optional)",
+        label=gettext_lazy("People involved (optional)"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 2, "autocomplete": "off"}),
-        help_text="Email addresses of colleagues involved, separated by commas. Leave it "
-        "empty if you do not know.",
+        help_text=gettext_lazy(
+            "Email addresses of colleagues involved, separated by commas. Leave it "
+            "empty if you do not know."
+        ),
     )
 
     self_reported = False
@@ -106,7 +114,7 @@ class ReportForm(forms.Form):
         unknown = sorted(set(emails) - {person.email for person in people})
         if unknown:
             raise forms.ValidationError(
-                "No active person has the email address %(emails)s.",
+                _("No active person has the email address %(emails)s."),
                 params={"emails": ", ".join(unknown)},
             )
         return people
@@ -117,7 +125,9 @@ class ReportForm(forms.Form):
         for name in ("posted_at", "noticed_at"):
             moment = cleaned.get(name)
             if moment and moment > limit:
-                self.add_error(name, "That is in the future: give the date and time it happened.")
+                self.add_error(
+                    name, _("That is in the future: give the date and time it happened.")
+                )
         return cleaned
 
     def report_fields(self) -> dict:
@@ -145,36 +155,40 @@ class SelfReportForm(ReportForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         del self.fields["people_involved"]
-        self.fields["what_happened"].label = "What happened"
-        self.fields[
-            "what_happened"
-        ].help_text = (
+        self.fields["what_happened"].label = _("What happened")
+        self.fields["what_happened"].help_text = _(
             "In your own words: what you posted or shared, and where. A sentence or two is enough."
         )
-        self.fields["account_handle"].help_text = "The account you posted from, for example @name."
+        self.fields["account_handle"].help_text = _(
+            "The account you posted from, for example @name."
+        )
 
 
 class IncidentFilterForm(forms.Form):
     """The incident list's filters; every one is optional and a bad value is ignored."""
 
     q = forms.CharField(
-        label="Reference",
+        label=gettext_lazy("Reference"),
         required=False,
         max_length=20,
         widget=forms.TextInput(attrs={"placeholder": "INC-2026-0042", "type": "search"}),
     )
     status = forms.ChoiceField(
-        label="Status", required=False, choices=[("", "Any status"), *Incident.Status.choices]
+        label=gettext_lazy("Status"),
+        required=False,
+        choices=[("", gettext_lazy("Any status")), *Incident.Status.choices],
     )
     severity = forms.ChoiceField(
-        label="Severity",
+        label=gettext_lazy("Severity"),
         required=False,
-        choices=[("", "Any severity"), *Incident.Severity.choices],
+        choices=[("", gettext_lazy("Any severity")), *Incident.Severity.choices],
     )
     track = forms.ChoiceField(
-        label="Track", required=False, choices=[("", "Any track"), *Incident.Track.choices]
+        label=gettext_lazy("Track"),
+        required=False,
+        choices=[("", gettext_lazy("Any track")), *Incident.Track.choices],
     )
-    overdue = forms.BooleanField(label="Only with overdue actions", required=False)
+    overdue = forms.BooleanField(label=gettext_lazy("Only with overdue actions"), required=False)
 
     def choice_fields(self):
         return [self["status"], self["severity"], self["track"]]
@@ -193,23 +207,29 @@ class CloseActionForm(forms.Form):
     The button pressed gives the status."""
 
     status = forms.ChoiceField(
-        choices=[(ActionItem.Status.DONE, "Done"), (ActionItem.Status.WAIVED, "Waived")],
+        choices=[
+            (ActionItem.Status.DONE, gettext_lazy("Done")),
+            (ActionItem.Status.WAIVED, gettext_lazy("Waived")),
+        ],
         widget=forms.HiddenInput,
-        error_messages={"required": "Choose done or waived.", "invalid_choice": "Choose done."},
+        error_messages={
+            "required": gettext_lazy("Choose done or waived."),
+            "invalid_choice": gettext_lazy("Choose done."),
+        },
     )
     note = forms.CharField(
-        label="Note",
+        label=gettext_lazy("Note"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="How it was done, or why it is waived.",
+        help_text=gettext_lazy("How it was done, or why it is waived."),
     )
 
     def __init__(self, *args, may_waive: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.may_waive = may_waive
         if not may_waive:
-            self.fields["status"].choices = [(ActionItem.Status.DONE, "Done")]
-            self.fields["note"].help_text = "How it was done."
+            self.fields["status"].choices = [(ActionItem.Status.DONE, _("Done"))]
+            self.fields["note"].help_text = _("How it was done.")
 
     def clean(self):
         cleaned = super().clean()
@@ -219,5 +239,7 @@ class CloseActionForm(forms.Form):
         status = cleaned.get("status")
         if status and not (cleaned.get("note") or "").strip():
             done = status == ActionItem.Status.DONE
-            self.add_error("note", "Say how it was done." if done else "Say why it is waived.")
+            self.add_error(
+                "note", _("Say how it was done.") if done else _("Say why it is waived.")
+            )
         return cleaned

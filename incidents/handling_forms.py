@@ -9,6 +9,8 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth import get_user_model
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from incidents import assessment as guide
 from incidents.models import ActionItem, Assessment, AuthorityReferral, Incident, Takedown
@@ -36,7 +38,9 @@ def handlers():
 
 
 class OwnerForm(VersionedForm):
-    owner = forms.ModelChoiceField(queryset=None, label="Assign to", empty_label="Choose someone")
+    owner = forms.ModelChoiceField(
+        queryset=None, label=gettext_lazy("Assign to"), empty_label=gettext_lazy("Choose someone")
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -45,22 +49,34 @@ class OwnerForm(VersionedForm):
 
 
 class DetailsForm(VersionedForm):
-    severity = forms.ChoiceField(choices=Incident.Severity.choices)
+    severity = forms.ChoiceField(label=gettext_lazy("Severity"), choices=Incident.Severity.choices)
     information = forms.ChoiceField(
-        label="Kind of information", choices=Incident.Information.choices
+        label=gettext_lazy("Kind of information"), choices=Incident.Information.choices
     )
     estimated_reach = forms.IntegerField(
-        label="Estimated reach", min_value=0, required=False, help_text="People who saw it."
+        label=gettext_lazy("Estimated reach"),
+        min_value=0,
+        required=False,
+        help_text=gettext_lazy("People who saw it."),
     )
-    platform = forms.ChoiceField(choices=Incident.Platform.choices)
+    platform = forms.ChoiceField(label=gettext_lazy("Platform"), choices=Incident.Platform.choices)
     url = forms.URLField(
-        label="Link to the post", max_length=500, required=False, assume_scheme="https"
+        label=gettext_lazy("Link to the post"),
+        max_length=500,
+        required=False,
+        assume_scheme="https",
     )
-    account_handle = forms.CharField(label="Account handle", max_length=200, required=False)
-    posted_at = forms.DateTimeField(label="Posted at", required=False, widget=DATETIME_INPUT)
-    noticed_at = forms.DateTimeField(label="Noticed at", widget=DATETIME_INPUT)
+    account_handle = forms.CharField(
+        label=gettext_lazy("Account handle"), max_length=200, required=False
+    )
+    posted_at = forms.DateTimeField(
+        label=gettext_lazy("Posted at"), required=False, widget=DATETIME_INPUT
+    )
+    noticed_at = forms.DateTimeField(label=gettext_lazy("Noticed at"), widget=DATETIME_INPUT)
     what_happened = forms.CharField(
-        label="What happened", widget=forms.Textarea(attrs={"rows": 4}), max_length=10000
+        label=gettext_lazy("What happened"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=10000,
     )
 
     SERVICE_FIELDS = (
@@ -87,7 +103,7 @@ class DetailsForm(VersionedForm):
         cleaned = super().clean()
         posted, noticed = cleaned.get("posted_at"), cleaned.get("noticed_at")
         if posted and noticed and posted > noticed:
-            self.add_error("posted_at", "It cannot have been posted after it was noticed.")
+            self.add_error("posted_at", _("It cannot have been posted after it was noticed."))
         return cleaned
 
     def service_kwargs(self) -> dict:
@@ -96,13 +112,13 @@ class DetailsForm(VersionedForm):
 
 class PeopleInvolvedForm(VersionedForm):
     emails = forms.CharField(
-        label="People involved (email addresses, one per line)",
+        label=gettext_lazy("People involved (email addresses, one per line)"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=5000,
     )
     no_individual = forms.BooleanField(
-        label="No individual involved (e.g. a system fault)", required=False
+        label=gettext_lazy("No individual involved (e.g. a system fault)"), required=False
     )
 
     def clean(self):
@@ -116,86 +132,114 @@ class PeopleInvolvedForm(VersionedForm):
         unknown = emails - {person.email for person in people}
         if unknown:
             self.add_error(
-                "emails", f"No active person has the address {', '.join(sorted(unknown))}."
+                "emails",
+                _("No active person has the address %(emails)s.")
+                % {"emails": ", ".join(sorted(unknown))},
             )
         if cleaned.get("no_individual") and people:
-            self.add_error(None, "Either name the people involved or say no individual is.")
+            self.add_error(None, _("Either name the people involved or say no individual is."))
         if not cleaned.get("no_individual") and not emails:
-            self.add_error("emails", "Name the people involved, or tick “No individual involved”.")
+            self.add_error(
+                "emails", _("Name the people involved, or tick “No individual involved”.")
+            )
         cleaned["people"] = people
         return cleaned
 
 
 class TransitionForm(VersionedForm):
-    to = forms.ChoiceField(choices=Incident.Status.choices)
-    note = forms.CharField(required=False, max_length=2000)
+    to = forms.ChoiceField(
+        # Translators: the status an incident moves to.
+        label=pgettext_lazy("incident status", "To"),
+        choices=Incident.Status.choices,
+    )
+    note = forms.CharField(label=gettext_lazy("Note"), required=False, max_length=2000)
 
 
 class ReopenForm(VersionedForm):
     note = forms.CharField(
-        label="Why reopen it",
+        label=gettext_lazy("Why reopen it"),
         max_length=2000,
-        error_messages={"required": "Say why the incident is reopened."},
+        error_messages={"required": gettext_lazy("Say why the incident is reopened.")},
     )
 
 
 class TakedownForm(forms.Form):
-    what = forms.CharField(label="What should be taken down", max_length=300)
+    what = forms.CharField(label=gettext_lazy("What should be taken down"), max_length=300)
     asked_of = forms.CharField(
-        label="Asked of", max_length=200, help_text="The platform, the author, a moderator."
+        label=gettext_lazy("Asked of"),
+        max_length=200,
+        help_text=gettext_lazy("The platform, the author, a moderator."),
     )
 
 
 class ResolveTakedownForm(forms.Form):
     status = forms.ChoiceField(
-        choices=[(s.value, s.label) for s in Takedown.Status if s != Takedown.Status.REQUESTED]
+        label=gettext_lazy("Status"),
+        choices=[(s.value, s.label) for s in Takedown.Status if s != Takedown.Status.REQUESTED],
     )
-    note = forms.CharField(required=False, max_length=2000)
+    note = forms.CharField(label=gettext_lazy("Note"), required=False, max_length=2000)
 
 
 class NoTakedownForm(VersionedForm):
-    note = forms.CharField(label="Why no takedown is needed", max_length=2000)
+    note = forms.CharField(label=gettext_lazy("Why no takedown is needed"), max_length=2000)
 
 
 class StatementForm(forms.Form):
     text = forms.CharField(
-        label="Holding statement", widget=forms.Textarea(attrs={"rows": 3}), max_length=5000
+        label=gettext_lazy("Holding statement"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=5000,
     )
 
 
 class EvidenceForm(forms.Form):
     file = forms.FileField(
-        label="Screenshot or file",
+        label=gettext_lazy("Screenshot or file"),
         required=False,
-        help_text="PNG, JPEG, WebP, PDF or plain text. The content is checked, not the name.",
+        help_text=gettext_lazy(
+            "PNG, JPEG, WebP, PDF or plain text. The content is checked, not the name."
+        ),
     )
-    url = forms.URLField(label="Link", max_length=500, required=False, assume_scheme="https")
-    platform = forms.ChoiceField(choices=[("", "—"), *Incident.Platform.choices], required=False)
-    handle = forms.CharField(label="Account handle", max_length=200, required=False)
+    url = forms.URLField(
+        label=gettext_lazy("Link"), max_length=500, required=False, assume_scheme="https"
+    )
+    platform = forms.ChoiceField(
+        label=gettext_lazy("Platform"),
+        choices=[("", "—"), *Incident.Platform.choices],
+        required=False,
+    )
+    handle = forms.CharField(label=gettext_lazy("Account handle"), max_length=200, required=False)
     captured_at = forms.DateTimeField(
-        label="Captured at", required=False, widget=DATETIME_INPUT, help_text="Now if empty."
+        label=gettext_lazy("Captured at"),
+        required=False,
+        widget=DATETIME_INPUT,
+        help_text=gettext_lazy("Now if empty."),
     )
     note = forms.CharField(
-        required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=5000
+        label=gettext_lazy("Note"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=5000,
     )
 
     def clean(self):
         cleaned = super().clean()
         if not cleaned.get("file") and not cleaned.get("url") and not self.errors:
-            raise forms.ValidationError("Evidence needs a file or a link to the post.")
+            raise forms.ValidationError(_("Evidence needs a file or a link to the post."))
         return cleaned
 
 
 class WithdrawForm(forms.Form):
     reason = forms.CharField(
-        label="Why withdraw it",
+        label=gettext_lazy("Why withdraw it"),
         max_length=2000,
-        error_messages={"required": "Say why this evidence is withdrawn."},
+        error_messages={"required": gettext_lazy("Say why this evidence is withdrawn.")},
     )
 
 
 class TrackForm(VersionedForm):
     track = forms.ChoiceField(
+        label=gettext_lazy("Track"),
         choices=[
             (Incident.Track.LEARNING.value, Incident.Track.LEARNING.label),
             (Incident.Track.ACCOUNTABILITY.value, Incident.Track.ACCOUNTABILITY.label),
@@ -205,46 +249,53 @@ class TrackForm(VersionedForm):
 
 
 class ActionForm(forms.Form):
-    title = forms.CharField(label="What needs doing", max_length=300)
-    owner = PersonByEmailField(label="Owner's email")
+    title = forms.CharField(label=gettext_lazy("What needs doing"), max_length=300)
+    owner = PersonByEmailField(label=gettext_lazy("Owner's email"))
     due_date = forms.DateField(
-        label="Due date",
+        label=gettext_lazy("Due date"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        help_text="Defaults from the severity.",
+        help_text=gettext_lazy("Defaults from the severity."),
     )
 
 
 class CompleteActionForm(forms.Form):
     status = forms.ChoiceField(
+        label=gettext_lazy("Status"),
         choices=[
-            (ActionItem.Status.DONE.value, "Done"),
-            (ActionItem.Status.WAIVED.value, "Waived"),
-        ]
+            (ActionItem.Status.DONE.value, gettext_lazy("Done")),
+            (ActionItem.Status.WAIVED.value, gettext_lazy("Waived")),
+        ],
     )
-    note = forms.CharField(label="How it was done, or why it is waived", max_length=2000)
+    note = forms.CharField(
+        label=gettext_lazy("How it was done, or why it is waived"), max_length=2000
+    )
 
 
 class ReviewForm(forms.Form):
-    summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=10000)
+    summary = forms.CharField(
+        label=gettext_lazy("Summary"), widget=forms.Textarea(attrs={"rows": 3}), max_length=10000
+    )
     contributing_factors = forms.CharField(
-        label="Contributing factors", widget=forms.Textarea(attrs={"rows": 3}), max_length=10000
+        label=gettext_lazy("Contributing factors"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=10000,
     )
     spotted_sooner = forms.CharField(
-        label="What would have spotted it sooner",
+        label=gettext_lazy("What would have spotted it sooner"),
         widget=forms.Textarea(attrs={"rows": 2}),
         max_length=10000,
     )
     went_well = forms.CharField(
-        label="What went well",
+        label=gettext_lazy("What went well"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
         max_length=10000,
     )
     effectiveness_check = forms.CharField(
-        label="Effectiveness check",
+        label=gettext_lazy("Effectiveness check"),
         required=False,
-        help_text="How we know the fix works.",
+        help_text=gettext_lazy("How we know the fix works."),
         widget=forms.Textarea(attrs={"rows": 2}),
         max_length=10000,
     )
@@ -263,30 +314,30 @@ class ReviewForm(forms.Form):
 
 
 class LessonForm(forms.Form):
-    title = forms.CharField(label="Lesson title", max_length=200)
+    title = forms.CharField(label=gettext_lazy("Lesson title"), max_length=200)
     text = forms.CharField(
-        label="The lesson, anonymised",
+        label=gettext_lazy("The lesson, anonymised"),
         widget=forms.Textarea(attrs={"rows": 5}),
         max_length=20000,
-        help_text="No names, handles or links: every employee can read it.",
+        help_text=gettext_lazy("No names, handles or links: every employee can read it."),
     )
     keep_identifying = forms.BooleanField(
-        label="Keep the names, handles or links on purpose", required=False
+        label=gettext_lazy("Keep the names, handles or links on purpose"), required=False
     )
 
 
 class PolicyRevisionForm(forms.Form):
-    policy = forms.IntegerField(label="Policy")
+    policy = forms.IntegerField(label=gettext_lazy("Policy"))
 
 
 class BriefingForm(forms.Form):
-    topic = forms.IntegerField(label="Training topic")
+    topic = forms.IntegerField(label=gettext_lazy("Training topic"))
     text = forms.CharField(
-        label="Talking point",
+        label=gettext_lazy("Talking point"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
         max_length=5000,
-        help_text="The lesson's text if empty.",
+        help_text=gettext_lazy("The lesson's text if empty."),
     )
 
 
@@ -294,11 +345,15 @@ class BriefingForm(forms.Form):
 
 
 class StartAssessmentForm(forms.Form):
-    person = forms.ModelChoiceField(queryset=None, empty_label="Choose a person")
+    person = forms.ModelChoiceField(
+        queryset=None, label=gettext_lazy("Person"), empty_label=gettext_lazy("Choose a person")
+    )
     act = forms.CharField(
-        label="The one act you are assessing, in a sentence",
+        label=gettext_lazy("The one act you are assessing, in a sentence"),
         max_length=300,
-        help_text="One person and one act at a time, e.g. “Posted the launch date on X”.",
+        help_text=gettext_lazy(
+            "One person and one act at a time, e.g. “Posted the launch date on X”."
+        ),
     )
 
     def __init__(self, *args, incident: Incident, **kwargs):
@@ -323,38 +378,46 @@ class AnswerForm(forms.Form):
         cleaned = super().clean()
         key, value = cleaned.get("key"), cleaned.get("value")
         if key not in self.asked:
-            raise forms.ValidationError("Answer the question shown: that one is not asked now.")
+            raise forms.ValidationError(_("Answer the question shown: that one is not asked now."))
         question = self.question_set.question(key)
         if value not in question.values:
-            choices = ", ".join(f"“{option.label}”" for option in question.options)
-            raise forms.ValidationError(f"Answer the question shown with one of {choices}.")
+            choices = ", ".join(f"“{guide.shown(option.label)}”" for option in question.options)
+            raise forms.ValidationError(
+                _("Answer the question shown with one of %(choices)s.") % {"choices": choices}
+            )
         return cleaned
 
 
 class AuthorityReferralForm(forms.Form):
     decision = forms.ChoiceField(
-        label="Regulator or police",
+        label=gettext_lazy("Regulator or police"),
         choices=AuthorityReferral.Decision.choices,
         widget=forms.RadioSelect,
         error_messages={
-            "required": "Choose: refer to the regulator, refer to the police, or not referred."
+            "required": gettext_lazy(
+                "Choose: refer to the regulator, refer to the police, or not referred."
+            )
         },
     )
     note = forms.CharField(
-        label="Note",
+        label=gettext_lazy("Note"),
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=5000,
-        help_text="Which authority, whom you told and their reference; or why not.",
-        error_messages={"required": "Add a note: which authority and its reference, or why not."},
+        help_text=gettext_lazy("Which authority, whom you told and their reference; or why not."),
+        error_messages={
+            "required": gettext_lazy("Add a note: which authority and its reference, or why not.")
+        },
     )
 
 
 class FinishAssessmentForm(forms.Form):
     outcome = forms.ChoiceField(
-        label="Final outcome", choices=Assessment.Outcome.choices, widget=forms.RadioSelect
+        label=gettext_lazy("Final outcome"),
+        choices=Assessment.Outcome.choices,
+        widget=forms.RadioSelect,
     )
     override_reason = forms.CharField(
-        label="Why a different outcome from the suggested one",
+        label=gettext_lazy("Why a different outcome from the suggested one"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=5000,
@@ -371,6 +434,6 @@ class FinishAssessmentForm(forms.Form):
         if outcome and outcome != self.suggested and not cleaned.get("override_reason", "").strip():
             self.add_error(
                 "override_reason",
-                "You chose a different outcome from the suggested one: write down why.",
+                _("You chose a different outcome from the suggested one: write down why."),
             )
         return cleaned

@@ -9,6 +9,7 @@ becomes an error message and writes nothing.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime
 
@@ -20,6 +21,8 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, gettext_noop, ngettext, pgettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from incidents import assessment as guide
@@ -67,23 +70,26 @@ from incidents.permissions import (
     sees_people_involved,
     visible_assessments,
 )
+from incidents.wording import in_sentence
 from people import roles
 from policies.models import Policy
 from training.models import Topic
 
 Status = Incident.Status
 Outcome = Assessment.Outcome
-RESTRICTED_NAME = "A person involved (restricted)"
+# The name shown instead of a restricted person's (in English here: the API and the
+# closure report use it too; the pages translate it).
+RESTRICTED_NAME = gettext_noop("A person involved (restricted)")
 
 # The buttons of the workflow, by the status they lead to. Closed → remediation is
 # "reopen", which needs a reason and has its own form.
 TRANSITION_LABELS = {
-    Status.TRIAGE: "Start triage",
-    Status.CONTAINED: "Mark as contained",
-    Status.CLASSIFIED: "Mark as classified",
-    Status.REMEDIATION: "Start remediation",
-    Status.REVIEW: "Send for review",
-    Status.CLOSED: "Close the incident",
+    Status.TRIAGE: gettext_lazy("Start triage"),
+    Status.CONTAINED: gettext_lazy("Mark as contained"),
+    Status.CLASSIFIED: gettext_lazy("Mark as classified"),
+    Status.REMEDIATION: gettext_lazy("Start remediation"),
+    Status.REVIEW: gettext_lazy("Send for review"),
+    Status.CLOSED: gettext_lazy("Close the incident"),
 }
 
 # --- helpers ------------------------------------------------------------------------
@@ -104,7 +110,8 @@ def _form_errors(form) -> str:
         field = form.fields.get(name)
         for error in errors:
             if error == REQUIRED and field is not None:
-                error = f"Fill in “{field.label or name.replace('_', ' ').capitalize()}”."
+                label = field.label or name.replace("_", " ").capitalize()
+                error = _("Fill in “%(field)s”.") % {"field": label}
             problems.append(str(error))
     return " ".join(problems)
 
@@ -142,21 +149,23 @@ def _duration(start: datetime | None, end: datetime | None) -> str:
     hours, minutes = divmod(minutes, 60)
     parts = []
     if days:
-        parts.append(f"{days} day{'s' if days != 1 else ''}")
+        parts.append(ngettext("%(count)s day", "%(count)s days", days) % {"count": days})
     if hours:
-        parts.append(f"{hours} hour{'s' if hours != 1 else ''}")
+        parts.append(ngettext("%(count)s hour", "%(count)s hours", hours) % {"count": hours})
     if not days and (minutes or not hours):
-        parts.append(f"{minutes} minute{'s' if minutes != 1 else ''}")
+        parts.append(
+            ngettext("%(count)s minute", "%(count)s minutes", minutes) % {"count": minutes}
+        )
     return " ".join(parts[:2])
 
 
 def exposure_window(incident: Incident, now: datetime) -> tuple[list[dict], dict]:
     """Posted → noticed → contained → closed, with the time each stretch took."""
     points = [
-        ("Posted", incident.posted_at),
-        ("Noticed", incident.noticed_at),
-        ("Contained", incident.contained_at),
-        ("Closed", incident.closed_at),
+        (_("Posted"), incident.posted_at),
+        (_("Noticed"), incident.noticed_at),
+        (_("Contained"), incident.contained_at),
+        (_("Closed"), incident.closed_at),
     ]
     window = []
     previous = None
@@ -174,6 +183,54 @@ def exposure_window(incident: Incident, now: datetime) -> tuple[list[dict], dict
     }
 
 
+# The history is stored as written (codes, and a few fixed English words); it is put
+# into the reader's language here, when it is shown. Anything else (a name, a link, a
+# number, a person's note) is shown as it was stored.
+EVENT_NAMES = {
+    "status": pgettext_lazy("incident history", "Status"),
+    "owner": pgettext_lazy("incident history", "Owner"),
+    "severity": pgettext_lazy("incident history", "Severity"),
+    "information": pgettext_lazy("incident history", "Information"),
+    "estimated_reach": pgettext_lazy("incident history", "Estimated reach"),
+    "platform": pgettext_lazy("incident history", "Platform"),
+    "url": pgettext_lazy("incident history", "Url"),
+    "account_handle": pgettext_lazy("incident history", "Account handle"),
+    "posted_at": pgettext_lazy("incident history", "Posted at"),
+    "noticed_at": pgettext_lazy("incident history", "Noticed at"),
+    "what_happened": pgettext_lazy("incident history", "What happened"),
+    "people involved": pgettext_lazy("incident history", "People involved"),
+    "takedown": pgettext_lazy("incident history", "Takedown"),
+    "no takedown": pgettext_lazy("incident history", "No takedown"),
+    "statement": pgettext_lazy("incident history", "Statement"),
+    "evidence": pgettext_lazy("incident history", "Evidence"),
+    "regulator or police": pgettext_lazy("incident history", "Regulator or police"),
+    "track": pgettext_lazy("incident history", "Track"),
+    "action": pgettext_lazy("incident history", "Action"),
+    "review": pgettext_lazy("incident history", "Review"),
+    "lesson": pgettext_lazy("incident history", "Lesson"),
+}
+EVENT_WORDS = {
+    "added": pgettext_lazy("incident history", "added"),
+    "done": pgettext_lazy("incident history", "done"),
+    "waived": pgettext_lazy("incident history", "waived"),
+    "written": pgettext_lazy("incident history", "written"),
+    "signed off": pgettext_lazy("incident history", "signed off"),
+    "approved": pgettext_lazy("incident history", "approved"),
+    "published": pgettext_lazy("incident history", "published"),
+    "captured": pgettext_lazy("incident history", "captured"),
+    "withdrawn": pgettext_lazy("incident history", "withdrawn"),
+    "no individual": pgettext_lazy("incident history", "no individual"),
+    "refer to the regulator": pgettext_lazy("incident history", "refer to the regulator"),
+    "refer to the police": pgettext_lazy("incident history", "refer to the police"),
+    "not referred": pgettext_lazy("incident history", "not referred"),
+}
+EVENT_NOTES = {
+    "Reported": pgettext_lazy("incident history", "Reported"),
+    "Self-reported": pgettext_lazy("incident history", "Self-reported"),
+}
+PEOPLE_COUNT = re.compile(r"(\d+) people")
+
+
 def _value_label(what: str, value: str) -> str:
     choices = {
         "status": Status,
@@ -185,18 +242,32 @@ def _value_label(what: str, value: str) -> str:
     }.get(what)
     if choices is not None and value in choices.values:
         return choices(value).label
+    if value in EVENT_WORDS:
+        return EVENT_WORDS[value]
+    count = PEOPLE_COUNT.fullmatch(value)
+    if what == "people involved" and count:
+        number = int(count.group(1))
+        return ngettext("%(count)s people", "%(count)s people", number) % {"count": number}
     return value
 
 
 def describe_event(event) -> str:
     before = _value_label(event.what, event.from_value)
     after = _value_label(event.what, event.to_value)
-    what = event.what.replace("_", " ").capitalize()
+    what = EVENT_NAMES.get(event.what) or event.what.replace("_", " ").capitalize()
     if event.what == "status" and not before:
-        return f"{after}"
+        return str(after)
     if before and after:
-        return f"{what}: {before} → {after}"
-    return f"{what}: {after}" if after else what
+        # Translators: a history row, e.g. "Severity: Medium → High".
+        return _("%(what)s: %(before)s → %(after)s") % {
+            "what": what,
+            "before": before,
+            "after": after,
+        }
+    if after:
+        # Translators: a history row, e.g. "Action: added".
+        return _("%(what)s: %(after)s") % {"what": what, "after": after}
+    return str(what)
 
 
 def outcome_class(outcome: str) -> str:
@@ -254,13 +325,15 @@ def _detail_context(request, incident: Incident, level: str, **bound) -> dict:
         if person is None:
             return ""
         if not sees_people and person.pk in involved_ids:
-            return RESTRICTED_NAME
+            return _(RESTRICTED_NAME)
         return person.get_full_name()
 
     events = list(incident.events.select_related("by"))
     for event in events:
         event.description = describe_event(event)
         event.by_name = shown(event.by) if event.by else "PolicyHub"
+        if event.what == "status" and not event.from_value and event.note in EVENT_NOTES:
+            event.note = EVENT_NOTES[event.note]  # shown, never saved
     evidence = list(incident.evidence.select_related("captured_by", "withdrawn_by"))
     for item in evidence:
         item.captured_by_name = shown(item.captured_by)
@@ -281,7 +354,7 @@ def _detail_context(request, incident: Incident, level: str, **bound) -> dict:
     transitions = [
         {
             "to": to,
-            "label": "Back to remediation"
+            "label": _("Back to remediation")
             if incident.status == Status.REVIEW and to == Status.REMEDIATION
             else TRANSITION_LABELS[to],
         }
@@ -399,7 +472,7 @@ assign_owner = _team_form(
     lambda incident, user, data: services.assign_owner(
         incident=incident, owner=data["owner"], by=user, expected_version=data["version"]
     ),
-    lambda done: f"{done.owner.get_full_name()} owns this incident now.",
+    lambda done: _("%(name)s owns this incident now.") % {"name": done.owner.get_full_name()},
 )
 edit_details = _team_form(
     DetailsForm,
@@ -410,7 +483,7 @@ edit_details = _team_form(
         expected_version=data["version"],
         **{name: data[name] for name in DetailsForm.SERVICE_FIELDS},
     ),
-    "The details are saved.",
+    gettext_lazy("The details are saved."),
 )
 transition = _team_form(
     TransitionForm,
@@ -422,7 +495,10 @@ transition = _team_form(
         note=data["note"],
         expected_version=data["version"],
     ),
-    lambda done: f"{done.reference} is {done.get_status_display().lower()}.",
+    lambda done: (
+        _("%(reference)s is %(status)s.")
+        % {"reference": done.reference, "status": in_sentence(done.get_status_display())}
+    ),
 )
 reopen = _team_form(
     ReopenForm,
@@ -430,13 +506,15 @@ reopen = _team_form(
     lambda incident, user, data: services.reopen(
         incident=incident, user=user, note=data["note"], expected_version=data["version"]
     ),
-    lambda done: f"{done.reference} is reopened and back in remediation.",
+    lambda done: (
+        _("%(reference)s is reopened and back in remediation.") % {"reference": done.reference}
+    ),
 )
 takedown_request = _team_form(
     TakedownForm,
     "containment",
     lambda incident, user, data: services.request_takedown(incident=incident, by=user, **data),
-    "The takedown request is recorded.",
+    gettext_lazy("The takedown request is recorded."),
 )
 no_takedown = _team_form(
     NoTakedownForm,
@@ -444,7 +522,7 @@ no_takedown = _team_form(
     lambda incident, user, data: services.note_no_takedown(
         incident=incident, by=user, note=data["note"], expected_version=data["version"]
     ),
-    "Noted: no takedown is needed.",
+    gettext_lazy("Noted: no takedown is needed."),
 )
 statement_draft = _team_form(
     StatementForm,
@@ -452,7 +530,7 @@ statement_draft = _team_form(
     lambda incident, user, data: services.draft_statement(
         incident=incident, by=user, text=data["text"]
     ),
-    "The holding statement is drafted. Someone else on the team approves it.",
+    gettext_lazy("The holding statement is drafted. Someone else on the team approves it."),
 )
 evidence_upload = _team_form(
     EvidenceForm,
@@ -468,7 +546,9 @@ evidence_upload = _team_form(
         note=data["note"],
     ),
     lambda item: (
-        f"The evidence is kept (SHA-256 {item.sha256})." if item.sha256 else "The evidence is kept."
+        _("The evidence is kept (SHA-256 %(sha256)s).") % {"sha256": item.sha256}
+        if item.sha256
+        else _("The evidence is kept.")
     ),
     files=True,
 )
@@ -476,7 +556,10 @@ add_action = _team_form(
     ActionForm,
     "plan",
     lambda incident, user, data: services.add_action(incident=incident, by=user, **data),
-    lambda action: f"“{action.title}” is added for {action.owner.get_full_name()}.",
+    lambda action: (
+        _("“%(title)s” is added for %(name)s.")
+        % {"title": action.title, "name": action.owner.get_full_name()}
+    ),
 )
 
 
@@ -500,7 +583,9 @@ def people_involved(request, pk: int):
             no_individual=data["no_individual"],
             expected_version=data["version"],
         ),
-        "No individual is involved." if data["no_individual"] else "The people involved are saved.",
+        _("No individual is involved.")
+        if data["no_individual"]
+        else _("The people involved are saved."),
     )
 
 
@@ -517,7 +602,10 @@ def takedown_resolve(request, pk: int, takedown_pk: int):
         incident,
         "containment",
         lambda: services.resolve_takedown(takedown=takedown, by=request.user, **form.cleaned_data),
-        lambda done: f"The takedown is marked {done.get_status_display().lower()}.",
+        lambda done: (
+            _("The takedown is marked %(status)s.")
+            % {"status": in_sentence(done.get_status_display())}
+        ),
     )
 
 
@@ -526,7 +614,7 @@ def statement_approve(request, pk: int, statement_pk: int):
     incident = _handled_incident(request, pk)
     statement = get_object_or_404(HoldingStatement, pk=statement_pk, incident=incident)
     if statement.approved_at:
-        messages.info(request, "This holding statement is already approved.")
+        messages.info(request, _("This holding statement is already approved."))
         return redirect(_detail_url(incident, "containment"))
     statement.incident = incident
     return _act(
@@ -534,7 +622,7 @@ def statement_approve(request, pk: int, statement_pk: int):
         incident,
         "containment",
         lambda: services.approve_statement(statement=statement, by=request.user),
-        "The holding statement is approved.",
+        _("The holding statement is approved."),
     )
 
 
@@ -562,7 +650,7 @@ def evidence_withdraw(request, pk: int, evidence_pk: int):
         lambda: evidence_files.withdraw(
             evidence=item, by=request.user, reason=form.cleaned_data["reason"]
         ),
-        "The evidence is withdrawn; it stays on record with your reason.",
+        _("The evidence is withdrawn; it stays on record with your reason."),
     )
 
 
@@ -572,8 +660,10 @@ def choose_track(request, pk: int):
     if not incident.no_individual_involved:
         messages.error(
             request,
-            "The track follows from the assessment of each person involved. Choose it "
-            "here only when no individual is involved.",
+            _(
+                "The track follows from the assessment of each person involved. Choose it "
+                "here only when no individual is involved."
+            ),
         )
         return redirect(_detail_url(incident, "classification"))
     form = TrackForm(request.POST)
@@ -589,7 +679,7 @@ def choose_track(request, pk: int):
             track=form.cleaned_data["track"],
             expected_version=form.cleaned_data["version"],
         ),
-        lambda done: f"{done.get_track_display()} chosen.",
+        lambda done: _("%(track)s chosen.") % {"track": done.get_track_display()},
     )
 
 
@@ -601,7 +691,14 @@ def fill_plan(request, pk: int):
         incident,
         "plan",
         lambda: services.fill_plan(incident=incident, by=request.user),
-        lambda actions: f"The plan has {len(actions)} actions from the track's template.",
+        lambda actions: (
+            ngettext(
+                "The plan has %(count)s actions from the track's template.",
+                "The plan has %(count)s actions from the track's template.",
+                len(actions),
+            )
+            % {"count": len(actions)}
+        ),
     )
 
 
@@ -621,7 +718,10 @@ def complete_action(request, pk: int, action_pk: int):
         incident,
         "plan",
         lambda: services.complete_action(action=action, by=request.user, **form.cleaned_data),
-        lambda done: f"“{done.title}” is {done.get_status_display().lower()}.",
+        lambda done: (
+            _("“%(title)s” is %(status)s.")
+            % {"title": done.title, "status": in_sentence(done.get_status_display())}
+        ),
     )
 
 
@@ -638,7 +738,7 @@ def write_review(request, pk: int):
         except IncidentError as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, "The review is saved. A manager signs it off.")
+            messages.success(request, _("The review is saved. A manager signs it off."))
             return redirect(_detail_url(incident, "review"))
     context = _detail_context(request, incident, "full", review_form=form)
     return render(request, "incidents/detail.html", context, status=400)
@@ -656,7 +756,7 @@ def sign_off_review(request, pk: int):
         incident,
         "review",
         lambda: services.sign_off_review(review=review, by=request.user),
-        "You signed off the review.",
+        _("You signed off the review."),
     )
 
 
@@ -681,7 +781,9 @@ def publish_lesson(request, pk: int):
             if not identifying:  # otherwise the warning above the form says it all
                 form.add_error("text", str(error))
         else:
-            messages.success(request, f"“{lesson.title}” is in the lessons library.")
+            messages.success(
+                request, _("“%(title)s” is in the lessons library.") % {"title": lesson.title}
+            )
             return redirect(_detail_url(incident, "lessons"))
     context = _detail_context(request, incident, "full", lesson_form=form, identifying=identifying)
     return render(request, "incidents/detail.html", context, status=400)
@@ -716,7 +818,7 @@ def lesson_policy_revision(request, lesson_pk: int):
         Policy.objects.filter(pk=form.cleaned_data["policy"]).first() if form.is_valid() else None
     )
     if policy is None:
-        messages.error(request, "Choose the policy to revise.")
+        messages.error(request, _("Choose the policy to revise."))
         return _after_lesson(request, lesson)
     try:
         draft = services.open_policy_revision(lesson=lesson, policy=policy, by=request.user)
@@ -725,7 +827,8 @@ def lesson_policy_revision(request, lesson_pk: int):
         return _after_lesson(request, lesson)
     messages.success(
         request,
-        f"Draft {draft.number} of “{policy.title}” is open, linked to the lesson “{lesson.title}”.",
+        _("Draft %(number)s of “%(policy)s” is open, linked to the lesson “%(lesson)s”.")
+        % {"number": draft.number, "policy": policy.title, "lesson": lesson.title},
     )
     return redirect("policies:manage_version", draft.pk)
 
@@ -738,7 +841,7 @@ def lesson_briefing(request, lesson_pk: int):
     form = BriefingForm(request.POST)
     topic = Topic.objects.filter(pk=form.cleaned_data["topic"]).first() if form.is_valid() else None
     if topic is None:
-        messages.error(request, "Choose the training topic.")
+        messages.error(request, _("Choose the training topic."))
         return _after_lesson(request, lesson)
     try:
         services.add_to_briefing(
@@ -747,7 +850,11 @@ def lesson_briefing(request, lesson_pk: int):
     except IncidentError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, f"A talking point from “{lesson.title}” is on “{topic.name}”.")
+        messages.success(
+            request,
+            _("A talking point from “%(lesson)s” is on “%(topic)s”.")
+            % {"lesson": lesson.title, "topic": topic.name},
+        )
     return _after_lesson(request, lesson)
 
 
@@ -812,8 +919,8 @@ def _answer_rows(run: Assessment, question_set, needed: list[str], current) -> l
             {
                 "key": key,
                 "number": question.number if question else "",
-                "question": question.question if question else key,
-                "answer": question.label_of(value) if question and value else value,
+                "question": guide.shown(question.question) if question else key,
+                "answer": guide.shown(question.label_of(value)) if question and value else value,
                 "unsure": value == guide.UNSURE,
                 "unsure_means": question.unsure_means if question else "",
                 "by": people.get(entry.get("by"), "") if entry else "",
@@ -873,7 +980,12 @@ def _assessment_context(request, incident: Incident, run: Assessment, **extra) -
         "current": current,
         "step": question,
         "options": [
-            {**vars(option), "id": f"answer-{option.value}"}
+            {
+                **vars(option),
+                "label": guide.shown(option.label),
+                "description": guide.shown(option.description),
+                "id": f"answer-{option.value}",
+            }
             for option in (question.options if question else ())
         ],
         "options_described": bool(question and any(o.description for o in question.options)),
@@ -886,7 +998,9 @@ def _assessment_context(request, incident: Incident, run: Assessment, **extra) -
         "earlier": earlier,
         "total_steps": question_set.total_steps if question_set else 0,
         "decision_label": Outcome(decision.outcome).label if decision else "",
-        "decision_track_label": Incident.Track(decision.track).label if decision else "",
+        "decision_track_label": in_sentence(Incident.Track(decision.track).label)
+        if decision
+        else "",
         "ill_health_referral": guide.ILL_HEALTH_REFERRAL,
         "authority_referrals": (
             list(run.authority_referrals.select_related("decided_by"))
@@ -923,7 +1037,7 @@ def assessment(request, pk: int, assessment_pk: int):
     if request.method == "POST":
         question_set = guide.question_set(run.question_set)
         if question_set is None or run.finished_at or run.superseded_at:
-            messages.error(request, "This assessment is finished; start a new run to change it.")
+            messages.error(request, _("This assessment is finished; start a new run to change it."))
             return redirect("incidents:assessment", incident.pk, run.pk)
         asked = question_set.needed_keys(services.plain_answers(run))
         form = AnswerForm(request.POST, question_set=question_set, asked=asked)
@@ -944,7 +1058,9 @@ def assessment_finish(request, pk: int, assessment_pk: int):
     run = _run_of(incident, assessment_pk)
     decision = services.suggested_decision(run)
     if decision is None or run.finished_at or run.superseded_at:
-        messages.error(request, "This assessment cannot be finished: answer every question first.")
+        messages.error(
+            request, _("This assessment cannot be finished: answer every question first.")
+        )
         return redirect("incidents:assessment", incident.pk, run.pk)
     form = FinishAssessmentForm(request.POST, suggested=decision.outcome, auto_id="finish_%s")
     if form.is_valid():
@@ -961,9 +1077,15 @@ def assessment_finish(request, pk: int, assessment_pk: int):
             incident.refresh_from_db()
             messages.success(
                 request,
-                f"The assessment of {run.person.get_full_name()} is finished: "
-                f"{run.get_final_outcome_display().lower()}. The incident is on the "
-                f"{incident.get_track_display().lower()}.",
+                _(
+                    "The assessment of %(name)s is finished: %(outcome)s. The incident is on the "
+                    "%(track)s."
+                )
+                % {
+                    "name": run.person.get_full_name(),
+                    "outcome": in_sentence(run.get_final_outcome_display()),
+                    "track": in_sentence(incident.get_track_display()),
+                },
             )
             if _offers_authority_referral(run):
                 # The next decision is on the assessment page: regulator or police.
@@ -984,8 +1106,10 @@ def assessment_authority_referral(request, pk: int, assessment_pk: int):
     if not _offers_authority_referral(run):
         messages.error(
             request,
-            "A referral to the regulator or the police is decided on the current run, once it "
-            "is finished as deliberate.",
+            _(
+                "A referral to the regulator or the police is decided on the current run, once it "
+                "is finished as deliberate."
+            ),
         )
         return redirect(page)
     form = AuthorityReferralForm(request.POST, auto_id="referral_%s")
@@ -999,5 +1123,9 @@ def assessment_authority_referral(request, pk: int, assessment_pk: int):
     except IncidentError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, f"Recorded: {referral.get_decision_display().lower()}.")
+        messages.success(
+            request,
+            _("Recorded: %(decision)s.")
+            % {"decision": in_sentence(referral.get_decision_display())},
+        )
     return redirect(page)

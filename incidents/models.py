@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class IncidentError(Exception):
@@ -10,24 +11,24 @@ class IncidentError(Exception):
 
 class Incident(models.Model):
     class Status(models.TextChoices):
-        REPORTED = "reported", "Reported"
-        TRIAGE = "triage", "In triage"
-        CONTAINED = "contained", "Contained"
-        CLASSIFIED = "classified", "Classified"
-        REMEDIATION = "remediation", "In remediation"
-        REVIEW = "review", "In review"
-        CLOSED = "closed", "Closed"
+        REPORTED = "reported", _("Reported")
+        TRIAGE = "triage", _("In triage")
+        CONTAINED = "contained", _("Contained")
+        CLASSIFIED = "classified", _("Classified")
+        REMEDIATION = "remediation", _("In remediation")
+        REVIEW = "review", _("In review")
+        CLOSED = "closed", _("Closed")
 
     class Track(models.TextChoices):
-        NONE = "none", "Not decided"
-        LEARNING = "learning", "Learning track"
-        ACCOUNTABILITY = "accountability", "Accountability track"
+        NONE = "none", _("Not decided")
+        LEARNING = "learning", _("Learning track")
+        ACCOUNTABILITY = "accountability", _("Accountability track")
 
     class Severity(models.TextChoices):
-        LOW = "low", "Low"
-        MEDIUM = "medium", "Medium"
-        HIGH = "high", "High"
-        CRITICAL = "critical", "Critical"
+        LOW = "low", _("Low")
+        MEDIUM = "medium", _("Medium")
+        HIGH = "high", _("High")
+        CRITICAL = "critical", _("Critical")
 
     class Platform(models.TextChoices):
         X = "x", "X (Twitter)"
@@ -38,17 +39,17 @@ class Incident(models.Model):
         YOUTUBE = "youtube", "YouTube"
         REDDIT = "reddit", "Reddit"
         MASTODON = "mastodon", "Mastodon / Bluesky"
-        BLOG = "blog", "Blog or website"
-        FORUM = "forum", "Forum"
-        OTHER = "other", "Other"
+        BLOG = "blog", _("Blog or website")
+        FORUM = "forum", _("Forum")
+        OTHER = "other", _("Other")
 
     class Information(models.TextChoices):
-        CONFIDENTIAL = "confidential", "Confidential business information"
-        FINANCIAL = "financial", "Financial information"
-        PERSONAL = "personal", "Customer or personal data"
-        PRODUCT = "product", "Product or roadmap"
-        OFFENSIVE = "offensive", "Offensive content"
-        OTHER = "other", "Other"
+        CONFIDENTIAL = "confidential", _("Confidential business information")
+        FINANCIAL = "financial", _("Financial information")
+        PERSONAL = "personal", _("Customer or personal data")
+        PRODUCT = "product", _("Product or roadmap")
+        OFFENSIVE = "offensive", _("Offensive content")
+        OTHER = "other", _("Other")
 
     reference = models.CharField(max_length=20, unique=True)
     year = models.PositiveSmallIntegerField()
@@ -72,7 +73,7 @@ class Incident(models.Model):
         settings.AUTH_USER_MODEL, blank=True, related_name="incidents_involved_in"
     )
     no_individual_involved = models.BooleanField(
-        default=False, help_text="No one person's act to assess (e.g. a system fault)."
+        default=False, help_text=_("No one person's act to assess (e.g. a system fault).")
     )
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.REPORTED)
     track = models.CharField(max_length=15, choices=Track.choices, default=Track.NONE)
@@ -84,7 +85,7 @@ class Incident(models.Model):
         related_name="owned_incidents",
     )
     no_takedown_note = models.TextField(
-        blank=True, help_text="Why nothing needs taking down, when that is so."
+        blank=True, help_text=_("Why nothing needs taking down, when that is so.")
     )
     contained_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
@@ -174,7 +175,7 @@ class Evidence(models.Model):
 
     class Meta:
         ordering = ["captured_at", "id"]
-        verbose_name_plural = "evidence"
+        verbose_name_plural = _("evidence")
 
     def __str__(self) -> str:
         return f"{self.incident} evidence {self.pk}"
@@ -182,14 +183,16 @@ class Evidence(models.Model):
 
 class Takedown(models.Model):
     class Status(models.TextChoices):
-        REQUESTED = "requested", "Requested"
-        REMOVED = "removed", "Removed"
-        REFUSED = "refused", "Refused"
-        NOT_NEEDED = "not_needed", "Not needed"
+        REQUESTED = "requested", _("Requested")
+        REMOVED = "removed", _("Removed")
+        REFUSED = "refused", _("Refused")
+        NOT_NEEDED = "not_needed", _("Not needed")
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="takedowns")
     what = models.CharField(max_length=300)
-    asked_of = models.CharField(max_length=200, help_text="The platform, the author, a moderator.")
+    asked_of = models.CharField(
+        max_length=200, help_text=_("The platform, the author, a moderator.")
+    )
     requested_at = models.DateTimeField()
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -233,23 +236,23 @@ class Assessment(models.Model):
     a new run supersedes the earlier one."""
 
     class Outcome(models.TextChoices):
-        HUMAN_ERROR = "human_error", "Human error"
-        AT_RISK = "at_risk", "At-risk behaviour"
-        RECKLESS = "reckless", "Reckless behaviour"
-        DELIBERATE = "deliberate", "Deliberate"
+        HUMAN_ERROR = "human_error", _("Human error")
+        AT_RISK = "at_risk", _("At-risk behaviour")
+        RECKLESS = "reckless", _("Reckless behaviour")
+        DELIBERATE = "deliberate", _("Deliberate")
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="assessments")
     person = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="assessments"
     )
-    act = models.CharField(max_length=300, help_text="The one act assessed, in a sentence.")
+    act = models.CharField(max_length=300, help_text=_("The one act assessed, in a sentence."))
     question_set = models.CharField(max_length=20)
     answers = models.JSONField(default=dict)
     suggested_outcome = models.CharField(max_length=12, choices=Outcome.choices, blank=True)
     final_outcome = models.CharField(max_length=12, choices=Outcome.choices, blank=True)
     override_reason = models.TextField(blank=True)
     referral = models.BooleanField(
-        default=False, help_text="Refer to HR / occupational health, not discipline."
+        default=False, help_text=_("Refer to HR / occupational health, not discipline.")
     )
     assessor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -275,15 +278,15 @@ class AuthorityReferral(models.Model):
     as well, or after all) adds a row."""
 
     class Decision(models.TextChoices):
-        REGULATOR = "regulator", "Refer to the regulator"
-        POLICE = "police", "Refer to the police"
-        NOT_REFERRED = "not_referred", "Not referred"
+        REGULATOR = "regulator", _("Refer to the regulator")
+        POLICE = "police", _("Refer to the police")
+        NOT_REFERRED = "not_referred", _("Not referred")
 
     assessment = models.ForeignKey(
         Assessment, on_delete=models.CASCADE, related_name="authority_referrals"
     )
     decision = models.CharField(max_length=12, choices=Decision.choices)
-    note = models.TextField(help_text="Which authority and its reference, or why not.")
+    note = models.TextField(help_text=_("Which authority and its reference, or why not."))
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -304,9 +307,9 @@ class AuthorityReferral(models.Model):
 
 class ActionItem(models.Model):
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        DONE = "done", "Done"
-        WAIVED = "waived", "Waived"
+        OPEN = "open", _("Open")
+        DONE = "done", _("Done")
+        WAIVED = "waived", _("Waived")
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="actions")
     title = models.CharField(max_length=300)
@@ -315,7 +318,7 @@ class ActionItem(models.Model):
     )
     due_date = models.DateField()
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
-    note = models.TextField(blank=True, help_text="How it was done, or why it was waived.")
+    note = models.TextField(blank=True, help_text=_("How it was done, or why it was waived."))
     completed_at = models.DateTimeField(null=True, blank=True)
     completed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -345,10 +348,10 @@ class Review(models.Model):
     incident = models.OneToOneField(Incident, on_delete=models.CASCADE, related_name="review")
     summary = models.TextField()
     contributing_factors = models.TextField()
-    spotted_sooner = models.TextField("What would have spotted it sooner")
-    went_well = models.TextField("What went well", blank=True)
+    spotted_sooner = models.TextField(_("What would have spotted it sooner"))
+    went_well = models.TextField(_("What went well"), blank=True)
     effectiveness_check = models.TextField(
-        "Effectiveness check", blank=True, help_text="How we know the fix works."
+        _("Effectiveness check"), blank=True, help_text=_("How we know the fix works.")
     )
     written_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"

@@ -13,6 +13,7 @@ from datetime import timedelta
 from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Prefetch, Q, Value, When
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from incidents import permissions
 from incidents.models import ActionItem, Incident, Lesson
@@ -129,12 +130,16 @@ def summary_line(incident: Incident) -> str:
     what = (
         incident.get_information_display()
         if incident.information != Incident.Information.OTHER
-        else "A post"
+        else _("A post")
     )
     if incident.platform != Incident.Platform.OTHER:
-        what = f"{what} on {incident.get_platform_display()}"
+        # Translators: e.g. "Customer or personal data on LinkedIn".
+        what = _("%(what)s on %(platform)s") % {
+            "what": what,
+            "platform": incident.get_platform_display(),
+        }
     noticed = date_format(timezone.localtime(incident.noticed_at), "j M Y")
-    return f"{what}, noticed {noticed}"
+    return _("%(what)s, noticed %(date)s") % {"what": what, "date": noticed}
 
 
 # --- the lessons library ----------------------------------------------------------------

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from incidents.models import ActionItem, Incident
 from notifications.models import Notification
@@ -68,7 +69,7 @@ class IncidentAssigned(_IncidentKind):
     """To the new owner, at once."""
 
     name = "incident-assigned"
-    label = "An incident was assigned to you"
+    label = gettext_lazy("An incident was assigned to you")
 
     def _holds(self, incident, notification):
         # Reassigned before this went out: the new owner has their own.
@@ -80,7 +81,7 @@ class SelfReportThanks(_IncidentKind):
     """To someone who reported their own mistake: thank you, and what happens next."""
 
     name = "incident-self-report-thanks"
-    label = "Thank you for reporting your own mistake"
+    label = gettext_lazy("Thank you for reporting your own mistake")
 
 
 @register
@@ -88,7 +89,7 @@ class SelfReportClosed(_IncidentKind):
     """To the self-reporter, when the incident closes: how it ended."""
 
     name = "incident-self-report-closed"
-    label = "How the incident you reported ended"
+    label = gettext_lazy("How the incident you reported ended")
 
     def _holds(self, incident, notification):
         return incident.status == Status.CLOSED  # reopened before it went out: not yet
@@ -108,7 +109,7 @@ class ReviewDue(_IncidentKind):
     unless a review has been written by then."""
 
     name = "incident-review-due"
-    label = "An incident review is due"
+    label = gettext_lazy("An incident review is due")
     urgent = False
 
     def _waiting(self):
@@ -201,14 +202,14 @@ class _ActionKind(ReminderKind):
 @register
 class ActionAssigned(_ActionKind):
     name = "incident-action-assigned"
-    label = "An incident action was assigned to you"
+    label = gettext_lazy("An incident action was assigned to you")
     urgent = True
 
 
 @register
 class ActionDueSoon(_ActionKind):
     name = "incident-action-due-soon"
-    label = "An incident action is due in 2 days"
+    label = gettext_lazy("An incident action is due in 2 days")
     days_before = 2
 
     def find_due(self, *, now):
@@ -238,7 +239,7 @@ class ActionOverdue(_ActionKind):
     after INCIDENT_ESCALATE_AFTER_DAYS."""
 
     name = "incident-action-overdue"
-    label = "An incident action is overdue"
+    label = gettext_lazy("An incident action is overdue")
     escalate_after_days = settings.INCIDENT_ESCALATE_AFTER_DAYS
 
     def find_due(self, *, now):
@@ -267,7 +268,7 @@ class ActionNudge(_ActionKind):
     nudge was planned."""
 
     name = "incident-action-nudge"
-    label = "A reminder from your manager about an incident action"
+    label = gettext_lazy("A reminder from your manager about an incident action")
     urgent = True
 
     def still_due(self, notifications):

@@ -9,7 +9,9 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from incidents import assessment as guide
 from incidents import permissions
@@ -28,11 +30,12 @@ from incidents.models import (
     TalkingPoint,
 )
 from incidents.permissions import can_handle
+from incidents.wording import in_sentence
 from notifications import webhooks
 from people import roles
 
 Status = Incident.Status
-CHANGED_MEANWHILE = "This incident changed while you were working on it."
+CHANGED_MEANWHILE = gettext_lazy("This incident changed while you were working on it.")
 
 # The workflow: from each status, where it may go next ("reopen" is closed → remediation).
 TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -66,7 +69,7 @@ PLAN_TEMPLATES: dict[str, tuple[str, ...]] = {
 
 def _require_handler(user) -> None:
     if not can_handle(user):
-        raise IncidentError("Only the communications team and HR/legal handle incidents.")
+        raise IncidentError(_("Only the communications team and HR/legal handle incidents."))
 
 
 def _event(incident, *, what, by, before="", after="", note="", at=None) -> None:
@@ -135,12 +138,12 @@ def report_incident(
 
     now = now or timezone.now()
     if not what_happened.strip():
-        raise IncidentError("Tell us what happened, in a sentence or two.")
+        raise IncidentError(_("Tell us what happened, in a sentence or two."))
     noticed_at = noticed_at or now
     if posted_at and posted_at > noticed_at:
-        raise IncidentError("It cannot have been noticed before it was posted.")
+        raise IncidentError(_("It cannot have been noticed before it was posted."))
     if severity not in Incident.Severity.values:
-        raise IncidentError("Choose a severity from the list.")
+        raise IncidentError(_("Choose a severity from the list."))
     with transaction.atomic():
         year, number, reference = _next_reference(now)
         incident = Incident.objects.create(
@@ -193,7 +196,7 @@ def assign_owner(*, incident: Incident, owner, by, expected_version: int | None 
 
     _require_handler(by)
     if not can_handle(owner):
-        raise IncidentError("The owner must be in the communications team or HR/legal.")
+        raise IncidentError(_("The owner must be in the communications team or HR/legal."))
     with transaction.atomic():
         incident = _claim(incident, expected_version)
         before = incident.owner
@@ -222,7 +225,7 @@ def update_details(*, incident: Incident, by, expected_version: int | None = Non
         "what_happened",
     }
     if set(fields) - allowed:
-        raise IncidentError("Those details cannot be changed here.")
+        raise IncidentError(_("Those details cannot be changed here."))
     _require_handler(by)
     with transaction.atomic():
         incident = _claim(incident, expected_version)
@@ -242,7 +245,7 @@ def set_people_involved(
     with transaction.atomic():
         incident = _claim(incident, expected_version)
         if no_individual and people:
-            raise IncidentError("Either name the people involved or say no individual is.")
+            raise IncidentError(_("Either name the people involved or say no individual is."))
         incident.people_involved.set(people)
         _bump(incident, no_individual_involved=no_individual)
         _event(
@@ -264,16 +267,22 @@ def _guard(incident: Incident, to: str, user) -> None:
         open_takedowns = incident.takedowns.filter(status=Takedown.Status.REQUESTED).count()
         if open_takedowns:
             raise IncidentError(
-                f"{open_takedowns} takedown request(s) are still waiting: mark them removed, "
-                "refused or not needed first."
+                ngettext(
+                    "%(count)s takedown request(s) are still waiting: mark them removed, "
+                    "refused or not needed first.",
+                    "%(count)s takedown request(s) are still waiting: mark them removed, "
+                    "refused or not needed first.",
+                    open_takedowns,
+                )
+                % {"count": open_takedowns}
             )
         if not incident.takedowns.exists() and not incident.no_takedown_note.strip():
-            raise IncidentError("Record a takedown request, or note why no takedown is needed.")
+            raise IncidentError(_("Record a takedown request, or note why no takedown is needed."))
     elif to == Status.CLASSIFIED:
         people = [] if incident.no_individual_involved else list(incident.people_involved.all())
         if not people and not incident.no_individual_involved:
             raise IncidentError(
-                "Name the people involved, or record that no individual is involved."
+                _("Name the people involved, or record that no individual is involved.")
             )
         assessed = set(
             incident.assessments.filter(
@@ -282,35 +291,51 @@ def _guard(incident: Incident, to: str, user) -> None:
         )
         missing = [p.get_full_name() for p in people if p.pk not in assessed]
         if missing and permissions.sees_people_involved(user, incident):
-            raise IncidentError(f"Finish the assessment for: {', '.join(missing)}.")
+            raise IncidentError(
+                _("Finish the assessment for: %(people)s.") % {"people": ", ".join(missing)}
+            )
         if missing:
             raise IncidentError(
-                f"Finish the assessment for {len(missing)} of the people involved "
-                "(HR/legal or the incident owner can)."
+                ngettext(
+                    "Finish the assessment for %(count)s of the people involved "
+                    "(HR/legal or the incident owner can).",
+                    "Finish the assessment for %(count)s of the people involved "
+                    "(HR/legal or the incident owner can).",
+                    len(missing),
+                )
+                % {"count": len(missing)}
             )
         if incident.track == Incident.Track.NONE:
-            raise IncidentError("Choose the track (learning or accountability).")
+            raise IncidentError(_("Choose the track (learning or accountability)."))
     elif to == Status.REMEDIATION and incident.status == Status.CLASSIFIED:
         if incident.track == Incident.Track.NONE:
-            raise IncidentError("Choose the track (learning or accountability).")
+            raise IncidentError(_("Choose the track (learning or accountability)."))
     elif to == Status.REVIEW:
         if not incident.actions.exists():
-            raise IncidentError("The remediation plan has no actions yet.")
+            raise IncidentError(_("The remediation plan has no actions yet."))
     elif to == Status.CLOSED:
         open_actions = incident.actions.filter(status=ActionItem.Status.OPEN).count()
         if open_actions:
             raise IncidentError(
-                f"{open_actions} action(s) are still open: mark them done, or waive them "
-                "with a reason."
+                ngettext(
+                    "%(count)s action(s) are still open: mark them done, or waive them with a "
+                    "reason.",
+                    "%(count)s action(s) are still open: mark them done, or waive them with a "
+                    "reason.",
+                    open_actions,
+                )
+                % {"count": open_actions}
             )
         review = Review.objects.filter(incident=incident).first()
         if review is None or review.signed_off_at is None:
-            raise IncidentError("The review must be signed off by a manager before closing.")
+            raise IncidentError(_("The review must be signed off by a manager before closing."))
         if review.signed_off_by_id == incident.owner_id:
             # The owner may have changed since the sign-off.
             raise IncidentError(
-                "The review was signed off by the incident owner: a manager who is not "
-                "the owner signs it off."
+                _(
+                    "The review was signed off by the incident owner: a manager who is not "
+                    "the owner signs it off."
+                )
             )
 
 
@@ -331,13 +356,13 @@ def transition(
     with transaction.atomic():
         incident = _claim(incident, expected_version)
         if to not in TRANSITIONS.get(incident.status, ()):
-            target = Status(to).label.lower() if to in Status.values else to
+            target = in_sentence(Status(to).label) if to in Status.values else to
             raise IncidentError(
-                f"An incident that is {incident.get_status_display().lower()} cannot move to "
-                f"“{target}”."
+                _("An incident that is %(status)s cannot move to “%(target)s”.")
+                % {"status": in_sentence(incident.get_status_display()), "target": target}
             )
         if incident.status == Status.CLOSED and not note.strip():
-            raise IncidentError("Say why the incident is reopened.")
+            raise IncidentError(_("Say why the incident is reopened."))
         _guard(incident, to, user)
         fields = {"status": to}
         if to == Status.CONTAINED:
@@ -373,7 +398,7 @@ def transition(
 
 def reopen(*, incident: Incident, user, note: str, expected_version: int | None = None):
     if not note.strip():
-        raise IncidentError("Say why the incident is reopened.")
+        raise IncidentError(_("Say why the incident is reopened."))
     return transition(
         incident=incident,
         to=Status.REMEDIATION,
@@ -389,7 +414,7 @@ def reopen(*, incident: Incident, user, note: str, expected_version: int | None 
 def request_takedown(*, incident, by, what: str, asked_of: str) -> Takedown:
     _require_handler(by)
     if not what.strip() or not asked_of.strip():
-        raise IncidentError("Say what should be taken down and whom you asked.")
+        raise IncidentError(_("Say what should be taken down and whom you asked."))
     with transaction.atomic():
         takedown = Takedown.objects.create(
             incident=incident,
@@ -405,12 +430,13 @@ def request_takedown(*, incident, by, what: str, asked_of: str) -> Takedown:
 def resolve_takedown(*, takedown: Takedown, by, status: str, note: str = "") -> Takedown:
     _require_handler(by)
     if status not in (Takedown.Status.REMOVED, Takedown.Status.REFUSED, Takedown.Status.NOT_NEEDED):
-        raise IncidentError("A takedown is resolved as removed, refused or not needed.")
+        raise IncidentError(_("A takedown is resolved as removed, refused or not needed."))
     with transaction.atomic():
         takedown = Takedown.objects.select_for_update().get(pk=takedown.pk)
         if takedown.status != Takedown.Status.REQUESTED:
             raise IncidentError(
-                f"This takedown is already resolved ({takedown.get_status_display().lower()})."
+                _("This takedown is already resolved (%(status)s).")
+                % {"status": in_sentence(takedown.get_status_display())}
             )
         before = takedown.status
         takedown.status, takedown.note, takedown.resolved_at = status, note, timezone.now()
@@ -422,7 +448,7 @@ def resolve_takedown(*, takedown: Takedown, by, status: str, note: str = "") -> 
 def note_no_takedown(*, incident, by, note: str, expected_version: int | None = None):
     _require_handler(by)
     if not note.strip():
-        raise IncidentError("Say why no takedown is needed.")
+        raise IncidentError(_("Say why no takedown is needed."))
     with transaction.atomic():
         incident = _claim(incident, expected_version)
         _bump(incident, no_takedown_note=note.strip())
@@ -433,7 +459,7 @@ def note_no_takedown(*, incident, by, note: str, expected_version: int | None = 
 def draft_statement(*, incident, by, text: str) -> HoldingStatement:
     _require_handler(by)
     if not text.strip():
-        raise IncidentError("A holding statement needs some text.")
+        raise IncidentError(_("A holding statement needs some text."))
     return HoldingStatement.objects.create(
         incident=incident, text=text.strip(), drafted_by=by, drafted_at=timezone.now()
     )
@@ -442,11 +468,11 @@ def draft_statement(*, incident, by, text: str) -> HoldingStatement:
 def approve_statement(*, statement: HoldingStatement, by) -> HoldingStatement:
     _require_handler(by)
     if statement.drafted_by_id == by.pk:
-        raise IncidentError("Someone other than the author approves a holding statement.")
+        raise IncidentError(_("Someone other than the author approves a holding statement."))
     with transaction.atomic():
         statement = HoldingStatement.objects.select_for_update().get(pk=statement.pk)
         if statement.approved_at is not None:
-            raise IncidentError("This holding statement is already approved.")
+            raise IncidentError(_("This holding statement is already approved."))
         statement.approved_by, statement.approved_at = by, timezone.now()
         statement.save(update_fields=["approved_by", "approved_at"])
         _event(statement.incident, what="statement", by=by, after="approved")
@@ -466,19 +492,24 @@ def _question_set_of(assessment: Assessment) -> guide.QuestionSet:
     question_set = guide.question_set(assessment.question_set)
     if question_set is None:
         raise IncidentError(
-            f"This run uses question set {assessment.question_set}, which PolicyHub no longer "
-            "has: run the assessment again."
+            _(
+                "This run uses question set %(version)s, which PolicyHub no longer has: run the "
+                "assessment again."
+            )
+            % {"version": assessment.question_set}
         )
     return question_set
 
 
 def start_assessment(*, incident, person, act: str, by) -> Assessment:
     if not can_assess(by, incident):
-        raise IncidentError("Only HR/legal and the incident owner assess individuals.")
+        raise IncidentError(_("Only HR/legal and the incident owner assess individuals."))
     if not incident.people_involved.filter(pk=person.pk).exists():
-        raise IncidentError(f"{person.get_full_name()} is not among the people involved.")
+        raise IncidentError(
+            _("%(name)s is not among the people involved.") % {"name": person.get_full_name()}
+        )
     if not act.strip():
-        raise IncidentError("Describe the one act you are assessing.")
+        raise IncidentError(_("Describe the one act you are assessing."))
     return Assessment.objects.create(
         incident=incident,
         person=person,
@@ -492,23 +523,23 @@ def start_assessment(*, incident, person, act: str, by) -> Assessment:
 def answer(*, assessment: Assessment, by, key: str, value: str) -> Assessment:
     """Store one answer with who and when, against the run's own question set."""
     if not can_assess(by, assessment.incident):
-        raise IncidentError("Only HR/legal and the incident owner assess individuals.")
+        raise IncidentError(_("Only HR/legal and the incident owner assess individuals."))
     if assessment.finished_at or assessment.superseded_at:
-        raise IncidentError("This assessment is finished; start a new run to change it.")
+        raise IncidentError(_("This assessment is finished; start a new run to change it."))
     question_set = _question_set_of(assessment)
     if key not in question_set.keys:
-        raise IncidentError("Answer yes, no or unsure to a question of this assessment.")
+        raise IncidentError(_("Answer yes, no or unsure to a question of this assessment."))
     question = question_set.question(key)
     if value not in question.values:
         if question.plain:
-            raise IncidentError("Answer yes, no or unsure.")
-        choices = ", ".join(f"“{option.label}”" for option in question.options)
-        raise IncidentError(f"Answer one of {choices}.")
+            raise IncidentError(_("Answer yes, no or unsure."))
+        choices = ", ".join(f"“{guide.shown(option.label)}”" for option in question.options)
+        raise IncidentError(_("Answer one of %(choices)s.") % {"choices": choices})
     with transaction.atomic():
         # Locked: two assessors answering at once both keep their answer.
         locked = Assessment.objects.select_for_update().get(pk=assessment.pk)
         if locked.finished_at or locked.superseded_at:
-            raise IncidentError("This assessment is finished; start a new run to change it.")
+            raise IncidentError(_("This assessment is finished; start a new run to change it."))
         locked.answers = {
             **locked.answers,
             key: {"value": value, "by": by.pk, "at": timezone.now().isoformat()},
@@ -538,9 +569,9 @@ def finish_assessment(
     """Record the suggested outcome and the final one (an override needs a reason);
     the outcome sets the track. Earlier runs for the same person are superseded."""
     if not can_assess(by, assessment.incident):
-        raise IncidentError("Only HR/legal and the incident owner assess individuals.")
+        raise IncidentError(_("Only HR/legal and the incident owner assess individuals."))
     if assessment.finished_at or assessment.superseded_at:
-        raise IncidentError("This assessment is finished; start a new run to change it.")
+        raise IncidentError(_("This assessment is finished; start a new run to change it."))
     _question_set_of(assessment)
     now = timezone.now()
     with transaction.atomic():
@@ -548,17 +579,17 @@ def finish_assessment(
         # on the answers as they are now.
         locked = Assessment.objects.select_for_update().get(pk=assessment.pk)
         if locked.finished_at or locked.superseded_at:
-            raise IncidentError("This assessment is finished; start a new run to change it.")
+            raise IncidentError(_("This assessment is finished; start a new run to change it."))
         assessment.answers = locked.answers
         decision = suggested_decision(assessment)
         if decision is None:
-            raise IncidentError("Answer every question first.")
+            raise IncidentError(_("Answer every question first."))
         final = final_outcome or decision.outcome
         if final not in Assessment.Outcome.values:
-            raise IncidentError("Choose one of the four outcomes.")
+            raise IncidentError(_("Choose one of the four outcomes."))
         if final != decision.outcome and not override_reason.strip():
             raise IncidentError(
-                "You chose a different outcome from the suggested one: write down why."
+                _("You chose a different outcome from the suggested one: write down why.")
             )
         Assessment.objects.filter(
             incident=assessment.incident,
@@ -584,22 +615,28 @@ def decide_authority_referral(
     whole incident team)."""
     if not can_assess(by, assessment.incident):
         raise IncidentError(
-            "Only HR/legal and the incident owner decide on a referral to the regulator or "
-            "the police."
+            _(
+                "Only HR/legal and the incident owner decide on a referral to the regulator or "
+                "the police."
+            )
         )
     if decision not in AuthorityReferral.Decision.values:
-        raise IncidentError("Choose: refer to the regulator, refer to the police, or not referred.")
+        raise IncidentError(
+            _("Choose: refer to the regulator, refer to the police, or not referred.")
+        )
     if not note.strip():
-        raise IncidentError("Add a note: which authority and its reference, or why not.")
+        raise IncidentError(_("Add a note: which authority and its reference, or why not."))
     now = now or timezone.now()
     with transaction.atomic():
         locked = Assessment.objects.select_for_update().get(pk=assessment.pk)
         if locked.superseded_at:
-            raise IncidentError("This run was superseded: decide on the current one.")
+            raise IncidentError(_("This run was superseded: decide on the current one."))
         if not locked.finished_at or locked.final_outcome != Assessment.Outcome.DELIBERATE:
             raise IncidentError(
-                "A referral to the regulator or the police is decided once the assessment is "
-                "finished as deliberate."
+                _(
+                    "A referral to the regulator or the police is decided once the assessment is "
+                    "finished as deliberate."
+                )
             )
         referral = AuthorityReferral.objects.create(
             assessment=locked,
@@ -608,7 +645,9 @@ def decide_authority_referral(
             decided_by=by,
             decided_at=now,
         )
-        label = AuthorityReferral.Decision(decision).label
+        # The history is stored in the source language, whoever decides.
+        with translation.override(None):
+            label = str(AuthorityReferral.Decision(decision).label)
         _event(
             locked.incident,
             what="regulator or police",
@@ -642,7 +681,7 @@ def choose_track(*, incident, by, track: str, expected_version: int | None = Non
     """For incidents with no individual involved, the handler chooses the track."""
     _require_handler(by)
     if track not in (Incident.Track.LEARNING, Incident.Track.ACCOUNTABILITY):
-        raise IncidentError("Choose the learning or the accountability track.")
+        raise IncidentError(_("Choose the learning or the accountability track."))
     with transaction.atomic():
         incident = _claim(incident, expected_version)
         before = incident.track
@@ -663,9 +702,9 @@ def fill_plan(*, incident, by, owner=None) -> list[ActionItem]:
     """Fill the remediation plan from the track's template (once)."""
     _require_handler(by)
     if incident.track == Incident.Track.NONE:
-        raise IncidentError("Choose the track first: the plan follows from it.")
+        raise IncidentError(_("Choose the track first: the plan follows from it."))
     if incident.actions.exists():
-        raise IncidentError("The plan already has actions.")
+        raise IncidentError(_("The plan already has actions."))
     owner = owner or incident.owner or by
     due = default_due(incident.severity)
     with transaction.atomic():
@@ -681,7 +720,7 @@ def add_action(*, incident, by, title: str, owner, due_date=None) -> ActionItem:
 
     _require_handler(by)
     if not title.strip():
-        raise IncidentError("An action needs a title.")
+        raise IncidentError(_("An action needs a title."))
     with transaction.atomic():
         action = ActionItem.objects.create(
             incident=incident,
@@ -697,17 +736,19 @@ def add_action(*, incident, by, title: str, owner, due_date=None) -> ActionItem:
 def complete_action(*, action: ActionItem, by, status: str, note: str) -> ActionItem:
     """Done (with how) or waived (with why): by the action's owner or a handler."""
     if by.pk != action.owner_id and not can_handle(by):
-        raise IncidentError("Only the action's owner or the incident team can close it.")
+        raise IncidentError(_("Only the action's owner or the incident team can close it."))
     if status not in (ActionItem.Status.DONE, ActionItem.Status.WAIVED):
-        raise IncidentError("An action is done or waived.")
+        raise IncidentError(_("An action is done or waived."))
     if not note.strip():
         raise IncidentError(
-            "Say how it was done." if status == ActionItem.Status.DONE else "Say why it is waived."
+            _("Say how it was done.")
+            if status == ActionItem.Status.DONE
+            else _("Say why it is waived.")
         )
     with transaction.atomic():
         action = ActionItem.objects.select_for_update().get(pk=action.pk)
         if action.status != ActionItem.Status.OPEN:
-            raise IncidentError("This action is already closed.")
+            raise IncidentError(_("This action is already closed."))
         action.status, action.note = status, note.strip()
         action.completed_at, action.completed_by = timezone.now(), by
         action.save()
@@ -737,12 +778,14 @@ def write_review(*, incident, by, **fields) -> Review:
     _require_handler(by)
     if set(fields) - set(REVIEW_FIELDS):
         # Who wrote it and who signed it off are never set from a form.
-        raise IncidentError("Those parts of a review cannot be written here.")
+        raise IncidentError(_("Those parts of a review cannot be written here."))
     required = ("summary", "contributing_factors", "spotted_sooner")
     if any(not str(fields.get(name, "")).strip() for name in required):
         raise IncidentError(
-            "A review needs a summary, the contributing factors and what would have "
-            "spotted it sooner."
+            _(
+                "A review needs a summary, the contributing factors and what would have "
+                "spotted it sooner."
+            )
         )
     with transaction.atomic():
         review, created = Review.objects.get_or_create(
@@ -751,7 +794,7 @@ def write_review(*, incident, by, **fields) -> Review:
         )
         if not created:
             if review.signed_off_at:
-                raise IncidentError("The review is signed off; it can no longer change.")
+                raise IncidentError(_("The review is signed off; it can no longer change."))
             for key, value in fields.items():
                 setattr(review, key, value)
             review.save()
@@ -762,11 +805,11 @@ def write_review(*, incident, by, **fields) -> Review:
 def sign_off_review(*, review: Review, by) -> Review:
     incident = review.incident
     if not roles.is_line_manager(by):
-        raise IncidentError("A review is signed off by a manager.")
+        raise IncidentError(_("A review is signed off by a manager."))
     if incident.owner_id == by.pk:
-        raise IncidentError("The incident owner cannot sign off their own review.")
+        raise IncidentError(_("The incident owner cannot sign off their own review."))
     if review.signed_off_at:
-        raise IncidentError("The review is already signed off.")
+        raise IncidentError(_("The review is already signed off."))
     with transaction.atomic():
         review.signed_off_by, review.signed_off_at = by, timezone.now()
         review.save(update_fields=["signed_off_by", "signed_off_at"])
@@ -782,17 +825,20 @@ def publish_lesson(
     (`keep_identifying`)."""
     _require_handler(by)
     if not title.strip() or not text.strip():
-        raise IncidentError("A lesson needs a title and its text.")
+        raise IncidentError(_("A lesson needs a title and its text."))
     found = [] if keep_identifying else identifying_details(incident, f"{title}\n{text}")
     if found:
-        named = (
-            f": {', '.join(found)}"
-            if permissions.sees_people_involved(by, incident)
-            else " (a name, handle or link)"
-        )
-        raise IncidentError(
-            f"The lesson still identifies the incident{named}. Take it out, or keep it on purpose."
-        )
+        if permissions.sees_people_involved(by, incident):
+            message = _(
+                "The lesson still identifies the incident: %(details)s. Take it out, or keep it "
+                "on purpose."
+            ) % {"details": ", ".join(found)}
+        else:
+            message = _(
+                "The lesson still identifies the incident (a name, handle or link). Take it out, "
+                "or keep it on purpose."
+            )
+        raise IncidentError(message)
     with transaction.atomic():
         lesson = Lesson.objects.create(
             incident=incident,
@@ -835,7 +881,7 @@ def open_policy_revision(*, lesson: Lesson, policy, by):
     from policies.models import PolicyError, PolicyVersion
 
     if not roles.is_policy_admin(by):
-        raise IncidentError("Policy admins open policy revisions.")
+        raise IncidentError(_("Policy admins open policy revisions."))
     current = policy.versions.filter(status=PolicyVersion.Status.PUBLISHED).first()
     try:
         draft = policy_services.create_draft(
@@ -853,7 +899,7 @@ def open_policy_revision(*, lesson: Lesson, policy, by):
 def add_to_briefing(*, lesson: Lesson, topic, by, text: str = "") -> TalkingPoint:
     """ "Add to briefing": a talking point on a training topic, linked to the lesson."""
     if not (roles.is_policy_admin(by) or can_handle(by)):
-        raise IncidentError("The incident team and policy admins add talking points.")
+        raise IncidentError(_("The incident team and policy admins add talking points."))
     point = TalkingPoint.objects.create(
         topic=topic,
         lesson=lesson,

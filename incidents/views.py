@@ -15,11 +15,13 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from incidents import permissions, queries, services
 from incidents.forms import CloseActionForm, IncidentFilterForm, ReportForm, SelfReportForm
 from incidents.models import IncidentError
+from incidents.wording import in_sentence
 from policyhub.paging import page_of
 
 REPORTS_PER_PAGE = 10
@@ -173,8 +175,12 @@ def close_action(request, pk):
         except IncidentError as error:
             form.add_error(None, str(error))
         else:
-            done = action.get_status_display().lower()
-            messages.success(request, f"“{action.title}” is marked {done}. Thank you.")
+            done = in_sentence(action.get_status_display())
+            messages.success(
+                request,
+                _("“%(title)s” is marked %(status)s. Thank you.")
+                % {"title": action.title, "status": done},
+            )
             return redirect(_same_page(request, "incidents:my_actions"))
     return _my_actions_page(request, posted=form, posted_pk=pk)
 
