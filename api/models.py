@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.utils.translation import pgettext_lazy
 
 
 def hash_key(key: str) -> str:
@@ -20,8 +21,10 @@ class IntegrationToken(models.Model):
     the token itself is shown once, when it is made."""
 
     class Scope(models.TextChoices):
-        READ = "read", "Read"
-        READ_WRITE = "read_write", "Read and write"
+        # Translators: a token's scope: it may read.
+        READ = "read", pgettext_lazy("token scope", "Read")
+        # Translators: a token's scope: it may read and change.
+        READ_WRITE = "read_write", pgettext_lazy("token scope", "Read and write")
 
     name = models.CharField(max_length=150)
     owner = models.ForeignKey(

@@ -6,7 +6,9 @@ import secrets
 import string
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from api.authentication import PREFIX_LENGTH
 from api.models import IntegrationToken, TokenError, hash_key
@@ -30,31 +32,34 @@ def _new_prefix() -> str:
         prefix = KEY_START + random
         if not IntegrationToken.objects.filter(prefix=prefix).exists():
             return prefix
-    raise TokenError("Could not find a free token prefix; try again.")  # pragma: no cover
+    raise TokenError(_("Could not find a free token prefix; try again."))  # pragma: no cover
 
 
 def create_token(*, owner, name: str, scope: str, by) -> tuple[IntegrationToken, str]:
     """A new token acting as `owner`, and its key: the key is returned here once and
     never stored (only its SHA-256 is)."""
     if not roles.is_site_admin(by):
-        raise TokenError("Only site admins create API tokens.")
+        raise TokenError(_("Only site admins create API tokens."))
     name = " ".join((name or "").split())
     if not name:
-        raise TokenError("Give the token a name: the integration that will use it.")
+        raise TokenError(_("Give the token a name: the integration that will use it."))
     if len(name) > NAME_MAX_LENGTH:
-        raise TokenError(f"Keep the name to {NAME_MAX_LENGTH} characters.")
+        raise TokenError(_("Keep the name to %(count)s characters.") % {"count": NAME_MAX_LENGTH})
     if scope not in IntegrationToken.Scope.values:
-        raise TokenError("Choose read, or read and write.")
+        raise TokenError(_("Choose read, or read and write."))
     if owner is None or not owner.is_active:
-        raise TokenError("A token acts as an active person; this person has left.")
+        raise TokenError(_("A token acts as an active person; this person has left."))
     with transaction.atomic():
         taken = IntegrationToken.objects.filter(
             owner=owner, name__iexact=name, revoked_at__isnull=True
         )
         if taken.exists():
             raise TokenError(
-                f"{owner.get_full_name()} already has an active token named “{name}”. "
-                "Choose another name, or revoke that token first."
+                _(
+                    "%(owner)s already has an active token named “%(name)s”. Choose another "
+                    "name, or revoke that token first."
+                )
+                % {"owner": owner.get_full_name(), "name": name}
             )
         key = _new_prefix() + secrets.token_urlsafe(SECRET_BYTES)
         try:
@@ -71,7 +76,8 @@ def create_token(*, owner, name: str, scope: str, by) -> tuple[IntegrationToken,
         except IntegrityError as error:
             # Someone made the same token at the same moment.
             raise TokenError(
-                f"{owner.get_full_name()} already has an active token named “{name}”."
+                _("%(owner)s already has an active token named “%(name)s”.")
+                % {"owner": owner.get_full_name(), "name": name}
             ) from error
     return token, key
 
@@ -79,13 +85,20 @@ def create_token(*, owner, name: str, scope: str, by) -> tuple[IntegrationToken,
 def revoke_token(*, token: IntegrationToken, by) -> IntegrationToken:
     """Stop a token from working, at once and for good; its record stays."""
     if not roles.is_site_admin(by):
-        raise TokenError("Only site admins revoke API tokens.")
+        raise TokenError(_("Only site admins revoke API tokens."))
     with transaction.atomic():
         locked = IntegrationToken.objects.select_for_update().get(pk=token.pk)
         if locked.revoked_at is not None:
+            revoked_at = timezone.localtime(locked.revoked_at)
             raise TokenError(
-                f"“{locked.name}” was already revoked on "
-                f"{timezone.localtime(locked.revoked_at):%d %B %Y at %H:%M}."
+                _("“%(name)s” was already revoked on %(date)s at %(time)s.")
+                % {
+                    "name": locked.name,
+                    # Translators: Django's date format syntax: d day (two digits), F month
+                    # name, Y year. German "d. F Y", French "d F Y".
+                    "date": formats.date_format(revoked_at, pgettext("token revoked", "d F Y")),
+                    "time": formats.time_format(revoked_at, "H:i"),
+                }
             )
         locked.revoked_at = timezone.now()
         locked.revoked_by = by

@@ -4,6 +4,7 @@ them with when each was last used, revoke one."""
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
@@ -68,7 +69,9 @@ def revoke(request, pk: int):
             messages.error(request, str(error))
         else:
             messages.success(
-                request, f"“{token.name}” is revoked: requests with it are refused from now on."
+                request,
+                _("“%(name)s” is revoked: requests with it are refused from now on.")
+                % {"name": token.name},
             )
         return redirect("api:tokens")
     return render(request, "api/token_revoke.html", {"token": token})

@@ -4,15 +4,21 @@ as the pages (see api.permissions), and changes things only through the services
 
 Views are thin: check who may, validate with a serializer, call a query or a service,
 and turn a domain error into a 400 with its message.
+
+The API speaks English, whatever language the caller's Accept-Language asks for: its
+messages are for the developers of integrations, as its schema is, and a script may
+match them. (The pages speak each person's language; the documentation page, /api/docs/,
+is a page.)
 """
 
 from __future__ import annotations
 
 import zoneinfo
 
+from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db.models import QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 from drf_spectacular.settings import spectacular_settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -75,7 +81,23 @@ def _problem(message: str) -> dict:
     return {"detail": message}
 
 
-class TokenView(generics.GenericAPIView):
+class InEnglish:
+    """An API view whose answers, DRF's own messages and the domain errors included, are
+    in English (see the module's docstring)."""
+
+    def dispatch(self, request, *args, **kwargs):
+        with translation.override(settings.LANGUAGE_CODE):
+            response = super().dispatch(request, *args, **kwargs)
+            # Rendered here, not after the view returns: a label that is translated when
+            # it is written out (a choice's, say) is written out in English too.
+            if hasattr(response, "render"):
+                response.render()
+        # LocaleMiddleware names the page's language only where the view did not.
+        response.headers.setdefault("Content-Language", settings.LANGUAGE_CODE)
+        return response
+
+
+class TokenView(InEnglish, generics.GenericAPIView):
     # Acts as the token's owner, in the owner's time zone (times without an offset are
     # read in it, and times are written in it). Requests and answers are JSON: a browser
     # cannot send a token, so DRF's browsable pages would only ever show a 401 (the
@@ -370,7 +392,7 @@ class OnBehalf(TokenView):
 # --- the schema and its documentation ----------------------------------------------------
 
 
-class SchemaView(SpectacularAPIView):
+class SchemaView(InEnglish, SpectacularAPIView):
     """The OpenAPI 3 schema: for any token, or anyone logged in."""
 
     authentication_classes = [IntegrationTokenAuthentication, SessionAuthentication]

@@ -8,6 +8,10 @@ takes the viewer, since what of an incident it shows depends on who asks.
 The evidence pack is built for 10,000 people: acknowledgements and attendance are read
 in chunks (`iterator`) and drawn as they arrive, so memory does not grow with them and
 the number of queries is the same for ten people or ten thousand.
+
+The words are in the language active while a builder runs: evidence.services builds each
+document under its requester's language. The titles kept in the manifest are written in
+the site's language (evidence.services), like any record other people read later.
 """
 
 from __future__ import annotations
@@ -15,7 +19,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db.models import Prefetch
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext, pgettext
 
 from evidence.pdf import Column, EvidencePDF, Stamp, day, short_day, short_when, tz_name
 from incidents import assessment as guide
@@ -30,11 +36,11 @@ from training.models import Booking, Session
 
 CHUNK = 2000  # rows read from the database at a time
 
-RECEIPT = "Acknowledgement receipt"
-EVIDENCE_PACK = "Evidence pack"
-CLOSURE_REPORT = "Incident closure report"
+RECEIPT = gettext_lazy("Acknowledgement receipt")
+EVIDENCE_PACK = gettext_lazy("Evidence pack")
+CLOSURE_REPORT = gettext_lazy("Incident closure report")
 
-WEB_METHOD = (
+WEB_METHOD = gettext_lazy(
     "In the browser: the reader ticked “I have read and understood this policy” and typed "
     "their full name"
 )
@@ -49,11 +55,15 @@ def _mb(size: int | None) -> str:
         return ""
     if size < 1024 * 1024:
         return f"{max(1, round(size / 1024))} KB"
-    return f"{size / (1024 * 1024):.1f} MB"
+    return f"{formats.number_format(size / (1024 * 1024), 1)} MB"
 
 
 def _percent(part: int, whole: int) -> str:
     return f"{round(100 * part / whole)}%" if whole else "—"
+
+
+def _times(stamp: Stamp) -> str:
+    return _("Shown in %(time_zone)s") % {"time_zone": tz_name(stamp.tz)}
 
 
 # --- the acknowledgement receipt ---------------------------------------------------------
@@ -61,10 +71,12 @@ def _percent(part: int, whole: int) -> str:
 
 def receipt_title(acknowledgement: Acknowledgement) -> str:
     version = acknowledgement.version
-    return (
-        f"Acknowledgement receipt #{acknowledgement.sequence}: "
-        f"{acknowledgement.person.get_full_name()}, {version.policy.title} {version.number}"
-    )
+    return _("Acknowledgement receipt #%(sequence)s: %(person)s, %(policy)s %(version)s") % {
+        "sequence": acknowledgement.sequence,
+        "person": acknowledgement.person.get_full_name(),
+        "policy": version.policy.title,
+        "version": version.number,
+    }
 
 
 def receipt(acknowledgement: Acknowledgement, stamp: Stamp) -> EvidencePDF:
@@ -72,67 +84,101 @@ def receipt(acknowledgement: Acknowledgement, stamp: Stamp) -> EvidencePDF:
     and the hashes that tie the record to the text and to the chain."""
     ack, version = acknowledgement, acknowledgement.version
     pdf = EvidencePDF(kind=RECEIPT, title=receipt_title(ack), stamp=stamp)
-    pdf.title_block(RECEIPT, f"Record #{ack.sequence} in PolicyHub's acknowledgement chain")
-    policy_line = f"{version.policy.title}, version {version.number}"
+    pdf.title_block(
+        RECEIPT,
+        _("Record #%(sequence)s in PolicyHub's acknowledgement chain") % {"sequence": ack.sequence},
+    )
     if version.effective_from:
-        policy_line += f" (in effect from {day(version.effective_from)})"
+        policy_line = _("%(policy)s, version %(version)s (in effect from %(date)s)") % {
+            "policy": version.policy.title,
+            "version": version.number,
+            "date": day(version.effective_from),
+        }
+    else:
+        policy_line = _("%(policy)s, version %(version)s") % {
+            "policy": version.policy.title,
+            "version": version.number,
+        }
     if ack.method == Acknowledgement.Method.ON_BEHALF:
-        method = (
-            f"On behalf of the reader, recorded by {_name(ack.on_behalf_by)}. "
-            f"Reason: {ack.on_behalf_reason}"
-        )
+        method = _("On behalf of the reader, recorded by %(name)s. Reason: %(reason)s") % {
+            "name": _name(ack.on_behalf_by),
+            "reason": ack.on_behalf_reason,
+        }
     else:
         method = WEB_METHOD
     rows: list[tuple] = [
-        ("Who", f"{ack.person.get_full_name()} <{ack.person.email}>"),
-        ("Policy", policy_line),
-        ("When", f"{stamp.local(ack.acknowledged_at)} ({tz_name(stamp.tz)})"),
-        ("Typed name", ack.typed_name),
-        ("Method", method),
+        (_("Who"), f"{ack.person.get_full_name()} <{ack.person.email}>"),
+        (_("Policy"), policy_line),
+        (_("When"), f"{stamp.local(ack.acknowledged_at)} ({tz_name(stamp.tz)})"),
+        (_("Typed name"), ack.typed_name),
+        (_("Method"), method),
     ]
     if ack.quiz_score is not None:
-        rows.append(("Quiz score", f"{ack.quiz_score}% (pass mark {version.pass_mark}%)"))
+        rows.append(
+            (
+                _("Quiz score"),
+                _("%(score)s%% (pass mark %(pass_mark)s%%)")
+                % {"score": ack.quiz_score, "pass_mark": version.pass_mark},
+            )
+        )
     if ack.ip_address or ack.user_agent:
         origin = "\n".join(
             part
-            for part in (f"IP address {ack.ip_address}" if ack.ip_address else "", ack.user_agent)
+            for part in (
+                _("IP address %(address)s") % {"address": ack.ip_address} if ack.ip_address else "",
+                ack.user_agent,
+            )
             if part
         )
-        rows.append(("From", origin))
+        # Translators: where an acknowledgement was given from (IP address, browser).
+        rows.append((pgettext("origin", "From"), origin))
     rows += [
-        ("Text acknowledged (SHA-256)", ack.text_sha256, True),
-        ("Record hash", ack.record_hash, True),
-        ("Previous record hash", ack.previous_hash, True),
+        (_("Text acknowledged (SHA-256)"), ack.text_sha256, True),
+        (_("Record hash"), ack.record_hash, True),
+        (_("Previous record hash"), ack.previous_hash, True),
     ]
     pdf.facts(rows)
     pdf.paragraph(
-        f"The first hash is the SHA-256 of the exact text of version {version.number}. The "
-        "record hash covers this record's fields and the hash of the record before it, so "
-        "any later change to an acknowledgement is detected.",
+        _(
+            "The first hash is the SHA-256 of the exact text of version %(version)s. The "
+            "record hash covers this record's fields and the hash of the record before it, so "
+            "any later change to an acknowledgement is detected."
+        )
+        % {"version": version.number},
         size=8.5,
         grey=True,
     )
-    pdf.heading("Checked when this receipt was issued")
+    pdf.heading(_("Checked when this receipt was issued"))
     if policy_services.record_hash(ack) == ack.record_hash:
         pdf.paragraph(
-            "The record's hash was computed again from its details and matches the stored "
-            "record hash: the record is as it was written."
+            _(
+                "The record's hash was computed again from its details and matches the stored "
+                "record hash: the record is as it was written."
+            )
         )
     else:
         pdf.paragraph(
-            "ALTERED: the record's hash, computed again from its details, does not match the "
-            "stored record hash. The record was changed after it was written."
+            _(
+                "ALTERED: the record's hash, computed again from its details, does not match "
+                "the stored record hash. The record was changed after it was written."
+            )
         )
     current_text = version.body_sha256 or sha256_text(version.body)
     if current_text == ack.text_sha256:
         pdf.paragraph(
-            f"The text of version {version.number} that PolicyHub holds has the SHA-256 above: "
-            "it is the text that was acknowledged."
+            _(
+                "The text of version %(version)s that PolicyHub holds has the SHA-256 above: "
+                "it is the text that was acknowledged."
+            )
+            % {"version": version.number}
         )
     else:
         pdf.paragraph(
-            f"The text of version {version.number} that PolicyHub holds has another SHA-256 "
-            f"({current_text}): it is not the text that was acknowledged."
+            _(
+                "The text of version %(version)s that PolicyHub holds has another SHA-256 "
+                "(%(sha256)s): it is not the text that was acknowledged."
+            )
+            % {"version": version.number, "sha256": current_text}
         )
     return pdf
 
@@ -141,7 +187,10 @@ def receipt(acknowledgement: Acknowledgement, stamp: Stamp) -> EvidencePDF:
 
 
 def evidence_pack_title(version: PolicyVersion) -> str:
-    return f"Evidence pack: {version.policy.title} {version.number}"
+    return _("Evidence pack: %(policy)s %(version)s") % {
+        "policy": version.policy.title,
+        "version": version.number,
+    }
 
 
 def evidence_pack(version: PolicyVersion, stamp: Stamp) -> EvidencePDF:
@@ -150,7 +199,10 @@ def evidence_pack(version: PolicyVersion, stamp: Stamp) -> EvidencePDF:
     of the chain check, and who attended the briefings that covered the policy."""
     policy = version.policy
     pdf = EvidencePDF(kind=EVIDENCE_PACK, title=evidence_pack_title(version), stamp=stamp)
-    pdf.title_block(EVIDENCE_PACK, f"{policy.title}, version {version.number}")
+    pdf.title_block(
+        EVIDENCE_PACK,
+        _("%(policy)s, version %(version)s") % {"policy": policy.title, "version": version.number},
+    )
     line = list(
         PolicyVersion.objects.filter(policy=policy, major=version.major)
         .filter(status__in=PolicyVersion.LOCKED)
@@ -159,45 +211,49 @@ def evidence_pack(version: PolicyVersion, stamp: Stamp) -> EvidencePDF:
     )
     pdf.facts(
         [
-            ("Policy", f"{policy.title} ({policy.get_category_display()})"),
-            ("Owner", _name(policy.owner)),
-            ("Version", f"{version.number}, {version.get_status_display().lower()}"),
-            ("Change", version.get_change_display()),
-            ("Written by", _name(version.author)),
-            ("Approved by", f"{_name(version.approver)}, {stamp.local(version.approved_at)}"),
-            ("Published", stamp.local(version.published_at)),
-            ("In effect from", day(version.effective_from)),
-            ("Acknowledgement window", f"{policy.acknowledgement_window_days} days"),
-            ("Text (SHA-256)", version.body_sha256, True),
-            ("Times", f"Shown in {tz_name(stamp.tz)}"),
+            (_("Policy"), f"{policy.title} ({policy.get_category_display()})"),
+            (_("Owner"), _name(policy.owner)),
+            (_("Version"), f"{version.number}, {version.get_status_display().lower()}"),
+            (_("Change"), version.get_change_display()),
+            (_("Written by"), _name(version.author)),
+            (_("Approved by"), f"{_name(version.approver)}, {stamp.local(version.approved_at)}"),
+            (_("Published"), stamp.local(version.published_at)),
+            (_("In effect from"), day(version.effective_from)),
+            (
+                _("Acknowledgement window"),
+                ngettext("%(count)s day", "%(count)s days", policy.acknowledgement_window_days)
+                % {"count": policy.acknowledgement_window_days},
+            ),
+            (_("Text (SHA-256)"), version.body_sha256, True),
+            (_("Times"), _times(stamp)),
         ]
     )
 
     today = timezone.localtime(stamp.issued_at, stamp.tz).date()
     figures = policy_queries.compliance_figures(version, today=today)
     overall = figures.overall
-    pdf.heading("Compliance when this pack was issued")
+    pdf.heading(_("Compliance when this pack was issued"))
     pdf.facts(
         [
-            ("Have to acknowledge", overall.total),
+            (_("Have to acknowledge"), overall.total),
             (
-                "Acknowledged",
+                _("Acknowledged"),
                 f"{overall.acknowledged} ({_percent(overall.acknowledged, overall.total)})",
             ),
-            ("Outstanding", overall.outstanding),
-            ("Of them overdue", overall.overdue),
-            ("Declined", overall.declined),
+            (_("Outstanding"), overall.outstanding),
+            (_("Of them overdue"), overall.overdue),
+            (_("Declined"), overall.declined),
         ]
     )
     pdf.table(
         [
-            Column("Department", 50),
-            Column("People", 18),
-            Column("Acknowledged", 26),
+            Column(_("Department"), 50),
+            Column(_("People"), 18),
+            Column(_("Acknowledged"), 26),
             Column("%", 12),
-            Column("Outstanding", 26),
-            Column("Overdue", 22),
-            Column("Declined", 26),
+            Column(_("Outstanding"), 26),
+            Column(_("Overdue"), 22),
+            Column(_("Declined"), 26),
         ],
         (
             (
@@ -213,40 +269,59 @@ def evidence_pack(version: PolicyVersion, stamp: Stamp) -> EvidencePDF:
         ),
     )
 
-    pdf.heading("The acknowledgement chain")
+    pdf.heading(_("The acknowledgement chain"))
     verdict = policy_services.verify_chain()
     if verdict.ok:
         pdf.paragraph(
-            f"Intact. Every record of PolicyHub's acknowledgement chain was checked when this "
-            f"pack was issued: {verdict.message} No record was altered or removed."
+            _(
+                "Intact. Every record of PolicyHub's acknowledgement chain was checked when "
+                "this pack was issued: %(result)s No record was altered or removed."
+            )
+            % {"result": verdict.message}
         )
     else:
         pdf.paragraph(
-            f"BROKEN at record #{verdict.first_broken}. {verdict.message} "
-            f"{verdict.checked} record(s) before it are intact."
+            # Translators: the English keeps "record(s)" in both forms; use your plural forms.
+            ngettext(
+                "BROKEN at record #%(sequence)s. %(result)s %(count)s record(s) before it are "
+                "intact.",
+                "BROKEN at record #%(sequence)s. %(result)s %(count)s record(s) before it are "
+                "intact.",
+                verdict.checked,
+            )
+            % {
+                "sequence": verdict.first_broken,
+                "result": verdict.message,
+                "count": verdict.checked,
+            }
         )
     pdf.paragraph(
-        "Each acknowledgement's hash covers its own details and the hash of the record "
-        "before it. Below, each record of this version was also computed again on its own; "
-        "a record that no longer matches its hash is marked ALTERED.",
+        _(
+            "Each acknowledgement's hash covers its own details and the hash of the record "
+            "before it. Below, each record of this version was also computed again on its "
+            "own; a record that no longer matches its hash is marked ALTERED."
+        ),
         size=8.5,
         grey=True,
     )
 
-    pdf.heading("Texts acknowledged")
+    pdf.heading(_("Texts acknowledged"))
     if len(line) > 1:
         pdf.paragraph(
-            f"Minor versions keep the acknowledgements of the versions before them: "
-            f"acknowledgements of versions {line[0].number} to {line[-1].number} count for "
-            f"version {version.number}.",
+            _(
+                "Minor versions keep the acknowledgements of the versions before them: "
+                "acknowledgements of versions %(first)s to %(last)s count for version "
+                "%(version)s."
+            )
+            % {"first": line[0].number, "last": line[-1].number, "version": version.number},
             size=8.5,
         )
     pdf.table(
         [
-            Column("Version", 18),
-            Column("Status", 24),
-            Column("Published", 34),
-            Column("Text (SHA-256)", 104, mono=True, size=7),
+            Column(_("Version"), 18),
+            Column(_("Status"), 24),
+            Column(_("Published"), 34),
+            Column(_("Text (SHA-256)"), 104, mono=True, size=7),
         ],
         (
             (
@@ -259,38 +334,56 @@ def evidence_pack(version: PolicyVersion, stamp: Stamp) -> EvidencePDF:
         ),
     )
 
-    pdf.heading("Acknowledgements")
+    pdf.heading(_("Acknowledgements"))
     altered: list[int] = []
     listed = pdf.table(
         [
             Column("#", 12),
-            Column("Person", 48),
-            Column("Acknowledged", 26),
-            Column("Version", 17),
-            Column("Method", 29),
-            Column("Record hash (SHA-256)", 48, mono=True, size=6.5),
+            Column(_("Person"), 48),
+            Column(_("Acknowledged"), 26),
+            Column(_("Version"), 17),
+            Column(_("Method"), 29),
+            Column(_("Record hash (SHA-256)"), 48, mono=True, size=6.5),
         ],
         _acknowledgement_rows(version, stamp, altered),
     )
     if altered:
-        pdf.paragraph(
-            f"ALTERED: {len(altered)} of the {listed} records listed no longer match their "
-            f"hash: #{', #'.join(str(number) for number in altered[:50])}"
-            f"{' and more' if len(altered) > 50 else ''}."
-        )
+        numbers = "#" + ", #".join(str(number) for number in altered[:50])
+        if len(altered) > 50:
+            text = _(
+                "ALTERED: %(altered)s of the %(listed)s records listed no longer match their "
+                "hash: %(numbers)s and more."
+            )
+        else:
+            text = _(
+                "ALTERED: %(altered)s of the %(listed)s records listed no longer match their "
+                "hash: %(numbers)s."
+            )
+        pdf.paragraph(text % {"altered": len(altered), "listed": listed, "numbers": numbers})
     else:
         pdf.paragraph(
-            f"{listed} acknowledgement(s) listed; each was computed again and matches its "
-            "record hash.",
+            # Translators: the English keeps "acknowledgement(s)" in both forms; use your
+            # plural forms.
+            ngettext(
+                "%(count)s acknowledgement(s) listed; each was computed again and matches its "
+                "record hash.",
+                "%(count)s acknowledgement(s) listed; each was computed again and matches its "
+                "record hash.",
+                listed,
+            )
+            % {"count": listed},
             size=8.5,
         )
 
     _briefings(pdf, version, stamp)
 
     pdf.add_page()  # the text, as an appendix
-    pdf.heading(f"The text of version {version.number}")
+    pdf.heading(_("The text of version %(version)s") % {"version": version.number})
     pdf.paragraph(
-        f"The exact text (Markdown) whose SHA-256 is {version.body_sha256}.", size=8.5, grey=True
+        _("The exact text (Markdown) whose SHA-256 is %(sha256)s.")
+        % {"sha256": version.body_sha256},
+        size=8.5,
+        grey=True,
     )
     pdf.paragraph(version.body, size=9)
     return pdf
@@ -308,20 +401,24 @@ def _acknowledgement_rows(version: PolicyVersion, stamp: Stamp, altered: list[in
         .select_related("person__department", "version", "on_behalf_by")
         .order_by("sequence")
     )
+    # Looked up once, not once a row: a pack may list ten thousand.
+    on_behalf = _("On behalf, by %(name)s: %(reason)s")
+    in_browser = _("In the browser")
+    altered_mark = _("ALTERED")
     for ack in acknowledgements.iterator(chunk_size=CHUNK):
         person = ack.person
         who = f"{person.get_full_name()}\n{person.email}"
         if person.department_id:
             who += f"\n{person.department.name}"
         if ack.method == Acknowledgement.Method.ON_BEHALF:
-            method = f"On behalf, by {_name(ack.on_behalf_by)}: {ack.on_behalf_reason}"
+            method = on_behalf % {"name": _name(ack.on_behalf_by), "reason": ack.on_behalf_reason}
         else:
-            method = "In the browser"
+            method = in_browser
         # Two lines of 32 characters, so that a hash never wraps unevenly.
         record = f"{ack.record_hash[:32]}\n{ack.record_hash[32:]}"
         if policy_services.record_hash(ack) != ack.record_hash:
             altered.append(ack.sequence)
-            record += "\nALTERED"
+            record += "\n" + altered_mark
         yield (
             ack.sequence,
             who,
@@ -344,7 +441,7 @@ def _briefings(pdf: EvidencePDF, version: PolicyVersion, stamp: Stamp) -> None:
     """The briefings that covered the policy and took place (as on the compliance page,
     policies.queries.briefing_attendance), each with its roster: two queries, the
     roster read in chunks."""
-    pdf.heading("Briefings that covered this policy")
+    pdf.heading(_("Briefings that covered this policy"))
     held = (
         Session.objects.filter(policies=version.policy_id, starts_at__lte=stamp.issued_at)
         .exclude(status=Session.Status.CANCELLED)
@@ -352,11 +449,18 @@ def _briefings(pdf: EvidencePDF, version: PolicyVersion, stamp: Stamp) -> None:
     )
     sessions = list(held.select_related("presenter", "topic").order_by("starts_at", "pk"))
     if not sessions:
-        pdf.paragraph("No briefing that covered this policy has taken place yet.")
+        pdf.paragraph(_("No briefing that covered this policy has taken place yet."))
         return
     pdf.paragraph(
-        f"{len(sessions)} briefing(s). Attendance is as the presenters recorded it on the "
-        "roster or people checked in.",
+        # Translators: the English keeps "briefing(s)" in both forms; use your plural forms.
+        ngettext(
+            "%(count)s briefing(s). Attendance is as the presenters recorded it on the roster "
+            "or people checked in.",
+            "%(count)s briefing(s). Attendance is as the presenters recorded it on the roster "
+            "or people checked in.",
+            len(sessions),
+        )
+        % {"count": len(sessions)},
         size=8.5,
     )
     roster = (
@@ -368,10 +472,10 @@ def _briefings(pdf: EvidencePDF, version: PolicyVersion, stamp: Stamp) -> None:
     rows = iter(roster.iterator(chunk_size=CHUNK))
     pending = next(rows, None)
     columns = [
-        Column("Person", 62),
-        Column("Department", 48),
-        Column("Attendance", 36),
-        Column("Checked in", 34),
+        Column(_("Person"), 62),
+        Column(_("Department"), 48),
+        Column(_("Attendance"), 36),
+        Column(_("Checked in"), 34),
     ]
     for session in sessions:
         bookings = []
@@ -383,14 +487,29 @@ def _briefings(pdf: EvidencePDF, version: PolicyVersion, stamp: Stamp) -> None:
             counts[booking.status] += 1
         before = version.published_at and session.starts_at < version.published_at
         pdf.heading(f"{session.title}, {short_when(session.starts_at, stamp.tz)}", level=2)
-        pdf.paragraph(
-            f"{session.topic.name}; presented by {_name(session.presenter)}"
-            f"{'; ' + session.room if session.room else ''}. "
-            f"Attended {counts[Booking.Status.ATTENDED]}, late {counts[Booking.Status.LATE]}, "
-            f"absent {counts[Booking.Status.ABSENT]}, excused {counts[Booking.Status.EXCUSED]}."
-            f"{' Held before this version was published.' if before else ''}",
-            size=8.5,
-        )
+        figures = {
+            "topic": session.topic.name,
+            "presenter": _name(session.presenter),
+            "room": session.room,
+            "attended": counts[Booking.Status.ATTENDED],
+            "late": counts[Booking.Status.LATE],
+            "absent": counts[Booking.Status.ABSENT],
+            "excused": counts[Booking.Status.EXCUSED],
+        }
+        if session.room:
+            about = _(
+                "%(topic)s; presented by %(presenter)s; %(room)s. Attended %(attended)s, late "
+                "%(late)s, absent %(absent)s, excused %(excused)s."
+            )
+        else:
+            about = _(
+                "%(topic)s; presented by %(presenter)s. Attended %(attended)s, late %(late)s, "
+                "absent %(absent)s, excused %(excused)s."
+            )
+        about %= figures
+        if before:
+            about += " " + _("Held before this version was published.")
+        pdf.paragraph(about, size=8.5)
         pdf.table(
             columns,
             (
@@ -409,8 +528,11 @@ def _briefings(pdf: EvidencePDF, version: PolicyVersion, stamp: Stamp) -> None:
 
 
 def closure_report_title(incident: Incident, *, restricted: bool) -> str:
-    title = f"Closure report: {incident.reference}"
-    return f"{title} (with the individual assessments)" if restricted else title
+    if restricted:
+        return _("Closure report: %(reference)s (with the individual assessments)") % {
+            "reference": incident.reference
+        }
+    return _("Closure report: %(reference)s") % {"reference": incident.reference}
 
 
 def closure_assessments(viewer, incident: Incident) -> list[Assessment]:
@@ -441,17 +563,22 @@ def closure_report(
     pdf = EvidencePDF(kind=CLOSURE_REPORT, title=title, stamp=stamp)
     pdf.title_block(
         f"{CLOSURE_REPORT}: {incident.reference}",
-        f"{incident.get_severity_display()} severity · {incident.get_track_display()}",
+        _("%(severity)s severity · %(track)s")
+        % {"severity": incident.get_severity_display(), "track": incident.get_track_display()},
     )
     if restricted:
         pdf.paragraph(
-            "RESTRICTED: this copy contains the individual assessments. Keep it to HR/legal "
-            "and the incident owner."
+            _(
+                "RESTRICTED: this copy contains the individual assessments. Keep it to HR/legal "
+                "and the incident owner."
+            )
         )
     else:
         pdf.paragraph(
-            "The individual assessments are not part of this copy: only HR/legal and the "
-            "incident owner see them.",
+            _(
+                "The individual assessments are not part of this copy: only HR/legal and the "
+                "incident owner see them."
+            ),
             size=8.5,
             grey=True,
         )
@@ -464,67 +591,91 @@ def closure_report(
         if person is None:
             return "—"
         if not sees_people and person.pk in involved:
-            return RESTRICTED_NAME
+            return restricted_name
         return person.get_full_name()
 
+    restricted_name = _(RESTRICTED_NAME)
     if incident.no_individual_involved:
-        involved_line = "No individual involved"
+        involved_line = _("No individual involved")
     elif not people:
-        involved_line = "None named"
+        involved_line = _("None named")
     elif sees_people:
         involved_line = ", ".join(person.get_full_name() for person in people)
     else:
-        involved_line = "Restricted: shown to HR/legal and the incident owner only"
+        involved_line = _("Restricted: shown to HR/legal and the incident owner only")
     reach = incident.estimated_reach
-    pdf.heading("Summary")
+    reporter = shown(incident.reporter)
+    if incident.self_reported:
+        reporter = _("%(name)s (self-reported)") % {"name": reporter}
+    pdf.heading(_("Summary"))
     pdf.facts(
         [
-            ("Reference", incident.reference),
-            ("Status", f"{incident.get_status_display()} on {stamp.local(incident.closed_at)}"),
+            (_("Reference"), incident.reference),
             (
-                "Reported by",
-                shown(incident.reporter) + (" (self-reported)" if incident.self_reported else ""),
+                _("Status"),
+                # Translators: an incident's status and when it was reached: "Closed on 3 March
+                # 2026, 14:05:09".
+                _("%(status)s on %(when)s")
+                % {
+                    "status": incident.get_status_display(),
+                    "when": stamp.local(incident.closed_at),
+                },
             ),
-            ("Reported", stamp.local(incident.created_at)),
-            ("Owner", shown(incident.owner)),
-            ("Where", incident.get_platform_display()),
-            ("Address", incident.url),
-            ("Account handle", incident.account_handle),
-            ("Kind of information", incident.get_information_display()),
-            ("Estimated reach", f"{reach:,}" if reach is not None else ""),
-            ("Severity", incident.get_severity_display()),
-            ("Track", incident.get_track_display()),
-            ("People involved", involved_line),
-            ("Times", f"Shown in {tz_name(stamp.tz)}"),
+            (_("Reported by"), reporter),
+            (_("Reported"), stamp.local(incident.created_at)),
+            (_("Owner"), shown(incident.owner)),
+            (_("Where"), incident.get_platform_display()),
+            (_("Address"), incident.url),
+            (_("Account handle"), incident.account_handle),
+            (_("Kind of information"), incident.get_information_display()),
+            (
+                _("Estimated reach"),
+                formats.number_format(reach, force_grouping=True) if reach is not None else "",
+            ),
+            (_("Severity"), incident.get_severity_display()),
+            (_("Track"), incident.get_track_display()),
+            (_("People involved"), involved_line),
+            (_("Times"), _times(stamp)),
         ]
     )
-    pdf.heading("What happened", level=2)
+    pdf.heading(_("What happened"), level=2)
     pdf.paragraph(incident.what_happened)
 
     window, exposure = exposure_window(incident, incident.closed_at or stamp.issued_at)
-    pdf.heading("Exposure window")
+    pdf.heading(_("Exposure window"))
     pdf.table(
-        [Column("Stage", 40), Column("When", 70), Column("After the stage before", 70)],
+        [
+            Column(_("Stage"), 40),
+            Column(_("When"), 70),
+            Column(_("After the stage before"), 70),
+        ],
         ((point["label"], stamp.local(point["at"]), point["after"]) for point in window),
     )
     pdf.paragraph(
-        f"Exposed for {exposure['exposed_for'] or '—'} (posted or noticed until contained); "
-        f"open for {exposure['open_for'] or '—'} (noticed until closed)."
+        _(
+            "Exposed for %(exposed_for)s (posted or noticed until contained); open for "
+            "%(open_for)s (noticed until closed)."
+        )
+        % {
+            "exposed_for": exposure["exposed_for"] or "—",
+            "open_for": exposure["open_for"] or "—",
+        }
     )
 
     _containment(pdf, incident, stamp, shown)
     _evidence(pdf, incident, stamp, shown)
 
-    pdf.heading("Actions")
+    # Translators: the remediation actions of an incident (Maßnahmen).
+    pdf.heading(pgettext("remediation", "Actions"))
     actions = incident.actions.select_related("owner", "completed_by").order_by("due_date", "pk")
     pdf.table(
         [
-            Column("Action", 48),
-            Column("Owner", 28),
-            Column("Due", 20),
-            Column("Outcome", 18),
-            Column("Closed", 28),
-            Column("How it was done, or why waived", 38),
+            Column(_("Action"), 48),
+            Column(_("Owner"), 28),
+            Column(_("Due"), 20),
+            Column(_("Outcome"), 18),
+            Column(_("Closed"), 28),
+            Column(_("How it was done, or why waived"), 38),
         ],
         (
             (
@@ -543,10 +694,15 @@ def closure_report(
 
     _review(pdf, incident, stamp, shown)
 
-    pdf.heading("Timeline")
+    pdf.heading(_("Timeline"))
     events = incident.events.select_related("by").order_by("at", "pk")
     pdf.table(
-        [Column("When", 32), Column("Who", 36), Column("What", 52), Column("Note", 60)],
+        [
+            Column(_("When"), 32),
+            Column(_("Who"), 36),
+            Column(_("What"), 52),
+            Column(_("Note"), 60),
+        ],
         (
             (
                 short_when(event.at, stamp.tz),
@@ -564,17 +720,17 @@ def closure_report(
 
 
 def _containment(pdf: EvidencePDF, incident: Incident, stamp: Stamp, shown) -> None:
-    pdf.heading("Containment")
+    pdf.heading(_("Containment"))
     takedowns = incident.takedowns.select_related("requested_by").order_by("requested_at", "pk")
-    pdf.heading("Takedowns", level=2)
+    pdf.heading(_("Takedowns"), level=2)
     pdf.table(
         [
-            Column("What", 42),
-            Column("Asked of", 30),
-            Column("Requested", 34),
-            Column("Outcome", 24),
-            Column("Resolved", 22),
-            Column("Note", 28),
+            Column(_("What"), 42),
+            Column(_("Asked of"), 30),
+            Column(_("Requested"), 34),
+            Column(_("Outcome"), 24),
+            Column(_("Resolved"), 22),
+            Column(_("Note"), 28),
         ],
         (
             (
@@ -589,40 +745,46 @@ def _containment(pdf: EvidencePDF, incident: Incident, stamp: Stamp, shown) -> N
         ),
     )
     if incident.no_takedown_note:
-        pdf.paragraph(f"Nothing needed taking down: {incident.no_takedown_note}")
-    pdf.heading("Holding statements", level=2)
+        pdf.paragraph(
+            _("Nothing needed taking down: %(note)s") % {"note": incident.no_takedown_note}
+        )
+    pdf.heading(_("Holding statements"), level=2)
     statements = list(
         incident.statements.select_related("drafted_by", "approved_by").order_by("drafted_at")
     )
     if not statements:
-        pdf.paragraph("None.")
+        pdf.paragraph(_("None."))
     for statement in statements:
-        approval = (
-            f"approved by {shown(statement.approved_by)}, {stamp.local(statement.approved_at)}"
-            if statement.approved_at
-            else "not approved"
-        )
-        pdf.paragraph(
-            f"Drafted by {shown(statement.drafted_by)}, {stamp.local(statement.drafted_at)}; "
-            f"{approval}.",
-            size=8.5,
-            grey=True,
-        )
+        drafted = {
+            "name": shown(statement.drafted_by),
+            "when": stamp.local(statement.drafted_at),
+        }
+        if statement.approved_at:
+            text = _(
+                "Drafted by %(name)s, %(when)s; approved by %(approver)s, %(approved_at)s."
+            ) % {
+                **drafted,
+                "approver": shown(statement.approved_by),
+                "approved_at": stamp.local(statement.approved_at),
+            }
+        else:
+            text = _("Drafted by %(name)s, %(when)s; not approved.") % drafted
+        pdf.paragraph(text, size=8.5, grey=True)
         pdf.paragraph(statement.text)
 
 
 def _evidence(pdf: EvidencePDF, incident: Incident, stamp: Stamp, shown) -> None:
-    pdf.heading("Evidence")
+    pdf.heading(_("Evidence"))
     items = incident.evidence.select_related("captured_by", "withdrawn_by").order_by(
         "captured_at", "pk"
     )
     pdf.table(
         [
-            Column("Captured", 30),
-            Column("Where", 46),
-            Column("File", 34),
+            Column(_("Captured"), 30),
+            Column(_("Where"), 46),
+            Column(_("File"), 34),
             Column("SHA-256", 38, mono=True, size=6.5),
-            Column("Withdrawn", 32),
+            Column(_("Withdrawn"), 32),
         ],
         (
             (
@@ -647,40 +809,44 @@ def _evidence(pdf: EvidencePDF, incident: Incident, stamp: Stamp, shown) -> None
 
 
 def _review(pdf: EvidencePDF, incident: Incident, stamp: Stamp, shown) -> None:
-    pdf.heading("Review")
+    pdf.heading(_("Review"))
     review = getattr(incident, "review", None)
     if review is None:
-        pdf.paragraph("No review was written.")
+        pdf.paragraph(_("No review was written."))
     else:
         pdf.facts(
             [
-                ("Written by", f"{shown(review.written_by)}, {stamp.local(review.written_at)}"),
                 (
-                    "Signed off by",
+                    _("Written by"),
+                    f"{shown(review.written_by)}, {stamp.local(review.written_at)}",
+                ),
+                (
+                    _("Signed off by"),
                     f"{shown(review.signed_off_by)}, {stamp.local(review.signed_off_at)}"
                     if review.signed_off_at
-                    else "Not signed off",
+                    else _("Not signed off"),
                 ),
             ]
         )
         for label, text in (
-            ("Summary", review.summary),
-            ("Contributing factors", review.contributing_factors),
-            ("What would have spotted it sooner", review.spotted_sooner),
-            ("What went well", review.went_well),
-            ("Effectiveness check", review.effectiveness_check),
+            (_("Summary"), review.summary),
+            (_("Contributing factors"), review.contributing_factors),
+            (_("What would have spotted it sooner"), review.spotted_sooner),
+            (_("What went well"), review.went_well),
+            (_("Effectiveness check"), review.effectiveness_check),
         ):
             pdf.heading(label, level=2)
             pdf.paragraph(text or "—")
-    pdf.heading("Lessons")
+    pdf.heading(_("Lessons"))
     lessons = list(incident.lessons.order_by("pk"))
     if not lessons:
-        pdf.paragraph("None.")
+        pdf.paragraph(_("None."))
     for lesson in lessons:
         published = (
-            f"Published anonymised in the lessons library on {stamp.local(lesson.published_at)}."
+            _("Published anonymised in the lessons library on %(when)s.")
+            % {"when": stamp.local(lesson.published_at)}
             if lesson.published
-            else "Not published."
+            else _("Not published.")
         )
         pdf.heading(lesson.title, level=2)
         pdf.paragraph(published, size=8.5, grey=True)
@@ -688,10 +854,12 @@ def _review(pdf: EvidencePDF, incident: Incident, stamp: Stamp, shown) -> None:
 
 
 def _assessments(pdf: EvidencePDF, assessments: list[Assessment], stamp: Stamp) -> None:
-    pdf.heading("Individual assessments (restricted)")
+    pdf.heading(_("Individual assessments (restricted)"))
     pdf.paragraph(
-        "For HR/legal and the incident owner only. Each run is kept; a later run supersedes "
-        "an earlier one.",
+        _(
+            "For HR/legal and the incident owner only. Each run is kept; a later run "
+            "supersedes an earlier one."
+        ),
         size=8.5,
         grey=True,
     )
@@ -705,23 +873,34 @@ def _assessments(pdf: EvidencePDF, assessments: list[Assessment], stamp: Stamp) 
         pdf.heading(f"{run.person.get_full_name()}: {run.act}", level=2)
         pdf.facts(
             [
-                ("Assessed by", run.assessor.get_full_name()),
-                ("Started", stamp.local(run.started_at)),
-                ("Finished", stamp.local(run.finished_at) if run.finished_at else "Not finished"),
+                (_("Assessed by"), run.assessor.get_full_name()),
+                (_("Started"), stamp.local(run.started_at)),
                 (
-                    "Current",
-                    "Superseded " + stamp.local(run.superseded_at) if run.superseded_at else "Yes",
+                    _("Finished"),
+                    stamp.local(run.finished_at) if run.finished_at else _("Not finished"),
                 ),
-                ("Question set", run.question_set),
                 (
-                    "Suggested outcome",
+                    # Translators: whether an assessment run is the current one.
+                    pgettext("assessment run", "Current"),
+                    _("Superseded %(when)s") % {"when": stamp.local(run.superseded_at)}
+                    if run.superseded_at
+                    else _("Yes"),
+                ),
+                (_("Question set"), run.question_set),
+                (
+                    _("Suggested outcome"),
                     outcome(run.suggested_outcome).label if run.suggested_outcome else "—",
                 ),
-                ("Final outcome", outcome(run.final_outcome).label if run.final_outcome else "—"),
-                ("Why the suggestion was overridden", run.override_reason),
                 (
-                    "Referral",
-                    "Refer to HR / occupational health, not discipline" if run.referral else "None",
+                    _("Final outcome"),
+                    outcome(run.final_outcome).label if run.final_outcome else "—",
+                ),
+                (_("Why the suggestion was overridden"), run.override_reason),
+                (
+                    _("Referral"),
+                    _("Refer to HR / occupational health, not discipline")
+                    if run.referral
+                    else pgettext("referral", "None"),
                 ),
             ]
         )
@@ -736,19 +915,20 @@ def _assessments(pdf: EvidencePDF, assessments: list[Assessment], stamp: Stamp) 
             rows.append(
                 (
                     question.number if question else "",
-                    question.question if question else key,
-                    question.label_of(value) if question else value,
+                    guide.shown(question.question) if question else key,
+                    guide.shown(question.label_of(value)) if question and value else value,
                     names.get(entry.get("by"), ""),
                     short_when(datetime.fromisoformat(at), stamp.tz) if at else "",
                 )
             )
         pdf.table(
             [
-                Column("No.", 10),
-                Column("Question", 84),
-                Column("Answer", 30),
-                Column("By", 28),
-                Column("When", 28),
+                # Translators: a column of question numbers.
+                Column(_("No."), 10),
+                Column(_("Question"), 84),
+                Column(_("Answer"), 30),
+                Column(_("By"), 28),
+                Column(_("When"), 28),
             ],
             rows,
         )

@@ -2,6 +2,8 @@ import hashlib
 import re
 
 from django import forms
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 # No document PolicyHub issues comes near this: an evidence pack for 10,000 people is a
 # few megabytes.
@@ -13,15 +15,15 @@ SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 class VerifyForm(forms.Form):
     file = forms.FileField(
-        label="PDF file",
+        label=gettext_lazy("PDF file"),
         required=False,
-        help_text="The PDF as you received it. It is checked and not kept.",
+        help_text=gettext_lazy("The PDF as you received it. It is checked and not kept."),
     )
     sha256 = forms.CharField(
-        label="Or its SHA-256",
+        label=gettext_lazy("Or its SHA-256"),
         required=False,
         max_length=200,
-        help_text="64 characters, as sha256sum or Get-FileHash prints them.",
+        help_text=gettext_lazy("64 characters, as sha256sum or Get-FileHash prints them."),
     )
 
     def clean_file(self):
@@ -30,14 +32,19 @@ class VerifyForm(forms.Form):
             return None
         if upload.size > MAX_UPLOAD_BYTES:
             raise forms.ValidationError(
-                f"This file is {upload.size / (1024 * 1024):.0f} MB: PolicyHub issues no "
-                f"document larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB, so it is not "
-                "one of them."
+                _(
+                    "This file is %(size)s MB: PolicyHub issues no document larger than "
+                    "%(limit)s MB, so it is not one of them."
+                )
+                % {
+                    "size": f"{upload.size / (1024 * 1024):.0f}",
+                    "limit": MAX_UPLOAD_BYTES // (1024 * 1024),
+                }
             )
         upload.seek(0)
         if not upload.read(1024).lstrip(b"\x00\t\n\r ").startswith(b"%PDF-"):
             raise forms.ValidationError(
-                "This file is not a PDF. Choose the PDF that PolicyHub issued."
+                _("This file is not a PDF. Choose the PDF that PolicyHub issued.")
             )
         upload.seek(0)
         return upload
@@ -46,7 +53,7 @@ class VerifyForm(forms.Form):
         value = re.sub(r"\s+", "", self.cleaned_data.get("sha256") or "").lower()
         if value and not SHA256.match(value):
             raise forms.ValidationError(
-                "A SHA-256 is 64 characters, each 0–9 or a–f. Copy it again in full."
+                _("A SHA-256 is 64 characters, each 0–9 or a–f. Copy it again in full.")
             )
         return value
 
@@ -56,9 +63,9 @@ class VerifyForm(forms.Form):
             return data
         upload, digest = data.get("file"), data.get("sha256")
         if upload is None and not digest:
-            raise forms.ValidationError("Choose the PDF file, or enter its SHA-256.")
+            raise forms.ValidationError(_("Choose the PDF file, or enter its SHA-256."))
         if upload is not None and digest:
-            raise forms.ValidationError("Check either a file or a SHA-256, not both.")
+            raise forms.ValidationError(_("Check either a file or a SHA-256, not both."))
         data["claimed_reference"] = ""
         if upload is not None:
             data["sha256"], data["claimed_reference"] = _digest_and_reference(upload)

@@ -10,6 +10,8 @@ checked on the verification page, and a new one can be issued at any time.
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 
 class EvidenceError(Exception):
@@ -18,11 +20,11 @@ class EvidenceError(Exception):
 
 class EvidenceDocument(models.Model):
     class Kind(models.TextChoices):
-        RECEIPT = "receipt", "Acknowledgement receipt"
-        EVIDENCE_PACK = "evidence_pack", "Evidence pack"
-        CLOSURE_REPORT = "closure_report", "Incident closure report"
+        RECEIPT = "receipt", gettext_lazy("Acknowledgement receipt")
+        EVIDENCE_PACK = "evidence_pack", gettext_lazy("Evidence pack")
+        CLOSURE_REPORT = "closure_report", gettext_lazy("Incident closure report")
 
-    reference = models.CharField("document id", max_length=20, unique=True)
+    reference = models.CharField(gettext_lazy("document id"), max_length=20, unique=True)
     kind = models.CharField(max_length=20, choices=Kind.choices)
     # The acknowledgement, policy version or incident the document is about.
     subject_id = models.PositiveBigIntegerField()
@@ -30,7 +32,7 @@ class EvidenceDocument(models.Model):
     # A closure report with the individual assessments: for HR/legal and the owner only.
     restricted = models.BooleanField(default=False)
     sha256 = models.CharField("SHA-256", max_length=64, unique=True)
-    size = models.PositiveBigIntegerField(help_text="Bytes.")
+    size = models.PositiveBigIntegerField(help_text=gettext_lazy("Bytes."))
     pages = models.PositiveIntegerField()
     generated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -39,7 +41,7 @@ class EvidenceDocument(models.Model):
 
     class Meta:
         ordering = ["-generated_at", "-id"]
-        verbose_name = "issued document"
+        verbose_name = gettext_lazy("issued document")
         constraints = [
             models.CheckConstraint(
                 condition=Q(kind__in=["receipt", "evidence_pack", "closure_report"]),
@@ -54,8 +56,8 @@ class EvidenceDocument(models.Model):
     def save(self, *args, **kwargs):
         # The manifest is what an issued file is checked against: a row is written once.
         if self.pk is not None:
-            raise EvidenceError("An issued document's record is never changed.")
+            raise EvidenceError(_("An issued document's record is never changed."))
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
-        raise EvidenceError("An issued document's record is never deleted.")
+        raise EvidenceError(_("An issued document's record is never deleted."))

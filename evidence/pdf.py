@@ -8,8 +8,11 @@ names with accents, “quotes” and € print as typed. A character the fonts d
 never dropped: it is printed as its code point, [U+4E2D], so that the reader sees
 something was there and what.
 
-A document is deterministic: the same content, document id, issue time and address give
-the same bytes (the PDF's creation date is the issue time, and fpdf2 derives the file
+A document's words and dates are in the language active while it is built (evidence.services
+builds each under the requester's language), and the document says which language it is in.
+
+A document is deterministic: the same content, language, document id, issue time and address
+give the same bytes (the PDF's creation date is the issue time, and fpdf2 derives the file
 identifier from the content), which the tests rely on.
 """
 
@@ -25,7 +28,9 @@ from datetime import date, datetime, tzinfo
 from pathlib import Path
 
 from django.conf import settings
-from django.utils import timezone
+from django.utils import dateformat, timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from fontTools.ttLib import TTFont
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
@@ -64,10 +69,13 @@ class Stamp:
 
 
 def when(moment: datetime | None, tz: tzinfo) -> str:
+    """A moment as the document's language writes it, month named: 3 March 2025, 14:05:09."""
     if moment is None:
         return "—"
-    local = timezone.localtime(moment, tz)
-    return f"{local.day} {local:%B %Y, %H:%M:%S}"
+    # Translators: a date and time in a PDF, in Django's date format syntax
+    # (https://docs.djangoproject.com/en/5.2/ref/templates/builtins/#date): j day, F month
+    # name, Y year, H:i:s time. German "j. F Y, H:i:s", French "j F Y, H:i:s".
+    return dateformat.format(timezone.localtime(moment, tz), pgettext("PDF", "j F Y, H:i:s"))
 
 
 def short_when(moment: datetime | None, tz: tzinfo) -> str:
@@ -77,7 +85,9 @@ def short_when(moment: datetime | None, tz: tzinfo) -> str:
 
 
 def day(value: date | None) -> str:
-    return f"{value.day} {value:%B %Y}" if value else "—"
+    # Translators: a date in a PDF, in Django's date format syntax: j day, F month name,
+    # Y year. German "j. F Y", French "j F Y".
+    return dateformat.format(value, pgettext("PDF", "j F Y")) if value else "—"
 
 
 def short_day(value: date | None) -> str:
@@ -140,11 +150,15 @@ class EvidencePDF(FPDF):
         self.set_title(printable(title))
         self.set_author("PolicyHub")
         self.set_creator("PolicyHub")
-        self.set_subject(f"{kind} · PolicyHub document {stamp.reference}")
+        self.set_subject(
+            _("%(kind)s · PolicyHub document %(reference)s")
+            % {"kind": kind, "reference": stamp.reference}
+        )
         # The id in plain ASCII in the document information, where a checker finds it
-        # even in a file that was changed (page text is compressed and glyph-coded).
+        # even in a file that was changed (page text is compressed and glyph-coded): never
+        # translated, whatever the document's language (evidence.forms looks for it).
         self.set_keywords(f"PolicyHub document {stamp.reference}")
-        self.set_lang("en")
+        self.set_lang(translation.get_language() or settings.LANGUAGE_CODE)
         self.add_page()
 
     # --- every page ----------------------------------------------------------------
@@ -154,7 +168,12 @@ class EvidencePDF(FPDF):
         self.set_text_color(*GREY)
         self.set_font("sans", "", 7.5)
         self.cell(self.epw / 2, 4, printable(f"PolicyHub · {self.kind}"))
-        self.cell(self.epw / 2, 4, f"Document {self.stamp.reference}", align="R")
+        self.cell(
+            self.epw / 2,
+            4,
+            printable(_("Document %(reference)s") % {"reference": self.stamp.reference}),
+            align="R",
+        )
         self.set_draw_color(*RULE)
         self.line(MARGIN, MARGIN + 1, self.w - MARGIN, MARGIN + 1)
         self.set_text_color(0, 0, 0)
@@ -168,9 +187,13 @@ class EvidencePDF(FPDF):
         self.set_font("sans", "", 7)
         stamp = self.stamp
         lines = [
-            f"Document {stamp.reference}, issued {stamp.local(stamp.issued_at)} "
-            f"({tz_name(stamp.tz)}).",
-            f"Check it at {stamp.verify_url}",
+            _("Document %(reference)s, issued %(when)s (%(time_zone)s).")
+            % {
+                "reference": stamp.reference,
+                "when": stamp.local(stamp.issued_at),
+                "time_zone": tz_name(stamp.tz),
+            },
+            _("Check it at %(url)s") % {"url": stamp.verify_url},
         ]
         top = self.get_y()
         for line in lines:
@@ -178,7 +201,11 @@ class EvidencePDF(FPDF):
         self.set_xy(self.w - MARGIN - 22, top)
         alias, self.str_alias_nb_pages = self.str_alias_nb_pages, PAGE_COUNT
         # Left-aligned: fpdf2 keeps room for a three-digit count, filled from the left.
-        self.cell(25, 3.2, f"Page {self.page_no()} of {PAGE_COUNT}")
+        self.cell(
+            25,
+            3.2,
+            printable(_("Page %(n)s of %(m)s") % {"n": self.page_no(), "m": PAGE_COUNT}),
+        )
         self.str_alias_nb_pages = alias
         self.set_text_color(0, 0, 0)
 
@@ -266,7 +293,7 @@ class EvidencePDF(FPDF):
             count += 1
             top, x = self.get_y(), MARGIN
             self.set_draw_color(*RULE)
-            for column, (_, lines) in zip(columns, cells, strict=True):
+            for column, (_text, lines) in zip(columns, cells, strict=True):
                 self.rect(x, top, column.width, height)
                 self._plain_font("mono" if column.mono else "sans", column.size)
                 # text() places a line at its baseline without cell()'s layout work:
@@ -280,7 +307,7 @@ class EvidencePDF(FPDF):
             self.set_xy(MARGIN, top + height)
         if not count:
             self.set_font("sans", "", 9)
-            self.cell(0, LINE + 1, "None.", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            self.cell(0, LINE + 1, printable(_("None.")), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.ln(3)
         return count
 
@@ -354,7 +381,7 @@ class EvidencePDF(FPDF):
     def _long_row(self, columns: Sequence[Column], cells) -> None:
         """A row taller than a page: its cells one after the other, label and text."""
         self.ln(1)
-        for column, (text, _) in zip(columns, cells, strict=True):
+        for column, (text, _lines) in zip(columns, cells, strict=True):
             self.set_font("sans", "B", 8)
             self.multi_cell(0, LINE, printable(column.header), new_x=XPos.LMARGIN)
             self.set_font("mono" if column.mono else "sans", "", column.size)

@@ -4,6 +4,11 @@ and size go into the manifest (EvidenceDocument) before the file is handed out.
 The caller has checked that the person may have the document (evidence.views, through
 each app's permission helpers). Building happens outside any transaction: an evidence
 pack for 10,000 people takes seconds, and no lock is held meanwhile.
+
+A document is written in its requester's language (the page's language: theirs when they
+chose one), dates too. The title kept in the manifest is written in the site's language,
+as every record that other people read later: the list of issued documents and the check
+page show it to whoever asks, whatever language the file itself is in.
 """
 
 from __future__ import annotations
@@ -14,9 +19,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import tzinfo
 
+from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
 from evidence import documents
 from evidence.models import EvidenceDocument, EvidenceError
@@ -51,16 +58,20 @@ def _issue(
     *,
     kind: str,
     subject_id: int,
-    title: str,
+    title: Callable[[], str],
     restricted: bool = False,
     user,
     verify_url: str,
     tz: tzinfo,
+    language: str | None,
     build: Callable[[Stamp], EvidencePDF],
     filename: str,
 ) -> Issued:
     stamp = Stamp(reference=new_reference(), issued_at=timezone.now(), verify_url=verify_url, tz=tz)
-    content, pages = build(stamp).finish()
+    with translation.override(document_language(user, language)):
+        content, pages = build(stamp).finish()
+    with translation.override(settings.LANGUAGE_CODE):
+        title = title()
     with transaction.atomic():
         document = EvidenceDocument.objects.create(
             reference=stamp.reference,
@@ -77,53 +88,80 @@ def _issue(
     return Issued(document=document, content=content, filename=f"{filename}-{stamp.reference}.pdf")
 
 
-def issue_receipt(*, acknowledgement: Acknowledgement, user, verify_url: str, tz: tzinfo) -> Issued:
+def document_language(user, language: str | None = None) -> str:
+    """The language a document for `user` is written in: `language` (the page's, as the
+    views pass it), else the person's own, else the language active now."""
+    return (
+        language
+        or getattr(user, "language", "")
+        or translation.get_language()
+        or settings.LANGUAGE_CODE
+    )
+
+
+def issue_receipt(
+    *,
+    acknowledgement: Acknowledgement,
+    user,
+    verify_url: str,
+    tz: tzinfo,
+    language: str | None = None,
+) -> Issued:
     version = acknowledgement.version
     return _issue(
         kind=Kind.RECEIPT,
         subject_id=acknowledgement.pk,
-        title=documents.receipt_title(acknowledgement),
+        title=lambda: documents.receipt_title(acknowledgement),
         user=user,
         verify_url=verify_url,
         tz=tz,
+        language=language,
         build=lambda stamp: documents.receipt(acknowledgement, stamp),
         filename=f"receipt-{slugify(version.policy.title)}-{version.number}"
         f"-{acknowledgement.sequence}",
     )
 
 
-def issue_evidence_pack(*, version: PolicyVersion, user, verify_url: str, tz: tzinfo) -> Issued:
+def issue_evidence_pack(
+    *, version: PolicyVersion, user, verify_url: str, tz: tzinfo, language: str | None = None
+) -> Issued:
     if not version.is_locked:
         raise EvidenceError(
-            f"Version {version.number} is not published: its evidence pack starts when it is."
+            _("Version %(version)s is not published: its evidence pack starts when it is.")
+            % {"version": version.number}
         )
     return _issue(
         kind=Kind.EVIDENCE_PACK,
         subject_id=version.pk,
-        title=documents.evidence_pack_title(version),
+        title=lambda: documents.evidence_pack_title(version),
         user=user,
         verify_url=verify_url,
         tz=tz,
+        language=language,
         build=lambda stamp: documents.evidence_pack(version, stamp),
         filename=f"evidence-pack-{slugify(version.policy.title)}-{version.number}",
     )
 
 
-def issue_closure_report(*, incident: Incident, user, verify_url: str, tz: tzinfo) -> Issued:
+def issue_closure_report(
+    *, incident: Incident, user, verify_url: str, tz: tzinfo, language: str | None = None
+) -> Issued:
     if incident.status != Incident.Status.CLOSED:
         raise EvidenceError(
-            f"{incident.reference} is not closed: its closure report can be issued once it is."
+            _("%(reference)s is not closed: its closure report can be issued once it is.")
+            % {"reference": incident.reference}
         )
     assessments = documents.closure_assessments(user, incident)
     restricted = bool(assessments)
     return _issue(
         kind=Kind.CLOSURE_REPORT,
         subject_id=incident.pk,
-        title=documents.closure_report_title(incident, restricted=restricted),
+        title=lambda: documents.closure_report_title(incident, restricted=restricted),
         restricted=restricted,
         user=user,
         verify_url=verify_url,
         tz=tz,
+        language=language,
         build=lambda stamp: documents.closure_report(incident, user, stamp, assessments),
         filename=f"closure-report-{incident.reference.lower()}",
     )

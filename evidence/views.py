@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.views.decorators.http import require_GET, require_http_methods, require_safe
 
 from evidence import queries, services
@@ -30,6 +30,8 @@ def _context(request) -> dict:
         "user": request.user,
         "verify_url": request.build_absolute_uri(reverse("evidence:verify")),
         "tz": timezone.get_current_timezone(),
+        # The page's language: the person's own when they chose one (people.middleware).
+        "language": translation.get_language(),
     }
 
 
