@@ -23,6 +23,7 @@ from dashboards.forms import DrillForm, RemediationFilterForm
 from incidents import permissions
 from incidents.models import ActionItem, Assessment, Incident
 from incidents.queries import summary_line
+from incidents.wording import in_sentence
 from people.roles import role_required
 from policyhub.exports import csv_response, export_refused
 from policyhub.paging import page_of
@@ -301,9 +302,9 @@ def _described(viewer, filters, drill) -> list[str]:
     ):
         value = getattr(drill, name)
         if value:
-            words.append(f"{word}: {str(choices(value).label).lower()}")
+            words.append(f"{word}: {in_sentence(choices(value).label)}")
     if drill.outcome:
-        label = str(Assessment.Outcome(drill.outcome).label).lower()
+        label = in_sentence(Assessment.Outcome(drill.outcome).label)
         quarter = remediation.quarter_label(drill.quarter)
         words.append(
             gettext("%(outcome)s assessed in %(quarter)s") % {"outcome": label, "quarter": quarter}
@@ -323,9 +324,9 @@ def _described(viewer, filters, drill) -> list[str]:
         words.append(gettext("review fallen due"))
     for slug, name, _, _ in remediation.EXPOSURE:
         if drill.exposure == slug:
-            words.append(gettext("exposure measured: %(stretch)s") % {"stretch": str(name).lower()})
+            words.append(gettext("exposure measured: %(stretch)s") % {"stretch": in_sentence(name)})
     if drill.noticed_by:
-        way = str(remediation.NoticedBy(drill.noticed_by).label).lower()
+        way = in_sentence(remediation.NoticedBy(drill.noticed_by).label)
         words.append(gettext("noticed by %(way)s") % {"way": way})
     return words
 
