@@ -859,6 +859,18 @@ def text_shown(*, version: PolicyVersion, language: str | None) -> tuple[str, st
     return language, translation.text_sha256
 
 
+def text_held(acknowledgement: Acknowledgement) -> tuple[str, str | None]:
+    """The language of the text an acknowledgement was given for, and the SHA-256 of that
+    text as PolicyHub holds it now (None if its translation is gone): for receipts and
+    evidence, which compare it with the hash the record keeps."""
+    version = acknowledgement.version
+    language = acknowledgement.shown_language
+    if language == version.language:
+        return language, version.body_sha256 or sha256_text(version.body)
+    translation = version.translations.filter(language=language).first()
+    return language, translation.text_sha256 if translation else None
+
+
 def acknowledge_on_behalf(*, version: PolicyVersion, person, by, reason: str) -> Acknowledgement:
     """An administrator records an acknowledgement given another way (on paper, say)."""
     if not reason.strip():

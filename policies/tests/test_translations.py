@@ -584,3 +584,17 @@ def test_the_version_page_lists_translations_in_a_fixed_number_of_queries(
     with django_assert_max_num_queries(len(few.captured_queries)):
         page = client.get(url).content.decode()
     assert "German" in page and "French" in page
+
+
+def test_the_text_held_for_an_acknowledgement_is_the_one_shown(translated, employee, outsider):
+    version = current(translated)
+    german = services.acknowledge(
+        version=version,
+        user=employee,
+        full_name="Emily Carter",
+        language="de",
+        text_sha256=version.translations.get().body_sha256,
+    )
+    english = services.acknowledge(version=version, user=outsider, full_name="Olivia Hughes")
+    assert services.text_held(german) == ("de", german.text_sha256)
+    assert services.text_held(english) == ("en-gb", english.text_sha256)
