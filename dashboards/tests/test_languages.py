@@ -8,7 +8,7 @@ def test_my_tasks_speaks_german_to_a_german_reader(client, employee):
     employee.language = "de"
     employee.save()
     client.force_login(employee)
-    html = client.get(reverse("dashboards:my_tasks")).content.decode()
+    html = client.get(reverse("my_tasks")).content.decode()
     assert "Sie haben gerade nichts zu erledigen." in html
     assert "You have nothing to do right now." not in html
 
