@@ -22,7 +22,7 @@ def test_the_api_tokens_page_speaks_german_to_a_german_site_admin(client, site_a
     html = client.get(reverse("api:tokens")).content.decode()
 
     assert "Lesen und schreiben" in html
-    assert "E-Mail-Adresse der verantwortlichen Person" in html
+    assert "E-Mail der verantwortlichen Person" in html
 
 
 def test_revoking_a_token_says_so_in_french_to_a_french_site_admin(

@@ -55,7 +55,9 @@ def test_a_receipt_is_written_in_german_for_a_german_reader(client, zoe, zoes_ac
     text = pdf_text(_receipt(client, zoe, zoes_acknowledgement, "de"))
 
     assert "Quittung der Lesebestätigung" in text
-    assert f"Datensatz #{zoes_acknowledgement.sequence} in der Kette der Lesebestätigungen" in text
+    assert (
+        f"Datensatz Nr. {zoes_acknowledgement.sequence} in der Kette der Lesebestätigungen" in text
+    )
     assert "Geprüft bei Ausstellung dieser Quittung" in text
     assert "Seite 1 von 1" in text
     assert "Checked when this receipt was issued" not in text
