@@ -31,7 +31,7 @@ from incidents.models import ActionItem, Assessment, AuthorityReferral, Incident
 from people.models import User
 from policies import queries as policy_queries
 from policies import services as policy_services
-from policies.models import Acknowledgement, PolicyVersion, sha256_text
+from policies.models import Acknowledgement, PolicyTranslation, PolicyVersion, language_name
 from training.models import Booking, Session
 
 CHUNK = 2000  # rows read from the database at a time
@@ -132,22 +132,38 @@ def receipt(acknowledgement: Acknowledgement, stamp: Stamp) -> EvidencePDF:
         )
         # Translators: where an acknowledgement was given from (IP address, browser).
         rows.append((pgettext("origin", "From"), origin))
+    # The text this record was given for: the version's own or a translation (records
+    # from before translations have no language: they showed the version's own text).
+    language, held = policy_services.text_held(ack)
+    translated = language != version.language
+    words = {"version": version.number, "language": language_name(language)}
+    if translated:
+        shown_in = _("%(language)s (translation; %(authoritative)s is authoritative)") % {
+            "language": words["language"],
+            "authoritative": language_name(version.language),
+        }
+    else:
+        shown_in = words["language"]
     rows += [
+        (_("Language of the text"), shown_in),
         (_("Text acknowledged (SHA-256)"), ack.text_sha256, True),
         (_("Record hash"), ack.record_hash, True),
         (_("Previous record hash"), ack.previous_hash, True),
     ]
     pdf.facts(rows)
-    pdf.paragraph(
-        _(
+    if translated:
+        explained = _(
+            "The first hash is the SHA-256 of the exact %(language)s text of version "
+            "%(version)s. The record hash covers this record's fields and the hash of the "
+            "record before it, so any later change to an acknowledgement is detected."
+        )
+    else:
+        explained = _(
             "The first hash is the SHA-256 of the exact text of version %(version)s. The "
             "record hash covers this record's fields and the hash of the record before it, so "
             "any later change to an acknowledgement is detected."
         )
-        % {"version": version.number},
-        size=8.5,
-        grey=True,
-    )
+    pdf.paragraph(explained % words, size=8.5, grey=True)
     pdf.heading(_("Checked when this receipt was issued"))
     if policy_services.record_hash(ack) == ack.record_hash:
         pdf.paragraph(
@@ -163,24 +179,43 @@ def receipt(acknowledgement: Acknowledgement, stamp: Stamp) -> EvidencePDF:
                 "the stored record hash. The record was changed after it was written."
             )
         )
-    current_text = version.body_sha256 or sha256_text(version.body)
-    if current_text == ack.text_sha256:
-        pdf.paragraph(
-            _(
-                "The text of version %(version)s that PolicyHub holds has the SHA-256 above: "
-                "it is the text that was acknowledged."
-            )
-            % {"version": version.number}
-        )
-    else:
-        pdf.paragraph(
-            _(
-                "The text of version %(version)s that PolicyHub holds has another SHA-256 "
-                "(%(sha256)s): it is not the text that was acknowledged."
-            )
-            % {"version": version.number, "sha256": current_text}
-        )
+    pdf.paragraph(
+        _text_check(ack_sha256=ack.text_sha256, held=held, translated=translated)
+        % {
+            **words,
+            "sha256": held,
+        }
+    )
     return pdf
+
+
+def _text_check(*, ack_sha256: str, held: str | None, translated: bool) -> str:
+    """What the receipt says of the text PolicyHub holds now against the hash the
+    record keeps (the words still to be filled with version, language and sha256)."""
+    if held is None:
+        return _(
+            "PolicyHub no longer holds the %(language)s translation of version %(version)s: "
+            "the text that was acknowledged cannot be compared with the SHA-256 above."
+        )
+    if held == ack_sha256:
+        if translated:
+            return _(
+                "The %(language)s text of version %(version)s that PolicyHub holds has the "
+                "SHA-256 above: it is the text that was acknowledged."
+            )
+        return _(
+            "The text of version %(version)s that PolicyHub holds has the SHA-256 above: "
+            "it is the text that was acknowledged."
+        )
+    if translated:
+        return _(
+            "The %(language)s text of version %(version)s that PolicyHub holds has another "
+            "SHA-256 (%(sha256)s): it is not the text that was acknowledged."
+        )
+    return _(
+        "The text of version %(version)s that PolicyHub holds has another SHA-256 "
+        "(%(sha256)s): it is not the text that was acknowledged."
+    )
 
 
 # --- the evidence pack per policy version -------------------------------------------------
@@ -195,8 +230,9 @@ def evidence_pack_title(version: PolicyVersion) -> str:
 
 def evidence_pack(version: PolicyVersion, stamp: Stamp) -> EvidencePDF:
     """Everything an auditor asks about one policy version: its text and the text's
-    hash, every acknowledgement that counts for it, who is still outstanding, the result
-    of the chain check, and who attended the briefings that covered the policy."""
+    hash, the hashes of its translations, every acknowledgement that counts for it (with
+    the language read), who is still outstanding, the result of the chain check, and who
+    attended the briefings that covered the policy."""
     policy = version.policy
     pdf = EvidencePDF(kind=EVIDENCE_PACK, title=evidence_pack_title(version), stamp=stamp)
     pdf.title_block(
@@ -207,6 +243,13 @@ def evidence_pack(version: PolicyVersion, stamp: Stamp) -> EvidencePDF:
         PolicyVersion.objects.filter(policy=policy, major=version.major)
         .filter(status__in=PolicyVersion.LOCKED)
         .select_related("author", "approver")
+        .prefetch_related(
+            Prefetch(
+                "translations",
+                # Fixed translations only: those are the texts people acknowledged.
+                queryset=PolicyTranslation.objects.exclude(body_sha256="").order_by("language"),
+            )
+        )
         .order_by("minor")
     )
     pdf.facts(
@@ -223,6 +266,10 @@ def evidence_pack(version: PolicyVersion, stamp: Stamp) -> EvidencePDF:
                 _("Acknowledgement window"),
                 ngettext("%(count)s day", "%(count)s days", policy.acknowledgement_window_days)
                 % {"count": policy.acknowledgement_window_days},
+            ),
+            (
+                _("Language of the text"),
+                _("%(language)s (authoritative)") % {"language": language_name(version.language)},
             ),
             (_("Text (SHA-256)"), version.body_sha256, True),
             (_("Times"), _times(stamp)),
@@ -333,16 +380,41 @@ def evidence_pack(version: PolicyVersion, stamp: Stamp) -> EvidencePDF:
             for item in line
         ),
     )
+    pdf.heading(_("Translations"), level=2)
+    translations = [(item, translation) for item in line for translation in item.translations.all()]
+    if translations:
+        pdf.paragraph(
+            _(
+                "Each translation was fixed when its version was published, or when it was "
+                "added later: people who read it acknowledged the text with this SHA-256. The "
+                "version's own text is the authoritative one."
+            ),
+            size=8.5,
+        )
+        pdf.table(
+            [
+                Column(_("Version"), 18),
+                Column(_("Language"), 58),
+                Column(_("Text (SHA-256)"), 104, mono=True, size=7),
+            ],
+            (
+                (item.number, language_name(translation.language), translation.body_sha256)
+                for item, translation in translations
+            ),
+        )
+    else:
+        pdf.paragraph(_("None."))
 
     pdf.heading(_("Acknowledgements"))
     altered: list[int] = []
     listed = pdf.table(
         [
-            Column("#", 12),
-            Column(_("Person"), 48),
+            Column("#", 10),
+            Column(_("Person"), 38),
             Column(_("Acknowledged"), 26),
-            Column(_("Version"), 17),
-            Column(_("Method"), 29),
+            Column(_("Version"), 15),
+            Column(_("Language"), 18),
+            Column(_("Method"), 25),
             Column(_("Record hash (SHA-256)"), 48, mono=True, size=6.5),
         ],
         _acknowledgement_rows(version, stamp, altered),
@@ -405,7 +477,13 @@ def _acknowledgement_rows(version: PolicyVersion, stamp: Stamp, altered: list[in
     on_behalf = _("On behalf, by %(name)s: %(reason)s")
     in_browser = _("In the browser")
     altered_mark = _("ALTERED")
+    languages: dict[str, str] = {}
     for ack in acknowledgements.iterator(chunk_size=CHUNK):
+        # The language of the text shown (older records: the version's own, from the row
+        # already joined); each name looked up once.
+        language = ack.shown_language
+        if language not in languages:
+            languages[language] = language_name(language)
         person = ack.person
         who = f"{person.get_full_name()}\n{person.email}"
         if person.department_id:
@@ -424,6 +502,7 @@ def _acknowledgement_rows(version: PolicyVersion, stamp: Stamp, altered: list[in
             who,
             short_when(ack.acknowledged_at, stamp.tz),
             ack.version.number,
+            languages[language],
             method,
             record,
         )
