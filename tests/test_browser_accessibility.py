@@ -35,7 +35,7 @@ from incidents.models import Incident
 from notifications.models import WebhookSubscription
 from people.models import User
 from policies.models import Policy
-from policies.services import create_draft
+from policies.services import add_translation, create_draft
 from tests.a11y_support import DEMO_PASSWORD, add_axe, axe_violations, describe, log_in
 from tests.conftest import ARTIFACTS
 from tests.test_pages import _named_routes
@@ -102,6 +102,7 @@ NOT_PAGES = {
     "policies:manage_reopen_decline",
     "policies:manage_on_behalf",
     "policies:manage_transition",
+    "policies:manage_remove_translation",
     "training:book",
     "training:book_for",
     "training:cancel_booking",
@@ -241,7 +242,6 @@ def demo(transactional_db, settings, tmp_path):
     message.attach_alternative("<p>You are booked.</p>", "text/html")
     message.send()
     # What the demo has none of, made as a person would: an API token, an outgoing webhook
-    # and a draft of the social media policy.
     create_token(owner=admin, name="GRC tool", scope="read", by=admin)
     WebhookSubscription.objects.create(
         name="GRC tool",
@@ -250,12 +250,31 @@ def demo(transactional_db, settings, tmp_path):
         secret="a-secret-for-the-test",
         created_by=admin,
     )
+    # and a draft of the social media policy; a German translation of the published
+    # version (fixed at once: the employee reads the policy in a choice of languages) and
+    # one of the draft (its edit page).
     policy = Policy.objects.get(title="Social media policy")
-    create_draft(
+    policy_admin = User.objects.get(email="policyadmin@example.com")
+    published = policy.versions.filter(status="published").latest("pk")
+    add_translation(
+        version=published,
+        user=policy_admin,
+        language="de",
+        title="Social-Media-Richtlinie",
+        body="## Zweck\n\nDiese Richtlinie gilt für alle Beiträge in sozialen Medien.",
+    )
+    draft = create_draft(
         policy=policy,
-        author=User.objects.get(email="policyadmin@example.com"),
-        body=policy.versions.filter(status="published").latest("pk").body + "\n\nA new line.",
+        author=policy_admin,
+        body=published.body + "\n\nA new line.",
         change_summary="A new line.",
+    )
+    add_translation(
+        version=draft,
+        user=policy_admin,
+        language="fr",
+        title="Politique des réseaux sociaux",
+        body="## Objet\n\nCette politique s’applique à toutes les publications.",
     )
 
 
