@@ -61,22 +61,25 @@ def requirement_people(requirement: Requirement):
     return audience_people(requirement.audience, department_ids=departments, group_ids=groups)
 
 
-def _attendance(requirement: Requirement):
+def _attendance(requirement: Requirement, *, now: datetime | None = None):
     """Bookings that count towards the requirement: present at a session of an accepted
     topic that was not cancelled."""
+    now = now or timezone.now()
     return Booking.objects.filter(
         status__in=Booking.PRESENT,
         session__topic__in=requirement.accepted_topics.all(),
         # Attendance counts from check-in opening (15 minutes before the start), never
         # for a session that is still days away.
-        session__starts_at__lte=timezone.now() + CHECKIN_LEAD,
+        session__starts_at__lte=now + CHECKIN_LEAD,
     ).exclude(session__status=Session.Status.CANCELLED)
 
 
-def _attended_since(requirement: Requirement, start: datetime) -> Exists:
+def _attended_since(requirement: Requirement, start: datetime, *, now: datetime) -> Exists:
     """For a query over people: attended within the period that began at `start`."""
     return Exists(
-        _attendance(requirement).filter(person=OuterRef("pk"), session__starts_at__gte=start)
+        _attendance(requirement, now=now).filter(
+            person=OuterRef("pk"), session__starts_at__gte=start
+        )
     )
 
 
@@ -114,9 +117,10 @@ def still_required(
     requirement: Requirement, *, now: datetime | None = None, reports_of=None
 ) -> QuerySet:
     """Everyone in the audience who has not attended within the period (a queryset)."""
-    start = period_start(requirement, now or timezone.now())
+    now = now or timezone.now()
+    start = period_start(requirement, now)
     return audience_of(requirement, reports_of=reports_of).exclude(
-        _attended_since(requirement, start)
+        _attended_since(requirement, start, now=now)
     )
 
 
@@ -175,10 +179,11 @@ class Figures:
 
 def figures(requirement: Requirement, *, now: datetime | None = None, reports_of=None) -> Figures:
     """Audience and compliant counts in one query."""
-    start = period_start(requirement, now or timezone.now())
+    now = now or timezone.now()
+    start = period_start(requirement, now)
     counts = audience_of(requirement, reports_of=reports_of).aggregate(
         audience=Count("pk"),
-        compliant=Count("pk", filter=Q(_attended_since(requirement, start))),
+        compliant=Count("pk", filter=Q(_attended_since(requirement, start, now=now))),
     )
     return Figures(requirement, counts["audience"], counts["compliant"])
 
@@ -239,15 +244,18 @@ def by_manager(
     return _grouped(people, requirement, today, "manager_id", "manager__full_name", NO_MANAGER)
 
 
-def with_details(people: QuerySet, requirement: Requirement) -> QuerySet:
+def with_details(
+    people: QuerySet, requirement: Requirement, *, now: datetime | None = None
+) -> QuerySet:
     """People still required with what a list shows: department, manager, when they last
     attended and their next booked session of an accepted topic, alphabetically."""
-    attendance = _attendance(requirement).filter(person=OuterRef("pk"))
+    now = now or timezone.now()
+    attendance = _attendance(requirement, now=now).filter(person=OuterRef("pk"))
     next_booking = Booking.objects.filter(
         person=OuterRef("pk"),
         status=Booking.Status.BOOKED,
         session__status=Session.Status.SCHEDULED,
-        session__starts_at__gt=timezone.now(),
+        session__starts_at__gt=now,
         session__topic__in=requirement.accepted_topics.all(),
     )
     return (
@@ -377,24 +385,26 @@ def requirements_to_book(person, *, now: datetime | None = None) -> list[Status]
 # --- inviting -------------------------------------------------------------------
 
 
-def invite_still_required(*, requirement: Requirement, by) -> int:
+def invite_still_required(*, requirement: Requirement, by, now: datetime | None = None) -> int:
     """ "Invite everyone still required": an invitation to the next sessions with free
     seats, through the outbox, at most once a day per person. People already booked on
     an upcoming session of an accepted topic are left out. Returns how many were invited."""
     from notifications.services import notify_many
     from training.services import next_sessions_with_seats
 
+    now = now or timezone.now()
     if not roles.is_policy_admin(by):
         raise TrainingError(_("Only policy admins can invite people to briefings."))
     if not requirement.active:
         raise TrainingError(_("This requirement is not active; nobody is invited to it."))
-    if not list(next_sessions_with_seats(topics=requirement.accepted_topics.all(), limit=1)):
+    accepted = requirement.accepted_topics.all()
+    if not list(next_sessions_with_seats(topics=accepted, after=now, limit=1)):
         raise TrainingError(
             _("No upcoming session of an accepted topic has a free seat. Schedule one first.")
         )
-    today = timezone.localdate()
+    today = timezone.localdate(now)
     person_ids = (
-        with_details(still_required(requirement), requirement)
+        with_details(still_required(requirement, now=now), requirement, now=now)
         .filter(booked_for__isnull=True)
         .values_list("pk", flat=True)
     )

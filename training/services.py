@@ -81,7 +81,9 @@ def create_session(
     lunch_cutoff: datetime | None = None,
     policies=(),
     series: Series | None = None,
+    now: datetime | None = None,
 ) -> Session:
+    now = now or timezone.now()
     if not can_organise(by):
         raise TrainingError(_("Only policy admins can schedule briefings."))
     _check_times(starts_at, ends_at, time_zone)
@@ -104,6 +106,10 @@ def create_session(
             lunch_cutoff=lunch_cutoff,
             series=series,
         )
+        # created_at is auto_now_add, which always reads the wall clock: the given moment
+        # replaces it, so a demo or test clock is what the session records.
+        Session.objects.filter(pk=session.pk).update(created_at=now)
+        session.created_at = now
         session.policies.set(policies)
     return session
 
@@ -130,9 +136,11 @@ def create_series(
     starts_at: datetime,
     ends_at: datetime,
     time_zone: str,
+    now: datetime | None = None,
     **session_fields,
 ) -> list[Session]:
     """N sessions, weekly, fortnightly or monthly, at the same local time each time."""
+    now = now or timezone.now()
     if pattern not in Series.Pattern.values:
         raise TrainingError(_("Choose weekly, every second week or monthly."))
     if not 1 <= count <= 52:
@@ -145,6 +153,8 @@ def create_series(
         series = Series.objects.create(
             title=session_fields["title"], pattern=pattern, count=count, created_by=by
         )
+        Series.objects.filter(pk=series.pk).update(created_at=now)  # as in create_session
+        series.created_at = now
         sessions = []
         for index in range(count):
             start = _shift(starts_at, pattern, index, zone)
@@ -157,6 +167,7 @@ def create_series(
                     time_zone=time_zone,
                     series=series,
                     lunch_cutoff=(start - cutoff_before) if cutoff_before else None,
+                    now=now,
                     **session_fields,
                 )
             )
@@ -229,13 +240,15 @@ def change_session(
     return session
 
 
-def cancel_session(*, session: Session, by, reason: str = "") -> Session:
+def cancel_session(
+    *, session: Session, by, reason: str = "", now: datetime | None = None
+) -> Session:
     """Cancel the session: every booking is cancelled and told, with a cancelling invite."""
     from notifications.services import notify_many
 
+    now = now or timezone.now()
     if not can_organise(by):
         raise TrainingError(_("Only policy admins can cancel briefings."))
-    now = timezone.now()
     with transaction.atomic():
         session = _locked_session(session)
         if session.status != Session.Status.SCHEDULED:
@@ -448,7 +461,6 @@ def mark_attendance(
         unknown = set(marks) - set(bookings)
         if unknown:
             raise TrainingError(_("Some of those people are not booked on this session."))
-        now = timezone.now()
         for pk, status in marks.items():
             booking = bookings[pk]
             booking.status = status
@@ -549,7 +561,10 @@ def complete_session(*, session: Session, by, now: datetime | None = None) -> li
     return no_shows
 
 
-def leave_feedback(*, booking: Booking, person, rating: int, comment: str = "") -> Feedback:
+def leave_feedback(
+    *, booking: Booking, person, rating: int, comment: str = "", now: datetime | None = None
+) -> Feedback:
+    now = now or timezone.now()
     if booking.person_id != person.pk:
         raise TrainingError(_("You can only give feedback on your own attendance."))
     if booking.status not in Booking.PRESENT:
@@ -562,7 +577,7 @@ def leave_feedback(*, booking: Booking, person, rating: int, comment: str = "") 
         raise TrainingError(_("Rate the session from 1 to 5."))
     feedback, _created = Feedback.objects.update_or_create(
         booking=booking,
-        defaults={"rating": rating, "comment": comment.strip(), "at": timezone.now()},
+        defaults={"rating": rating, "comment": comment.strip(), "at": now},
     )
     return feedback
 
