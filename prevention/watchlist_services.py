@@ -5,8 +5,8 @@ matcher's cached watch list is built again."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -46,9 +46,9 @@ AUDITED_FIELDS = (
 )
 
 
-def _site_today():
-    """The site's day, as the matcher expires entries by it (not the viewer's)."""
-    return timezone.localdate(timezone=timezone.get_default_timezone())
+def _site_today(now: datetime) -> date:
+    """The site's day at `now`, as the matcher expires entries by it (not the viewer's)."""
+    return timezone.localdate(now, timezone=timezone.get_default_timezone())
 
 
 class WatchTermError(PreventionError):
@@ -176,10 +176,11 @@ def _live(*, kind: str, active: bool, expires_on: date | None, today: date) -> b
     return kind == Kind.PATTERN and active and (expires_on is None or expires_on >= today)
 
 
-def _check_pattern_room(entry, *, was_live: bool = False, exclude_pk: int | None = None) -> None:
+def _check_pattern_room(
+    entry, *, today: date, was_live: bool = False, exclude_pk: int | None = None
+) -> None:
     """Each live regular expression runs on every text checked: at most
     matching.MAX_PATTERNS at once."""
-    today = _site_today()
     if was_live or not _live(
         kind=entry.kind, active=entry.active, expires_on=entry.expires_on, today=today
     ):
@@ -200,34 +201,31 @@ def _check_pattern_room(entry, *, was_live: bool = False, exclude_pk: int | None
         )
 
 
-@dataclass
-class _Entry:
+@dataclass(frozen=True)
+class TermFields:
+    """What a keeper fills in for a watch-list entry: add_term, change_term and
+    term_from_lesson take these as keyword arguments (a wrong or missing one is a
+    TypeError, as for any keyword argument)."""
+
     kind: str
     text: str
-    name: str
     category: str
     severity: str
     explanation: str
-    policy: Policy | None
-    policy_section: str
-    expires_on: date | None
-    active: bool
+    name: str = ""
+    policy: Policy | None = None
+    policy_section: str = ""
+    expires_on: date | None = None
+    active: bool = True
 
 
 def _checked(
-    *,
-    kind: str,
-    text: str,
-    name: str,
-    category: str,
-    severity: str,
-    explanation: str,
-    policy: Policy | None,
-    policy_section: str,
-    expires_on: date | None,
-    active: bool,
-    expiry_unchanged_from: date | None = None,
-) -> _Entry:
+    fields: TermFields, *, today: date, expiry_unchanged_from: date | None = None
+) -> TermFields:
+    """The entry as it is saved (trimmed, headings spelt as the policy spells them), or
+    WatchTermError naming the field that is wrong."""
+    kind, text, name = fields.kind, fields.text, fields.name
+    category, severity, policy = fields.category, fields.severity, fields.policy
     if kind not in Kind.values:
         raise WatchTermError(_("Choose a word or phrase, or a regular expression."), field="kind")
     label = _("The regular expression") if kind == Kind.PATTERN else _("The word or phrase")
@@ -264,40 +262,33 @@ def _checked(
     if severity not in Incident.Severity.values:
         raise WatchTermError(_("Choose a severity."), field="severity")
     explanation = _plain_text(
-        explanation,
+        fields.explanation,
         label=_("The explanation"),
         field="explanation",
         max_length=EXPLANATION_MAX_LENGTH,
         required=True,
     )
     policy_section = _plain_text(
-        policy_section,
+        fields.policy_section,
         label=_("The policy section"),
         field="policy_section",
         max_length=SECTION_MAX_LENGTH,
         required=False,
     )
     policy_section = _policy_section(policy, policy_section)
-    if (
-        expires_on is not None
-        and expires_on != expiry_unchanged_from
-        and expires_on < _site_today()
-    ):
+    expires_on = fields.expires_on
+    if expires_on is not None and expires_on != expiry_unchanged_from and expires_on < today:
         raise WatchTermError(
             _("The expiry date is in the past: give today or a later day, or leave it empty."),
             field="expires_on",
         )
-    return _Entry(
-        kind=kind,
+    return replace(
+        fields,
         text=text,
         name=name,
-        category=category,
-        severity=severity,
         explanation=explanation,
-        policy=policy,
         policy_section=policy_section,
-        expires_on=expires_on,
-        active=bool(active),
+        active=bool(fields.active),
     )
 
 
@@ -350,37 +341,20 @@ def _duplicate_error(text: str) -> WatchTermError:
 def add_term(
     *,
     by,
-    kind: str,
-    text: str,
-    category: str,
-    severity: str,
-    explanation: str,
-    name: str = "",
-    policy: Policy | None = None,
-    policy_section: str = "",
-    expires_on: date | None = None,
-    active: bool = True,
     lesson: Lesson | None = None,
     note: str = "",
+    now: datetime | None = None,
+    **fields,
 ) -> WatchTerm:
-    """Put a word, phrase or regular expression on the watch list."""
+    """Put a word, phrase or regular expression on the watch list; `fields` are the
+    TermFields."""
     _require_keeper(by)
-    entry = _checked(
-        kind=kind,
-        text=text,
-        name=name,
-        category=category,
-        severity=severity,
-        explanation=explanation,
-        policy=policy,
-        policy_section=policy_section,
-        expires_on=expires_on,
-        active=active,
-    )
+    now = now or timezone.now()
+    today = _site_today(now)
+    entry = _checked(TermFields(**fields), today=today)
     note = _note(note)
     _check_duplicate(entry.kind, entry.text)
-    _check_pattern_room(entry)
-    now = timezone.now()
+    _check_pattern_room(entry, today=today)
     try:
         with transaction.atomic():
             term = WatchTerm.objects.create(
@@ -403,25 +377,15 @@ def add_term(
 
 
 def change_term(
-    *,
-    term: WatchTerm,
-    by,
-    kind: str,
-    text: str,
-    category: str,
-    severity: str,
-    explanation: str,
-    name: str = "",
-    policy: Policy | None = None,
-    policy_section: str = "",
-    expires_on: date | None = None,
-    active: bool = True,
-    note: str = "",
+    *, term: WatchTerm, by, note: str = "", now: datetime | None = None, **fields
 ) -> WatchTermChange | None:
     """Change an entry: the audit row with its fields before and after, or None when
     nothing changed (and nothing is written). An expiry already in the past may stay as
-    it is; a new one may not be in the past."""
+    it is; a new one may not be in the past. `fields` are the TermFields."""
     _require_keeper(by)
+    fields = TermFields(**fields)
+    now = now or timezone.now()
+    today = _site_today(now)
     note = _note(note)
     try:
         with transaction.atomic():
@@ -435,23 +399,11 @@ def change_term(
                 raise WatchTermError(
                     _("This entry has been deleted from the watch list meanwhile.")
                 )
-            entry = _checked(
-                kind=kind,
-                text=text,
-                name=name,
-                category=category,
-                severity=severity,
-                explanation=explanation,
-                policy=policy,
-                policy_section=policy_section,
-                expires_on=expires_on,
-                active=active,
-                expiry_unchanged_from=current.expires_on,
-            )
+            entry = _checked(fields, today=today, expiry_unchanged_from=current.expires_on)
             _check_duplicate(entry.kind, entry.text, exclude_pk=current.pk)
-            today = _site_today()
             _check_pattern_room(
                 entry,
+                today=today,
                 was_live=_live(
                     kind=current.kind,
                     active=current.active,
@@ -466,7 +418,6 @@ def change_term(
             after = snapshot(current)
             if after == before:
                 return None
-            now = timezone.now()
             current.updated_at = now
             current.save()
             change = _record(
@@ -480,7 +431,7 @@ def change_term(
                 note=note,
             )
     except IntegrityError:
-        raise _duplicate_error(text.strip()) from None
+        raise _duplicate_error(fields.text.strip()) from None
     # The caller's object shows what was saved.
     for field, value in vars(entry).items():
         setattr(term, field, value)
@@ -488,9 +439,12 @@ def change_term(
     return change
 
 
-def delete_term(*, term: WatchTerm, by, note: str = "") -> WatchTermChange:
+def delete_term(
+    *, term: WatchTerm, by, note: str = "", now: datetime | None = None
+) -> WatchTermChange:
     """Take an entry off the watch list for good; its history stays, under its text."""
     _require_keeper(by)
+    now = now or timezone.now()
     note = _note(note)
     with transaction.atomic():
         current = (
@@ -508,7 +462,7 @@ def delete_term(*, term: WatchTerm, by, note: str = "") -> WatchTermChange:
             before=snapshot(current),
             after={},
             by=by,
-            at=timezone.now(),
+            at=now,
             note=note,
         )
         current.delete()  # its changes keep term_text; their link is cleared
@@ -516,38 +470,16 @@ def delete_term(*, term: WatchTerm, by, note: str = "") -> WatchTermChange:
     return change
 
 
-def term_from_lesson(
-    *,
-    lesson: Lesson,
-    by,
-    kind: str,
-    text: str,
-    category: str,
-    severity: str,
-    explanation: str,
-    name: str = "",
-    policy: Policy | None = None,
-    policy_section: str = "",
-    expires_on: date | None = None,
-    active: bool = True,
-) -> WatchTerm:
+def term_from_lesson(*, lesson: Lesson, by, now: datetime | None = None, **fields) -> WatchTerm:
     """ "Add a term to the watch list" from a published lesson: the entry names the lesson
-    it came from, and the lesson lists its entries."""
+    it came from, and the lesson lists its entries. `fields` are the TermFields."""
     _require_keeper(by)
     if not lesson.published:
         raise WatchTermError(_("Only a published lesson can add a term to the watch list."))
     return add_term(
         by=by,
-        kind=kind,
-        text=text,
-        name=name,
-        category=category,
-        severity=severity,
-        explanation=explanation,
-        policy=policy,
-        policy_section=policy_section,
-        expires_on=expires_on,
-        active=active,
         lesson=lesson,
         note=f"From the lesson “{lesson.title}”.",
+        now=now,
+        **fields,
     )
