@@ -46,7 +46,7 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _transition(*, version: PolicyVersion, to: str, user, note: str = "", now=None) -> None:
+def _transition(*, version: PolicyVersion, to: str, user, now: datetime, note: str = "") -> None:
     if to not in TRANSITIONS[version.status]:
         raise PolicyError(
             _("Version %(number)s is %(status)s; it cannot become %(to)s.")
@@ -61,7 +61,7 @@ def _transition(*, version: PolicyVersion, to: str, user, note: str = "", now=No
         from_status=version.status,
         to_status=to,
         by=user,
-        at=now or timezone.now(),
+        at=now,
         note=note,
     )
     version.status = to
@@ -74,6 +74,15 @@ def _day(moment: datetime) -> str:
 
 def _locked_version(version: PolicyVersion) -> PolicyVersion:
     return PolicyVersion.objects.select_for_update().select_related("policy").get(pk=version.pk)
+
+
+def _stamp_created(obj, now: datetime, *fields: str) -> None:
+    """Saving sets auto_now(_add) fields from the wall clock; the row takes `now` instead
+    (the service's clock, which the demo and tests pass)."""
+    fields = fields or ("created_at",)
+    type(obj).objects.filter(pk=obj.pk).update(**dict.fromkeys(fields, now))
+    for name in fields:
+        setattr(obj, name, now)
 
 
 # --- policies and drafts --------------------------------------------------------
@@ -89,7 +98,9 @@ def create_policy(
     groups=(),
     acknowledgement_window_days: int = 14,
     reacknowledge_months: int | None = None,
+    now: datetime | None = None,
 ) -> Policy:
+    now = now or timezone.now()
     with transaction.atomic():
         policy = Policy.objects.create(
             title=title,
@@ -100,6 +111,7 @@ def create_policy(
             acknowledgement_window_days=acknowledgement_window_days,
             reacknowledge_months=reacknowledge_months,
         )
+        _stamp_created(policy, now)
         policy.audience_departments.set(departments)
         policy.audience_groups.set(groups)
     return policy
@@ -131,6 +143,7 @@ def update_policy(
     groups=(),
     acknowledgement_window_days: int,
     reacknowledge_months: int | None,
+    now: datetime | None = None,
 ) -> Policy:
     """Change the settings and audience; the published version's assignments follow."""
     with transaction.atomic():
@@ -145,7 +158,7 @@ def update_policy(
             departments if audience == Policy.Audience.DEPARTMENTS else []
         )
         policy.audience_groups.set(groups if audience == Policy.Audience.GROUPS else [])
-        reconcile_assignments(policies=[policy])
+        reconcile_assignments(policies=[policy], now=now)
     return policy
 
 
@@ -168,10 +181,12 @@ def create_draft(
     change: str = PolicyVersion.Change.MATERIAL,
     effective_from: date | None = None,
     language: str | None = None,
+    now: datetime | None = None,
 ) -> PolicyVersion:
     """A new draft; its number follows the published ones (2.0 material, 2.1 minor).
     Its text is in `language` (by default the language of the version before it, else
     the site's): the authoritative text."""
+    now = now or timezone.now()
     with transaction.atomic():
         Policy.objects.select_for_update().get(pk=policy.pk)
         pending = policy.versions.filter(
@@ -203,8 +218,9 @@ def create_draft(
             effective_from=effective_from,
             author=author,
         )
+        _stamp_created(version, now)
         VersionEvent.objects.create(
-            version=version, to_status=Status.DRAFT, by=author, at=timezone.now(), note="Drafted"
+            version=version, to_status=Status.DRAFT, by=author, at=now, note="Drafted"
         )
     return version
 
@@ -218,7 +234,9 @@ def update_draft(
     change: str,
     effective_from: date | None = None,
     language: str | None = None,
+    now: datetime | None = None,
 ) -> PolicyVersion:
+    now = now or timezone.now()
     with transaction.atomic():
         version = _locked_version(version)
         if version.status != Status.DRAFT:
@@ -253,32 +271,41 @@ def update_draft(
                 from_status=Status.DRAFT,
                 to_status=Status.DRAFT,
                 by=user,
-                at=timezone.now(),
+                at=now,
                 note=EDITED_NOTE,
             )
     return version
 
 
-def submit_for_review(*, version: PolicyVersion, user, note: str = "") -> PolicyVersion:
+def submit_for_review(
+    *, version: PolicyVersion, user, note: str = "", now: datetime | None = None
+) -> PolicyVersion:
+    now = now or timezone.now()
     with transaction.atomic():
         version = _locked_version(version)
         if not version.body.strip():
             raise PolicyError(_("An empty draft cannot be sent for review."))
-        _transition(version=version, to=Status.IN_REVIEW, user=user, note=note)
+        _transition(version=version, to=Status.IN_REVIEW, user=user, note=note, now=now)
         version.save(update_fields=["status"])
     return version
 
 
-def return_to_draft(*, version: PolicyVersion, user, note: str = "") -> PolicyVersion:
+def return_to_draft(
+    *, version: PolicyVersion, user, note: str = "", now: datetime | None = None
+) -> PolicyVersion:
+    now = now or timezone.now()
     with transaction.atomic():
         version = _locked_version(version)
-        _transition(version=version, to=Status.DRAFT, user=user, note=note)
+        _transition(version=version, to=Status.DRAFT, user=user, note=note, now=now)
         version.approver, version.approved_at, version.scheduled_for = None, None, None
         version.save(update_fields=["status", "approver", "approved_at", "scheduled_for"])
     return version
 
 
-def approve(*, version: PolicyVersion, user, note: str = "") -> PolicyVersion:
+def approve(
+    *, version: PolicyVersion, user, note: str = "", now: datetime | None = None
+) -> PolicyVersion:
+    now = now or timezone.now()
     with transaction.atomic():
         version = _locked_version(version)
         if version.author_id == user.pk:
@@ -293,15 +320,17 @@ def approve(*, version: PolicyVersion, user, note: str = "") -> PolicyVersion:
             raise PolicyError(
                 _("You edited this draft, so you cannot approve it: another policy admin must.")
             )
-        _transition(version=version, to=Status.APPROVED, user=user, note=note)
-        version.approver, version.approved_at = user, timezone.now()
+        _transition(version=version, to=Status.APPROVED, user=user, note=note, now=now)
+        version.approver, version.approved_at = user, now
         version.save(update_fields=["status", "approver", "approved_at"])
     return version
 
 
-def publish(*, version: PolicyVersion, user, at: datetime | None = None) -> PolicyVersion:
+def publish(
+    *, version: PolicyVersion, user, at: datetime | None = None, now: datetime | None = None
+) -> PolicyVersion:
     """Publish an approved version now, or schedule it (beat publishes it when due)."""
-    now = timezone.now()
+    now = now or timezone.now()
     if at is not None and at > now:
         with transaction.atomic():
             version = _locked_version(version)
@@ -382,7 +411,7 @@ def _publish_now(*, version: PolicyVersion, user, now: datetime, note: str = "")
             )
             due = version.effective_from + timedelta(days=policy.acknowledgement_window_days)
             new = _assign(version=version, person_ids=audience_ids(policy), due_date=due, now=now)
-            _notify_published(new)
+            _notify_published(new, now=now)
         else:
             # A minor change: acknowledgements stay valid; open ones move to this version.
             Assignment.objects.filter(policy=policy, status=Assignment.Status.OPEN).update(
@@ -391,13 +420,16 @@ def _publish_now(*, version: PolicyVersion, user, now: datetime, note: str = "")
     return version
 
 
-def retire(*, version: PolicyVersion, user, note: str = "") -> PolicyVersion:
+def retire(
+    *, version: PolicyVersion, user, note: str = "", now: datetime | None = None
+) -> PolicyVersion:
+    now = now or timezone.now()
     with transaction.atomic():
         version = _locked_version(version)
-        _transition(version=version, to=Status.RETIRED, user=user, note=note)
+        _transition(version=version, to=Status.RETIRED, user=user, note=note, now=now)
         version.save(update_fields=["status"])
         Assignment.objects.filter(policy=version.policy, status=Assignment.Status.OPEN).update(
-            status=Assignment.Status.CLOSED, completed_at=timezone.now()
+            status=Assignment.Status.CLOSED, completed_at=now
         )
     return version
 
@@ -428,14 +460,14 @@ def _translation_text(*, title: str, body: str) -> tuple[str, str]:
     return title, body
 
 
-def _translation_event(*, version: PolicyVersion, user, note: str) -> None:
+def _translation_event(*, version: PolicyVersion, user, note: str, now: datetime) -> None:
     """A row in the version's audit trail (stored in English, like the others)."""
     VersionEvent.objects.create(
         version=version,
         from_status=version.status,
         to_status=version.status,
         by=user,
-        at=timezone.now(),
+        at=now,
         note=note,
     )
 
@@ -448,9 +480,11 @@ def add_translation(
     title: str,
     body: str,
     change_summary: str = "",
+    now: datetime | None = None,
 ) -> PolicyTranslation:
     """A translation of the version into another language than its own (one per
     language). Added to a published version, it is fixed at once."""
+    now = now or timezone.now()
     with transaction.atomic():
         version = _locked_version(version)
         _check_language(language)
@@ -481,8 +515,9 @@ def add_translation(
         if version.is_locked:
             translation.body_sha256 = sha256_text(body)
         translation.save()
+        _stamp_created(translation, now, "created_at", "updated_at")
         _translation_event(
-            version=version, user=user, note=f"Added the translation into {language}"
+            version=version, user=user, note=f"Added the translation into {language}", now=now
         )
     return translation
 
@@ -528,8 +563,10 @@ def update_translation(
     title: str,
     body: str,
     change_summary: str = "",
+    now: datetime | None = None,
 ) -> PolicyTranslation:
     """Change a draft's translation (a published one is fixed)."""
+    now = now or timezone.now()
     with transaction.atomic():
         _locked_version(translation.version)
         translation = _locked_translation(translation)
@@ -539,16 +576,21 @@ def update_translation(
         translation.body = body
         translation.change_summary = (change_summary or "").strip()
         translation.save()
+        _stamp_created(translation, now, "updated_at")
         _translation_event(
             version=translation.version,
             user=user,
             note=f"Edited the translation into {translation.language}",
+            now=now,
         )
     return translation
 
 
-def remove_translation(*, translation: PolicyTranslation, user) -> None:
+def remove_translation(
+    *, translation: PolicyTranslation, user, now: datetime | None = None
+) -> None:
     """Take a translation off a draft (a published one stays: it may be acknowledged)."""
+    now = now or timezone.now()
     with transaction.atomic():
         _locked_version(translation.version)
         translation = _locked_translation(translation)
@@ -559,6 +601,7 @@ def remove_translation(*, translation: PolicyTranslation, user) -> None:
             version=translation.version,
             user=user,
             note=f"Removed the translation into {language}",
+            now=now,
         )
 
 
@@ -595,12 +638,15 @@ def _assign(*, version, person_ids, due_date: date, now: datetime) -> list[Assig
     return new
 
 
-def _notify_published(assignments: list[Assignment]) -> None:
+def _notify_published(assignments: list[Assignment], *, now: datetime) -> None:
     """Tell each newly assigned person (bulk; their digest unless they chose otherwise)."""
     from notifications.services import notify_many
 
     notify_many(
-        kind="policy-published", items=[(a, a.person_id) for a in assignments], stage="published"
+        kind="policy-published",
+        items=[(a, a.person_id) for a in assignments],
+        stage="published",
+        now=now,
     )
 
 
@@ -660,7 +706,7 @@ def reconcile_assignments(*, policies=None, now: datetime | None = None) -> dict
                 version=version, person_ids=joiners - returning.keys(), due_date=due, now=now
             )
             counts["assigned"] += len(new)
-            _notify_published(new)
+            _notify_published(new, now=now)
             leavers = [
                 pk
                 for pk in line.filter(status=Assignment.Status.OPEN).values_list(
@@ -712,7 +758,10 @@ def _same_name(typed: str, person) -> bool:
     return bool(typed.strip()) and normal(typed) == normal(person.get_full_name())
 
 
-def submit_quiz(*, version: PolicyVersion, user, answers: dict[int, int]) -> QuizAttempt:
+def submit_quiz(
+    *, version: PolicyVersion, user, answers: dict[int, int], now: datetime | None = None
+) -> QuizAttempt:
+    now = now or timezone.now()
     stored_status = PolicyVersion.objects.filter(pk=version.pk).values_list("status", flat=True)
     if stored_status.first() != Status.PUBLISHED:
         raise PolicyError(
@@ -731,7 +780,7 @@ def submit_quiz(*, version: PolicyVersion, user, answers: dict[int, int]) -> Qui
         answers={str(q.pk): answers.get(q.pk) for q in questions},
         score=score,
         passed=score >= version.pass_mark,
-        at=timezone.now(),
+        at=now,
     )
 
 
@@ -796,10 +845,12 @@ def acknowledge(
     request_meta: dict | None = None,
     language: str | None = None,
     text_sha256: str | None = None,
+    now: datetime | None = None,
 ) -> Acknowledgement:
     """The reader's own acknowledgement, in the browser, of the text they were shown:
     the version's own (`language` None or its language) or its translation into
     `language`. With `text_sha256`, that text must still be the one with this hash."""
+    now = now or timezone.now()
     meta = request_meta or {}
     with transaction.atomic():
         version = _locked_version(version)
@@ -837,6 +888,7 @@ def acknowledge(
             quiz_score=quiz_score,
             language=language,
             text_sha256=shown_sha256,
+            now=now,
         )
         _complete(assignment, Assignment.Status.ACKNOWLEDGED, acknowledgement.acknowledged_at)
     return acknowledgement
@@ -871,8 +923,11 @@ def text_held(acknowledgement: Acknowledgement) -> tuple[str, str | None]:
     return language, translation.text_sha256 if translation else None
 
 
-def acknowledge_on_behalf(*, version: PolicyVersion, person, by, reason: str) -> Acknowledgement:
+def acknowledge_on_behalf(
+    *, version: PolicyVersion, person, by, reason: str, now: datetime | None = None
+) -> Acknowledgement:
     """An administrator records an acknowledgement given another way (on paper, say)."""
+    now = now or timezone.now()
     if not reason.strip():
         raise PolicyError(_("Say why you are acknowledging on someone's behalf."))
     if by.pk == person.pk:
@@ -888,22 +943,24 @@ def acknowledge_on_behalf(*, version: PolicyVersion, person, by, reason: str) ->
             on_behalf_by=by,
             on_behalf_reason=reason.strip(),
             language=version.language,
+            now=now,
         )
         _complete(assignment, Assignment.Status.ACKNOWLEDGED, acknowledgement.acknowledged_at)
     return acknowledgement
 
 
-def decline(*, version: PolicyVersion, user, reason: str) -> Decline:
+def decline(*, version: PolicyVersion, user, reason: str, now: datetime | None = None) -> Decline:
     """The reader declines, with a reason; the owner is told."""
     from notifications.services import notify
 
+    now = now or timezone.now()
     if not reason.strip():
         raise PolicyError(_("Tell the policy owner why you decline."))
     with transaction.atomic():
         version = _locked_version(version)
         assignment = _check_can_acknowledge(version=version, person=user)
         declined = Decline.objects.create(
-            person=user, version=version, reason=reason.strip(), at=timezone.now()
+            person=user, version=version, reason=reason.strip(), at=now
         )
         _complete(assignment, Assignment.Status.DECLINED, declined.at)
         notify(
@@ -911,15 +968,17 @@ def decline(*, version: PolicyVersion, user, reason: str) -> Decline:
             subject=declined,
             recipient=version.policy.owner,
             stage="declined",
+            now=now,
         )
     return declined
 
 
-def reopen_declined(*, assignment: Assignment, by) -> Assignment:
+def reopen_declined(*, assignment: Assignment, by, now: datetime | None = None) -> Assignment:
     """The owner (or a policy admin) has talked it through: the reader may acknowledge
     after all. Their decline stays on record."""
     from people import roles
 
+    now = now or timezone.now()
     if not (roles.is_policy_admin(by) or assignment.policy.owner_id == by.pk):
         raise PolicyError(_("Only the policy owner or a policy admin can reopen a decline."))
     with transaction.atomic():
@@ -931,7 +990,7 @@ def reopen_declined(*, assignment: Assignment, by) -> Assignment:
         policy = assignment.policy
         assignment.status = Assignment.Status.OPEN
         assignment.completed_at = None
-        assignment.due_date = timezone.localdate() + timedelta(
+        assignment.due_date = timezone.localdate(now) + timedelta(
             days=policy.acknowledgement_window_days
         )
         assignment.save(update_fields=["status", "completed_at", "due_date"])
@@ -989,6 +1048,7 @@ def _append(
     quiz_score=None,
     language: str = "",
     text_sha256: str = "",
+    now: datetime,
 ) -> Acknowledgement:
     """Add a record at the end of the chain. The head row is locked, so concurrent
     acknowledgements take turns; unique sequence and previous hash back that up."""
@@ -1002,7 +1062,7 @@ def _append(
         sequence=head.sequence + 1,
         person=person,
         version=version,
-        acknowledged_at=timezone.now(),
+        acknowledged_at=now,
         typed_name=typed_name,
         ip_address=ip_address,
         user_agent=user_agent,
