@@ -1,4 +1,5 @@
-"""What the dashboards change: a manager's nudge (reminders planned through the outbox)."""
+"""What the dashboards change: a manager's nudge of one team member (what is outstanding
+for them; notifications.nudging reminds of it at most once a day)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,10 @@ from datetime import datetime
 from django.utils import timezone
 
 from dashboards.team import open_assignments, visible_open_actions
+from notifications.nudging import (
+    nudge_stage,  # noqa: F401  (policies imports it from here)
+    remind_today,
+)
 from training.compliance import requirements_to_book
 
 
@@ -21,24 +26,13 @@ class Nudge:
         return self.outstanding - self.sent
 
 
-def nudge_stage(now: datetime | None = None) -> str:
-    """The outbox stage of a manager's nudge and of a policy admin's "Remind now" (they
-    share the "policy-nudge" kind): the site's day, not the presser's, so that people in
-    different time zones pressing on the same day remind each item once, not twice."""
-    now = now or timezone.now()
-    return f"nudge-{timezone.localdate(now, timezone.get_default_timezone()):%Y%m%d}"
-
-
 def nudge(*, person, now: datetime | None = None) -> Nudge:
     """Remind `person` at once of each outstanding item: every open policy
     acknowledgement, every required briefing not yet attended (unless they have a seat
     on one that counts: the reminder would be withdrawn anyway) and every open action
     of an incident that is not restricted. The stage carries the day, so each item is
     reminded at most once a day however often the button is pressed."""
-    from notifications.services import notify_many
-
     now = now or timezone.now()
-    stage = nudge_stage(now)
     assignments = list(open_assignments().filter(person=person).only("pk", "person_id"))
     requirements = [status.requirement for status in requirements_to_book(person, now=now)]
     actions = list(visible_open_actions().filter(owner=person).only("pk", "owner_id"))
@@ -48,6 +42,5 @@ def nudge(*, person, now: datetime | None = None) -> Nudge:
         ("training-nudge", [(r, person.pk) for r in requirements]),
         ("incident-action-nudge", [(a, person.pk) for a in actions]),
     ):
-        if items:
-            sent += notify_many(kind=kind, items=items, stage=stage)
+        sent += remind_today(kind=kind, items=items, now=now)
     return Nudge(outstanding=len(assignments) + len(requirements) + len(actions), sent=sent)

@@ -228,6 +228,7 @@ def notify(
     recipient,
     stage: str,
     due_at: datetime | None = None,
+    now: datetime | None = None,
 ) -> Notification | None:
     """Put an immediate event (a booking confirmed, an action assigned) in the outbox.
 
@@ -249,7 +250,7 @@ def notify(
         or Preference.Delivery.DIGEST
     )
     person = _Person(recipient.time_zone, recipient.manager_id, delivery)
-    now = timezone.now()
+    now = now or timezone.now()
     due_at = due_at or now
     digest, send_after = _delivery_times(kind=reminder_kind, person=person, due_at=due_at, now=now)
     with transaction.atomic():
@@ -272,6 +273,7 @@ def notify_many(
     items: list[tuple[models.Model, int]],
     stage: str,
     due_at: datetime | None = None,
+    now: datetime | None = None,
 ) -> int:
     """Bulk `notify`: one row per (subject, recipient id), in a bounded number of queries
     (publishing a policy to 10,000 people). Returns how many rows were new."""
@@ -280,7 +282,7 @@ def notify_many(
         raise NotificationError(f"There is no reminder kind called {kind!r}.")
     if not items:
         return 0
-    now = timezone.now()
+    now = now or timezone.now()
     # A few recipients (a nudge) are looked up by id; many (a policy published to the
     # whole company) in one pass over the directory, below any limit on query parameters.
     recipients = {recipient_id for _, recipient_id in items}
@@ -734,6 +736,7 @@ def set_preferences(
     channel: str | None = None,
     chat_webhook_url: str = "",
     slack_member_id: str = "",
+    now: datetime | None = None,
 ) -> None:
     """Save how `user` gets non-urgent reminders and which optional kinds are off, and,
     when `channel` is given, whether reminders come by email or in Slack or Teams (with
@@ -795,7 +798,7 @@ def set_preferences(
             Notification.objects.select_for_update().filter(recipient=user, status=Status.PLANNED)
         )
         person = _Person(user.time_zone, user.manager_id, delivery)
-        now = timezone.now()
+        now = now or timezone.now()
         to_cancel, to_update = [], []
         for row in planned:
             kind = get_kind(row.kind)
@@ -818,13 +821,14 @@ def set_preferences(
             transaction.on_commit(enqueue_sending)
 
 
-def resend(*, notification: Notification) -> None:
+def resend(*, notification: Notification, now: datetime | None = None) -> None:
     """Put a failed row back in the outbox to be sent now, by the channel its recipient
     prefers now."""
+    now = now or timezone.now()
     with transaction.atomic():
         updated = Notification.objects.filter(pk=notification.pk, status=Status.FAILED).update(
             status=Status.PLANNED,
-            send_after=timezone.now(),
+            send_after=now,
             attempts=0,
             last_error="",
             claim_token=None,

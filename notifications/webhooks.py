@@ -427,13 +427,14 @@ def delete_subscription(*, subscription: WebhookSubscription) -> None:
         WebhookSubscription.objects.filter(pk=subscription.pk).delete()
 
 
-def resend(*, delivery: WebhookDelivery) -> None:
+def resend(*, delivery: WebhookDelivery, now: datetime | None = None) -> None:
     """Put a failed delivery back in the outbox to be sent now (same id and data,
     signed afresh)."""
+    now = now or timezone.now()
     with transaction.atomic():
         updated = WebhookDelivery.objects.filter(pk=delivery.pk, status=Status.FAILED).update(
             status=Status.PLANNED,
-            send_after=timezone.now(),
+            send_after=now,
             attempts=0,
             last_error="",
             claim_token=None,
