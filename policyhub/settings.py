@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "monitoring",
     "api",
     "evidence",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -9,11 +9,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from demo.players.policies import ACCEPTABLE_USE, PRESS, SOCIAL_MEDIA
 from notifications.models import Notification, Preference
 from notifications.services import notify, send_due
 from people.models import Department, User
 from policies import services
-from policies.demo import ACCEPTABLE_USE, PRESS, SOCIAL_MEDIA
 from policies.models import (
     Acknowledgement,
     Assignment,

@@ -25,13 +25,14 @@ from django.utils import timezone
 
 from dashboards import remediation
 from dashboards.queries import my_tasks
+from demo.players import prevention as demo
 from incidents.models import Evidence, Incident, IncidentEvent
 from notifications.models import Notification
 from notifications.services import plan_due
 from people import roles
 from people.models import User
 from policies.models import Policy
-from prevention import demo, intake, intake_feeds, review_services, watchlist_services
+from prevention import intake, intake_feeds, review_services, watchlist_services
 from prevention.matching import WATCH_TERM, current_watch_list, forget_current_watch_list
 from prevention.models import (
     IntakeItem,

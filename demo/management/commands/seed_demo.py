@@ -1,11 +1,11 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from demo.players.policies import seed_demo_policies
+from demo.players.prevention import seed_demo_prevention
 from incidents.demo import seed_demo_incidents
 from notifications.services import one_send_for_all
 from people.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo_organisation
-from policies.demo import seed_demo_policies
-from prevention.demo import seed_demo_prevention
 from training.demo import seed_demo_training
 
 
