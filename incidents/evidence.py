@@ -117,6 +117,7 @@ def capture(
     handle: str = "",
     captured_at: datetime | None = None,
     note: str = "",
+    now: datetime | None = None,
 ) -> Evidence:
     """Record a piece of evidence: a link, a file, or both."""
     if not can_handle(by):
@@ -124,12 +125,13 @@ def capture(
     if upload is None and not url.strip():
         raise IncidentError(_("Evidence needs a file or a link to the post."))
     checked = check_upload(upload) if upload is not None else None
+    now = now or timezone.now()
     evidence = Evidence(
         incident=incident,
         url=url.strip(),
         platform=platform,
         handle=handle.strip(),
-        captured_at=captured_at or timezone.now(),
+        captured_at=captured_at or now,
         note=note.strip(),
         captured_by=by,
     )
@@ -148,7 +150,7 @@ def capture(
                 what="evidence",
                 to_value="captured",
                 by=by,
-                at=timezone.now(),
+                at=now,
                 note=evidence.original_name or evidence.url,
             )
     except Exception:
@@ -159,7 +161,7 @@ def capture(
     return evidence
 
 
-def withdraw(*, evidence: Evidence, by, reason: str) -> Evidence:
+def withdraw(*, evidence: Evidence, by, reason: str, now: datetime | None = None) -> Evidence:
     """Withdraw evidence with a reason; the row and the file stay, marked withdrawn."""
     if not can_handle(by):
         raise IncidentError(_("Only the communications team and HR/legal withdraw evidence."))
@@ -169,7 +171,7 @@ def withdraw(*, evidence: Evidence, by, reason: str) -> Evidence:
         evidence = Evidence.objects.select_for_update().get(pk=evidence.pk)
         if evidence.withdrawn_at:
             raise IncidentError(_("This evidence is already withdrawn."))
-        evidence.withdrawn_at = timezone.now()
+        evidence.withdrawn_at = now or timezone.now()
         evidence.withdrawn_by = by
         evidence.withdrawn_reason = reason.strip()
         evidence.save(update_fields=["withdrawn_at", "withdrawn_by", "withdrawn_reason"])

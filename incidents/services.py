@@ -93,10 +93,10 @@ def _claim(incident: Incident, expected_version: int | None) -> Incident:
     return locked
 
 
-def _bump(incident: Incident, **fields) -> None:
+def _bump(incident: Incident, *, now: datetime, **fields) -> None:
     """Save changed fields and raise the version, only if it is still the one we read."""
     updated = Incident.objects.filter(pk=incident.pk, version=incident.version).update(
-        version=F("version") + 1, updated_at=timezone.now(), **fields
+        version=F("version") + 1, updated_at=now, **fields
     )
     if not updated:
         raise IncidentError(CHANGED_MEANWHILE)
@@ -191,17 +191,25 @@ def report_incident(
     return incident
 
 
-def assign_owner(*, incident: Incident, owner, by, expected_version: int | None = None):
+def assign_owner(
+    *,
+    incident: Incident,
+    owner,
+    by,
+    expected_version: int | None = None,
+    now: datetime | None = None,
+):
     from notifications.services import notify
 
+    now = now or timezone.now()
     _require_handler(by)
     if not can_handle(owner):
         raise IncidentError(_("The owner must be in the communications team or HR/legal."))
     with transaction.atomic():
         incident = _claim(incident, expected_version)
         before = incident.owner
-        _bump(incident, owner=owner)
-        _event(incident, what="owner", by=by, before=before or "", after=owner)
+        _bump(incident, now=now, owner=owner)
+        _event(incident, what="owner", by=by, before=before or "", after=owner, at=now)
         notify(
             kind="incident-assigned",
             subject=incident,
@@ -211,7 +219,14 @@ def assign_owner(*, incident: Incident, owner, by, expected_version: int | None 
     return incident
 
 
-def update_details(*, incident: Incident, by, expected_version: int | None = None, **fields):
+def update_details(
+    *,
+    incident: Incident,
+    by,
+    expected_version: int | None = None,
+    now: datetime | None = None,
+    **fields,
+):
     """Triage edits: severity, information kind, reach, platform, link, handle, times."""
     allowed = {
         "severity",
@@ -227,32 +242,41 @@ def update_details(*, incident: Incident, by, expected_version: int | None = Non
     if set(fields) - allowed:
         raise IncidentError(_("Those details cannot be changed here."))
     _require_handler(by)
+    now = now or timezone.now()
     with transaction.atomic():
         incident = _claim(incident, expected_version)
         changes = {k: v for k, v in fields.items() if getattr(incident, k) != v}
         if not changes:
             return incident
         for key, value in changes.items():
-            _event(incident, what=key, by=by, before=getattr(incident, key), after=value)
-        _bump(incident, **changes)
+            _event(incident, what=key, by=by, before=getattr(incident, key), after=value, at=now)
+        _bump(incident, now=now, **changes)
     return incident
 
 
 def set_people_involved(
-    *, incident, by, people, no_individual: bool, expected_version: int | None = None
+    *,
+    incident,
+    by,
+    people,
+    no_individual: bool,
+    expected_version: int | None = None,
+    now: datetime | None = None,
 ):
     _require_handler(by)
+    now = now or timezone.now()
     with transaction.atomic():
         incident = _claim(incident, expected_version)
         if no_individual and people:
             raise IncidentError(_("Either name the people involved or say no individual is."))
         incident.people_involved.set(people)
-        _bump(incident, no_individual_involved=no_individual)
+        _bump(incident, now=now, no_individual_involved=no_individual)
         _event(
             incident,
             what="people involved",
             by=by,
             after="no individual" if no_individual else f"{len(people)} people",
+            at=now,
         )
     return incident
 
@@ -372,7 +396,7 @@ def transition(
         if incident.status == Status.CLOSED:
             fields["closed_at"] = None
         before = incident.status
-        _bump(incident, **fields)
+        _bump(incident, now=now, **fields)
         _event(incident, what="status", by=user, before=before, after=to, note=note, at=now)
         if to in (Status.CLASSIFIED, Status.CLOSED):
             webhooks.emit(
@@ -396,7 +420,14 @@ def transition(
     return incident
 
 
-def reopen(*, incident: Incident, user, note: str, expected_version: int | None = None):
+def reopen(
+    *,
+    incident: Incident,
+    user,
+    note: str,
+    expected_version: int | None = None,
+    now: datetime | None = None,
+):
     if not note.strip():
         raise IncidentError(_("Say why the incident is reopened."))
     return transition(
@@ -405,14 +436,18 @@ def reopen(*, incident: Incident, user, note: str, expected_version: int | None 
         user=user,
         note=note,
         expected_version=expected_version,
+        now=now,
     )
 
 
 # --- containment --------------------------------------------------------------------
 
 
-def request_takedown(*, incident, by, what: str, asked_of: str) -> Takedown:
+def request_takedown(
+    *, incident, by, what: str, asked_of: str, now: datetime | None = None
+) -> Takedown:
     _require_handler(by)
+    now = now or timezone.now()
     if not what.strip() or not asked_of.strip():
         raise IncidentError(_("Say what should be taken down and whom you asked."))
     with transaction.atomic():
@@ -420,15 +455,18 @@ def request_takedown(*, incident, by, what: str, asked_of: str) -> Takedown:
             incident=incident,
             what=what.strip(),
             asked_of=asked_of.strip(),
-            requested_at=timezone.now(),
+            requested_at=now,
             requested_by=by,
         )
-        _event(incident, what="takedown", by=by, after=Takedown.Status.REQUESTED, note=what)
+        _event(incident, what="takedown", by=by, after=Takedown.Status.REQUESTED, note=what, at=now)
     return takedown
 
 
-def resolve_takedown(*, takedown: Takedown, by, status: str, note: str = "") -> Takedown:
+def resolve_takedown(
+    *, takedown: Takedown, by, status: str, note: str = "", now: datetime | None = None
+) -> Takedown:
     _require_handler(by)
+    now = now or timezone.now()
     if status not in (Takedown.Status.REMOVED, Takedown.Status.REFUSED, Takedown.Status.NOT_NEEDED):
         raise IncidentError(_("A takedown is resolved as removed, refused or not needed."))
     with transaction.atomic():
@@ -439,43 +477,62 @@ def resolve_takedown(*, takedown: Takedown, by, status: str, note: str = "") -> 
                 % {"status": in_sentence(takedown.get_status_display())}
             )
         before = takedown.status
-        takedown.status, takedown.note, takedown.resolved_at = status, note, timezone.now()
+        takedown.status, takedown.note, takedown.resolved_at = status, note, now
         takedown.save()
-        _event(takedown.incident, what="takedown", by=by, before=before, after=status, note=note)
+        _event(
+            takedown.incident,
+            what="takedown",
+            by=by,
+            before=before,
+            after=status,
+            note=note,
+            at=now,
+        )
     return takedown
 
 
-def note_no_takedown(*, incident, by, note: str, expected_version: int | None = None):
+def note_no_takedown(
+    *,
+    incident,
+    by,
+    note: str,
+    expected_version: int | None = None,
+    now: datetime | None = None,
+):
     _require_handler(by)
+    now = now or timezone.now()
     if not note.strip():
         raise IncidentError(_("Say why no takedown is needed."))
     with transaction.atomic():
         incident = _claim(incident, expected_version)
-        _bump(incident, no_takedown_note=note.strip())
-        _event(incident, what="no takedown", by=by, note=note)
+        _bump(incident, now=now, no_takedown_note=note.strip())
+        _event(incident, what="no takedown", by=by, note=note, at=now)
     return incident
 
 
-def draft_statement(*, incident, by, text: str) -> HoldingStatement:
+def draft_statement(*, incident, by, text: str, now: datetime | None = None) -> HoldingStatement:
     _require_handler(by)
     if not text.strip():
         raise IncidentError(_("A holding statement needs some text."))
     return HoldingStatement.objects.create(
-        incident=incident, text=text.strip(), drafted_by=by, drafted_at=timezone.now()
+        incident=incident, text=text.strip(), drafted_by=by, drafted_at=now or timezone.now()
     )
 
 
-def approve_statement(*, statement: HoldingStatement, by) -> HoldingStatement:
+def approve_statement(
+    *, statement: HoldingStatement, by, now: datetime | None = None
+) -> HoldingStatement:
     _require_handler(by)
+    now = now or timezone.now()
     if statement.drafted_by_id == by.pk:
         raise IncidentError(_("Someone other than the author approves a holding statement."))
     with transaction.atomic():
         statement = HoldingStatement.objects.select_for_update().get(pk=statement.pk)
         if statement.approved_at is not None:
             raise IncidentError(_("This holding statement is already approved."))
-        statement.approved_by, statement.approved_at = by, timezone.now()
+        statement.approved_by, statement.approved_at = by, now
         statement.save(update_fields=["approved_by", "approved_at"])
-        _event(statement.incident, what="statement", by=by, after="approved")
+        _event(statement.incident, what="statement", by=by, after="approved", at=now)
     return statement
 
 
@@ -501,7 +558,7 @@ def _question_set_of(assessment: Assessment) -> guide.QuestionSet:
     return question_set
 
 
-def start_assessment(*, incident, person, act: str, by) -> Assessment:
+def start_assessment(*, incident, person, act: str, by, now: datetime | None = None) -> Assessment:
     if not can_assess(by, incident):
         raise IncidentError(_("Only HR/legal and the incident owner assess individuals."))
     if not incident.people_involved.filter(pk=person.pk).exists():
@@ -516,11 +573,13 @@ def start_assessment(*, incident, person, act: str, by) -> Assessment:
         act=act.strip(),
         question_set=guide.QUESTION_SET_VERSION,
         assessor=by,
-        started_at=timezone.now(),
+        started_at=now or timezone.now(),
     )
 
 
-def answer(*, assessment: Assessment, by, key: str, value: str) -> Assessment:
+def answer(
+    *, assessment: Assessment, by, key: str, value: str, now: datetime | None = None
+) -> Assessment:
     """Store one answer with who and when, against the run's own question set."""
     if not can_assess(by, assessment.incident):
         raise IncidentError(_("Only HR/legal and the incident owner assess individuals."))
@@ -535,6 +594,7 @@ def answer(*, assessment: Assessment, by, key: str, value: str) -> Assessment:
             raise IncidentError(_("Answer yes, no or unsure."))
         choices = ", ".join(f"“{guide.shown(option.label)}”" for option in question.options)
         raise IncidentError(_("Answer one of %(choices)s.") % {"choices": choices})
+    now = now or timezone.now()
     with transaction.atomic():
         # Locked: two assessors answering at once both keep their answer.
         locked = Assessment.objects.select_for_update().get(pk=assessment.pk)
@@ -542,7 +602,7 @@ def answer(*, assessment: Assessment, by, key: str, value: str) -> Assessment:
             raise IncidentError(_("This assessment is finished; start a new run to change it."))
         locked.answers = {
             **locked.answers,
-            key: {"value": value, "by": by.pk, "at": timezone.now().isoformat()},
+            key: {"value": value, "by": by.pk, "at": now.isoformat()},
         }
         locked.save(update_fields=["answers"])
     assessment.answers = locked.answers
@@ -564,7 +624,12 @@ def suggested_decision(assessment: Assessment) -> guide.Decision | None:
 
 
 def finish_assessment(
-    *, assessment: Assessment, by, final_outcome: str | None = None, override_reason: str = ""
+    *,
+    assessment: Assessment,
+    by,
+    final_outcome: str | None = None,
+    override_reason: str = "",
+    now: datetime | None = None,
 ) -> Assessment:
     """Record the suggested outcome and the final one (an override needs a reason);
     the outcome sets the track. Earlier runs for the same person are superseded."""
@@ -573,7 +638,7 @@ def finish_assessment(
     if assessment.finished_at or assessment.superseded_at:
         raise IncidentError(_("This assessment is finished; start a new run to change it."))
     _question_set_of(assessment)
-    now = timezone.now()
+    now = now or timezone.now()
     with transaction.atomic():
         # Locked and checked again: a run is finished once, by one assessor, and decided
         # on the answers as they are now.
@@ -602,7 +667,7 @@ def finish_assessment(
         assessment.referral = decision.referral
         assessment.finished_at = now
         assessment.save()
-        _set_track_from_assessments(assessment.incident, by)
+        _set_track_from_assessments(assessment.incident, by, now=now)
     return assessment
 
 
@@ -658,7 +723,7 @@ def decide_authority_referral(
     return referral
 
 
-def _set_track_from_assessments(incident: Incident, by) -> None:
+def _set_track_from_assessments(incident: Incident, by, *, now: datetime) -> None:
     outcomes = set(
         incident.assessments.filter(
             superseded_at__isnull=True, finished_at__isnull=False
@@ -673,20 +738,28 @@ def _set_track_from_assessments(incident: Incident, by) -> None:
     incident = Incident.objects.select_for_update().get(pk=incident.pk)
     if incident.track != track:
         before = incident.track
-        _bump(incident, track=track)
-        _event(incident, what="track", by=by, before=before, after=track)
+        _bump(incident, now=now, track=track)
+        _event(incident, what="track", by=by, before=before, after=track, at=now)
 
 
-def choose_track(*, incident, by, track: str, expected_version: int | None = None):
+def choose_track(
+    *,
+    incident,
+    by,
+    track: str,
+    expected_version: int | None = None,
+    now: datetime | None = None,
+):
     """For incidents with no individual involved, the handler chooses the track."""
     _require_handler(by)
     if track not in (Incident.Track.LEARNING, Incident.Track.ACCOUNTABILITY):
         raise IncidentError(_("Choose the learning or the accountability track."))
+    now = now or timezone.now()
     with transaction.atomic():
         incident = _claim(incident, expected_version)
         before = incident.track
-        _bump(incident, track=track)
-        _event(incident, what="track", by=by, before=before, after=track)
+        _bump(incident, now=now, track=track)
+        _event(incident, what="track", by=by, before=before, after=track, at=now)
     return incident
 
 
@@ -698,7 +771,7 @@ def default_due(severity: str, today=None):
     return (today or timezone.localdate()) + timedelta(days=days)
 
 
-def fill_plan(*, incident, by, owner=None) -> list[ActionItem]:
+def fill_plan(*, incident, by, owner=None, now: datetime | None = None) -> list[ActionItem]:
     """Fill the remediation plan from the track's template (once)."""
     _require_handler(by)
     if incident.track == Incident.Track.NONE:
@@ -706,19 +779,23 @@ def fill_plan(*, incident, by, owner=None) -> list[ActionItem]:
     if incident.actions.exists():
         raise IncidentError(_("The plan already has actions."))
     owner = owner or incident.owner or by
-    due = default_due(incident.severity)
+    now = now or timezone.now()
+    due = default_due(incident.severity, timezone.localdate(now))
     with transaction.atomic():
         actions = [
-            add_action(incident=incident, by=by, title=title, owner=owner, due_date=due)
+            add_action(incident=incident, by=by, title=title, owner=owner, due_date=due, now=now)
             for title in PLAN_TEMPLATES[incident.track]
         ]
     return actions
 
 
-def add_action(*, incident, by, title: str, owner, due_date=None) -> ActionItem:
+def add_action(
+    *, incident, by, title: str, owner, due_date=None, now: datetime | None = None
+) -> ActionItem:
     from notifications.services import notify
 
     _require_handler(by)
+    now = now or timezone.now()
     if not title.strip():
         raise IncidentError(_("An action needs a title."))
     with transaction.atomic():
@@ -726,14 +803,16 @@ def add_action(*, incident, by, title: str, owner, due_date=None) -> ActionItem:
             incident=incident,
             title=title.strip(),
             owner=owner,
-            due_date=due_date or default_due(incident.severity),
+            due_date=due_date or default_due(incident.severity, timezone.localdate(now)),
         )
-        _event(incident, what="action", by=by, after="added", note=action.title)
+        _event(incident, what="action", by=by, after="added", note=action.title, at=now)
         notify(kind="incident-action-assigned", subject=action, recipient=owner, stage="assigned")
     return action
 
 
-def complete_action(*, action: ActionItem, by, status: str, note: str) -> ActionItem:
+def complete_action(
+    *, action: ActionItem, by, status: str, note: str, now: datetime | None = None
+) -> ActionItem:
     """Done (with how) or waived (with why): by the action's owner or a handler."""
     if by.pk != action.owner_id and not can_handle(by):
         raise IncidentError(_("Only the action's owner or the incident team can close it."))
@@ -745,12 +824,13 @@ def complete_action(*, action: ActionItem, by, status: str, note: str) -> Action
             if status == ActionItem.Status.DONE
             else _("Say why it is waived.")
         )
+    now = now or timezone.now()
     with transaction.atomic():
         action = ActionItem.objects.select_for_update().get(pk=action.pk)
         if action.status != ActionItem.Status.OPEN:
             raise IncidentError(_("This action is already closed."))
         action.status, action.note = status, note.strip()
-        action.completed_at, action.completed_by = timezone.now(), by
+        action.completed_at, action.completed_by = now, by
         action.save()
         _event(
             action.incident,
@@ -758,6 +838,7 @@ def complete_action(*, action: ActionItem, by, status: str, note: str) -> Action
             by=by,
             after=status,
             note=f"{action.title}: {action.note}",
+            at=now,
         )
     return action
 
@@ -774,7 +855,7 @@ REVIEW_FIELDS = (
 )
 
 
-def write_review(*, incident, by, **fields) -> Review:
+def write_review(*, incident, by, now: datetime | None = None, **fields) -> Review:
     _require_handler(by)
     if set(fields) - set(REVIEW_FIELDS):
         # Who wrote it and who signed it off are never set from a form.
@@ -787,10 +868,11 @@ def write_review(*, incident, by, **fields) -> Review:
                 "spotted it sooner."
             )
         )
+    now = now or timezone.now()
     with transaction.atomic():
         review, created = Review.objects.get_or_create(
             incident=incident,
-            defaults={**fields, "written_by": by, "written_at": timezone.now()},
+            defaults={**fields, "written_by": by, "written_at": now},
         )
         if not created:
             if review.signed_off_at:
@@ -798,11 +880,11 @@ def write_review(*, incident, by, **fields) -> Review:
             for key, value in fields.items():
                 setattr(review, key, value)
             review.save()
-        _event(incident, what="review", by=by, after="written")
+        _event(incident, what="review", by=by, after="written", at=now)
     return review
 
 
-def sign_off_review(*, review: Review, by) -> Review:
+def sign_off_review(*, review: Review, by, now: datetime | None = None) -> Review:
     incident = review.incident
     if not roles.is_line_manager(by):
         raise IncidentError(_("A review is signed off by a manager."))
@@ -810,15 +892,22 @@ def sign_off_review(*, review: Review, by) -> Review:
         raise IncidentError(_("The incident owner cannot sign off their own review."))
     if review.signed_off_at:
         raise IncidentError(_("The review is already signed off."))
+    now = now or timezone.now()
     with transaction.atomic():
-        review.signed_off_by, review.signed_off_at = by, timezone.now()
+        review.signed_off_by, review.signed_off_at = by, now
         review.save(update_fields=["signed_off_by", "signed_off_at"])
-        _event(incident, what="review", by=by, after="signed off")
+        _event(incident, what="review", by=by, after="signed off", at=now)
     return review
 
 
 def publish_lesson(
-    *, incident, by, title: str, text: str, keep_identifying: bool = False
+    *,
+    incident,
+    by,
+    title: str,
+    text: str,
+    keep_identifying: bool = False,
+    now: datetime | None = None,
 ) -> Lesson:
     """Publish an anonymised lesson to the library. The text is the publisher's own;
     names, handles and links of the incident are refused unless kept on purpose
@@ -839,16 +928,17 @@ def publish_lesson(
                 "or keep it on purpose."
             )
         raise IncidentError(message)
+    now = now or timezone.now()
     with transaction.atomic():
         lesson = Lesson.objects.create(
             incident=incident,
             title=title.strip(),
             text=text.strip(),
             published=True,
-            published_at=timezone.now(),
+            published_at=now,
             published_by=by,
         )
-        _event(incident, what="lesson", by=by, after="published", note=title)
+        _event(incident, what="lesson", by=by, after="published", note=title, at=now)
     return lesson
 
 
@@ -896,7 +986,9 @@ def open_policy_revision(*, lesson: Lesson, policy, by):
     return draft
 
 
-def add_to_briefing(*, lesson: Lesson, topic, by, text: str = "") -> TalkingPoint:
+def add_to_briefing(
+    *, lesson: Lesson, topic, by, text: str = "", now: datetime | None = None
+) -> TalkingPoint:
     """ "Add to briefing": a talking point on a training topic, linked to the lesson."""
     if not (roles.is_policy_admin(by) or can_handle(by)):
         raise IncidentError(_("The incident team and policy admins add talking points."))
@@ -905,7 +997,7 @@ def add_to_briefing(*, lesson: Lesson, topic, by, text: str = "") -> TalkingPoin
         lesson=lesson,
         text=(text or lesson.text).strip(),
         added_by=by,
-        added_at=timezone.now(),
+        added_at=now or timezone.now(),
     )
     lesson.topics.add(topic)
     return point
