@@ -40,6 +40,9 @@ class PageResult:
     # that share cannot be read.
     cpu_mean_ms: float | None = None
     cpu_samples_ms: list[float] = field(default_factory=list)
+    # The viewer's framework floor (median ms) and this page's median as a multiple of it.
+    floor_ms: float | None = None
+    floor_ratio: float | None = None
 
 
 def _clock_ticks(path: Path) -> int:
@@ -103,6 +106,17 @@ def time_page(
     if result.cpu_samples_ms:
         result.cpu_mean_ms = statistics.mean(result.cpu_samples_ms)
     return result
+
+
+def merge_samples(result: PageResult, more: PageResult) -> None:
+    """Add a second timing of the same page to `result` and recompute its figures."""
+    result.samples_ms += more.samples_ms
+    result.cpu_samples_ms += more.cpu_samples_ms
+    if result.samples_ms:
+        result.median_ms = statistics.median(result.samples_ms)
+        result.p95_ms = p95(result.samples_ms)
+    if result.cpu_samples_ms:
+        result.cpu_mean_ms = statistics.mean(result.cpu_samples_ms)
 
 
 class QueryCounter:
@@ -221,4 +235,77 @@ def measure_export(
         status, small_rows, small_peak, _ = consume(small_client or client, small_url)
         if status == 200:
             result.small_rows, result.small_peak_mb = small_rows, small_peak / MB
+    return result
+
+
+class StatementRecorder:
+    """connection.execute_wrapper keeping each statement's SQL and parameters, to run
+    them again alone (executemany batches are only counted)."""
+
+    def __init__(self):
+        self.statements: list[tuple[str, tuple | list | dict | None]] = []
+        self.batches = 0
+
+    def __call__(self, execute, sql, params, many, context):
+        if many:
+            self.batches += 1
+        else:
+            self.statements.append((sql, params))
+        return execute(sql, params, many, context)
+
+
+@dataclass
+class QueryFloor:
+    sql: str  # the first 300 characters
+    median_ms: float
+    rows: int
+
+
+@dataclass
+class DatabaseFloor:
+    """The database's share of a page: each read the page runs, timed alone on the
+    connection (no ORM, no template), `runs` times; the floor is the sum of the medians."""
+
+    name: str
+    label: str
+    page_median_ms: float
+    floor_ms: float = 0.0
+    ratio: float | None = None
+    statements: int = 0  # reads run again
+    skipped: int = 0  # writes and transaction control, not run again
+    runs: int = 0
+    queries: list[QueryFloor] = field(default_factory=list)  # slowest first
+
+
+def _is_read(sql: str) -> bool:
+    return sql.lstrip().upper().startswith(("SELECT", "WITH"))
+
+
+def database_floor(client, *, name: str, label: str, url: str, page_median_ms: float, runs: int):
+    """Record the statements one request to `url` runs, then run each read again
+    directly on the connection `runs` times, fetching every row."""
+    recorder = StatementRecorder()
+    with connection.execute_wrapper(recorder):
+        response = client.get(url)
+        if response.streaming:
+            b"".join(response.streaming_content)
+    result = DatabaseFloor(name, label, page_median_ms, runs=runs)
+    for sql, params in recorder.statements:
+        if not _is_read(sql):
+            result.skipped += 1
+            continue
+        samples, rows = [], 0
+        with connection.cursor() as cursor:
+            for _ in range(runs):
+                start = time.perf_counter()
+                cursor.execute(sql, params)
+                rows = len(cursor.fetchall())
+                samples.append((time.perf_counter() - start) * 1000)
+        result.queries.append(QueryFloor(sql[:300], statistics.median(samples), rows))
+    result.skipped += recorder.batches
+    result.statements = len(result.queries)
+    result.floor_ms = sum(query.median_ms for query in result.queries)
+    result.queries.sort(key=lambda query: -query.median_ms)
+    if result.floor_ms > 0:
+        result.ratio = page_median_ms / result.floor_ms
     return result

@@ -1,7 +1,11 @@
 """A synthetic organisation for `make bench`, built fast and the same every time.
 
-Rows are written with bulk_create in batches, never through the services (they would
-take an hour at this size), but the data is what the services would have produced:
+Rows are written in bulk, never through the services (they would take an hour at this
+size): bulk_create for the rows whose ids are needed later (people, policies, versions,
+sessions, incidents), and for the millions of rows that nothing refers to, one
+`INSERT … VALUES` statement run over every row (SQLite's executemany) or COPY
+(PostgreSQL), which skip the ORM's per-value work (see `_insert`). But the data is what
+the services would have produced:
 statuses agree with their timestamps, publishing a material version closed what was
 open and assigned the audience again, a minor version carried the open assignments
 over, acknowledgements form a valid hash chain with its head, incidents have the
@@ -12,12 +16,15 @@ history rows of every step they took, and so on. A fixed seed makes it determini
 from __future__ import annotations
 
 import bisect
+import io
+import itertools
+import json
 import random
 import uuid
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import Group
@@ -51,7 +58,7 @@ from policies.services import GENESIS_HASH, record_hash
 from training.models import Booking, Requirement, Session, Topic
 
 SEED = 20261125
-PEOPLE = 10_000
+PEOPLE = 10_000  # the default size; SIZE=100000 make bench builds ten times as many
 BATCH = 2000
 DAY = timedelta(days=1)
 
@@ -76,11 +83,53 @@ DIVISIONS = (
 )
 
 
+@dataclass(frozen=True)
+class Scale:
+    """How much of everything an organisation of `people` has: at 10,000 people, 64
+    directors, 640 line managers, 400 training sessions with 20,000 bookings, 3,000
+    incidents with 12,000 actions; the same per person at any other size (a director's
+    and a manager's span stay the same, so one person's pages hold as much as before)."""
+
+    people: int = PEOPLE
+
+    def of(self, count: int, least: int = 1) -> int:
+        return max(least, round(count * self.people / PEOPLE))
+
+    @property
+    def directors(self) -> int:
+        return self.of(64, least=8)
+
+    @property
+    def managers(self) -> int:
+        return self.of(640, least=16)
+
+    @property
+    def sessions(self) -> int:
+        return self.of(SESSIONS, least=10)
+
+    @property
+    def past_sessions(self) -> int:
+        return self.sessions * PAST_SESSIONS // SESSIONS
+
+    @property
+    def bookings(self) -> int:
+        return self.of(BOOKINGS, least=300)
+
+    @property
+    def incidents(self) -> int:
+        return self.of(INCIDENTS, least=100)
+
+    @property
+    def actions(self) -> int:
+        return self.of(ACTIONS, least=400)
+
+
 @dataclass
 class Org:
     """What the bench needs to know about what was built."""
 
     now: datetime
+    scale: Scale = field(default_factory=Scale)
     ceo: User = None
     viewer: User = None  # holds every role group: sees the most on role pages
     busy_manager: User = None  # a line manager with the most to do on My tasks
@@ -112,17 +161,103 @@ def _keeping_timestamps(*models):
             f.auto_now, f.auto_now_add = auto_now, auto_now_add
 
 
-def _bulk(model, rows, counts: Counter) -> list:
+def _bulk(model, rows, counts: Counter | None = None, *, ids: bool = True) -> list:
+    """Save `rows`; with `ids` (bulk_create) each gets its primary key, without them the
+    rows are written the fast way (`_insert`)."""
     rows = list(rows)
-    model.objects.bulk_create(rows, batch_size=BATCH)
-    counts[model.__name__] += len(rows)
+    if ids:
+        model.objects.bulk_create(rows, batch_size=BATCH)
+    else:
+        _insert(model, rows)
+    if counts is not None:
+        counts[model.__name__] += len(rows)
     return rows
 
 
-def build(*, now: datetime | None = None, seed: int = SEED) -> Org:
+COPY_BATCH = 50_000
+
+
+def _insert(model, rows: list) -> None:
+    """Write model instances without the ORM's per-value preparation: every concrete
+    field but an auto primary key, read off the instance (as bulk_create does with
+    `_keeping_timestamps`), converted once by its type. SQLite: executemany of one
+    INSERT; PostgreSQL: COPY … FROM STDIN in text format; other databases: bulk_create."""
+    if not rows:
+        return
+    vendor = connection.vendor
+    if vendor not in ("sqlite", "postgresql"):
+        model.objects.bulk_create(rows, batch_size=BATCH)
+        return
+    fields = [
+        f
+        for f in model._meta.concrete_fields
+        if not (f.primary_key and f.get_internal_type() in ("AutoField", "BigAutoField"))
+    ]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    table = connection.ops.quote_name(model._meta.db_table)
+    converters = [_converter(f, vendor) for f in fields]
+    attnames = [f.attname for f in fields]
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), COPY_BATCH):
+            chunk = rows[start : start + COPY_BATCH]
+            values = [
+                [
+                    convert(getattr(row, name))
+                    for name, convert in zip(attnames, converters, strict=True)
+                ]
+                for row in chunk
+            ]
+            if vendor == "sqlite":
+                marks = ", ".join("?" * len(fields))
+                # Django's cursor wrapper speaks %s; the raw sqlite3 cursor takes ? at C speed.
+                cursor.cursor.executemany(
+                    f"INSERT INTO {table} ({columns}) VALUES ({marks})",  # noqa: S608 (names from the models)
+                    values,
+                )
+            else:
+                text = "".join("\t".join(line) + "\n" for line in values)
+                cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN", io.StringIO(text))
+
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _converter(field, vendor: str):
+    """value on the instance -> what the database is given: a Python value for sqlite3,
+    a line's text for COPY."""
+    kind = field.get_internal_type()
+    if vendor == "sqlite":
+        if kind == "DateTimeField":
+            return connection.ops.adapt_datetimefield_value
+        if kind in ("UUIDField", "JSONField", "DecimalField", "GenericIPAddressField"):
+            return lambda value: field.get_db_prep_save(value, connection)
+        if kind in ("CharField", "TextField", "SlugField", "EmailField"):
+            return lambda value: value if value is None else str(value)  # TextChoices too
+        return lambda value: value
+
+    def text(value):
+        if value is None:
+            return "\\N"
+        if value is True or value is False:
+            return "t" if value else "f"
+        if isinstance(value, (datetime, date)):
+            return value.isoformat()
+        return str(value).translate(_COPY_ESCAPES)
+
+    if kind == "JSONField":
+        return lambda value: text(None if value is None else json.dumps(value))
+    if kind == "GenericIPAddressField":
+        return lambda value: text(field.get_db_prep_save(value, connection))
+    return text
+
+
+def build(*, now: datetime | None = None, seed: int = SEED, people: int = PEOPLE) -> Org:
+    """An organisation of `people` people (at least 1,000) and everything they did."""
+    if people < 1000:
+        raise ValueError("The synthetic organisation needs at least 1,000 people.")
     now = (now or timezone.now()).replace(second=0, microsecond=0)
     rng = random.Random(seed)
-    org = Org(now=now)
+    org = Org(now=now, scale=Scale(people))
     with _keeping_timestamps(Policy, PolicyVersion, Session, Incident, ActionItem):
         people = _people(org, rng)
         _policies(org, rng, people)
@@ -174,16 +309,22 @@ def _people(org: Org, rng: random.Random) -> People:
         division_of[d.pk] = division_of[d.parent_id]
     subs_of = {i: [d for d in subs + deeper if division_of[d.pk] == i] for i in range(8)}
 
-    # The management tree: CEO, 8 division heads, 64 directors, 640 managers, staff.
+    # The management tree: CEO, 8 division heads, 64 directors, 640 managers, staff
+    # (at 10,000 people; directors and managers in proportion at other sizes).
+    scale = org.scale
     plan = [("ceo", None, divisions[0])]
     plan += [("head", 0, divisions[i]) for i in range(8)]
-    plan += [("director", 1 + i // 8, rng.choice(subs_of[i // 8])) for i in range(64)]
-    directors = range(9, 9 + 64)
-    for _ in range(640):
+    plan += [
+        ("director", 1 + i * 8 // scale.directors, rng.choice(subs_of[i * 8 // scale.directors]))
+        for i in range(scale.directors)
+    ]
+    directors = range(9, 9 + scale.directors)
+    for _ in range(scale.managers):
         boss = rng.choice(directors)
         plan.append(("manager", boss, plan[boss][2]))
-    managers = range(9 + 64, 9 + 64 + 640)
-    while len(plan) < PEOPLE:
+    first_staff = 9 + scale.directors + scale.managers
+    managers = range(9 + scale.directors, first_staff)
+    while len(plan) < scale.people:
         boss = rng.choice(managers)
         plan.append(("staff", boss, None if rng.random() < 0.01 else plan[boss][2]))
 
@@ -205,17 +346,18 @@ def _people(org: Org, rng: random.Random) -> People:
                 location=rng.choice(("London", "Berlin", "New York", "Tokyo", "Remote")),
                 time_zone=rng.choice(TIME_ZONES),
                 start_date=start,
-                # 713 is the first of the staff: the viewer, below.
-                is_active=level != "staff" or i == 713 or rng.random() >= 0.015,
+                # The first of the staff is the viewer, below.
+                is_active=level != "staff" or i == first_staff or rng.random() >= 0.015,
                 password="!bench",  # unusable: the bench logs in with force_login
                 date_joined=org.now - (now_date - start),
             )
         )
-    users = _bulk(User, users, counts)
-    # Managers are set once everyone has an id.
-    for user, (_level, boss, _department) in zip(users, plan, strict=True):
-        user.manager_id = users[boss].pk if boss is not None else None
-    User.objects.bulk_update(users, ["manager"], batch_size=BATCH)
+    # A level at a time, so that everyone's manager already has an id.
+    levels = (0, 1, 9, 9 + scale.directors, first_staff, len(users))
+    for low, high in itertools.pairwise(levels):
+        for user, (_level, boss, _department) in zip(users[low:high], plan[low:high], strict=True):
+            user.manager_id = users[boss].pk if boss is not None else None
+        _bulk(User, users[low:high], counts)
 
     ids = [u.pk for u in users]
     org.ceo = users[0]
@@ -223,7 +365,7 @@ def _people(org: Org, rng: random.Random) -> People:
     org.busy_manager = users[9]  # the first director: a line manager, no role group
     # A migration makes the role groups; a flushed test database may lack them.
     groups = {name: Group.objects.get_or_create(name=name)[0] for name in roles.ROLE_GROUPS}
-    staff = [u.pk for u in users[713:] if u.is_active]
+    staff = [u.pk for u in users[first_staff:] if u.is_active]
     members = {
         roles.COMMS: rng.sample(staff, 12),
         roles.HR_LEGAL: rng.sample(staff, 6),
@@ -233,7 +375,7 @@ def _people(org: Org, rng: random.Random) -> People:
     # The comms lead is one of the comms team (not drawn from the seed, so that the
     # rest of the organisation is the same as before the group existed).
     members[roles.COMMS_LEAD] = members[roles.COMMS][:1]
-    viewer = users[713]
+    viewer = users[first_staff]
     viewer.full_name = "Vic Viewer"
     viewer.save(update_fields=["full_name"])
     org.viewer = viewer
@@ -251,6 +393,7 @@ def _people(org: Org, rng: random.Random) -> People:
             for pk in pks
         ),
         counts,
+        ids=False,
     )
     at_nine = {
         u.pk: datetime.combine(u.start_date, datetime.min.time(), org.now.tzinfo) for u in users
@@ -277,7 +420,7 @@ def _people(org: Org, rng: random.Random) -> People:
         manager={u.pk: u.manager_id for u in users},
         groups=members,
         handlers=sorted(set(members[roles.COMMS] + members[roles.HR_LEGAL])),
-        line_managers=[u.pk for u in users[: 9 + 64 + 640]],
+        line_managers=[u.pk for u in users[:first_staff]],
     )
 
 
@@ -394,7 +537,7 @@ def _policies(org: Org, rng: random.Random, people: People) -> None:
                 VersionEvent(version=version, from_status=a, to_status=b, by_id=by, at=when)
                 for a, b, by, when in steps
             ]
-        _bulk(VersionEvent, events, counts)
+        _bulk(VersionEvent, events, counts, ids=False)
 
         # The lines of assignments: one per major number.
         lines: dict[int, list[PolicyVersion]] = {}
@@ -486,8 +629,8 @@ def _assign_line(rng, people, policy, line, line_start, line_end, audience, now,
             assignment.status = "open"
             assignment.version = line[-1]
         rows.append(assignment)
-    Assignment.objects.bulk_create(rows, batch_size=BATCH)
-    Decline.objects.bulk_create(declines, batch_size=BATCH)
+    _bulk(Assignment, rows, ids=False)
+    _bulk(Decline, declines, ids=False)
     return rows
 
 
@@ -512,10 +655,10 @@ def _chain(acks, people: People, counts: Counter, rng: random.Random) -> None:
         )
         ack.record_hash = previous = record_hash(ack)
         batch.append(ack)
-        if len(batch) == BATCH:
-            Acknowledgement.objects.bulk_create(batch)
+        if len(batch) == COPY_BATCH:
+            _bulk(Acknowledgement, batch, ids=False)
             batch = []
-    Acknowledgement.objects.bulk_create(batch)
+    _bulk(Acknowledgement, batch, ids=False)
     counts["Acknowledgement"] += len(acks)
     ChainHead.objects.update_or_create(
         id=1, defaults={"sequence": len(acks), "last_hash": previous}
@@ -571,11 +714,16 @@ def _training(org: Org, rng: random.Random, people: People) -> None:
     social_policy = Policy.objects.get(title=POLICIES[0][0])
     sessions = []
     span = timedelta(days=365 + 100)
-    for n in range(SESSIONS):
-        if n < PAST_SESSIONS:
-            starts = now - timedelta(days=365) + span * (n / SESSIONS)
+    total, past_total = org.scale.sessions, org.scale.past_sessions
+    for n in range(total):
+        if n < past_total:
+            starts = now - timedelta(days=365) + span * (n / total)
         else:
-            starts = now + timedelta(days=2) + timedelta(days=98) * ((n - PAST_SESSIONS) / 80)
+            starts = (
+                now
+                + timedelta(days=2)
+                + timedelta(days=98) * ((n - past_total) / (total - past_total))
+            )
         starts = starts.replace(hour=12, minute=0)
         topic_index = rng.choices(range(len(TOPICS)), weights=[w for _, w in TOPICS])[0]
         past = starts < now
@@ -616,12 +764,15 @@ def _training(org: Org, rng: random.Random, people: People) -> None:
     ]
     room = [min(n, 60) for n in joined]
     wanted = [min(rng.randint(38, 60), r) for r in room]
-    while sum(wanted) != BOOKINGS:
-        n = rng.randrange(SESSIONS)
-        if sum(wanted) < BOOKINGS and wanted[n] < room[n]:
+    wanted_total, booked = org.scale.bookings, sum(wanted)
+    while booked != wanted_total:
+        n = rng.randrange(total)
+        if booked < wanted_total and wanted[n] < room[n]:
             wanted[n] += 1
-        elif sum(wanted) > BOOKINGS and wanted[n] > 30:
+            booked += 1
+        elif booked > wanted_total and wanted[n] > 30:
             wanted[n] -= 1
+            booked -= 1
     bookings = []
     for session, count, eligible in zip(sessions, wanted, joined, strict=True):
         pool = pools[topic_index[session.topic_id]]
@@ -659,7 +810,7 @@ def _training(org: Org, rng: random.Random, people: People) -> None:
                 else:
                     row.status, row.marked_by_id = "excused", session.presenter_id
             bookings.append(row)
-    _bulk(Booking, bookings, counts)
+    _bulk(Booking, bookings, counts, ids=False)
 
 
 # --- incidents ---------------------------------------------------------------------
@@ -686,7 +837,7 @@ def _incidents(org: Org, rng: random.Random, people: People) -> None:
     busy = org.busy_manager.pk
     busy_reports = [pk for pk, boss in people.manager.items() if boss == busy]
     reported = sorted(
-        now - timedelta(minutes=rng.randint(30, 365 * 24 * 60)) for _ in range(INCIDENTS)
+        now - timedelta(minutes=rng.randint(30, 365 * 24 * 60)) for _ in range(org.scale.incidents)
     )
     per_year: Counter = Counter()
     incidents, stories = [], []
@@ -702,7 +853,7 @@ def _incidents(org: Org, rng: random.Random, people: People) -> None:
             if nobody
             else ([reporter] if self_reported else rng.sample(reporters, rng.choice((1, 1, 2))))
         )
-        if n % 60 == 0 and not nobody:
+        if n % org.scale.of(60) == 0 and not nobody:
             involved = [rng.choice(busy_reports)]  # My tasks: reviews for the busy manager
         accountable = not self_reported and rng.random() < 0.12
         # Walk the workflow until the next step would be in the future, or it stalls.
@@ -759,18 +910,22 @@ def _incidents(org: Org, rng: random.Random, people: People) -> None:
         involved_rows += [
             Incident.people_involved.through(incident_id=incident.pk, user_id=pk) for pk in involved
         ]
-    _bulk(Incident.people_involved.through, involved_rows, counts)
+    _bulk(Incident.people_involved.through, involved_rows, counts, ids=False)
 
     # How many actions each incident in remediation or later has: the 5 of the track's
-    # template, some plans cut down to 3 or given follow-ups, exactly 12,000 in all.
+    # template, some plans cut down to 3 or given follow-ups, exactly 12,000 in all (at
+    # 10,000 people).
     planned = [i for i, inc in enumerate(incidents) if inc.status in ORDER[4:]]
     plan_size = dict.fromkeys(planned, 5)
-    while (total := sum(plan_size.values())) != ACTIONS:
+    wanted_actions, total = org.scale.actions, sum(plan_size.values())
+    while total != wanted_actions:
         index = rng.choice(planned)
-        if total < ACTIONS:
+        if total < wanted_actions:
             plan_size[index] += 1
+            total += 1
         elif plan_size[index] > 3:
             plan_size[index] -= 1
+            total -= 1
 
     events, assessments, actions, reviews, takedowns = [], [], [], [], []
     for index, (incident, (steps, involved, owner)) in enumerate(
@@ -881,7 +1036,7 @@ def _incidents(org: Org, rng: random.Random, people: People) -> None:
             finished = times.get("review") or now
             for k, title in enumerate(titles):
                 action_owner = owner if k % 2 == 0 else rng.choice(reporters)
-                if incident.status == "remediation" and index % 97 == 0:
+                if incident.status == "remediation" and index % org.scale.of(97) == 0:
                     action_owner = busy  # My tasks: the busy manager owns a few
                 created = start + timedelta(minutes=k)
                 done = created + (finished - created) * rng.uniform(0.1, 0.95)
@@ -959,10 +1114,10 @@ def _incidents(org: Org, rng: random.Random, people: People) -> None:
                         at=signed_at,
                     )
                 )
-    _bulk(Takedown, takedowns, counts)
-    _bulk(Assessment, assessments, counts)
-    _bulk(ActionItem, actions, counts)
-    _bulk(Review, reviews, counts)
-    _bulk(IncidentEvent, events, counts)
+    _bulk(Takedown, takedowns, counts, ids=False)
+    _bulk(Assessment, assessments, counts, ids=False)
+    _bulk(ActionItem, actions, counts, ids=False)
+    _bulk(Review, reviews, counts, ids=False)
+    _bulk(IncidentEvent, events, counts, ids=False)
     org.incident_statuses = Counter(i.status for i in incidents)
     org.overdue_actions = sum(1 for a in actions if a.status == "open" and a.due_date < now.date())
