@@ -1,5 +1,6 @@
 """The Django admin for site admins. Policy admins run the programme on their own pages;
-here topics and requirements can be edited, and a session's title, topic, presenter and
+here topics and requirements can be edited (without the set-up history the organiser
+pages keep, which is listed here read-only), and a session's title, topic, presenter and
 policies. What people are told about (time, place, capacity, cancelling) changes through
 the organiser pages, so that everyone booked gets an updated invite; bookings, check-in
 attempts and feedback are records of what happened."""
@@ -18,6 +19,7 @@ from training.models import (
     Requirement,
     Series,
     Session,
+    SetupChange,
     Topic,
 )
 from training.services import HOLDS_SEAT
@@ -244,4 +246,13 @@ class CheckInAttemptAdmin(ReadOnlyAdmin):
     list_filter = ("succeeded",)
     list_select_related = ("person", "session")
     search_fields = ("person__full_name", "person__email", "session__title")
+    date_hierarchy = "at"
+
+
+@admin.register(SetupChange)
+class SetupChangeAdmin(ReadOnlyAdmin):
+    list_display = ("at", "name", "kind", "action", "by")
+    list_filter = ("kind", "action")
+    list_select_related = ("by",)
+    search_fields = ("name", "by__full_name", "by__email")
     date_hierarchy = "at"

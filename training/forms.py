@@ -286,22 +286,35 @@ class RequirementForm(forms.ModelForm):
         self.fields["audience_groups"].queryset = Group.objects.order_by("name")
         self.fields["accepted_topics"].error_messages["required"] = _("Choose at least one topic.")
 
-    def clean(self):
-        cleaned = super().clean()
-        kind = cleaned.get("audience")
-        if kind == audience.DEPARTMENTS and not cleaned.get("audience_departments"):
-            self.add_error("audience_departments", gettext("Choose at least one department."))
-        if kind == audience.GROUPS and not cleaned.get("audience_groups"):
-            self.add_error("audience_groups", gettext("Choose at least one group."))
-        return cleaned
+    def validate_unique(self):
+        """The service refuses a duplicate name, in any case, with its own message."""
+
+    def service_kwargs(self) -> dict:
+        """The cleaned form as requirement_services.save_requirement's arguments."""
+        cleaned = self.cleaned_data
+        return {
+            "name": cleaned["name"],
+            "audience_kind": cleaned["audience"],
+            "departments": cleaned["audience_departments"],
+            "groups": cleaned["audience_groups"],
+            "accepted_topics": cleaned["accepted_topics"],
+            "every_months": cleaned["every_months"],
+            "new_joiners_within_days": cleaned["new_joiners_within_days"],
+            "active": cleaned["active"],
+        }
 
 
 class TopicForm(forms.ModelForm):
+    """Fields only: requirement_services.add_topic checks and saves."""
+
     class Meta:
         model = Topic
         fields = ["name", "description"]
         labels = {"name": _("Name"), "description": _("Description")}
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
+
+    def validate_unique(self):
+        """The service refuses a duplicate name, in any case, with its own message."""
 
 
 # --- everyone: booking, check-in, feedback --------------------------------------------

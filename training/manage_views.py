@@ -2,13 +2,12 @@
 cancellations, training requirements and topics.
 
 Sessions change only through the services, which tell everyone booked. Requirements
-and topics are settings with no side effects, so their forms save them directly.
+and topics change through requirement_services, which checks them and keeps their history.
 """
 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.db import transaction
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import formats, timezone
@@ -17,7 +16,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from people.roles import role_required
-from training import queries, services
+from training import queries, requirement_services, services
 from training.forms import (
     CancelSessionForm,
     RequirementForm,
@@ -195,12 +194,17 @@ def manage_requirements(request):
 def _requirement_page(request, *, requirement: Requirement | None):
     form = RequirementForm(request.POST or None, instance=requirement)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            requirement = form.save()
-        messages.success(
-            request, _("The requirement “%(name)s” is saved.") % {"name": requirement.name}
-        )
-        return redirect("training:manage_requirements")
+        try:
+            saved = requirement_services.save_requirement(
+                by=request.user, requirement=requirement, **form.service_kwargs()
+            )
+        except requirement_services.SetupError as error:
+            form.add_error(error.field, str(error))
+        else:
+            messages.success(
+                request, _("The requirement “%(name)s” is saved.") % {"name": saved.name}
+            )
+            return redirect("training:manage_requirements")
     return render(
         request,
         "training/manage/requirement_form.html",
@@ -227,8 +231,12 @@ def manage_requirement_edit(request, pk: int):
 def manage_topics(request):
     form = TopicForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        topic = form.save()
-        messages.success(request, _("The topic “%(name)s” is added.") % {"name": topic.name})
-        return redirect("training:manage_topics")
+        try:
+            topic = requirement_services.add_topic(by=request.user, **form.cleaned_data)
+        except requirement_services.SetupError as error:
+            form.add_error(error.field, str(error))
+        else:
+            messages.success(request, _("The topic “%(name)s” is added.") % {"name": topic.name})
+            return redirect("training:manage_topics")
     topics = Topic.objects.annotate(session_count=Count("sessions"))
     return render(request, "training/manage/topics.html", {"form": form, "topics": list(topics)})

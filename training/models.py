@@ -228,3 +228,36 @@ class CheckInAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person} at {self.session}: {'ok' if self.succeeded else 'wrong'}"
+
+
+class SetupChange(models.Model):
+    """The audit of the programme's set-up: who added or changed which requirement or
+    topic, when, and its fields before and after."""
+
+    class Kind(models.TextChoices):
+        REQUIREMENT = "requirement", _("Requirement")
+        TOPIC = "topic", _("Topic")
+
+    class Action(models.TextChoices):
+        CREATED = "created", _("Created")
+        CHANGED = "changed", _("Changed")
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    requirement = models.ForeignKey(
+        Requirement, null=True, blank=True, on_delete=models.SET_NULL, related_name="changes"
+    )
+    topic = models.ForeignKey(
+        Topic, null=True, blank=True, on_delete=models.SET_NULL, related_name="changes"
+    )
+    name = models.CharField(max_length=200)  # kept when the requirement or topic is deleted
+    action = models.CharField(max_length=10, choices=Action.choices)
+    before = models.JSONField(default=dict, blank=True)
+    after = models.JSONField(default=dict, blank=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.action}"
