@@ -4,13 +4,17 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from people import roles
+from policies.audience import audience_ids, published_for
 from policies.models import Acknowledgement, Policy, PolicyTranslation, PolicyVersion
-from policies.services import audience_ids
 
 
 def can_manage(user) -> bool:
     """Author, review, approve, publish, see compliance: policy admins."""
     return roles.is_policy_admin(user)
+
+
+# The policy admin pages' decorator: 403 for anyone else.
+admin_only = roles.role_required(can_manage)
 
 
 def readable_policies(user):
@@ -32,9 +36,7 @@ def get_policy_for(user, slug: str) -> Policy:
     policy = Policy.objects.filter(slug=slug).first()
     if policy is None or not policy.versions.filter(status=PolicyVersion.Status.PUBLISHED).exists():
         raise Http404("No such policy.")
-    from policies.reading import readable_policies_list
-
-    if not readable_policies_list(user).filter(pk=policy.pk).exists():
+    if not (can_manage(user) or published_for(user).filter(pk=policy.pk).exists()):
         raise Http404("No such policy.")
     return policy
 

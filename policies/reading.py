@@ -10,10 +10,10 @@ from datetime import date, datetime
 from functools import cached_property
 
 from django.conf import settings
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils.safestring import SafeString, mark_safe
 
-from people.audience import department_and_ancestors
+from policies.audience import published_for
 from policies.models import (
     Acknowledgement,
     Assignment,
@@ -48,27 +48,11 @@ def outstanding_assignments(user) -> QuerySet[Assignment]:
 
 def readable_policies_list(user) -> QuerySet[Policy]:
     """The same policies as `permissions.readable_policies`, found in a fixed number
-    of queries rather than one audience computation per policy, for the paged list.
-
-    An audience of departments includes their sub-departments, so a person reads a
-    policy addressed to their own department or any department above it.
-    """
-    published = Policy.objects.filter(versions__status=PUBLISHED)
+    of queries rather than one audience computation per policy, for the paged list:
+    all published ones for policy admins, else those whose audience includes `user`."""
     if can_manage(user):
-        return published.order_by("title")
-    if not user.is_active:
-        return Policy.objects.none()
-    in_departments = Policy.audience_departments.through.objects.filter(
-        department_id__in=department_and_ancestors(user.department_id)
-    ).values("policy_id")
-    in_groups = Policy.audience_groups.through.objects.filter(
-        group_id__in=user.groups.through.objects.filter(user_id=user.pk).values("group_id")
-    ).values("policy_id")
-    return published.filter(
-        Q(audience=Policy.Audience.EVERYONE)
-        | Q(audience=Policy.Audience.DEPARTMENTS, pk__in=in_departments)
-        | Q(audience=Policy.Audience.GROUPS, pk__in=in_groups)
-    ).order_by("title")
+        return Policy.objects.filter(versions__status=PUBLISHED).order_by("title")
+    return published_for(user)
 
 
 @dataclass
