@@ -14,6 +14,11 @@ from people.models import Department, normalise_email
 from policies.models import Policy, PolicyVersion, language_codes, language_name
 
 
+def form_errors(form) -> str:
+    """A form's errors in one line, for a message after a redirect."""
+    return " ".join(str(error) for errors in form.errors.values() for error in errors)
+
+
 class PersonByEmailField(forms.ModelChoiceField):
     """An active person, typed as their email address.
 

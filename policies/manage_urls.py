@@ -2,6 +2,8 @@
 
 from django.urls import path
 
+from policies import manage_compliance_views as compliance
+from policies import manage_translation_views as translations
 from policies import manage_views as views
 
 urlpatterns = [
@@ -13,32 +15,32 @@ urlpatterns = [
     path("<int:pk>/diff/", views.manage_diff, name="manage_diff"),
     path("versions/<int:pk>/", views.manage_version, name="manage_version"),
     path("versions/<int:pk>/edit/", views.manage_edit_draft, name="manage_edit_draft"),
-    path("versions/<int:pk>/compliance/", views.manage_compliance, name="manage_compliance"),
+    path("versions/<int:pk>/compliance/", compliance.manage_compliance, name="manage_compliance"),
     path(
         "versions/<int:pk>/compliance/csv/",
-        views.manage_compliance_csv,
+        compliance.manage_compliance_csv,
         name="manage_compliance_csv",
     ),
-    path("versions/<int:pk>/remind/", views.manage_remind, name="manage_remind"),
+    path("versions/<int:pk>/remind/", compliance.manage_remind, name="manage_remind"),
     path(
         "versions/<int:pk>/declines/<int:decline_pk>/reopen/",
-        views.manage_reopen_decline,
+        compliance.manage_reopen_decline,
         name="manage_reopen_decline",
     ),
-    path("versions/<int:pk>/on-behalf/", views.manage_on_behalf, name="manage_on_behalf"),
+    path("versions/<int:pk>/on-behalf/", compliance.manage_on_behalf, name="manage_on_behalf"),
     path(
         "versions/<int:pk>/translations/new/",
-        views.manage_add_translation,
+        translations.manage_add_translation,
         name="manage_add_translation",
     ),
     path(
         "versions/<int:pk>/translations/<str:language>/",
-        views.manage_edit_translation,
+        translations.manage_edit_translation,
         name="manage_edit_translation",
     ),
     path(
         "versions/<int:pk>/translations/<str:language>/remove/",
-        views.manage_remove_translation,
+        translations.manage_remove_translation,
         name="manage_remove_translation",
     ),
     # The workflow buttons (submit, return, approve, publish, schedule, retire): after the

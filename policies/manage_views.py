@@ -1,4 +1,6 @@
-"""Policy admin pages: authoring, the version workflow, differences and compliance.
+"""Policy admin pages: the policy list and settings, drafts, the version workflow and
+comparing versions. Translations are in manage_translation_views, compliance (figures,
+export, reminders, acknowledging on someone's behalf, declines) in manage_compliance_views.
 
 Every view is for policy admins only. Each one loads its object through the
 permission helpers, validates a form, calls a service and reports with `messages`.
@@ -10,50 +12,34 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from dashboards.services import nudge_stage
-from notifications.services import notify_many
-from people.roles import role_required
 from policies import queries, reading, services
 from policies.manage_forms import (
     CompareForm,
     DraftForm,
     NoteForm,
-    OnBehalfForm,
     PolicyCreateForm,
     PolicySettingsForm,
     ScheduleForm,
     TranslationForm,
+    form_errors,
 )
-from policies.models import Assignment, Decline, PolicyError, PolicyVersion, language_name
-from policies.permissions import (
-    can_manage,
-    get_policy_to_manage,
-    get_translation_to_manage,
-    get_version_to_manage,
-)
+from policies.models import Assignment, PolicyError, PolicyVersion, language_name
+from policies.permissions import admin_only, get_policy_to_manage, get_version_to_manage
 from policies.rendering import render_markdown, section_changes
-from policyhub.exports import csv_response
 from policyhub.paging import page_of
 
 Status = PolicyVersion.Status
-admin_only = role_required(can_manage)
 
 POLICIES_PER_PAGE = 25
-PEOPLE_PER_PAGE = 50
-
-
-def _form_errors(form) -> str:
-    return " ".join(str(error) for errors in form.errors.values() for error in errors)
 
 
 def _pending(policy) -> PolicyVersion | None:
@@ -354,7 +340,7 @@ def manage_transition(request, pk: int, action: str):
     version = get_version_to_manage(request.user, pk)
     form = (ScheduleForm if action == "schedule" else NoteForm)(request.POST)
     if not form.is_valid():
-        messages.error(request, _form_errors(form))
+        messages.error(request, form_errors(form))
         return redirect("policies:manage_version", version.pk)
     try:
         version = ACTIONS[action].run(version=version, user=request.user, **form.cleaned_data)
@@ -413,330 +399,3 @@ def manage_diff(request, pk: int):
         other_languages=[(code, language_name(code)) for code in common if code != language],
     )
     return render(request, "policies/manage/diff.html", context)
-
-
-# --- translations ------------------------------------------------------------------
-
-
-def _translation_page(request, *, form, version, translation=None, status=200):
-    return render(
-        request,
-        "policies/manage/translation_form.html",
-        {
-            "form": form,
-            "version": version,
-            "policy": version.policy,
-            "translation": translation,
-            "authoritative": language_name(version.language),
-            "language": language_name(translation.language) if translation else "",
-            "body_html": render_markdown(translation.body) if translation else "",
-        },
-        status=status,
-    )
-
-
-@admin_only
-@require_http_methods(["GET", "POST"])
-def manage_add_translation(request, pk: int):
-    version = get_version_to_manage(request.user, pk)
-    if version.status not in services.TRANSLATION_OPEN:
-        messages.error(request, services.translation_closed_reason(version))
-        return redirect("policies:manage_version", version.pk)
-    form = TranslationForm(request.POST or None, version=version)
-    if request.method == "POST" and form.is_valid():
-        try:
-            translation = services.add_translation(
-                version=version, user=request.user, **form.cleaned_data
-            )
-        except PolicyError as error:
-            form.add_error(None, str(error))
-        else:
-            if translation.is_fixed:
-                done = _(
-                    "The %(language)s translation of version %(number)s is added. It is "
-                    "published with the version: readers can acknowledge it, and it can no "
-                    "longer be changed."
-                )
-            else:
-                done = _(
-                    "The %(language)s translation of draft %(number)s is saved. It is "
-                    "published with the version."
-                )
-            messages.success(
-                request,
-                done % {"language": language_name(translation.language), "number": version.number},
-            )
-            return redirect("policies:manage_version", version.pk)
-    status = 400 if form.errors else 200
-    return _translation_page(request, form=form, version=version, status=status)
-
-
-@admin_only
-@require_http_methods(["GET", "POST"])
-def manage_edit_translation(request, pk: int, language: str):
-    """A draft's translation to edit; a published one to read (it is fixed)."""
-    translation = get_translation_to_manage(request.user, pk, language)
-    version = translation.version
-    editable = version.status == Status.DRAFT and not translation.is_fixed
-    if not editable:
-        if request.method == "POST":
-            try:
-                services.update_translation(
-                    translation=translation,
-                    user=request.user,
-                    title=request.POST.get("title", ""),
-                    body=request.POST.get("body", ""),
-                    change_summary=request.POST.get("change_summary", ""),
-                )
-            except PolicyError as error:
-                messages.error(request, str(error))
-            return redirect("policies:manage_edit_translation", version.pk, language)
-        return _translation_page(request, form=None, version=version, translation=translation)
-    form = TranslationForm(
-        request.POST or None,
-        version=version,
-        adding=False,
-        initial=TranslationForm.initial_for(translation),
-    )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.update_translation(
-                translation=translation, user=request.user, **form.cleaned_data
-            )
-        except PolicyError as error:
-            form.add_error(None, str(error))
-        else:
-            messages.success(
-                request,
-                _("The %(language)s translation of draft %(number)s is saved.")
-                % {"language": language_name(language), "number": version.number},
-            )
-            return redirect("policies:manage_version", version.pk)
-    status = 400 if form.errors else 200
-    return _translation_page(
-        request, form=form, version=version, translation=translation, status=status
-    )
-
-
-@require_POST
-@admin_only
-def manage_remove_translation(request, pk: int, language: str):
-    translation = get_translation_to_manage(request.user, pk, language)
-    version = translation.version
-    try:
-        services.remove_translation(translation=translation, user=request.user)
-    except PolicyError as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(
-            request,
-            _("The %(language)s translation of draft %(number)s is removed.")
-            % {"language": language_name(language), "number": version.number},
-        )
-    return redirect("policies:manage_version", version.pk)
-
-
-# --- compliance -----------------------------------------------------------------
-
-
-def _version_with_figures(request, pk: int) -> PolicyVersion:
-    version = get_version_to_manage(request.user, pk)
-    if not version.is_locked:
-        raise Http404("Compliance figures start when a version is published.")
-    return version
-
-
-@admin_only
-@require_GET
-def manage_compliance(request, pk: int):
-    version = get_version_to_manage(request.user, pk)
-    if not version.is_locked:
-        messages.info(request, _("Compliance figures start when the version is published."))
-        return redirect("policies:manage_version", version.pk)
-    today = timezone.localdate()
-    outstanding = page_of(
-        request,
-        queries.outstanding_assignments(version),
-        param="outstanding_page",
-        per_page=PEOPLE_PER_PAGE,
-        anchor="outstanding",
-    )
-    overdue = page_of(
-        request,
-        queries.overdue_assignments(version, today=today),
-        param="overdue_page",
-        per_page=PEOPLE_PER_PAGE,
-        anchor="overdue",
-    )
-    declines = page_of(
-        request,
-        queries.declines(version),
-        param="declines_page",
-        per_page=PEOPLE_PER_PAGE,
-        anchor="declines",
-    )
-    on_behalf = None
-    if version.status == Status.PUBLISHED:
-        on_behalf = OnBehalfForm(initial={"person": request.GET.get("on_behalf", "")})
-    return render(
-        request,
-        "policies/manage/compliance.html",
-        {
-            "version": version,
-            "policy": version.policy,
-            "today": today,
-            "figures": queries.compliance_figures(version, today=today),
-            "outstanding": outstanding,
-            "outstanding_rows": queries.with_days_overdue(outstanding, today=today),
-            "overdue": overdue,
-            "overdue_rows": queries.with_days_overdue(overdue, today=today),
-            "declines": declines,
-            "on_behalf_form": on_behalf,
-        },
-    )
-
-
-CSV_HEADER = [
-    "Name",
-    "Email",
-    "Employee ID",
-    "Department",
-    "Version",
-    "Status",
-    "Due date",
-    "Days overdue",
-    "Completed at",
-]
-
-
-@admin_only
-@require_GET
-def manage_compliance_csv(request, pk: int):
-    version = _version_with_figures(request, pk)
-    today = timezone.localdate()
-
-    def rows():
-        for assignment in queries.compliance_export_rows(version).iterator(chunk_size=2000):
-            person = assignment.person
-            overdue = (
-                (today - assignment.due_date).days
-                if assignment.status == Assignment.Status.OPEN and assignment.due_date < today
-                else ""
-            )
-            completed = (
-                f"{timezone.localtime(assignment.completed_at):%Y-%m-%d %H:%M}"
-                if assignment.completed_at
-                else ""
-            )
-            yield [
-                person.get_full_name(),
-                person.email,
-                person.employee_id,
-                person.department.name if person.department else "",
-                assignment.version.number,
-                assignment.get_status_display(),
-                assignment.due_date.isoformat(),
-                overdue,
-                completed,
-            ]
-
-    filename = f"{version.policy.slug}-{version.number}-compliance-{today:%Y-%m-%d}.csv"
-    return csv_response(header=CSV_HEADER, rows=rows(), filename=filename)
-
-
-@require_POST
-@admin_only
-def manage_remind(request, pk: int):
-    version = _version_with_figures(request, pk)
-    assignments = list(
-        queries.version_line(version)
-        .filter(status=Assignment.Status.OPEN)
-        .only("pk", "person_id", "policy_id", "version_id")
-    )
-    if not assignments:
-        messages.info(request, _("Nobody has this version outstanding, so nobody was reminded."))
-        return redirect("policies:manage_compliance", version.pk)
-    # The stage holds the day: at most one nudge per person per day, however often
-    # the button is pressed.
-    sent = notify_many(
-        kind="policy-nudge",
-        items=[(assignment, assignment.person_id) for assignment in assignments],
-        stage=nudge_stage(),  # the site's day, shared with managers' nudges
-    )
-    if sent:
-        skipped = len(assignments) - sent
-        done = ngettext("Sent %(sent)s reminder", "Sent %(sent)s reminders", sent) % {"sent": sent}
-        if skipped:
-            done += " " + _("(%(skipped)s already reminded today or not reachable)") % {
-                "skipped": skipped
-            }
-        messages.success(request, f"{done}.")
-    else:
-        messages.info(request, _("Everyone outstanding has already been reminded today."))
-    return redirect("policies:manage_compliance", version.pk)
-
-
-@require_POST
-@admin_only
-def manage_on_behalf(request, pk: int):
-    version = _version_with_figures(request, pk)
-    outstanding = get_user_model().objects.filter(
-        is_active=True,
-        pk__in=queries.version_line(version)
-        .filter(status=Assignment.Status.OPEN)
-        .values("person_id"),
-    )
-    form = OnBehalfForm(request.POST, outstanding=outstanding)
-    if not form.is_valid():
-        messages.error(request, _form_errors(form))
-        return redirect("policies:manage_compliance", version.pk)
-    person = form.cleaned_data["person"]
-    try:
-        services.acknowledge_on_behalf(
-            version=version, person=person, by=request.user, reason=form.cleaned_data["reason"]
-        )
-    except PolicyError as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(
-            request,
-            _("%(name)s's acknowledgement of version %(number)s is recorded, on their behalf.")
-            % {"name": person.get_full_name(), "number": version.number},
-        )
-    return redirect("policies:manage_compliance", version.pk)
-
-
-@require_POST
-@admin_only
-def manage_reopen_decline(request, pk: int, decline_pk: int):
-    """After talking it through with the owner, the reader may acknowledge after all."""
-    version = _version_with_figures(request, pk)
-    decline = get_object_or_404(
-        Decline.objects.select_related("person"), pk=decline_pk, version__policy=version.policy
-    )
-    assignment = (
-        queries.version_line(version)
-        .filter(person=decline.person, status=Assignment.Status.DECLINED)
-        .first()
-    )
-    if assignment is None:
-        messages.info(
-            request,
-            _("%(name)s has nothing declined to reopen.")
-            % {"name": decline.person.get_full_name()},
-        )
-        return redirect("policies:manage_compliance", version.pk)
-    try:
-        services.reopen_declined(assignment=assignment, by=request.user)
-    except PolicyError as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(
-            request,
-            _("%(name)s can acknowledge again, due %(day)s.")
-            % {
-                "name": decline.person.get_full_name(),
-                "day": date_format(assignment.due_date, "d F Y"),
-            },
-        )
-    return redirect("policies:manage_compliance", version.pk)
