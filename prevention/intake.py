@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from celery import current_app
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, transaction
@@ -38,6 +39,7 @@ from django.utils.translation import gettext as _
 
 from incidents.models import Evidence, Incident, IncidentEvent
 from incidents.services import report_incident
+from prevention.feed_address import FeedError, check_feed_address
 from prevention.models import IntakeItem, PreventionError, Source, WebhookDelivery
 from prevention.permissions import can_manage_sources
 
@@ -444,8 +446,6 @@ def _clean_source_fields(*, name: str, kind: str, feed_url: str, platform: str) 
         raise PreventionError(_("Choose a platform from the list."))
     feed_url = clean_text(feed_url, limit=500)
     if kind == Source.Kind.FEED:
-        from prevention.intake_feeds import FeedError, check_feed_address
-
         if not feed_url:
             raise PreventionError(_("A feed needs its address."))
         try:
@@ -548,9 +548,9 @@ def request_fetch(*, source: Source, by, now: datetime | None = None) -> None:
         Source.objects.filter(pk=source.pk).update(next_fetch_at=now or timezone.now())
 
         def enqueue():
-            from prevention.tasks import fetch_feed
-
+            # By the task's name: the tasks module is above this one (it runs intake).
             try:
+                fetch_feed = current_app.tasks["prevention.tasks.fetch_feed"]
                 fetch_feed.apply_async(args=(source.pk,), retry=False)
             except Exception:  # the next round fetches it anyway
                 log.warning("Could not reach the broker; the feed is fetched at the next round.")

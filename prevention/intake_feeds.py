@@ -35,17 +35,23 @@ import urllib.request
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from io import BytesIO
-from pathlib import Path
-from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.html import strip_tags
-from django.utils.translation import gettext as _
 
-from notifications.http import is_public
+from prevention.feed_address import (  # the address checks, also named from here
+    FeedError,
+    _private,
+    _private_host,
+    check_feed_address,  # noqa: F401
+    check_web_feed_address,
+    local_feed_dir,  # noqa: F401
+    local_feed_path,
+    private_hosts_allowed,
+)
 from prevention.intake import DELIVERIES_KEPT, IngestResult, PublicPost, clean_text, ingest
 from prevention.models import PreventionError, Source, WebhookDelivery
 
@@ -67,24 +73,9 @@ BLANK_LINES = re.compile(r"\n\s*\n\s*")
 SPACES = re.compile(r"[ \t\r\f\v]+")
 
 
-class FeedError(Exception):
-    """A feed that could not be fetched or read; the message is shown on the source."""
-
-
-def local_feed_dir() -> Path:
-    """The only folder file:// feed addresses may read from (the demo and the tests)."""
-    return Path(settings.PREVENTION_LOCAL_FEED_DIR).resolve()
-
-
 def feed_every() -> timedelta:
     """How often a feed that works is fetched."""
     return timedelta(minutes=settings.PREVENTION_FEED_EVERY_MINUTES)
-
-
-def private_hosts_allowed() -> bool:
-    """Feeds on loopback, private or link-local addresses are refused unless allowed,
-    so that registering a feed cannot be used to read the internal network."""
-    return settings.PREVENTION_FEED_ALLOW_PRIVATE_HOSTS
 
 
 class _SafeRedirects(urllib.request.HTTPRedirectHandler):
@@ -97,42 +88,6 @@ class _SafeRedirects(urllib.request.HTTPRedirectHandler):
         except FeedError as error:
             raise FeedError(f"The feed redirected to an address that is refused: {error}") from None
         return super().redirect_request(req, fp, code, msg, headers, newurl)
-
-
-def _private(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    return not is_public(ip)
-
-
-def _private_host(host: str) -> FeedError:
-    return FeedError(
-        _("%(host)s is on a private or local network; PolicyHub only fetches public feeds.")
-        % {"host": host}
-    )
-
-
-def check_web_feed_address(url: str) -> None:
-    """An http(s) address whose host is not a private or local address written out, or a
-    FeedError saying why not. A host name is resolved, and its addresses vetted, when it
-    is connected to (`resolve_vetted`), so that the check and the connection see the
-    same addresses."""
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname
-        parts.port  # noqa: B018 (a bad port raises ValueError)
-    except ValueError:
-        raise FeedError(_("This is not a valid web address.")) from None
-    if parts.scheme.lower() not in ("http", "https") or not host:
-        raise FeedError(_("Only http:// and https:// addresses can be fetched."))
-    if private_hosts_allowed():
-        return
-    try:
-        literal = ipaddress.ip_address(host)
-    except ValueError:
-        literal = None
-    if literal is not None and _private(literal):
-        raise _private_host(host)
-    if host.lower() == "localhost" or host.lower().endswith(".localhost"):
-        raise _private_host(host)
 
 
 def resolve_vetted(host: str, port: int) -> list[tuple[int, tuple]]:
@@ -288,37 +243,6 @@ class _VettedHTTPSHandler(urllib.request.HTTPSHandler):
 
     def https_open(self, req):
         return self.do_open(_VettedHTTPSConnection, req, deadline=self.deadline)
-
-
-def local_feed_path(url: str) -> Path:
-    """The file a file:// address names, which must be inside the local feed folder:
-    file://sample-feed.xml (in the folder) or file:///absolute/path/in/the/folder."""
-    folder = local_feed_dir()
-    name = unquote(url[len("file://") :])
-    if not name or "\x00" in name:
-        raise FeedError(_("Name a feed file, e.g. file://sample-feed.xml."))
-    path = Path(name) if name.startswith("/") else folder / name
-    try:
-        path = path.resolve()
-    except (OSError, RuntimeError):
-        raise FeedError(_("This feed file cannot be read.")) from None
-    if not path.is_relative_to(folder):
-        raise FeedError(
-            _("Feed files must be in the local feed folder (%(folder)s).") % {"folder": folder}
-        )
-    return path
-
-
-def check_feed_address(url: str) -> None:
-    """What the source form accepts as a feed address (no network is used)."""
-    if url.lower().startswith("file://"):
-        path = local_feed_path(url)
-        if not path.is_file():
-            raise FeedError(
-                _("There is no file %(name)s in the local feed folder.") % {"name": path.name}
-            )
-        return
-    check_web_feed_address(url)
 
 
 def _read_limited(stream, limit: int, deadline: _Deadline) -> bytes:
