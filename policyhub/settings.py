@@ -2,7 +2,7 @@
 
 Defaults give a working local app (SQLite and Celery's filesystem broker under
 var/, mail written to files); production differs only by environment variables,
-which README.md lists.
+which README.md ("Configuration") lists.
 """
 
 from datetime import timedelta
@@ -145,7 +145,7 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # The interface ships in these languages (locale/<code>/LC_MESSAGES/django.po); English is
 # the source. A signed-in person sees their own language (User.language); a stranger the
-# first of their browser's languages we have. README "Languages" says how to add one.
+# first of their browser's languages we have. docs/languages.md says how to add one.
 LANGUAGE_CODE = "en-gb"
 LANGUAGES = [
     ("en-gb", "English"),

@@ -250,7 +250,7 @@ def _refused(status: int, message: str) -> JsonResponse:
 @login_not_required
 @require_POST
 def intake_webhook(request, slug: str):
-    """A signed delivery from a social-listening tool (see the README). Refusals say
+    """A signed delivery from a social-listening tool (see docs/prevention.md). Refusals say
     why and store nothing: 413 too big; 401 unsigned, wrongly signed, outside five
     minutes or already received; 400 not the documented JSON. A slug that is not an
     active webhook answers exactly as a wrong signature does, so that nobody can probe

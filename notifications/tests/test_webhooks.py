@@ -37,7 +37,7 @@ def dns(monkeypatch):
 
 
 def verify(secret: str, headers, body: bytes, tolerance: int = 300) -> bool:
-    """The README's verification snippet, as a receiver would write it."""
+    """The verification snippet of docs/reminders.md, as a receiver would write it."""
     timestamp = headers["X-PolicyHub-Timestamp"]
     if abs(time.time() - int(timestamp)) > tolerance:
         return False
