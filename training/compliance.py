@@ -32,9 +32,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from notifications.services import notify_many
 from people import audience, roles
 from people.audience import DEPARTMENTS, GROUPS, audience_people, department_and_ancestors
 from training.models import Booking, Requirement, Session, TrainingError
+from training.services import next_sessions_with_seats
 
 CHECKIN_LEAD = timedelta(minutes=15)  # check-in opens this long before a session starts
 
@@ -389,9 +391,6 @@ def invite_still_required(*, requirement: Requirement, by, now: datetime | None 
     """ "Invite everyone still required": an invitation to the next sessions with free
     seats, through the outbox, at most once a day per person. People already booked on
     an upcoming session of an accepted topic are left out. Returns how many were invited."""
-    from notifications.services import notify_many
-    from training.services import next_sessions_with_seats
-
     now = now or timezone.now()
     if not roles.is_policy_admin(by):
         raise TrainingError(_("Only policy admins can invite people to briefings."))

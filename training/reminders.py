@@ -23,7 +23,10 @@ from django.utils.translation import gettext_lazy
 from notifications.emails import Attachment, absolute_url
 from notifications.registry import Due, ReminderKind, load_subjects, register
 from notifications.scheduling import person_zone
+from training.calendar import build_invite, in_language_of, location
+from training.compliance import compliant_ids, last_attended, still_required_ids
 from training.models import Booking, Requirement, Session
+from training.services import next_sessions_with_seats
 
 BookingStatus = Booking.Status
 
@@ -37,8 +40,6 @@ def _in_recipient_language(method):
 
     @functools.wraps(method)
     def wrapper(self, notification):
-        from training.calendar import in_language_of
-
         with in_language_of(notification.recipient):
             return method(self, notification)
 
@@ -104,8 +105,6 @@ class SessionOffer:
 
 
 def session_offers(*, topics, limit: int = 3) -> list[SessionOffer]:
-    from training.services import next_sessions_with_seats
-
     return [
         SessionOffer(
             session=session,
@@ -129,8 +128,6 @@ def _load_bookings(notifications) -> dict[int, Booking]:
 
 
 def _invite(booking: Booking, method: str) -> Attachment:
-    from training.calendar import build_invite
-
     return Attachment(
         "briefing.ics",
         build_invite(booking, method=method),
@@ -177,8 +174,6 @@ class _BookingKind(ReminderKind):
         booking = notification.subject
         session = booking.session
         zone = ZoneInfo(session.time_zone)
-        from training.calendar import location
-
         return {
             "booking": booking,
             "session": session,
@@ -437,8 +432,6 @@ class _RequirementKind(ReminderKind):
     Gone once they have attended, or have a seat on an upcoming session that counts."""
 
     def still_due(self, notifications):
-        from training.compliance import compliant_ids
-
         now = timezone.now()
         keep = set()
         for requirement_id in {n.subject_id for n in notifications}:
@@ -461,8 +454,6 @@ class _RequirementKind(ReminderKind):
 
     @_in_recipient_language
     def context(self, notification):
-        from training.compliance import last_attended
-
         requirement = notification.subject
         last = last_attended(requirement, [notification.recipient_id]).get(
             notification.recipient_id
@@ -483,8 +474,6 @@ class StillRequired(_RequirementKind):
     label = gettext_lazy("A required briefing you have not attended yet (monthly)")
 
     def find_due(self, *, now):
-        from training.compliance import still_required_ids
-
         for requirement in Requirement.objects.filter(active=True):
             waiting = still_required_ids(requirement, now=now) - _booked_ids(requirement, now)
             for person_id in sorted(waiting):

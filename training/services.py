@@ -11,6 +11,7 @@ from django.db.models import Count, F, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from notifications.services import notify, notify_many
 from people import roles
 from training.models import (
     Booking,
@@ -205,8 +206,6 @@ def change_session(
 ) -> Session:
     """Move a session or change its place: the sequence rises and everyone booked or
     waiting gets an updated invite."""
-    from notifications.services import notify_many
-
     if not can_organise(by):
         raise TrainingError(_("Only policy admins can change briefings."))
     with transaction.atomic():
@@ -244,8 +243,6 @@ def cancel_session(
     *, session: Session, by, reason: str = "", now: datetime | None = None
 ) -> Session:
     """Cancel the session: every booking is cancelled and told, with a cancelling invite."""
-    from notifications.services import notify_many
-
     now = now or timezone.now()
     if not can_organise(by):
         raise TrainingError(_("Only policy admins can cancel briefings."))
@@ -286,8 +283,6 @@ def book(
     The session row is locked, so people booking the last seat at once take turns
     and the session is never over capacity.
     """
-    from notifications.services import notify
-
     by = by or person
     now = now or timezone.now()
     if not can_book_for(by, person):
@@ -368,8 +363,6 @@ def _already_booked(existing: Booking, *, by) -> str:
 def cancel_booking(*, booking: Booking, by, now: datetime | None = None) -> Booking:
     """Cancel until the start. A freed seat goes to the first on the waitlist in the
     same transaction, and they are told."""
-    from notifications.services import notify
-
     now = now or timezone.now()
     if not can_book_for(by, booking.person):
         raise TrainingError(_("You can cancel your own bookings, and managers their reports'."))
@@ -400,8 +393,6 @@ def cancel_booking(*, booking: Booking, by, now: datetime | None = None) -> Book
 
 
 def _promote_first_waiting(session: Session, now: datetime) -> Booking | None:
-    from notifications.services import notify
-
     if session.bookings.filter(status__in=HOLDS_SEAT).count() >= session.capacity:
         return None  # walk-ins who came early already fill the room
     first = (
@@ -532,8 +523,6 @@ def _record_check_in(session: Session, person, now: datetime) -> Booking:
 def complete_session(*, session: Session, by, now: datetime | None = None) -> list[Booking]:
     """Close the session: anyone still only booked is absent, and gets a make-up offer
     the next day."""
-    from notifications.services import notify_many
-
     now = now or timezone.now()
     if not can_run(by, session):
         raise TrainingError(_("Only the presenter and the organisers can complete a session."))

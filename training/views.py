@@ -29,7 +29,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from people import roles
 from policies.reading import readable_policies_list
 from policyhub.paging import page_of
-from training import queries, services
+from training import calendar, queries, services
 from training.compliance import status_for
 from training.forms import BookForForm, BookingForm, CheckInForm, FeedbackForm, RosterForm
 from training.models import Booking, Session, TrainingError
@@ -341,8 +341,6 @@ def feedback(request, pk: int):
 @require_safe
 def session_ics(request, pk: int):
     """The session as an iCalendar file, to add to one's own calendar."""
-    from training import calendar
-
     session = get_session_for(request.user, pk)
     response = HttpResponse(
         calendar.session_ics(session, person=request.user),

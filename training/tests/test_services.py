@@ -369,16 +369,14 @@ def test_promotion_happens_in_the_cancelling_transaction(session, make_person, m
     """If telling the promoted person fails, the cancellation is undone with it."""
     people = [make_person() for _ in range(3)]
     bookings = [services.book(session=session, person=p) for p in people]
-    from notifications import services as notifications
-
-    real_notify = notifications.notify
+    real_notify = services.notify
 
     def failing_notify(**kwargs):
         if kwargs["kind"] == "training-booking-promoted":
             raise RuntimeError("outbox unavailable")
         return real_notify(**kwargs)
 
-    monkeypatch.setattr(notifications, "notify", failing_notify)
+    monkeypatch.setattr(services, "notify", failing_notify)
     with pytest.raises(RuntimeError):
         services.cancel_booking(booking=bookings[0], by=people[0])
     refresh(*bookings)
