@@ -9,6 +9,9 @@ A document is written in its requester's language (the page's language: theirs w
 chose one), dates too. The title kept in the manifest is written in the site's language,
 as every record that other people read later: the list of issued documents and the check
 page show it to whoever asks, whatever language the file itself is in.
+
+Time is an argument: each `issue_*` takes `now`, the moment the document is issued (the
+clock when not given), so the demo and the bench issue documents without patching it.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import hashlib
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 
 from django.conf import settings
 from django.db import transaction
@@ -66,8 +69,10 @@ def _issue(
     language: str | None,
     build: Callable[[Stamp], EvidencePDF],
     filename: str,
+    now: datetime | None,
 ) -> Issued:
-    stamp = Stamp(reference=new_reference(), issued_at=timezone.now(), verify_url=verify_url, tz=tz)
+    now = now or timezone.now()
+    stamp = Stamp(reference=new_reference(), issued_at=now, verify_url=verify_url, tz=tz)
     with translation.override(document_language(user, language)):
         content, pages = build(stamp).finish()
     with translation.override(settings.LANGUAGE_CODE):
@@ -106,6 +111,7 @@ def issue_receipt(
     verify_url: str,
     tz: tzinfo,
     language: str | None = None,
+    now: datetime | None = None,
 ) -> Issued:
     version = acknowledgement.version
     return _issue(
@@ -119,11 +125,18 @@ def issue_receipt(
         build=lambda stamp: documents.receipt(acknowledgement, stamp),
         filename=f"receipt-{slugify(version.policy.title)}-{version.number}"
         f"-{acknowledgement.sequence}",
+        now=now,
     )
 
 
 def issue_evidence_pack(
-    *, version: PolicyVersion, user, verify_url: str, tz: tzinfo, language: str | None = None
+    *,
+    version: PolicyVersion,
+    user,
+    verify_url: str,
+    tz: tzinfo,
+    language: str | None = None,
+    now: datetime | None = None,
 ) -> Issued:
     if not version.is_locked:
         raise EvidenceError(
@@ -140,11 +153,18 @@ def issue_evidence_pack(
         language=language,
         build=lambda stamp: documents.evidence_pack(version, stamp),
         filename=f"evidence-pack-{slugify(version.policy.title)}-{version.number}",
+        now=now,
     )
 
 
 def issue_closure_report(
-    *, incident: Incident, user, verify_url: str, tz: tzinfo, language: str | None = None
+    *,
+    incident: Incident,
+    user,
+    verify_url: str,
+    tz: tzinfo,
+    language: str | None = None,
+    now: datetime | None = None,
 ) -> Issued:
     if incident.status != Incident.Status.CLOSED:
         raise EvidenceError(
@@ -164,4 +184,5 @@ def issue_closure_report(
         language=language,
         build=lambda stamp: documents.closure_report(incident, user, stamp, assessments),
         filename=f"closure-report-{incident.reference.lower()}",
+        now=now,
     )
