@@ -289,20 +289,6 @@ class RequirementForm(forms.ModelForm):
     def validate_unique(self):
         """The service refuses a duplicate name, in any case, with its own message."""
 
-    def service_kwargs(self) -> dict:
-        """The cleaned form as requirement_services.save_requirement's arguments."""
-        cleaned = self.cleaned_data
-        return {
-            "name": cleaned["name"],
-            "audience_kind": cleaned["audience"],
-            "departments": cleaned["audience_departments"],
-            "groups": cleaned["audience_groups"],
-            "accepted_topics": cleaned["accepted_topics"],
-            "every_months": cleaned["every_months"],
-            "new_joiners_within_days": cleaned["new_joiners_within_days"],
-            "active": cleaned["active"],
-        }
-
 
 class TopicForm(forms.ModelForm):
     """Fields only: requirement_services.add_topic checks and saves."""

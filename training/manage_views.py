@@ -196,7 +196,7 @@ def _requirement_page(request, *, requirement: Requirement | None):
     if request.method == "POST" and form.is_valid():
         try:
             saved = requirement_services.save_requirement(
-                by=request.user, requirement=requirement, **form.service_kwargs()
+                by=request.user, requirement=requirement, **form.cleaned_data
             )
         except requirement_services.SetupError as error:
             form.add_error(error.field, str(error))

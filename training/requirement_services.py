@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from people import audience
+from people import audience as audiences
 from people.models import Department
 from training.models import Requirement, SetupChange, Topic, TrainingError
 from training.services import can_organise
@@ -138,25 +138,26 @@ def save_requirement(
     by,
     requirement: Requirement | None = None,
     name: str,
-    audience_kind: str,
+    audience: str,
     accepted_topics: Iterable[Topic],
     every_months: int,
-    departments: Iterable[Department] = (),
-    groups: Iterable[Group] = (),
+    audience_departments: Iterable[Department] = (),
+    audience_groups: Iterable[Group] = (),
     new_joiners_within_days: int | None = None,
     active: bool = True,
     now: datetime | None = None,
 ) -> Requirement:
     """Add a requirement (`requirement=None`) or change one. Saving without a difference
-    records nothing."""
+    records nothing. The arguments are the requirement's fields, by their names."""
     now = now or timezone.now()
     _require_organiser(by)
-    departments, groups, topics = list(departments), list(groups), list(accepted_topics)
-    if audience_kind not in (audience.EVERYONE, audience.DEPARTMENTS, audience.GROUPS):
+    departments, groups = list(audience_departments), list(audience_groups)
+    topics = list(accepted_topics)
+    if audience not in (audiences.EVERYONE, audiences.DEPARTMENTS, audiences.GROUPS):
         raise SetupError(_("Choose who must attend."), field="audience")
-    if audience_kind == audience.DEPARTMENTS and not departments:
+    if audience == audiences.DEPARTMENTS and not departments:
         raise SetupError(_("Choose at least one department."), field="audience_departments")
-    if audience_kind == audience.GROUPS and not groups:
+    if audience == audiences.GROUPS and not groups:
         raise SetupError(_("Choose at least one group."), field="audience_groups")
     if not topics:
         raise SetupError(_("Choose at least one topic."), field="accepted_topics")
@@ -186,7 +187,7 @@ def save_requirement(
         name = _name(name, model=Requirement, exclude_pk=requirement.pk if requirement else None)
         requirement = requirement or Requirement()
         requirement.name = name
-        requirement.audience = audience_kind
+        requirement.audience = audience
         requirement.every_months = every_months
         requirement.new_joiners_within_days = new_joiners_within_days
         requirement.active = bool(active)

@@ -23,7 +23,7 @@ NOT_ORGANISERS = ["employee", "manager", "comms", "hr", "leader", "site_admin"]
 
 def yearly(by, *, name="Social media, yearly", **fields):
     fields.setdefault("accepted_topics", [factories.topic()])
-    fields.setdefault("audience_kind", "everyone")
+    fields.setdefault("audience", "everyone")
     fields.setdefault("every_months", 12)
     return save_requirement(by=by, name=name, now=NOW, **fields)
 
@@ -85,7 +85,10 @@ def test_only_policy_admins_add_topics(request, role):
 def test_adding_a_requirement_records_its_fields(policy_admin):
     sales = Department.objects.create(name="Sales")
     requirement = yearly(
-        policy_admin, audience_kind="departments", departments=[sales], new_joiners_within_days=30
+        policy_admin,
+        audience="departments",
+        audience_departments=[sales],
+        new_joiners_within_days=30,
     )
     assert list(requirement.audience_departments.all()) == [sales]
     change = SetupChange.objects.get()
@@ -119,7 +122,7 @@ def test_changing_a_requirement_records_before_and_after(policy_admin):
         by=policy_admin,
         requirement=requirement,
         name="Social media, every two years",
-        audience_kind="everyone",
+        audience="everyone",
         accepted_topics=[topic],
         every_months=24,
         active=False,
@@ -146,9 +149,9 @@ def test_saving_a_requirement_unchanged_adds_no_history(policy_admin):
 BAD_REQUIREMENTS = [
     ({"name": " "}, "name", "Give the requirement a name."),
     ({"name": "ANOTHER REQUIREMENT"}, "name", "There is already a requirement called"),
-    ({"audience_kind": "nobody"}, "audience", "Choose who must attend."),
-    ({"audience_kind": "departments"}, "audience_departments", "at least one department"),
-    ({"audience_kind": "groups"}, "audience_groups", "Choose at least one group."),
+    ({"audience": "nobody"}, "audience", "Choose who must attend."),
+    ({"audience": "departments"}, "audience_departments", "at least one department"),
+    ({"audience": "groups"}, "audience_groups", "Choose at least one group."),
     ({"accepted_topics": []}, "accepted_topics", "Choose at least one topic."),
     ({"every_months": 0}, "every_months", "Attend again after 1 to 120 months."),
     ({"every_months": 500}, "every_months", "Attend again after 1 to 120 months."),
@@ -178,7 +181,7 @@ def test_a_bad_new_requirement_is_refused(policy_admin, bad, field, message):
 
 def test_a_requirement_for_groups_keeps_the_chosen_groups(policy_admin):
     drivers = Group.objects.create(name="Drivers")
-    requirement = yearly(policy_admin, audience_kind="groups", groups=[drivers])
+    requirement = yearly(policy_admin, audience="groups", audience_groups=[drivers])
     assert list(requirement.audience_groups.all()) == [drivers]
     assert SetupChange.objects.get().after["groups"] == ["Drivers"]
 
