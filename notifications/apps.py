@@ -10,3 +10,6 @@ class NotificationsConfig(AppConfig):
         from django.utils.module_loading import autodiscover_modules
 
         autodiscover_modules("reminders")
+        # The send tasks register with notifications.wakeup, so that every process
+        # (web, worker, commands) can ask for a send once the models are loaded.
+        from notifications import tasks  # noqa: F401

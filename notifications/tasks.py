@@ -1,9 +1,10 @@
 """Thin Celery tasks around the reminder engine and the outgoing webhooks; each is safe
-to run again."""
+to run again. They register with notifications.wakeup, which the services ask for a
+send: the tasks import the services, never the reverse."""
 
 from celery import shared_task
 
-from notifications import services, webhooks
+from notifications import services, wakeup, webhooks
 
 
 @shared_task(name="notifications.tasks.plan_reminders")
@@ -24,3 +25,6 @@ def send_due_reminders() -> int:
 def send_due_webhooks() -> int:
     """Enqueued when an event commits: its deliveries go at once."""
     return webhooks.send_due().sent
+
+
+wakeup.register(reminders=send_due_reminders, webhooks=send_due_webhooks)

@@ -15,9 +15,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from notifications import webhooks
+from notifications.errors import NotificationError
 from notifications.forms import WebhookSubscriptionForm
 from notifications.models import WebhookDelivery, WebhookSubscription
-from notifications.services import NotificationError
 from people import roles
 from policyhub.paging import page_of
 

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
@@ -44,10 +45,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from notifications import http, outbox
+from notifications import http, outbox, wakeup
 from notifications.emails import absolute_url
+from notifications.errors import NotificationError
 from notifications.models import Notification, WebhookDelivery, WebhookSubscription
-from notifications.services import NotificationError
+from notifications.registry import get_kind
 
 log = logging.getLogger(__name__)
 Status = WebhookDelivery.Status
@@ -69,7 +71,7 @@ EVENTS = {
     ),
 }
 # The reminder kinds whose escalation to the manager is an event (planned in
-# notifications.services.plan_due, which calls emit_escalations).
+# notifications.services.planning.plan_due, which calls emit_escalations).
 
 
 def event_label(event: str) -> str:
@@ -137,8 +139,6 @@ def _person(user) -> dict | None:
 def escalation_data(row: Notification) -> dict:
     """An escalation planned in the outbox: what is overdue, since when, whose it is
     and which manager was told."""
-    from notifications.registry import get_kind
-
     kind = get_kind(row.kind)
     return {
         "reminder": row.kind,
@@ -207,7 +207,7 @@ def emit(
         WebhookDelivery.objects.bulk_create(rows, ignore_conflicts=True)
         created = planned.count() - before
         if created:
-            transaction.on_commit(enqueue_sending)
+            transaction.on_commit(wakeup.send_webhooks_soon)
     return created
 
 
@@ -222,8 +222,6 @@ def emit_escalations(rows: list[Notification], *, now: datetime) -> int:
     rows = [row for row in rows if _subscribed(ESCALATION_EVENTS[row.kind], subscriptions)]
     if not rows:
         return 0
-    from django.contrib.auth import get_user_model
-
     ids = {row.recipient_id for row in rows} | {row.about_person_id for row in rows}
     people = get_user_model().objects.in_bulk(ids - {None})
     created = 0
@@ -239,17 +237,6 @@ def emit_escalations(rows: list[Notification], *, now: datetime) -> int:
             subscriptions=subscriptions,
         )
     return created
-
-
-def enqueue_sending() -> None:
-    """Ask a worker to send the due deliveries. Without a broker they wait for the
-    periodic send, so this never raises."""
-    from notifications.tasks import send_due_webhooks
-
-    try:
-        send_due_webhooks.apply_async(retry=False)
-    except Exception:  # the broker being down must not undo or break the caller's change
-        log.warning("Could not reach the broker; webhooks go out on the next periodic run.")
 
 
 # --- sending ------------------------------------------------------------------------------
@@ -441,4 +428,4 @@ def resend(*, delivery: WebhookDelivery, now: datetime | None = None) -> None:
         )
         if not updated:
             raise NotificationError(_("Only a failed delivery can be sent again."))
-        transaction.on_commit(enqueue_sending)
+        transaction.on_commit(wakeup.send_webhooks_soon)

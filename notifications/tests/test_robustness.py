@@ -109,7 +109,7 @@ def test_a_claim_is_stamped_with_the_real_time(make_person):
     immediate(make_person(job_title="", location="x"))
     long_ago = timezone.now() - timedelta(days=3)
     plan_due(now=long_ago)
-    from notifications.services import _claim
+    from notifications.services.sending import _claim
 
     (row,) = _claim(Notification.objects.all(), now=long_ago + timedelta(minutes=1), limit=10)
     assert row.claimed_at >= timezone.now() - timedelta(seconds=5)
