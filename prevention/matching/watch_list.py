@@ -6,7 +6,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date
 
 import regex
@@ -244,6 +244,7 @@ class WatchList:
                 )
 
 
+_ENTRY_FIELDS = tuple(field.name for field in fields(_Entry))
 _cache_lock = threading.Lock()
 _cached: tuple[tuple, WatchList] | None = None
 
@@ -272,17 +273,7 @@ def current_watch_list(*, today: date | None = None) -> WatchList:
         live = (
             WatchTerm.objects.filter(active=True)
             .filter(Q(expires_on__isnull=True) | Q(expires_on__gte=today))
-            .only(
-                "id",
-                "kind",
-                "text",
-                "name",
-                "category",
-                "severity",
-                "explanation",
-                "policy_id",
-                "policy_section",
-            )
+            .only(*_ENTRY_FIELDS)  # what the matcher keeps of an entry, no more
             .order_by("id")
         )
         watch_list = WatchList.from_terms(live)
