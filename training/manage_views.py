@@ -16,6 +16,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from people.roles import role_required
+from policyhub.paging import page_of
 from training import queries, requirement_services, services
 from training.forms import (
     CancelSessionForm,
@@ -27,7 +28,7 @@ from training.forms import (
     default_time_zone,
 )
 from training.models import Requirement, Topic, TrainingError
-from training.views import get_session_for, page_of
+from training.views import get_session_for
 
 organisers_only = role_required(services.can_organise)
 
