@@ -138,7 +138,7 @@ def site_admin(make_person):
     return with_second_factor(person)
 
 
-# --- Two-factor sign-in (people/two_factor.py) ------------------------------------------------
+# --- Two-factor sign-in (people/two_factor/) -------------------------------------------------
 # Site admins and HR/Legal must pass a second factor before any page opens to them. The `hr` and
 # `site_admin` fixtures have an authenticator app and carry it as `otp_device`, django-otp's mark
 # of a person who has just passed it: `client.force_login(hr)`, which skips the password page,

@@ -1,4 +1,4 @@
-"""Two-factor sign-in pages, under accounts/two-factor/ (people/two_factor.py)."""
+"""Two-factor sign-in pages, under accounts/two-factor/ (people/two_factor/views.py)."""
 
 from django.urls import path
 

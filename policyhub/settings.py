@@ -410,9 +410,9 @@ SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
 SESSION_MAX_HOURS = env_int("SESSION_MAX_HOURS", 12, minimum=1)
 
 
-# --- Two-factor sign-in (django-otp): the block belongs to people/two_factor.py -------
+# --- Two-factor sign-in (django-otp): the block belongs to people/two_factor/ ----------
 # A code from an authenticator app (TOTP) after the password, with ten single-use recovery
-# codes (people/two_factor.py). Required for the roles in TWO_FACTOR_REQUIRED_ROLES, comma-
+# codes (people/two_factor/). Required for the roles in TWO_FACTOR_REQUIRED_ROLES, comma-
 # separated from site_admin, hr_legal, policy_admin, comms, leadership, staff (Django admin
 # access), everyone ("none": for nobody): until they have set up an app, their login reaches
 # only the set-up pages. Everyone else may turn it on under "Two-factor sign-in".
@@ -460,10 +460,10 @@ OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 OIDC_MFA_AMR_VALUES = env_list("OIDC_MFA_AMR_VALUES", ["mfa"])
 OIDC_MFA_ACR_VALUES = env_list("OIDC_MFA_ACR_VALUES", [])
 
-# --- Single sign-on (OpenID Connect): the block belongs to people/sso.py -------------
+# --- Single sign-on (OpenID Connect): the block belongs to people/sso/ ---------------
 # OIDC_ISSUER turns it on; without it PolicyHub has password logins only and nothing below is
 # active. The provider's endpoints come from its discovery document, fetched on first use and
-# cached (people/sso.py), never at start-up; OIDC_*_ENDPOINT and OIDC_JWKS_URI name them
+# cached (people/sso/), never at start-up; OIDC_*_ENDPOINT and OIDC_JWKS_URI name them
 # instead. Nobody is created by signing in: a person is matched by verified email to the
 # directory, and an unknown or inactive person is refused.
 OIDC_ISSUER = env_str("OIDC_ISSUER")
