@@ -8,10 +8,12 @@ Incidents, their evidence and the individual assessments are restricted records 
 people involved in an accountability-track case, a person's assessment): only superusers
 see them, whatever model permissions a staff account has been given."""
 
+from django import forms
 from django.contrib import admin
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
+from incidents import services
 from incidents.models import (
     ActionItem,
     Assessment,
@@ -19,6 +21,7 @@ from incidents.models import (
     Evidence,
     HoldingStatement,
     Incident,
+    IncidentError,
     IncidentEvent,
     Lesson,
     Review,
@@ -239,10 +242,29 @@ class OverdueFilter(admin.SimpleListFilter):
         return queryset
 
 
+class ActionItemForm(forms.ModelForm):
+    """A new due date follows the rules of `services.change_due_date`: a refusal is shown
+    on the field and nothing is saved."""
+
+    user = None  # set per request by ActionItemAdmin.get_form
+
+    def clean_due_date(self):
+        due_date = self.cleaned_data.get("due_date")
+        if "due_date" in self.changed_data:
+            try:
+                services.check_due_date(action=self.instance, by=self.user, due_date=due_date)
+            except IncidentError as error:
+                raise forms.ValidationError(str(error)) from None
+        return due_date
+
+
 @admin.register(ActionItem)
 class ActionItemAdmin(admin.ModelAdmin):
     """An open action's title and due date can be corrected; it is done or waived (with
-    a note) by its owner or the incident team, on their pages."""
+    a note) by its owner or the incident team, on their pages. The due date changes
+    through the service, which writes the history row."""
+
+    form = ActionItemForm
 
     list_display = ("title", "incident", "owner", "due_date", "status", "completed_at")
     list_filter = ("status", OverdueFilter, "incident__track", "due_date")
@@ -269,6 +291,17 @@ class ActionItemAdmin(admin.ModelAdmin):
         "completed_by",
         "created_at",
     )
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        form.user = request.user
+        return form
+
+    def save_model(self, request, obj, form, change):
+        if "title" in form.changed_data:
+            obj.save(update_fields=["title"])
+        if "due_date" in form.changed_data:
+            services.change_due_date(action=obj, by=request.user, due_date=obj.due_date)
 
     def has_add_permission(self, request):
         return False

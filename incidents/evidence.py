@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from incidents.models import Evidence, Incident, IncidentError, IncidentEvent
-from incidents.services import can_handle
+from incidents.permissions import can_handle
 
 TEXT = "text/plain"
 # (content type, file extension used when serving, test on the first bytes)

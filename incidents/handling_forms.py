@@ -259,6 +259,14 @@ class ActionForm(forms.Form):
     )
 
 
+class DueDateForm(forms.Form):
+    due_date = forms.DateField(
+        label=gettext_lazy("New due date"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"required": gettext_lazy("Choose the new due date.")},
+    )
+
+
 class CompleteActionForm(forms.Form):
     status = forms.ChoiceField(
         label=gettext_lazy("Status"),

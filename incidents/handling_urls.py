@@ -40,6 +40,11 @@ urlpatterns = [
         views.complete_action,
         name="complete_action",
     ),
+    path(
+        "<int:pk>/actions/<int:action_pk>/due-date/",
+        views.change_due_date,
+        name="change_due_date",
+    ),
     path("<int:pk>/review/", views.write_review, name="write_review"),
     path("<int:pk>/review/sign-off/", views.sign_off_review, name="sign_off_review"),
     path("<int:pk>/lessons/", views.publish_lesson, name="publish_lesson"),

@@ -148,6 +148,12 @@ def visible_actions(user):
     return ActionItem.objects.filter(owner=user)
 
 
+def can_change_due_date(user) -> bool:
+    """An open action's due date: the incident team on the incident page, and site admins
+    correcting it in the Django admin."""
+    return can_handle(user) or roles.is_site_admin(user)
+
+
 def require_handler(user) -> None:
     if not can_handle(user):
         raise PermissionDenied

@@ -23,6 +23,7 @@ from incidents.forms import CloseActionForm, IncidentFilterForm, ReportForm, Sel
 from incidents.models import IncidentError
 from incidents.wording import in_sentence
 from policyhub.paging import page_of
+from prevention.watchlist_views import lesson_watch_terms
 
 REPORTS_PER_PAGE = 10
 INCIDENTS_PER_PAGE = 25
@@ -200,8 +201,6 @@ def lesson(request, pk):
     if lesson is None:
         raise Http404("No such lesson.")
     # The watch-list entries a lesson added, for those who keep the watch list.
-    from prevention.watchlist_views import lesson_watch_terms
-
     return render(
         request,
         "incidents/lesson.html",

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_noop
+
+# The name shown instead of a restricted person's (in English here: the API and the
+# closure report use it too; the pages translate it).
+RESTRICTED_NAME = gettext_noop("A person involved (restricted)")
 
 
 def in_sentence(label) -> str:

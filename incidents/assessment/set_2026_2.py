@@ -1,343 +1,25 @@
-"""The guided assessment: one person, one act, a few questions, in PolicyHub's own words.
-
-It follows the culpability decision tree used in safety-critical industries, tested in
-this order: harm, health, foresight (was a rule broken knowingly, or a risk taken
-unseen), substitution, history. The question set is data with a version, stored with
-every run: a run is always read, continued and decided with its own question set, so an
-earlier assessment keeps its questions and its outcome when the set changes. New runs
-use `QUESTION_SET_VERSION`.
-
-When an answer is "unsure", the decision takes the reading that favours the person,
-except where a rule of the question set says otherwise (each set states its rules in
-`rules`, the text the assessor sees).
-"""
+"""Question set 2026.2, the one new runs use: its questions, its rules in the words the
+assessor reads, and the decision that implements exactly those rules."""
 
 from __future__ import annotations
-
-from collections.abc import Callable
-from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from incidents.models import Assessment, Incident
-
-YES, NO, UNSURE = "yes", "no", "unsure"
-ANSWERS = (YES, NO, UNSURE)
-# Richer answers of question set 2026.2.
-SHORTCUT = "shortcut"  # not knowingly: a shortcut or a drifted practice, its risk unseen
-SUBSTANCE = "substance"  # impaired by alcohol or drugs taken by choice, without mitigation
-Outcome = Assessment.Outcome
-
-
-@dataclass(frozen=True)
-class Option:
-    value: str
-    label: str
-    description: str = ""  # shown beside the answer when the label alone is not enough
-
-
-YES_NO_UNSURE = (
-    Option(YES, gettext_noop("Yes")),
-    Option(NO, gettext_noop("No")),
-    Option(UNSURE, gettext_noop("Unsure")),
+from incidents.assessment.questions import (
+    ILL_HEALTH_REFERRAL,
+    NO,
+    SHORTCUT,
+    SUBSTANCE,
+    UNSURE,
+    YES,
+    Decision,
+    Option,
+    Outcome,
+    Question,
+    QuestionSet,
+    make_decision,
 )
-
-
-def shown(text: str) -> str:
-    """The question set's words (stored in English, marked with gettext_noop, so that a
-    run's own set keeps its wording) in the reader's language."""
-    return _(text) if text else ""
-
-
-@dataclass(frozen=True)
-class Question:
-    """One question: one stored answer. Questions that share a number are asked at the
-    same step (question set 2026.1 asks two things at step 7)."""
-
-    key: str
-    number: int
-    question: str
-    guidance: str
-    options: tuple[Option, ...] = YES_NO_UNSURE
-    unsure_reads_as: str = NO
-    # What "unsure" does, when it is more than a reading ("read as no").
-    unsure_note: str = ""
-    shows_facts: bool = False  # the questions about rules show what PolicyHub knows
-
-    @property
-    def values(self) -> tuple[str, ...]:
-        return tuple(option.value for option in self.options)
-
-    def label_of(self, value: str) -> str:
-        return next((o.label for o in self.options if o.value == value), value)
-
-    def reading(self, value: str) -> str:
-        """The answer as the decision reads it: "unsure" in the person's favour."""
-        return self.unsure_reads_as if value == UNSURE else value
-
-    @property
-    def unsure_means(self) -> str:
-        """What "unsure" counts as, in the reader's language."""
-        if self.unsure_note:
-            return _(self.unsure_note)
-        # Translators: what an "unsure" answer counts as, e.g. "read as no".
-        return _("read as %(answer)s") % {"answer": _(self.label_of(self.unsure_reads_as)).lower()}
-
-    @property
-    def plain(self) -> bool:
-        """Answered yes, no or unsure."""
-        return self.values == ANSWERS
-
-
-@dataclass(frozen=True)
-class Decision:
-    outcome: str
-    track: str
-    referral: bool  # to HR or occupational health
-    reasons: tuple[str, ...]
-    referral_note: str = ""
-
-    @property
-    def offers_authority_referral(self) -> bool:
-        """A deliberate act: the regulator or the police may have to be told."""
-        return self.outcome == Outcome.DELIBERATE
-
-
-@dataclass(frozen=True)
-class QuestionSet:
-    version: str
-    questions: tuple[Question, ...]
-    rules: tuple[str, ...]  # how the answers decide, in the words the assessor reads
-    _needed: Callable[[dict[str, str]], list[str]]
-    _decide: Callable[[dict[str, str]], Decision]
-
-    @property
-    def keys(self) -> tuple[str, ...]:
-        return tuple(question.key for question in self.questions)
-
-    @property
-    def total_steps(self) -> int:
-        return max(question.number for question in self.questions)
-
-    def question(self, key: str) -> Question:
-        return next(question for question in self.questions if question.key == key)
-
-    def valid(self, answers: dict[str, str]) -> dict[str, str]:
-        """Only the answers this set understands (a key it asks, a value it offers)."""
-        by_key = {question.key: question for question in self.questions}
-        return {
-            key: value
-            for key, value in answers.items()
-            if key in by_key and value in by_key[key].values
-        }
-
-    def needed_keys(self, answers: dict[str, str]) -> list[str]:
-        """The questions the decision needs, given the answers so far (some are skipped)."""
-        return self._needed(self.valid(answers))
-
-    def is_complete(self, answers: dict[str, str]) -> bool:
-        valid = self.valid(answers)
-        return all(key in valid for key in self.needed_keys(valid))
-
-    def decide(self, answers: dict[str, str]) -> Decision:
-        """The suggested outcome for a complete set of answers; answers to questions
-        that are not asked with these answers do not count."""
-        if not self.is_complete(answers):
-            raise ValueError("The assessment is not complete.")
-        valid = self.valid(answers)
-        return self._decide({key: valid[key] for key in self.needed_keys(valid)})
-
-
-def track_for(outcome: str) -> str:
-    if outcome in (Outcome.RECKLESS, Outcome.DELIBERATE):
-        return Incident.Track.ACCOUNTABILITY
-    return Incident.Track.LEARNING
-
-
-def _decision(outcome: str, referral: bool, *reasons: str, referral_note: str = "") -> Decision:
-    return Decision(outcome, track_for(outcome), referral, tuple(reasons), referral_note)
-
-
-ILL_HEALTH_REFERRAL = gettext_noop(
-    "Refer to HR or occupational health for support, not to discipline."
-)
-
-
-# --- question set 2026.1 (kept as it was: runs answered with it read and decide with it) --
-
-
-def _read_2026_1(answers: dict[str, str]) -> dict[str, str]:
-    return {key: V2026_1.question(key).reading(value) for key, value in answers.items()}
-
-
-def _needed_2026_1(answers: dict[str, str]) -> list[str]:
-    a = _read_2026_1(answers)
-    keys = ["intended_actions"]
-    if a.get("intended_actions") == YES:
-        keys.append("intended_harm")
-        if a.get("intended_harm") == YES:
-            return keys
-    keys.append("impairment")
-    if a.get("impairment") == YES:
-        return keys
-    keys.append("rule_broken_knowingly")
-    if a.get("rule_broken_knowingly") == YES:
-        keys.append("rules_workable")
-    keys += ["substitution", "gaps", "history"]
-    return keys
-
-
-def _decide_2026_1(answers: dict[str, str]) -> Decision:
-    a = _read_2026_1(answers)
-    if a["intended_actions"] == YES and a.get("intended_harm") == YES:
-        return _decision(Outcome.DELIBERATE, False, _("They meant to cause harm."))
-    if a.get("impairment") == YES:
-        return _decision(
-            Outcome.HUMAN_ERROR,
-            True,
-            _("Ill health or impairment: support, not discipline."),
-            referral_note=ILL_HEALTH_REFERRAL,
-        )
-    reasons = []
-    if a["rule_broken_knowingly"] == YES and a["rules_workable"] == YES:
-        if a["substitution"] == YES:
-            outcome = Outcome.AT_RISK
-            reasons.append(
-                _("A workable rule was broken, but others would likely have done so too.")
-            )
-        elif a["gaps"] == YES:
-            outcome = Outcome.AT_RISK
-            reasons.append(_("A workable rule was broken, with gaps in training or supervision."))
-        else:
-            outcome = Outcome.RECKLESS
-            reasons.append(_("A known, workable rule was broken, and others would not have."))
-    elif a["rule_broken_knowingly"] == YES:
-        outcome = Outcome.AT_RISK
-        reasons.append(_("A rule was broken knowingly, but the rule or the training fell short."))
-    else:
-        outcome = Outcome.HUMAN_ERROR
-        reasons.append(_("No rule was knowingly broken: an honest mistake."))
-    if a["history"] == YES and outcome == Outcome.HUMAN_ERROR and a["substitution"] == NO:
-        outcome = Outcome.AT_RISK
-        reasons.append(_("Similar events before, and others would not have done the same."))
-    return _decision(outcome, False, *reasons)
-
-
-V2026_1 = QuestionSet(
-    version="2026.1",
-    questions=(
-        Question(
-            "intended_actions",
-            1,
-            gettext_noop(
-                "Did the person mean to do what they did: post, share or reply as they did?"
-            ),
-            gettext_noop(
-                "A slip (the wrong account, the wrong audience, a paste they did not mean) is not "
-                "an intention. If you cannot tell, answer “unsure”: that counts in the person's "
-                "favour."
-            ),
-        ),
-        Question(
-            "intended_harm",
-            2,
-            gettext_noop("Did they mean to cause harm to the company, a colleague or a customer?"),
-            gettext_noop(
-                "Only answer yes with evidence of intent to damage: a threat, a grudge stated in "
-                "writing, a pattern of leaks. Careless or angry is not the same as meaning harm."
-            ),
-        ),
-        Question(
-            "impairment",
-            3,
-            gettext_noop(
-                "Was there ill health, medication, exhaustion or another impairment at the time?"
-            ),
-            gettext_noop(
-                "If yes, this goes to HR or occupational health for support, not to discipline. "
-                "If you cannot tell, answer “unsure”: the person is offered that support."
-            ),
-            # Read as yes: support (a referral) rather than discipline.
-            unsure_reads_as=YES,
-        ),
-        Question(
-            "rule_broken_knowingly",
-            4,
-            gettext_noop("Did they knowingly break a rule?"),
-            gettext_noop(
-                "Knowingly means they knew the rule and chose to act against it. Not knowing the "
-                "rule is a question about the rule and training (next question), not about the "
-                "person."
-            ),
-            shows_facts=True,
-        ),
-        Question(
-            "rules_workable",
-            5,
-            gettext_noop(
-                "Was the policy available, understandable and workable, and had they been trained?"
-            ),
-            gettext_noop(
-                "Look at the facts PolicyHub shows: which version they acknowledged and when, and "
-                "their last briefing. A rule nobody could follow is a system problem."
-            ),
-            shows_facts=True,
-        ),
-        Question(
-            "substitution",
-            6,
-            gettext_noop(
-                "Would a comparable colleague, in the same situation, likely have done the same?"
-            ),
-            gettext_noop("If yes, the system set people up to make this mistake: fix the system."),
-            unsure_reads_as=YES,  # others would have done the same: a system issue
-        ),
-        Question(
-            "gaps",
-            7,
-            gettext_noop("Were there gaps in training or supervision?"),
-            gettext_noop(
-                "Gaps in training or supervision point to the organisation. A history of similar "
-                "events, after earlier support, can move the outcome one step up."
-            ),
-            unsure_reads_as=YES,
-        ),
-        Question(
-            "history",
-            7,
-            gettext_noop(
-                "Is there a history of similar events for this person, after earlier support?"
-            ),
-            gettext_noop(
-                "Gaps in training or supervision point to the organisation. A history of similar "
-                "events, after earlier support, can move the outcome one step up."
-            ),
-        ),
-    ),
-    rules=(
-        gettext_noop("Meant actions and meant harm make the act deliberate."),
-        gettext_noop(
-            "Ill health or impairment, or “unsure” about it, is human error with a referral for "
-            "support; the questions stop there."
-        ),
-        gettext_noop(
-            "A workable rule broken knowingly is reckless behaviour, unless others would likely "
-            "have done the same or there were gaps in training or supervision: then at-risk "
-            "behaviour. A rule that fell short makes it at-risk behaviour."
-        ),
-        gettext_noop(
-            "Without a rule broken knowingly it is human error; a history of similar events "
-            "makes it at-risk behaviour when others would not have done the same."
-        ),
-        gettext_noop("“Unsure” is read as the answer that favours the person."),
-    ),
-    _needed=_needed_2026_1,
-    _decide=_decide_2026_1,
-)
-
-
-# --- question set 2026.2 ------------------------------------------------------------------
 
 # Each rule is stated once, here: the decision below implements exactly these, and the
 # assessor reads them beside the questions (and the history rule as its question's guidance).
@@ -418,17 +100,17 @@ def _decide_2026_2(answers: dict[str, str]) -> Decision:
     a = _read_2026_2(answers)
     # Harm.
     if a.get("intended_harm") == YES:
-        return _decision(Outcome.DELIBERATE, False, _("They meant to cause harm."))
+        return make_decision(Outcome.DELIBERATE, False, _("They meant to cause harm."))
     # Health.
     if a["impairment"] == YES:
-        return _decision(
+        return make_decision(
             Outcome.HUMAN_ERROR,
             True,
             _("Ill health or another impairment not of their making: support, not discipline."),
             referral_note=ILL_HEALTH_REFERRAL,
         )
     if a["impairment"] == SUBSTANCE:
-        return _decision(
+        return make_decision(
             Outcome.RECKLESS,
             True,
             _(
@@ -541,7 +223,7 @@ def _decide_2026_2(answers: dict[str, str]) -> Decision:
         else:
             reasons.append(_("Similar events before: reckless is as far as a history goes."))
     note = UNSURE_IMPAIRMENT_REFERRAL if referral else ""
-    return _decision(outcome, referral, *reasons, referral_note=note)
+    return make_decision(outcome, referral, *reasons, referral_note=note)
 
 
 V2026_2 = QuestionSet(
@@ -690,33 +372,8 @@ V2026_2 = QuestionSet(
     ),
     _needed=_needed_2026_2,
     _decide=_decide_2026_2,
+    introduction=gettext_noop(
+        "One person and one act at a time. Eight short questions; some are not needed after "
+        "earlier answers. Each question says how “unsure” is read."
+    ),
 )
-
-
-# --- the registry -------------------------------------------------------------------------
-
-QUESTION_SETS: dict[str, QuestionSet] = {qs.version: qs for qs in (V2026_1, V2026_2)}
-QUESTION_SET_VERSION = "2026.2"  # new runs
-CURRENT = QUESTION_SETS[QUESTION_SET_VERSION]
-
-
-def question_set(version: str) -> QuestionSet | None:
-    """The question set a run was answered with; None for one PolicyHub does not have."""
-    return QUESTION_SETS.get(version)
-
-
-# The current set, for code that starts new runs (the demo, the factories, the bench).
-STEPS = CURRENT.questions
-ANSWER_KEYS = CURRENT.keys
-
-
-def needed_keys(answers: dict[str, str]) -> list[str]:
-    return CURRENT.needed_keys(answers)
-
-
-def is_complete(answers: dict[str, str]) -> bool:
-    return CURRENT.is_complete(answers)
-
-
-def decide(answers: dict[str, str]) -> Decision:
-    return CURRENT.decide(answers)
