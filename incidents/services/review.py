@@ -137,7 +137,7 @@ def identifying_details(incident: Incident, text: str) -> list[str]:
     return sorted(found, key=str.casefold)
 
 
-def open_policy_revision(*, lesson: Lesson, policy, by):
+def open_policy_revision(*, lesson: Lesson, policy, by, now: datetime | None = None):
     """ "Open a policy revision": a draft of the policy's next version, linked to the lesson."""
     if not roles.is_policy_admin(by):
         raise IncidentError(_("Policy admins open policy revisions."))
@@ -148,6 +148,7 @@ def open_policy_revision(*, lesson: Lesson, policy, by):
             author=by,
             body=current.body if current else "",
             change_summary=f"From the lesson “{lesson.title}”.",
+            now=now,
         )
     except PolicyError as error:
         raise IncidentError(str(error)) from None
