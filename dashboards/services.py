@@ -9,10 +9,7 @@ from datetime import datetime
 from django.utils import timezone
 
 from dashboards.team import open_assignments, visible_open_actions
-from notifications.nudging import (
-    nudge_stage,  # noqa: F401  (policies imports it from here)
-    remind_today,
-)
+from notifications.nudging import remind_today
 from training.compliance import requirements_to_book
 
 

@@ -1,0 +1,79 @@
+"""The periods the Remediation dashboard reads by: months and quarters ("YYYY-MM",
+"YYYY-Qn"), their labels, and their start and end in local time."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+from django.utils import timezone
+from django.utils.formats import date_format
+
+
+def local_day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def default_period(today: date) -> tuple[date, date]:
+    """The last twelve months: from the first of the month eleven months back."""
+    month = today.month - 11
+    year = today.year + (month - 1) // 12
+    month = (month - 1) % 12 + 1
+    return date(year, month, 1), today
+
+
+def months_between(start: date, end: date) -> list[str]:
+    """ "YYYY-MM" for every month from `start` to `end`."""
+    months, year, month = [], start.year, start.month
+    while (year, month) <= (end.year, end.month):
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+def quarter_of(moment: date | datetime) -> str:
+    return f"{moment.year}-Q{(moment.month - 1) // 3 + 1}"
+
+
+def quarters_between(start: date, end: date) -> list[str]:
+    return list(
+        dict.fromkeys(quarter_of(date.fromisoformat(f"{m}-01")) for m in months_between(start, end))
+    )
+
+
+def month_label(month: str) -> str:
+    return date_format(date.fromisoformat(f"{month}-01"), "M Y")
+
+
+def short_month_label(month: str) -> str:
+    """For a chart's axis, as on the Compliance dashboard: "Mar ’26"."""
+    return date_format(date.fromisoformat(f"{month}-01"), "M ’y")
+
+
+def quarter_label(quarter: str) -> str:
+    year, number = quarter.split("-")
+    return f"{number} {year}"
+
+
+def quarter_range(quarter: str) -> tuple[datetime, datetime] | None:
+    """The start and end of "YYYY-Qn" in local time, or None if it is not one."""
+    try:
+        year, number = quarter.split("-Q")
+        year, number = int(year), int(number)
+        if not (1 <= number <= 4 and 2000 <= year <= 2100):
+            return None
+    except ValueError:
+        return None
+    start = date(year, 3 * number - 2, 1)
+    end = date(year + 1, 1, 1) if number == 4 else date(year, 3 * number + 1, 1)
+    return local_day_start(start), local_day_start(end)
+
+
+def month_range(month: str) -> tuple[datetime, datetime] | None:
+    try:
+        start = date.fromisoformat(f"{month}-01")
+    except ValueError:
+        return None
+    if not 2000 <= start.year <= 2100:
+        return None
+    end = date(start.year + 1, 1, 1) if start.month == 12 else date(start.year, start.month + 1, 1)
+    return local_day_start(start), local_day_start(end)
