@@ -8,7 +8,6 @@ site admin (`deactivation_forbidden`), and end with `directory_changed`, which b
 assignments in line: a leaver's open assignments close the same way whichever way they left.
 """
 
-import logging
 import re
 from collections.abc import Hashable, Iterable, Mapping
 from datetime import date
@@ -19,9 +18,9 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from people import signals
 from people.models import Department, User, known_time_zones, normalise_email
 
-log = logging.getLogger(__name__)
 
 # What a person has in the directory, in the import's words (its columns, with the
 # manager as a person rather than an email address).
@@ -217,17 +216,8 @@ def deactivation_forbidden(person: User) -> bool:
 
 def directory_changed() -> None:
     """After people were created, moved or deactivated (an import, a provisioning request),
-    bring the policy assignments in line at once instead of at the next beat round."""
-
-    def enqueue():
-        from policies.tasks import reconcile_assignments
-
-        try:
-            reconcile_assignments.apply_async(retry=False)
-        except Exception:  # the beat round does it anyway; the change must not fail
-            log.warning("Could not reach the broker; assignments follow at the next round.")
-
-    transaction.on_commit(enqueue)
+    tell whoever follows the directory (people.signals), once the change has committed."""
+    transaction.on_commit(lambda: signals.directory_changed.send(sender=User))
 
 
 # One person at a time ---------------------------------------------------------------------------
