@@ -21,7 +21,6 @@ from django.utils.translation import gettext as _
 from people import signals
 from people.models import Department, User, known_time_zones, normalise_email
 
-
 # What a person has in the directory, in the import's words (its columns, with the
 # manager as a person rather than an email address).
 FIELDS = (
