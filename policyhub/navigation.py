@@ -1,3 +1,6 @@
+"""The main navigation and the user menu of every page, by role: the project's own
+layer, above the apps whose pages it links to."""
+
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
