@@ -12,10 +12,10 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
+from demo.players.training import MISTAKES
 from people.models import User
 from policies.models import Acknowledgement, Policy
 from tests.a11y_support import DEMO_PASSWORD, KeyboardUser, focus_style, shows_focus
-from training.demo import MISTAKES
 from training.models import Booking, Session
 
 pytestmark = [

@@ -7,12 +7,12 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from demo.players.training import BASICS, MISTAKES, REQUIREMENT, ROOM, SOCIAL_MEDIA_POLICY
 from people.models import User
 from policies.models import Policy
 from tests.conftest import ARTIFACTS
 from training import services
 from training.compliance import status_for
-from training.demo import BASICS, MISTAKES, REQUIREMENT, ROOM, SOCIAL_MEDIA_POLICY
 from training.models import Booking, Session, Topic
 
 pytestmark = [

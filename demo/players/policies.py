@@ -16,7 +16,6 @@ run duplicates nothing.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 
@@ -24,7 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from demo.players import load_story
+from demo.players import Timeline, load_story, share
 from people.models import Department, User
 from policies import services
 from policies.models import Assignment, Policy, PolicyVersion, QuizQuestion
@@ -32,33 +31,10 @@ from policies.models import Assignment, Policy, PolicyVersion, QuizQuestion
 STORY = load_story("policies")
 SOCIAL_MEDIA, PRESS, ACCEPTABLE_USE = (policy["title"] for policy in STORY["policies"])
 
-Step = Callable[[datetime], None]
-
-
-def _share(email: str, salt: str) -> float:
-    """A stable number in [0, 1) per person and purpose: the same people every run."""
-    digest = hashlib.sha256(f"{salt}:{email}".encode()).hexdigest()
-    return int(digest[:8], 16) / 0x1_0000_0000
-
 
 def _at(day: date, clock: str) -> datetime:
     hour, minute = (int(part) for part in clock.split(":"))
     return timezone.make_aware(datetime.combine(day, time(hour, minute)))
-
-
-class _Timeline:
-    """Steps of the story, played in time order whatever order they were added in; each
-    step is given its moment."""
-
-    def __init__(self) -> None:
-        self._steps: list[tuple[datetime, int, Step]] = []
-
-    def add(self, at: datetime, step: Step) -> None:
-        self._steps.append((at, len(self._steps), step))
-
-    def run(self) -> None:
-        for at, _order, step in sorted(self._steps, key=lambda item: item[:2]):
-            step(at)
 
 
 class _Player:
@@ -74,7 +50,7 @@ class _Player:
         self.approver = self.users[story["approver"]]
         self.departments = {department.name: department for department in Department.objects.all()}
         self.existing = set(Policy.objects.values_list("slug", flat=True))
-        self.timeline = _Timeline()
+        self.timeline = Timeline(now)
         self.created = 0
 
     def moment(self, spec: dict, anchors: dict) -> datetime:
@@ -185,7 +161,7 @@ class _Player:
             if person.email in never:
                 return False
             department = person.department.name if person.department else ""
-            return _share(person.email, spec["salt"]) < spec["rates"].get(department, 0.5)
+            return share(person.email, spec["salt"]) < spec["rates"].get(department, 0.5)
 
         return chosen
 
@@ -199,7 +175,7 @@ class _Player:
         pool = self.in_department(spec["department"])
         if spec["only_chosen"]:
             pool = [p for p in pool if chosen(p)]
-        pool.sort(key=lambda p: _share(p.email, spec["order_salt"]))
+        pool.sort(key=lambda p: share(p.email, spec["order_salt"]))
         return {
             p.email: spec["reason"] for p in pool[: spec["count"]] if p.email not in spec["except"]
         }
@@ -218,8 +194,8 @@ class _Player:
         for person in self.people:
             if not chosen(person):
                 continue
-            when = _share(person.email, f"{salt}-when")
-            late = _share(person.email, f"{salt}-late") < spec.get("stragglers", 0.0)
+            when = share(person.email, f"{salt}-when")
+            late = share(person.email, f"{salt}-late") < spec.get("stragglers", 0.0)
             if person.email not in on_behalf and late:
                 at = end + timedelta(seconds=late_span * when)
             else:
@@ -245,7 +221,7 @@ class _Player:
             )
             return
         if version.questions.exists():
-            _take_quiz(version, person, at, first_try=_share(person.email, salt) > 0.3)
+            _take_quiz(version, person, at, first_try=share(person.email, salt) > 0.3)
         ip_address = f"10.0.{person.pk // 250}.{person.pk % 250 + 1}"
         services.acknowledge(
             version=version,
@@ -259,7 +235,7 @@ class _Player:
         pool = [p for p in self.in_department(spec["department"]) if not chosen(p)]
         if not pool:
             return
-        decliner = min(pool, key=lambda p: _share(p.email, spec["order_salt"]))
+        decliner = min(pool, key=lambda p: share(p.email, spec["order_salt"]))
         self.timeline.add(
             self.moment(spec["at"], anchors),
             lambda at: services.decline(
@@ -274,7 +250,7 @@ class _Player:
                 .exclude(person__email__in=self.story["demo_accounts"])
                 .select_related("person")
             )
-            owing = sorted(owing, key=lambda a: _share(a.person.email, spec["order_salt"]))
+            owing = sorted(owing, key=lambda a: share(a.person.email, spec["order_salt"]))
             for assignment, days in zip(owing, spec["days_overdue"], strict=False):
                 Assignment.objects.filter(pk=assignment.pk).update(
                     due_date=self.today - timedelta(days=days)

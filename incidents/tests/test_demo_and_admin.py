@@ -13,7 +13,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from conftest import with_second_factor
-from incidents import demo, services
+from demo.players import incidents as demo
+from demo.players.people import seed_demo_organisation
+from incidents import services
 from incidents.models import (
     ActionItem,
     Assessment,
@@ -28,7 +30,6 @@ from incidents.models import (
 )
 from notifications.models import Notification
 from people import roles
-from people.demo import seed_demo_organisation
 from people.models import User
 from training.models import Topic
 

@@ -9,10 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from notifications.models import Notification
-from people.models import User
-from training import compliance, services
-from training.demo import (
+from demo.players.training import (
     BASICS,
     MISTAKES,
     REQUIREMENT,
@@ -20,6 +17,9 @@ from training.demo import (
     SOCIAL_MEDIA_POLICY,
     seed_demo_training,
 )
+from notifications.models import Notification
+from people.models import User
+from training import compliance, services
 from training.models import (
     Booking,
     CheckInAttempt,

@@ -1,12 +1,12 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from demo.players.incidents import seed_demo_incidents
+from demo.players.people import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo_organisation
 from demo.players.policies import seed_demo_policies
 from demo.players.prevention import seed_demo_prevention
-from incidents.demo import seed_demo_incidents
+from demo.players.training import seed_demo_training
 from notifications.services import one_send_for_all
-from people.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo_organisation
-from training.demo import seed_demo_training
 
 
 class Command(BaseCommand):
