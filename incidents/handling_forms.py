@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from incidents import assessment as guide
 from incidents.models import ActionItem, Assessment, AuthorityReferral, Incident, Takedown
+from incidents.services import DETAIL_FIELDS
 from people import roles
 from people.models import normalise_email
 from policies.manage_forms import PersonByEmailField
@@ -79,17 +80,7 @@ class DetailsForm(VersionedForm):
         max_length=10000,
     )
 
-    SERVICE_FIELDS = (
-        "severity",
-        "information",
-        "estimated_reach",
-        "platform",
-        "url",
-        "account_handle",
-        "posted_at",
-        "noticed_at",
-        "what_happened",
-    )
+    SERVICE_FIELDS = DETAIL_FIELDS
 
     @classmethod
     def initial_for(cls, incident: Incident) -> dict:

@@ -41,6 +41,7 @@ from incidents.services.remediation import (
     fill_plan,
 )
 from incidents.services.reporting import (
+    DETAIL_FIELDS,
     assign_owner,
     report_incident,
     set_people_involved,
@@ -59,6 +60,7 @@ from incidents.services.workflow import TRANSITIONS, reopen, transition
 
 __all__ = [
     "CHANGED_MEANWHILE",
+    "DETAIL_FIELDS",
     "PLAN_TEMPLATES",
     "REVIEW_FIELDS",
     "TRANSITIONS",

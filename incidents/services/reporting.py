@@ -129,6 +129,20 @@ def assign_owner(
     return incident
 
 
+# What triage may correct about an incident (the details form offers exactly these).
+DETAIL_FIELDS = (
+    "severity",
+    "information",
+    "estimated_reach",
+    "platform",
+    "url",
+    "account_handle",
+    "posted_at",
+    "noticed_at",
+    "what_happened",
+)
+
+
 def update_details(
     *,
     incident: Incident,
@@ -138,18 +152,7 @@ def update_details(
     **fields,
 ):
     """Triage edits: severity, information kind, reach, platform, link, handle, times."""
-    allowed = {
-        "severity",
-        "information",
-        "estimated_reach",
-        "platform",
-        "url",
-        "account_handle",
-        "posted_at",
-        "noticed_at",
-        "what_happened",
-    }
-    if set(fields) - allowed:
+    if set(fields) - set(DETAIL_FIELDS):
         raise IncidentError(_("Those details cannot be changed here."))
     require_handler(by)
     now = now or timezone.now()
