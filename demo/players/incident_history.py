@@ -22,6 +22,7 @@ from django.conf import settings
 from demo.players import load_story
 from demo.players.people import DEMO_ACCOUNTS, HEADS, staff_rows
 from incidents.models import Assessment, Incident, Takedown
+from incidents.services import REVIEW_FIELDS
 
 STORY = load_story("incidents")
 COMMS = STORY["handlers"]["comms"]  # Chloe Summers, Head of Communications: owns most
@@ -30,13 +31,6 @@ HOURS = STORY["step_hours"]
 NOTES = STORY["notes"]
 
 Outcome = Assessment.Outcome
-REVIEW_FIELDS = (
-    "summary",
-    "contributing_factors",
-    "spotted_sooner",
-    "went_well",
-    "effectiveness_check",
-)
 
 
 @dataclass(frozen=True)

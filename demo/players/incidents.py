@@ -64,15 +64,7 @@ RESOLVE, CONTAIN, RERUN_FROM = HOURS["resolve"], HOURS["contain"], HOURS["rerun_
 ASSESS, CLASSIFY, REMEDIATE = HOURS["assess"], HOURS["classify"], HOURS["remediate"]
 CLOSE_AFTER, LESSON_AFTER = HOURS["close_after"], HOURS["lesson_after"]
 
-ORDER = (
-    Status.REPORTED,
-    Status.TRIAGE,
-    Status.CONTAINED,
-    Status.CLASSIFIED,
-    Status.REMEDIATION,
-    Status.REVIEW,
-    Status.CLOSED,
-)
+ORDER = tuple(Status)  # reported, in triage, contained, ... closed: the workflow's order
 
 
 def _reached(story: Story, status: str) -> bool:
