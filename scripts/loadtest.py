@@ -6,10 +6,10 @@ check that no acknowledgement was lost or doubled.
 
 1. A database of its own, made empty first: on the PostgreSQL server of --database-url
    (default: DATABASE_URL) the database `policyhub_loadtest` (the name must contain
-   "loadtest"; it is dropped and created again), or with "sqlite" a file under
-   var/loadtest/. Never the dev data. Migrated, then a synthetic organisation of
-   --people people (bench/org.py) is written in it, and --users employees who each have
-   a policy to acknowledge get a password.
+   "loadtest"; it is dropped and created again), or with "sqlite" (or no DATABASE_URL)
+   the app's SQLite settings with the file under var/loadtest/. Never the dev data.
+   Migrated, then a synthetic organisation of --people people (bench/org.py) is written
+   in it, and --users employees who each have a policy to acknowledge get a password.
 2. gunicorn (policyhub.wsgi) with --workers workers on 127.0.0.1 only.
 3. --users threads, one simulated person each: logs in (the login page and its form),
    then for --seconds opens My tasks, Policies, a policy page and Training at random, and
@@ -60,14 +60,15 @@ ACKNOWLEDGE_AFTER = 3  # pages seen before the acknowledgement
 # --- the database -------------------------------------------------------------------------
 
 
-def _database_url(given: str | None, var_dir: Path) -> str:
-    """The URL of the load test's own database, emptied; refuses anything else."""
+def _database_url(given: str | None, var_dir: Path) -> str | None:
+    """The URL of the load test's own PostgreSQL database, emptied; None for SQLite: the
+    app's own SQLite settings (WAL, IMMEDIATE transactions, a 20 s busy timeout) with the
+    file in the load test's VAR_DIR, emptied too."""
     given = given or os.environ.get("DATABASE_URL", "")
     if not given or given == "sqlite":
-        path = var_dir / "policyhub-loadtest.sqlite3"
-        for leftover in var_dir.glob("policyhub-loadtest.sqlite3*"):
+        for leftover in var_dir.glob("policyhub.sqlite3*"):
             leftover.unlink()
-        return f"sqlite:///{path}"
+        return None
     parts = urllib.parse.urlsplit(given)
     if parts.scheme not in ("postgres", "postgresql", "pgsql"):
         sys.exit(f"--database-url: PostgreSQL (postgres://…) or 'sqlite', not {parts.scheme}")
@@ -419,13 +420,17 @@ def main(argv: list[str] | None = None) -> int:
     url = _database_url(args.database_url, var_dir)
     env = {
         **os.environ,
-        "DATABASE_URL": url,
         "VAR_DIR": str(var_dir),
         "DJANGO_SETTINGS_MODULE": "policyhub.settings",
         "DEBUG": "false",
     }
-    shown = re.sub(r"//[^@/]*@", "//…@", url)
-    print(f"load test database: {shown}")
+    env.pop("DATABASE_URL", None)
+    if url:
+        env["DATABASE_URL"] = url
+        print(f"load test database: {re.sub(r'//[^@/]*@', '//…@', url)}")
+    else:
+        os.environ.pop("DATABASE_URL", None)
+        print(f"load test database: SQLite, {var_dir / 'policyhub.sqlite3'}")
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
         cwd=ROOT,
