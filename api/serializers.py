@@ -10,10 +10,10 @@ from rest_framework import serializers
 
 from dashboards.compliance import NONE, department_problem, parse_id
 from incidents.forms import CLOCK_LEEWAY
-from incidents.handling_views import RESTRICTED_NAME
 from incidents.models import ActionItem, Assessment, Incident
 from incidents.permissions import sees_people_involved
 from incidents.queries import summary_line
+from incidents.wording import RESTRICTED_NAME
 from people.models import Department, normalise_email
 from policies.models import Acknowledgement, Policy, PolicyVersion
 

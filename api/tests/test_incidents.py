@@ -10,11 +10,11 @@ from django.utils import timezone
 from api.tests import scenario
 from api.tests.conftest import READ_WRITE
 from incidents import services
-from incidents.handling_views import RESTRICTED_NAME
 from incidents.models import Incident, IncidentCounter, IncidentEvent
 from incidents.permissions import access_level, visible_incidents
 from incidents.queries import summary_line
 from incidents.tests.factories import reported
+from incidents.wording import RESTRICTED_NAME
 
 pytestmark = pytest.mark.django_db
 
