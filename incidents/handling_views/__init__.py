@@ -49,14 +49,8 @@ from incidents.handling_views.triage import (
     takedown_resolve,
     transition,
 )
-from incidents.timeline import describe_event, exposure_window
-from incidents.wording import RESTRICTED_NAME
 
-# RESTRICTED_NAME, describe_event and exposure_window are read by the API and the closure
-# report, which should import them from where they live (`incidents.wording`,
-# `incidents.timeline`): re-exported until they do.
 __all__ = [
-    "RESTRICTED_NAME",
     "add_action",
     "assessment",
     "assessment_authority_referral",
@@ -66,13 +60,11 @@ __all__ = [
     "change_due_date",
     "choose_track",
     "complete_action",
-    "describe_event",
     "detail",
     "edit_details",
     "evidence_file",
     "evidence_upload",
     "evidence_withdraw",
-    "exposure_window",
     "fill_plan",
     "lesson_briefing",
     "lesson_policy_revision",
