@@ -37,7 +37,7 @@ $(OIDC_PROVIDER): tests/oidc/package.json tests/oidc/package-lock.json
 test: install $(OIDC_PROVIDER)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# Timings at SIZE employees (default 10,000; bench/org.py builds them in bulk): the busiest
+# Timings at SIZE employees (default 10,000; bench/org/ builds them in bulk): the busiest
 # pages beside the framework floor (a trivial logged-in page) and, for the slowest three, the
 # database floor; reminder planning, the largest CSV exports, the directory import of a
 # SIZE-row file; prints a table against issue 14's targets, writes bench/results.json. Runs

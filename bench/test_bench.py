@@ -2,7 +2,7 @@
 10,000 employees (SIZE=100000 for ten times as many), each page beside two floors.
 
 Not part of `make test` (bench/ is outside pytest.ini's testpaths). It builds a
-synthetic organisation (bench/org.py) in pytest-django's test database, so it never
+synthetic organisation (bench/org/) in pytest-django's test database, so it never
 touches the dev data: the embedded SQLite by default, or a `test_…` database on the
 PostgreSQL server of DATABASE_URL. It prints the figures next to their targets and
 writes bench/results.json; it fails only when a page or export does not answer 200.

@@ -1,5 +1,5 @@
 """The synthetic organisation reads back as what was written: the fast writer
-(bench/org.py `_insert`: executemany on SQLite, COPY on PostgreSQL) must store the
+(bench/org/bulk.py `insert`: executemany on SQLite, COPY on PostgreSQL) must store the
 values the ORM would have. Small (1,000 people), so it runs in seconds in `make bench`.
 """
 

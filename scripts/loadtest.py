@@ -8,7 +8,7 @@ check that no acknowledgement was lost or doubled.
    (default: DATABASE_URL) the database `policyhub_loadtest` (the name must contain
    "loadtest"; it is dropped and created again), or with "sqlite" (or no DATABASE_URL)
    the app's SQLite settings with the file under var/loadtest/. Never the dev data.
-   Migrated, then a synthetic organisation of --people people (bench/org.py) is written
+   Migrated, then a synthetic organisation of --people people (bench/org/) is written
    in it, and --users employees who each have a policy to acknowledge get a password.
 2. gunicorn (policyhub.wsgi) with --workers workers on 127.0.0.1 only.
 3. --users threads, one simulated person each: logs in (the login page and its form),
