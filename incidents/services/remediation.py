@@ -73,7 +73,13 @@ def add_action(
             due_date=due_date or default_due(incident.severity, timezone.localdate(now)),
         )
         record_event(incident, what="action", by=by, after="added", note=action.title, at=now)
-        notify(kind="incident-action-assigned", subject=action, recipient=owner, stage="assigned")
+        notify(
+            kind="incident-action-assigned",
+            subject=action,
+            recipient=owner,
+            stage="assigned",
+            now=now,
+        )
     return action
 
 

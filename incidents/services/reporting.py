@@ -99,6 +99,7 @@ def report_incident(
                 subject=incident,
                 recipient=reporter,
                 stage="thanks",
+                now=now,
             )
     return incident
 
@@ -125,6 +126,7 @@ def assign_owner(
             subject=incident,
             recipient=owner,
             stage=f"owner-{incident.version}",
+            now=now,
         )
     return incident
 

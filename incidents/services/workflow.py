@@ -164,6 +164,7 @@ def transition(
                 subject=incident,
                 recipient=incident.reporter,
                 stage=f"closed-{incident.version}",
+                now=now,
             )
     return incident
 
