@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from django.contrib.auth.models import Group
 from django.contrib.auth.signals import user_logged_in
+from django.utils import translation
 
 from people import roles
 
@@ -67,6 +68,16 @@ def pytest_sessionfinish(session, exitstatus):
             red=True,
         )
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture(autouse=True)
+def _site_language():
+    """Each test starts and ends in the site's language. A request by a German or French
+    reader leaves their language active in this thread (in a server, every request
+    chooses again), and a test after it must not inherit it."""
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

@@ -127,6 +127,7 @@ NOT_PAGES = {
     "incidents:choose_track",
     "incidents:fill_plan",
     "incidents:add_action",
+    "incidents:change_due_date",
     "incidents:complete_action",
     "incidents:write_review",
     "incidents:sign_off_review",
