@@ -317,6 +317,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # No deep links: Swagger UI would put each path's link inside its expand button, a
+    # control inside a control that screen readers and keyboards cannot use (axe-core).
+    "SWAGGER_UI_SETTINGS": {"deepLinking": False},
 }
 
 # Policies: reminder days (policies/reminders.py).

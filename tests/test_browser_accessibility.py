@@ -57,6 +57,9 @@ ROLES = {
     "site admin": "admin@example.com",
 }
 
+# Pages whose content a script draws after the load: the scan waits for it.
+DRAWN_BY_SCRIPT = {"api:docs": ".swagger-ui .opblock"}
+
 # Named routes that are not pages a person reads in the browser; the walk never opens them.
 NOT_PAGES = {
     # Downloads: CSV, calendar, PDF, an uploaded file.
@@ -204,6 +207,8 @@ class Walk:
                 continue  # a redirect to a page already checked
             if landed_name is not None:
                 self.seen[landed_name] = landed_path
+            if landed_name in DRAWN_BY_SCRIPT:  # check what the script draws, not a blank page
+                self.page.wait_for_selector(DRAWN_BY_SCRIPT[landed_name])
             for violation in axe_violations(self.page):
                 self.violations.append(describe(violation, where=f"{landed_path} ({self.who})"))
             queue += self._links()
