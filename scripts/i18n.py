@@ -15,7 +15,8 @@ the code at once without editing the same catalog:
     {"msgid": {"de": "...", "fr": "..."},
      "context\u0004msgid": {...},                     # pgettext
      "msgid\u0000plural": {"de": ["one", "many"], "fr": ["one", "many"]}}
-`merge` writes them into the catalogs; the catalogs stay the record.
+`merge` writes them into the catalogs; the catalogs stay the record, and the part files are
+deleted once merged.
 """
 
 from __future__ import annotations
