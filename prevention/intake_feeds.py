@@ -129,8 +129,8 @@ def _took_too_long() -> FeedError:
     return FeedError(f"The feed took longer than {TOTAL_SECONDS} seconds to send.")
 
 
-class _DeadlineSocket(socket.socket):
-    """A plain socket whose every receive waits at most what is left of its fetch."""
+class _DeadlineReads:
+    """Every receive waits at most what is left of its fetch."""
 
     deadline: _Deadline
 
@@ -143,22 +143,16 @@ class _DeadlineSocket(socket.socket):
         return super().recv_into(*args, **kwargs)
 
 
-class _DeadlineSSLSocket(ssl.SSLSocket):
-    """The same over TLS, the handshake included."""
+class _DeadlineSocket(_DeadlineReads, socket.socket):
+    """A plain socket under its fetch's deadline."""
 
-    deadline: _Deadline
+
+class _DeadlineSSLSocket(_DeadlineReads, ssl.SSLSocket):
+    """The same over TLS, the handshake included."""
 
     def do_handshake(self, *args, **kwargs):
         self.settimeout(self.deadline.step())
         return super().do_handshake(*args, **kwargs)
-
-    def recv(self, *args, **kwargs):
-        self.settimeout(self.deadline.step())
-        return super().recv(*args, **kwargs)
-
-    def recv_into(self, *args, **kwargs):
-        self.settimeout(self.deadline.step())
-        return super().recv_into(*args, **kwargs)
 
 
 def _open_socket(host: str, port: int, deadline: _Deadline) -> socket.socket:
