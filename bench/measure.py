@@ -86,6 +86,11 @@ def time_page(
         {"seconds": float(query["time"]), "sql": query["sql"][:300]}
         for query in sorted(captured, key=lambda query: -float(query["time"]))[:3]
     ]
+    if os.environ.get("BENCH_QUERIES"):  # every query of the counted request, in full
+        with open(os.environ["BENCH_QUERIES"], "a", encoding="utf-8") as out:
+            out.write(f"=== {label} ({url}, as {viewer}): {len(captured)} queries\n")
+            for query in captured:
+                out.write(f"{float(query['time']) * 1000:.1f} ms  {query['sql']}\n")
     if response.status_code != 200:
         return result
     cpu = cpu_clock()

@@ -26,6 +26,7 @@ The floors (issue 14), timed in the same run as the pages:
                                              taken this many seconds
     BENCH_SQL_RUNS=10                        runs of each query for the database floor
     BENCH_DB_FLOORS=3                        how many of the slowest pages get one
+    BENCH_QUERIES=/tmp/q.txt                append every query of each page (in full) here
     SIZE=10000                               people in the synthetic organisation
 """
 

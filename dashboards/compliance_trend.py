@@ -34,6 +34,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
+from dashboards import summaries
 from dashboards.compliance import (
     ACK,
     CLOSED,
@@ -152,6 +153,40 @@ def _coverage_trend(
     ]
 
 
+def coverage_counts(
+    requirements: list[Requirement], audiences: dict[int, QuerySet], *, months: list[Month], now
+) -> dict[tuple[int, int, int | None], int]:
+    """People compliant at each month end, per (month index, requirement id, department
+    id), for everyone: one query grouped by department, a distinct count of the people
+    in the requirement's (today's) audience who attended within its period. The same
+    figures as `_coverage_trend` (which sums a flag per person), per department: what
+    `summaries` keeps for the finished months."""
+    if not requirements or not months:
+        return {}
+    topics = {r.pk: [topic.pk for topic in r.accepted_topics.all()] for r in requirements}
+    earliest = min(months[0].at - period(r) for r in requirements)
+    bookings = attendance_since(earliest, now, sorted({t for ids in topics.values() for t in ids}))
+    counts = {}
+    for j, requirement in enumerate(requirements):
+        in_audience = Q(person_id__in=audiences[requirement.pk].values("pk"))
+        for k, month in enumerate(months):
+            window = Q(
+                session__topic_id__in=topics[requirement.pk],
+                session__starts_at__gte=month.at - period(requirement),
+            )
+            if not month.to_date:
+                window &= Q(session__starts_at__lt=month.at)
+            counts[f"m_{j}_{k}"] = Count("person_id", distinct=True, filter=window & in_audience)
+    rows = bookings.order_by().values("person__department_id").annotate(**counts)
+    return {
+        (k, requirement.pk, row["person__department_id"]): row[f"m_{j}_{k}"]
+        for row in rows
+        for j, requirement in enumerate(requirements)
+        for k in range(len(months))
+        if row[f"m_{j}_{k}"]
+    }
+
+
 def training_coverage(
     *,
     scope: Scope,
@@ -160,11 +195,13 @@ def training_coverage(
     months: list[Month],
     now: datetime,
     requirements: list[Requirement] | None = None,
+    finished: summaries.FinishedMonths | None = None,
 ) -> Training:
     """Coverage by department now (one grouped query per active requirement, with a
     hashed `IN (attendance)`) and at each month end (one query for all of them). A
     month end counts today's audience (who was in it then is not kept), compliant if
-    they attended within the requirement's period before that date."""
+    they attended within the requirement's period before that date. With `finished`
+    (and everyone in scope), the finished months are the kept ones (`summaries`)."""
     requirements = active_requirements() if requirements is None else requirements
     audiences = {r.pk: audience_of(r) for r in requirements}
     totals: dict[int | None, list[int]] = {}
@@ -191,9 +228,19 @@ def training_coverage(
         sum(row.compliant for row in departments),
         with_sub_departments=True,
     )
-    compliant = _coverage_trend(
-        requirements, audiences, scope=scope, filters=filters, months=months, now=now
-    )
+    if finished is not None and scope.everyone:
+        kept = finished.training(
+            lambda missing: coverage_counts(requirements, audiences, months=missing, now=now),
+            [requirement.pk for requirement in requirements],
+        )
+        this_month = [month for month in months if month.to_date]
+        compliant = kept + _coverage_trend(
+            requirements, audiences, scope=scope, filters=filters, months=this_month, now=now
+        )
+    else:
+        compliant = _coverage_trend(
+            requirements, audiences, scope=scope, filters=filters, months=months, now=now
+        )
     # Today's audience throughout: the same number of pairs at every month end.
     by_month = [(count, overall.audience) for count in compliant]
     return Training(requirements, departments, overall, by_month)
@@ -251,44 +298,85 @@ def _month_bucket(field_name: str, months: list[Month]) -> Case:
     )
 
 
-def acknowledgement_trend(
-    *, scope: Scope, filters: Filters, lines: Lines, months: list[Month]
-) -> list[tuple[int, int]]:
-    """(acknowledged, assigned) at each month end: the assignments of the version lines
-    current then, assigned by then and not closed by then; acknowledged by then.
+def acknowledgement_counts(
+    *,
+    scope: Scope,
+    filters: Filters,
+    lines: Lines,
+    months: list[Month],
+    by_department: bool = False,
+) -> dict[tuple[int, int, int | None], list[int]]:
+    """[acknowledged, assigned] at each month end, per (month index, policy id,
+    department id): the assignments of the version lines current then, assigned by then
+    and not closed by then; acknowledged by then. The department is the person's (None:
+    none), or always None unless `by_department`.
 
     One query: assignments counted per version, status, and the months in which they
-    were assigned and completed (a few hundred rows however many assignments), then
-    added up per month here. Cheaper than a conditional count per month and row."""
+    were assigned and completed (a few hundred rows however many assignments; times the
+    departments when `by_department`), then added up per month here. Cheaper than a
+    conditional count per month and row."""
     policy_id = filters.policy.pk if filters.policy else None
     current = [set(lines.version_ids_at(month.at, policy_id)) for month in months]
     version_ids = sorted(set().union(*current)) if current else []
     if not version_ids:
-        return [(0, 0) for _ in months]
+        return {}
+    policy_of = {pk: line.policy.pk for line in lines.lines for pk in line.version_ids}
     assignments = filters.people(
         scope.people(Assignment.objects.all(), "person_id"), "person__department_id"
     )
+    department = F("person__department_id") if by_department else Value(None, IntegerField())
     rows = (
         assignments.filter(version_id__in=version_ids, assigned_at__lt=months[-1].at)
         .annotate(
             assigned_in=_month_bucket("assigned_at", months),
             completed_in=_month_bucket("completed_at", months),
+            department=department,
         )
-        .values_list("version_id", "status", "assigned_in", "completed_in")
+        .values_list("version_id", "status", "assigned_in", "completed_in", "department")
         .annotate(count=Count("pk"))
         .order_by()
     )
-    points = [[0, 0] for _ in months]
-    for version_id, status, assigned_in, completed_in, count in rows:
+    counts: dict[tuple[int, int, int | None], list[int]] = {}
+    for version_id, status, assigned_in, completed_in, department_id, count in rows:
         for k in range(assigned_in, len(months)):
             if version_id not in current[k]:
                 continue
             completed_by_then = completed_in != NEVER and completed_in <= k
             if status == CLOSED and (completed_in == NEVER or completed_by_then):
                 continue  # closed by then (or closed at an unknown time)
-            points[k][1] += count
+            pair = counts.setdefault((k, policy_of[version_id], department_id), [0, 0])
+            pair[1] += count
             if status == ACK and completed_by_then:
-                points[k][0] += count
+                pair[0] += count
+    return counts
+
+
+def acknowledgement_trend(
+    *,
+    scope: Scope,
+    filters: Filters,
+    lines: Lines,
+    months: list[Month],
+    finished: summaries.FinishedMonths | None = None,
+) -> list[tuple[int, int]]:
+    """(acknowledged, assigned) at each month end (see `acknowledgement_counts`). With
+    `finished` (and everyone in scope), the finished months are the kept ones."""
+    if finished is not None and scope.everyone:
+        kept = finished.acknowledgements(
+            lambda missing: acknowledgement_counts(
+                scope=scope, filters=Filters(), lines=lines, months=missing, by_department=True
+            ),
+            filters.policy.pk if filters.policy else None,
+        )
+        this_month = [month for month in months if month.to_date]
+        return kept + acknowledgement_trend(
+            scope=scope, filters=filters, lines=lines, months=this_month
+        )
+    points = [[0, 0] for _ in months]
+    counts = acknowledgement_counts(scope=scope, filters=filters, lines=lines, months=months)
+    for (k, _policy, _department), (acknowledged, assigned) in counts.items():
+        points[k][0] += acknowledged
+        points[k][1] += assigned
     return [(acknowledged, assigned) for acknowledged, assigned in points]
 
 

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_safe
 from dashboards import compliance as queries
 from dashboards import compliance_people as people_queries
 from dashboards import compliance_trend as trend_queries
+from dashboards import summaries
 from dashboards.charts import Series, bar_chart, line_chart
 from policyhub.exports import csv_response, export_refused
 from policyhub.paging import page_of
@@ -46,13 +47,15 @@ def _page_data(request, scope, *, heatmap=True, training=True, trend=True) -> di
         return data
     if heatmap:
         data["heat"] = queries.heatmap(scope=scope, filters=filters, lines=lines, names=names)
+    # The trend's finished months are kept (summaries); this month is counted live.
+    finished = summaries.FinishedMonths(months, filters) if trend else None
     if training or trend:
         data["training"] = trend_queries.training_coverage(
-            scope=scope, filters=filters, names=names, months=months, now=now
+            scope=scope, filters=filters, names=names, months=months, now=now, finished=finished
         )
     if trend:
         acknowledgements = trend_queries.acknowledgement_trend(
-            scope=scope, filters=filters, lines=lines, months=months
+            scope=scope, filters=filters, lines=lines, months=months, finished=finished
         )
         data["trend"] = trend_queries.trend(
             months=months, acknowledgements=acknowledgements, training=data["training"]

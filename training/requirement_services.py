@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from people import audience as audiences
 from people.models import Department
+from policyhub.history import TRAINING, changed_past
 from training.models import Requirement, SetupChange, Topic, TrainingError
 from training.services import can_organise
 
@@ -197,6 +198,8 @@ def save_requirement(
         requirement.accepted_topics.set(topics)
         after = requirement_snapshot(requirement)
         if after != before:
+            # Its audience, topics or period count every month end again.
+            changed_past(kind=TRAINING, now=now)
             _record(
                 kind=SetupChange.Kind.REQUIREMENT,
                 subject=requirement,

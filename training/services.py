@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from notifications.services import notify, notify_many
 from people import roles
+from policyhub.history import TRAINING, changed_past
 from training.models import (
     Booking,
     CheckInAttempt,
@@ -227,6 +228,9 @@ def change_session(
         if session.lunch_cutoff is not None:
             # The lunch order keeps the same lead time before the (new) start.
             new["lunch_cutoff"] = new["starts_at"] - (session.starts_at - session.lunch_cutoff)
+        # Attendance counts by when the session began: a move across a month's end
+        # changes that month's figures.
+        changed_past(kind=TRAINING, since=min(session.starts_at, new["starts_at"]))
         for key, value in new.items():
             setattr(session, key, value)
         session.sequence += 1
@@ -251,6 +255,7 @@ def cancel_session(
         if session.status != Session.Status.SCHEDULED:
             raise TrainingError(_session_is(session, already=True))
         bookings = list(_active_bookings(session))
+        changed_past(kind=TRAINING, since=session.starts_at, now=now)
         session.status = Session.Status.CANCELLED
         session.cancelled_reason = reason.strip()
         session.sequence += 1
@@ -461,6 +466,8 @@ def mark_attendance(
         Booking.objects.bulk_update(
             bookings.values(), ["status", "marked_by", "checked_in_at"], batch_size=500
         )
+        # Marked after the month it began in was over: that month's figures change.
+        changed_past(kind=TRAINING, since=session.starts_at, now=now)
     return len(bookings)
 
 
@@ -500,6 +507,7 @@ def check_in(*, session: Session, person, code: str, now: datetime | None = None
 
 def _record_check_in(session: Session, person, now: datetime) -> Booking:
     """Inside check_in's transaction, with the session locked."""
+    changed_past(kind=TRAINING, since=session.starts_at, now=now)
     booking = Booking.objects.select_for_update().filter(session=session, person=person).first()
     if booking is None:
         return Booking.objects.create(

@@ -794,8 +794,10 @@ def test_query_count_does_not_grow_with_people(
         for url, params in COUNTED
     ]
     client.force_login(request.getfixturevalue(viewer))
+    client.get(PAGE)  # the finished months are counted once, then kept (summaries)
     few = [count_queries(client, url, params) for url, params in counted]
     add_people(make_person, requirement, policy_admin, count=120, manager=employee)
+    client.get(PAGE)
     many = [count_queries(client, url, params) for url, params in counted]
     grew = [
         (url, params, before, after)

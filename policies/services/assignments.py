@@ -13,6 +13,7 @@ from notifications.services import notify_many
 from policies.audience import audience_ids
 from policies.models import Assignment, Policy, PolicyVersion
 from policies.services.workflow import Status
+from policyhub.history import ACKNOWLEDGEMENTS, changed_past
 
 
 def add_assignments(*, version, person_ids, due_date: date, now: datetime) -> list[Assignment]:
@@ -83,6 +84,10 @@ def reconcile_assignments(*, policies=None, now: datetime | None = None) -> dict
                 if person_id in joiners
             }
             back = list(returning.values())
+            if back:
+                # Reopened, they count as assigned now and no longer when they were
+                # before: the finished months' figures change.
+                changed_past(kind=ACKNOWLEDGEMENTS, now=now)
             for start in range(0, len(back), 500):
                 counts["assigned"] += Assignment.objects.filter(
                     pk__in=back[start : start + 500]
@@ -120,6 +125,8 @@ def reconcile_assignments(*, policies=None, now: datetime | None = None) -> dict
                     ).values_list("pk", "person_id")
                     if person_id in audience
                 ]
+                if expired:
+                    changed_past(kind=ACKNOWLEDGEMENTS, now=now)
                 for start in range(0, len(expired), 500):
                     counts["reopened"] += Assignment.objects.filter(
                         pk__in=expired[start : start + 500]

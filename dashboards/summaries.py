@@ -1,0 +1,153 @@
+"""The finished months of the compliance dashboard's 12-month trend, computed once and
+kept in `MonthFigure` (issue 14): a month that is over is not recounted on every view.
+
+What is kept, for everyone (a line manager's team is always counted live), per month,
+per department (the person's department when the month was computed):
+- per policy: acknowledged and assigned at the month's end (`acknowledgement_counts`);
+- per training requirement: people compliant at the month's end (`coverage_counts`).
+A department filter adds up its departments' rows; a policy filter takes one policy's.
+This month (to date) is always counted live.
+
+A figure is never stale: whatever changes what a finished month's live count would be
+forgets the kept months (`forget`), and the next view computes them again, all missing
+months in one pass:
+- the directory (people joining, leaving, moving; `people.signals.directory_changed`)
+  and group memberships: training counts today's audience at every month end, and a
+  department's rows follow its people;
+- attendance marked, or a session cancelled or moved, for a session that began before
+  this month (`policyhub.history.past_changed`, sent by the training services);
+- assignments reopened (a returning joiner, a yearly re-acknowledgement), which rewrite
+  when they were assigned; a training requirement's topics, period or audience changed.
+Acknowledging, publishing a version, a leaver's assignments closing and attendance this
+month change only this month's figures: the kept months stay (tests hold them equal to
+the live count after each kind of change).
+
+Costs: one grouped read for both kinds and all eleven finished months (a row per month
+and policy or requirement); computing missing months is one query per kind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q, Sum
+from django.utils import timezone
+
+from dashboards.compliance import Filters, Month
+from dashboards.models import MonthFigure
+
+ACK = MonthFigure.Kind.ACKNOWLEDGEMENT
+TRAINING = MonthFigure.Kind.TRAINING
+
+# (month index, subject id, department id) -> figures, as the compute functions give them.
+Counts = dict[tuple[int, int, int | None], list[int] | int]
+
+
+def _department_q(filters: Filters) -> Q:
+    if filters.no_department:
+        return Q(department_id__isnull=True)
+    if filters.department_ids is not None:
+        return Q(department_id__in=filters.department_ids)
+    return Q()
+
+
+class FinishedMonths:
+    """The kept figures of the finished months among `months`, for one view: read once
+    (both kinds, one query), the missing ones computed and kept on first use."""
+
+    def __init__(self, months: list[Month], filters: Filters):
+        self.months = [month for month in months if not month.to_date]
+        self.filters = filters
+        self._read: dict[tuple[str, date], dict[int, tuple[int, int]]] | None = None
+
+    def _figures(self) -> dict[tuple[str, date], dict[int, tuple[int, int]]]:
+        """(kind, month) -> {subject id: (count, total)}; a computed month is present
+        even when it has no figure."""
+        if self._read is None:
+            rows = (
+                MonthFigure.objects.filter(month__in=[month.first for month in self.months])
+                .filter(Q(subject_id=MonthFigure.MARK) | _department_q(self.filters))
+                .values("kind", "month", "subject_id")
+                .annotate(count=Sum("count"), total=Sum("total"))
+                .order_by()
+            )
+            self._read = {}
+            for row in rows:
+                figures = self._read.setdefault((row["kind"], row["month"]), {})
+                if row["subject_id"] != MonthFigure.MARK:
+                    figures[row["subject_id"]] = (row["count"], row["total"])
+        return self._read
+
+    def _ensure(self, kind: str, compute: Callable[[list[Month]], Counts]) -> None:
+        missing = [month for month in self.months if (kind, month.first) not in self._figures()]
+        if missing:
+            keep(kind, missing, compute(missing))
+            self._read = None
+
+    def acknowledgements(
+        self, compute: Callable[[list[Month]], Counts], policy_id: int | None
+    ) -> list[tuple[int, int]]:
+        """(acknowledged, assigned) per finished month, of one policy or all."""
+        self._ensure(ACK, compute)
+        found = []
+        for month in self.months:
+            figures = self._figures().get((ACK, month.first), {})
+            pairs = [pair for pk, pair in figures.items() if policy_id in (None, pk)]
+            found.append((sum(a for a, _ in pairs), sum(t for _, t in pairs)))
+        return found
+
+    def training(
+        self, compute: Callable[[list[Month]], Counts], requirement_ids: list[int]
+    ) -> list[int]:
+        """People × requirement pairs compliant at each finished month's end."""
+        self._ensure(TRAINING, compute)
+        return [
+            sum(
+                count
+                for pk, (count, _) in self._figures().get((TRAINING, month.first), {}).items()
+                if pk in requirement_ids
+            )
+            for month in self.months
+        ]
+
+
+def keep(kind: str, months: list[Month], counts: Counts, *, now: datetime | None = None) -> None:
+    """Keep the figures of `months` (indexes into it in `counts`), each month marked as
+    computed, in one transaction. If a view kept any of them meanwhile, keep nothing:
+    what it kept is read next time."""
+    now = now or timezone.now()
+    marks = [
+        MonthFigure(kind=kind, month=month.first, subject_id=MonthFigure.MARK, computed_at=now)
+        for month in months
+    ]
+    rows = [
+        MonthFigure(
+            kind=kind,
+            month=months[k].first,
+            subject_id=subject_id,
+            department_id=department_id,
+            count=figures[0] if isinstance(figures, list) else figures,
+            total=figures[1] if isinstance(figures, list) else 0,
+            computed_at=now,
+        )
+        for (k, subject_id, department_id), figures in counts.items()
+    ]
+    try:
+        with transaction.atomic():
+            MonthFigure.objects.bulk_create(marks)
+            MonthFigure.objects.bulk_create(rows, batch_size=1000)
+    except IntegrityError:
+        pass
+
+
+def forget(*, kind: str | None = None, since: datetime | None = None) -> int:
+    """Forget kept months (of one kind, or both), from the month of `since` on (None:
+    all); the next view computes them again. Returns the rows removed."""
+    kept = MonthFigure.objects.all()
+    if kind is not None:
+        kept = kept.filter(kind=kind)
+    if since is not None:
+        kept = kept.filter(month__gte=timezone.localtime(since).date().replace(day=1))
+    return kept.delete()[0]
