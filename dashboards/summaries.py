@@ -66,10 +66,12 @@ class FinishedMonths:
         """(kind, month) -> {subject id: (count, total)}; a computed month is present
         even when it has no figure."""
         if self._read is None:
+            rows = MonthFigure.objects.filter(month__in=[month.first for month in self.months])
+            departments = _department_q(self.filters)
+            if departments:  # (an empty Q would make the OR only the marks)
+                rows = rows.filter(Q(subject_id=MonthFigure.MARK) | departments)
             rows = (
-                MonthFigure.objects.filter(month__in=[month.first for month in self.months])
-                .filter(Q(subject_id=MonthFigure.MARK) | _department_q(self.filters))
-                .values("kind", "month", "subject_id")
+                rows.values("kind", "month", "subject_id")
                 .annotate(count=Sum("count"), total=Sum("total"))
                 .order_by()
             )

@@ -1,0 +1,329 @@
+"""The compliance dashboard's kept months (dashboards/summaries.py): the trend a viewer
+sees, whose finished months come from MonthFigure, equals the trend counted live from
+scratch after every kind of change; changes that leave the past alone keep the kept
+months, changes that alter it make them be counted again."""
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from dashboards import compliance, compliance_trend
+from dashboards.models import MonthFigure
+from incidents import services as incident_services
+from incidents.models import Incident
+from incidents.tests.factories import reported
+from people import services as people_services
+from people.models import Department
+from policies import services as policy_services
+from policies.models import Assignment, Policy, PolicyVersion
+from policies.tests.factories import BODY_2, publish_version, published_policy
+from training import services as training_services
+from training.models import Booking, Requirement, Topic
+from training.tests.factories import held_session
+
+pytestmark = pytest.mark.django_db
+
+TREND_CSV = reverse("dashboards:compliance_csv", args=["trend"])
+
+
+def page_trend(client, **params) -> list[tuple[int, int, int, int]]:
+    """(acknowledged, assigned, compliant, in audience) per month, as the viewer's trend
+    export gives them (finished months from what is kept)."""
+    response = client.get(TREND_CSV, params)
+    assert response.status_code == 200
+    text = b"".join(response.streaming_content).decode("utf-8").lstrip("\ufeff")
+    rows = list(csv.reader(io.StringIO(text)))[1:]
+    return [(int(r[3]), int(r[4]), int(r[6]), int(r[7])) for r in rows]
+
+
+def live_trend(filters=None) -> list[tuple[int, int, int, int]]:
+    """The same figures counted from scratch, nothing kept."""
+    filters = filters or compliance.Filters()
+    now = timezone.now()
+    months = compliance.last_months(now)
+    everyone = compliance.Scope(everyone=True)
+    lines = compliance.version_lines()
+    acknowledgements = compliance_trend.acknowledgement_trend(
+        scope=everyone, filters=filters, lines=lines, months=months
+    )
+    training = compliance_trend.training_coverage(
+        scope=everyone, filters=filters, names={}, months=months, now=now
+    )
+    return [
+        (acknowledged, assigned, compliant, audience)
+        for (acknowledged, assigned), (compliant, audience) in zip(
+            acknowledgements, training.by_month, strict=True
+        )
+    ]
+
+
+def kept_months() -> int:
+    return MonthFigure.objects.filter(subject_id=MonthFigure.MARK).count()
+
+
+def department_filter(department) -> compliance.Filters:
+    return compliance.Filters(department=department, department_ids=frozenset({department.pk}))
+
+
+@pytest.fixture
+def history(make_person, policy_admin, leader):
+    """Two departments of three people. A policy published in month 6 of 12 (everyone
+    assigned then); two acknowledged in month 8, one left in month 9. A yearly briefing
+    held in month 7 that four attended, one in month 10 with one booked and not yet
+    marked."""
+    now = timezone.now()
+    months = compliance.last_months(now)
+    sales, support = (
+        Department.objects.create(name="Sales"),
+        Department.objects.create(name="Support"),
+    )
+    people = [make_person(department=(sales, support)[n % 2]) for n in range(6)]
+    policy, version = published_policy(
+        title="Social media",
+        owner=policy_admin,
+        approver=leader,
+        audience=Policy.Audience.DEPARTMENTS,
+        departments=[sales, support],
+    )
+    published = months[6].at - timedelta(days=10)
+    PolicyVersion.objects.filter(pk=version.pk).update(published_at=published)
+    Assignment.objects.filter(version=version).update(assigned_at=published)
+    in_month_8 = months[8].at - timedelta(days=10)
+    Assignment.objects.filter(version=version, person__in=people[:2]).update(
+        status=Assignment.Status.ACKNOWLEDGED, completed_at=in_month_8
+    )
+    Assignment.objects.filter(version=version, person=people[5]).update(
+        status=Assignment.Status.CLOSED, completed_at=months[9].at - timedelta(days=10)
+    )
+    topic = Topic.objects.create(name="Social media")
+    requirement = Requirement.objects.create(name="Yearly briefing", every_months=12)
+    requirement.accepted_topics.set([topic])
+    month_7 = held_session(topic, policy_admin, starts_at=months[7].at - timedelta(days=5))
+    for person in people[:4]:
+        Booking.objects.create(
+            session=month_7,
+            person=person,
+            status=Booking.Status.ATTENDED,
+            booked_by=person,
+            booked_at=month_7.starts_at - timedelta(days=3),
+        )
+    month_10 = held_session(topic, policy_admin, starts_at=months[10].at - timedelta(days=5))
+    unmarked = Booking.objects.create(
+        session=month_10,
+        person=people[4],
+        status=Booking.Status.BOOKED,
+        booked_by=people[4],
+        booked_at=month_10.starts_at - timedelta(days=3),
+    )
+    return {
+        "people": people,
+        "policy": policy,
+        "version": version,
+        "sales": sales,
+        "support": support,
+        "topic": topic,
+        "unmarked": unmarked,
+        "month_10": month_10,
+        "requirement": requirement,
+    }
+
+
+@pytest.fixture
+def viewer(client, policy_admin):
+    client.force_login(policy_admin)
+    return client
+
+
+def test_the_finished_months_are_kept_and_equal_the_live_count(viewer, history):
+    assert kept_months() == 0
+    first = page_trend(viewer)
+    assert kept_months() == 2 * 11  # both kinds, every finished month
+    assert first == live_trend()
+    assert first[6][:2] == (0, 6) and first[8][:2] == (2, 6) and first[9][:2] == (2, 5)
+    assert first[7][2] == 4 and first[10][2] == 4
+    # Read again: nothing is counted again, and the figures are the same.
+    assert page_trend(viewer) == first
+    assert kept_months() == 2 * 11
+    # Filtered by department and by policy, the kept rows add up to the live count.
+    sales = history["sales"]
+    assert page_trend(viewer, department=sales.pk) == live_trend(department_filter(sales))
+    by_policy = compliance.Filters(policy=history["policy"])
+    assert page_trend(viewer, policy=history["policy"].pk) == live_trend(by_policy)
+
+
+def test_a_line_managers_team_is_always_counted_live(client, manager, make_person, history):
+    make_person(manager=manager)
+    client.force_login(manager)
+    page_trend(client)
+    assert kept_months() == 0
+
+
+def test_acknowledging_keeps_the_finished_months(
+    viewer, history, django_capture_on_commit_callbacks
+):
+    page_trend(viewer)
+    before = live_trend()
+    person = history["people"][2]
+    with django_capture_on_commit_callbacks(execute=True):
+        policy_services.acknowledge(
+            version=history["version"], user=person, full_name=person.full_name
+        )
+    assert kept_months() == 22
+    after = page_trend(viewer)
+    assert after == live_trend()
+    assert after[-1][0] == before[-1][0] + 1 and after[:-1] == before[:-1]
+
+
+def test_a_new_version_keeps_the_finished_months(
+    viewer, history, policy_admin, leader, django_capture_on_commit_callbacks
+):
+    page_trend(viewer)
+    before = live_trend()
+    with django_capture_on_commit_callbacks(execute=True):
+        publish_version(history["policy"], author=policy_admin, approver=leader, body=BODY_2)
+    assert kept_months() == 22
+    after = page_trend(viewer)
+    assert after == live_trend()
+    assert after[-1][:2] == (0, 6) != before[-1][:2]  # this month: the new line, nobody yet
+
+
+def test_a_joiner_is_counted_again_everywhere(viewer, history, django_capture_on_commit_callbacks):
+    page_trend(viewer)
+    before = live_trend()
+    with django_capture_on_commit_callbacks(execute=True):
+        people_services.create_person(
+            values={"email": "new@example.com", "full_name": "New Joiner", "department": "Sales"}
+        )
+    after = page_trend(viewer)
+    assert after == live_trend()
+    # Training counts today's audience at every month end: one more everywhere.
+    assert [row[3] for row in after] == [row[3] + 1 for row in before]
+
+
+def test_a_leaver_is_counted_again_everywhere(viewer, history, django_capture_on_commit_callbacks):
+    page_trend(viewer)
+    before = live_trend()
+    with django_capture_on_commit_callbacks(execute=True):
+        people_services.deactivate_person(person=history["people"][0])
+    after = page_trend(viewer)
+    assert after == live_trend()
+    # They attended in month 7: no longer in today's audience, so not compliant then.
+    assert after[7][2] == before[7][2] - 1
+    # Their acknowledgement in month 8 stays in that month's figures.
+    assert after[8][:2] == before[8][:2]
+
+
+def test_a_move_to_another_department_is_counted_again(
+    viewer, history, django_capture_on_commit_callbacks
+):
+    sales = history["sales"]
+    page_trend(viewer, department=sales.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        people_services.update_person(person=history["people"][1], values={"department": "Sales"})
+    assert page_trend(viewer, department=sales.pk) == live_trend(department_filter(sales))
+
+
+def test_attendance_this_month_keeps_the_finished_months(
+    viewer, history, policy_admin, django_capture_on_commit_callbacks
+):
+    page_trend(viewer)
+    person = history["people"][5]
+    session = held_session(history["topic"], policy_admin, starts_at=timezone.now())
+    booking = Booking.objects.create(
+        session=session,
+        person=person,
+        status=Booking.Status.BOOKED,
+        booked_by=person,
+        booked_at=timezone.now() - timedelta(days=1),
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        training_services.mark_attendance(
+            session=session, by=policy_admin, marks={booking.pk: Booking.Status.ATTENDED}
+        )
+    assert kept_months() == 22
+    assert page_trend(viewer) == live_trend()
+
+
+def test_attendance_marked_after_the_month_is_counted_again(
+    viewer, history, policy_admin, django_capture_on_commit_callbacks
+):
+    before = page_trend(viewer)
+    unmarked = history["unmarked"]
+    with django_capture_on_commit_callbacks(execute=True):
+        training_services.mark_attendance(
+            session=history["month_10"],
+            by=policy_admin,
+            marks={unmarked.pk: Booking.Status.ATTENDED},
+        )
+    after = page_trend(viewer)
+    assert after == live_trend()
+    assert after[10][2] == before[10][2] + 1  # month 10's end: one more compliant
+    assert after[9][2] == before[9][2]
+
+
+def test_a_changed_requirement_is_counted_again(
+    viewer, history, policy_admin, django_capture_on_commit_callbacks
+):
+    from training import requirement_services
+
+    before = page_trend(viewer)
+    requirement = history["requirement"]
+    with django_capture_on_commit_callbacks(execute=True):
+        requirement_services.save_requirement(
+            requirement=requirement,
+            by=policy_admin,
+            name=requirement.name,
+            audience=requirement.audience,
+            accepted_topics=[history["topic"]],
+            every_months=1,
+            new_joiners_within_days=requirement.new_joiners_within_days,
+        )
+    after = page_trend(viewer)
+    assert after == live_trend()
+    assert after[8][2] == 0 != before[8][2]  # a monthly briefing: month 7's has run out
+
+
+def test_a_returning_joiner_is_counted_again(viewer, history, django_capture_on_commit_callbacks):
+    returning = history["people"][5]  # their assignment closed in month 9
+    page_trend(viewer)
+    with django_capture_on_commit_callbacks(execute=True):
+        people_services.deactivate_person(person=returning)
+    page_trend(viewer)
+    assert kept_months() == 22  # counted again after the leaver
+    with django_capture_on_commit_callbacks(execute=True):
+        people_services.update_person(person=returning, values={"active": True})
+    assert page_trend(viewer) == live_trend()
+
+
+def test_asking_again_for_an_old_acknowledgement_is_counted_again(
+    viewer, history, django_capture_on_commit_callbacks
+):
+    """A yearly re-acknowledgement reopens old acknowledgements, which then count as
+    assigned now: without a directory change, the services say the past changed."""
+    # Nobody returns here (a returning joiner is reopened, and says so, too).
+    Assignment.objects.filter(person=history["people"][5]).delete()
+    before = page_trend(viewer)
+    policy = history["policy"]
+    policy.reacknowledge_months = 1
+    policy.save(update_fields=["reacknowledge_months"])
+    with django_capture_on_commit_callbacks(execute=True):
+        counts = policy_services.reconcile_assignments()
+    assert counts["reopened"] == 2
+    after = page_trend(viewer)
+    assert after == live_trend()
+    assert after[8][0] == before[8][0] - 2
+
+
+def test_an_incident_transition_keeps_the_finished_months(
+    viewer, history, comms, django_capture_on_commit_callbacks
+):
+    page_trend(viewer)
+    incident = reported(history["people"][0])
+    with django_capture_on_commit_callbacks(execute=True):
+        incident_services.transition(incident=incident, to=Incident.Status.TRIAGE, user=comms)
+    assert kept_months() == 22
+    assert page_trend(viewer) == live_trend()
