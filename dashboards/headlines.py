@@ -42,7 +42,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from dashboards import compliance, compliance_trend, remediation, team
-from incidents.permissions import can_see_remediation
+from incidents.permissions import can_see_remediation, sees_all
 from people import audience, roles
 from policies.models import Policy
 from training.compliance import active_requirements
@@ -383,9 +383,15 @@ def cards_for(user, *, now: datetime | None = None) -> list[Card]:
     """The cards of the dashboards `user` may open, in the order of the page."""
     now = now or timezone.now()
     manages = roles.is_line_manager(user)
-    # Every card of a line manager is about their team: it is read once, not by each
-    # card's queries again (see `audience.team_read_once`).
-    with audience.team_read_once(user) if manages else nullcontext():
+    # When another card than My team counts a line manager's team (Remediation and
+    # Compliance do, for someone who does not see everyone), the team is read once for
+    # all of them (see `audience.team_read_once`); My team alone walks the reporting
+    # line inside its one query.
+    shared = manages and (
+        (can_see_remediation(user) and not sees_all(user))
+        or not (roles.is_policy_admin(user) or roles.is_leadership(user))
+    )
+    with audience.team_read_once(user) if shared else nullcontext():
         scope = compliance.scope_for(user)
         requirements = active_requirements() if manages or scope is not None else []
         cards = []

@@ -1,12 +1,19 @@
 """My team: a line manager's direct and indirect reports and what each still has to do.
 
-Each person's figures are grouped queries over a list of people (a page of the list, a
-chunk of the CSV): two queries for policies and actions, one for seats on upcoming
-briefings and one per active training requirement, however many people there are. The
-summary over the whole team is one COUNT whose tests are semi-joins the database runs
-once, so a team of ten thousand costs neither ten thousand correlated subqueries nor
-ten thousand rows brought into Python. "Only people with something overdue" filters the
-list (and its CSV) by the very condition the summary counts with (`conditions`).
+Two queries make the list, however big the team:
+
+- the team's standing (`team_standing`): every report with a yes/no for each kind of
+  thing outstanding (an open acknowledgement, one overdue, an open action, one overdue,
+  each active requirement not met), each a semi-join the database runs once for
+  everyone. The summary's counts, the overdue and direct-reports filters and the list's
+  length come from it, by the rules of `Outstanding` (the very rules each row's figures
+  follow), so the summary and the list never disagree;
+- the page of people (or a CSV chunk) with each one's figures as correlated subqueries
+  (`with_figures`), run for the rows shown only. The team, read by the first, is sent
+  to the second as one parameter rather than walking the reporting line again.
+
+The active requirements and each one's "still required" people are built once
+(`Moment`), so a department audience reads the department tree once per page.
 
 A briefing not yet attended counts as outstanding whether or not the person has a seat
 on an upcoming session; the seat is told apart ("booked" rather than "to book") by the
@@ -22,15 +29,28 @@ open that incident (see incidents.permissions), and never what the incident was 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import islice
 
-from django.db.models import Count, Min, Q, QuerySet
+from django.contrib.auth import get_user_model
+from django.db.models import (
+    BooleanField,
+    Count,
+    ExpressionWrapper,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from incidents.models import ActionItem, Incident
 from incidents.permissions import visible_incidents
+from people.audience import _one_of as one_of
 from people.audience import team
 from policies.models import Assignment
 from training.compliance import Status as Standing
@@ -38,8 +58,6 @@ from training.compliance import (
     accepted_topics,
     active_requirements,
     joiner_due_by,
-    joiner_not_yet_due,
-    seated_topics,
     status_for,
     still_required,
     upcoming_seats,
@@ -84,6 +102,45 @@ def visible_open_actions() -> QuerySet:
     )
 
 
+@dataclass(frozen=True)
+class Moment:
+    """When figures are taken, and the active requirements they are taken against, each
+    with the people who still have to attend it (`still_required`, a queryset built
+    once: a department audience reads the department tree once, however many queries
+    then use it) and the topics whose sessions count for it."""
+
+    now: datetime
+    requirements: tuple[Requirement, ...]
+    unmet: tuple[QuerySet, ...]
+    accepted: tuple[frozenset[int], ...]
+
+    @classmethod
+    def of(cls, *, now: datetime | None = None, requirements=None) -> Moment:
+        now = now or timezone.now()
+        if requirements is None:
+            requirements = active_requirements()
+        return cls(
+            now=now,
+            requirements=tuple(requirements),
+            unmet=tuple(still_required(r, now=now) for r in requirements),
+            accepted=tuple(frozenset(accepted_topics(r)) for r in requirements),
+        )
+
+    @property
+    def today(self) -> date:
+        return timezone.localdate(self.now)
+
+    def overdue_training(self, unmet: Iterable[bool], start_date: date | None) -> int:
+        """Of the requirements not met (`unmet`: one flag per requirement), those due: all
+        but a new joiner's still within their window."""
+        today = self.today
+        return sum(
+            1
+            for requirement, not_met in zip(self.requirements, unmet, strict=True)
+            if not_met and joiner_due_by(requirement, start_date, today) is None
+        )
+
+
 @dataclass
 class Outstanding:
     """What one person still has to do."""
@@ -121,122 +178,99 @@ class Outstanding:
 
 
 FIELDS = tuple(Outstanding.__dataclass_fields__)
+# Counted by `with_figures` in the database; the training figures are added up from
+# one flag per requirement.
+COUNTED = tuple(name for name in FIELDS if not name.startswith("training_"))
+UNMET, SEATED = "unmet_%d", "seated_%d"
+
+
+def with_figures(people: QuerySet, moment: Moment) -> QuerySet:
+    """`people` with what each still has to do, as correlated subqueries run for each
+    person fetched: meant for a few (a page, a CSV chunk; see `figured`)."""
+    late = Q(due_date__lt=moment.today)
+    figures = {}
+    for queryset, key, prefix in (
+        (open_assignments(), "person", "policies"),
+        (visible_open_actions(), "owner", "actions"),
+    ):
+        theirs = queryset.filter(**{key: OuterRef("pk")}).order_by().values(key)
+        figures[f"{prefix}_open"] = Coalesce(
+            Subquery(theirs.annotate(n=Count("pk")).values("n")), Value(0)
+        )
+        figures[f"{prefix}_overdue"] = Coalesce(
+            Subquery(theirs.annotate(n=Count("pk", filter=late)).values("n")), Value(0)
+        )
+        figures[f"{prefix}_earliest_due"] = Subquery(
+            theirs.annotate(first=Min("due_date")).values("first")
+        )
+    # A seat on an upcoming session of an accepted topic takes a requirement out of
+    # `requirements_to_book`: the same rule.
+    seats = upcoming_seats(now=moment.now).filter(person=OuterRef("pk"))
+    for number, (unmet, accepted) in enumerate(zip(moment.unmet, moment.accepted, strict=True)):
+        figures[UNMET % number] = _first(unmet.filter(pk=OuterRef("pk")))
+        figures[SEATED % number] = _first(seats.filter(session__topic__in=accepted))
+    return people.annotate(**figures)
+
+
+def _first(rows: QuerySet) -> Subquery:
+    """The id of the first of `rows` (correlated to the person), or None: a yes/no the
+    database tests for each person fetched. Not an EXISTS, which PostgreSQL may turn into
+    one hashed pass over all of the rows, for everyone, when it expects many people
+    before the page's LIMIT cuts them to fifty."""
+    return Subquery(rows.order_by().values("pk")[:1])
+
+
+def figures_of(person, moment: Moment) -> Outstanding:
+    """The figures of a person fetched through `with_figures`."""
+    found = Outstanding(**{name: getattr(person, name) for name in COUNTED})
+    unmet = [getattr(person, UNMET % n) is not None for n in range(len(moment.requirements))]
+    found.training_unmet = sum(unmet)
+    found.training_booked = sum(
+        1 for n, not_met in enumerate(unmet) if not_met and getattr(person, SEATED % n) is not None
+    )
+    found.training_overdue = moment.overdue_training(unmet, person.start_date)
+    return found
+
+
+def with_outstanding(people: Iterable, moment: Moment) -> list:
+    """`people` fetched through `with_figures` (a page of the list, a CSV chunk), with
+    their figures set on each: `outstanding`, and each figure as an attribute."""
+    rows = list(people)
+    for person in rows:
+        person.outstanding = figures = figures_of(person, moment)
+        for name in FIELDS:
+            setattr(person, name, getattr(figures, name))
+        person.training_not_yet_due = figures.training_not_yet_due
+        person.training_to_book = figures.training_to_book
+        person.nudgeable = figures.nudgeable
+    return rows
+
+
+ORDER = ("full_name", "email", "pk")
+
+
+def figured(people: QuerySet | list[int], moment: Moment) -> list:
+    """`people` (a few: a slice of an ordered queryset, or ids) by name, with what each
+    still has to do set on them (`with_outstanding`), in one query. The people are
+    picked first and their figures read for them alone."""
+    found = get_user_model().objects.filter(pk__in=people)
+    found = with_figures(found.select_related("department", "manager").order_by(*ORDER), moment)
+    return with_outstanding(found, moment)
 
 
 def outstanding(
     person_ids: list[int], *, now: datetime, requirements: list[Requirement]
 ) -> dict[int, Outstanding]:
-    """Each person's outstanding items, by id (a page or a CSV chunk of people; the
-    whole team's figures are `summary`'s): 3 + one query per requirement."""
-    today = timezone.localdate(now)
-    found = {pk: Outstanding() for pk in person_ids}
-    if not found:
-        return found
-    overdue = Q(due_date__lt=today)
-    for queryset, field, prefix in (
-        (open_assignments(), "person_id", "policies"),
-        (visible_open_actions(), "owner_id", "actions"),
-    ):
-        rows = (
-            queryset.filter(**{f"{field}__in": person_ids})
-            .order_by()
-            .values(field)
-            .annotate(n=Count("pk"), late=Count("pk", filter=overdue), first=Min("due_date"))
-        )
-        for row in rows:
-            figures = found[row[field]]
-            setattr(figures, f"{prefix}_open", row["n"])
-            setattr(figures, f"{prefix}_overdue", row["late"])
-            setattr(figures, f"{prefix}_earliest_due", row["first"])
-    # A seat on an upcoming session of an accepted topic takes a requirement out of
-    # `requirements_to_book`: the same rule, for the whole team in one query.
-    seats = seated_topics(person_ids, now=now) if requirements else {}
-    for requirement in requirements:
-        accepted = accepted_topics(requirement)
-        booked = {pk for pk, topics in seats.items() if topics & accepted}
-        unmet = still_required(requirement, now=now).filter(pk__in=person_ids)
-        for pk, start_date in unmet.order_by().values_list("pk", "start_date"):
-            figures = found[pk]
-            figures.training_unmet += 1
-            if pk in booked:
-                figures.training_booked += 1
-            if joiner_due_by(requirement, start_date, today) is None:
-                figures.training_overdue += 1
-    return found
+    """Each person's outstanding items, by id (one query, and the department tree's when
+    a requirement is for departments)."""
+    if not person_ids:
+        return {}
+    moment = Moment.of(now=now, requirements=requirements)
+    people = with_figures(get_user_model().objects.filter(pk__in=person_ids), moment)
+    return {person.pk: figures_of(person, moment) for person in people.only("pk", "start_date")}
 
 
-def with_outstanding(people: Iterable, *, now: datetime, requirements) -> list:
-    """`people` (a page of the list) with their figures set on each as attributes."""
-    rows = list(people)
-    figures = outstanding([p.pk for p in rows], now=now, requirements=requirements)
-    for person in rows:
-        person.outstanding = figures[person.pk]
-        for name in FIELDS:
-            setattr(person, name, getattr(person.outstanding, name))
-        person.training_not_yet_due = person.outstanding.training_not_yet_due
-        person.training_to_book = person.outstanding.training_to_book
-        person.nudgeable = person.outstanding.nudgeable
-    return rows
-
-
-# --- the list ---------------------------------------------------------------------------
-
-
-def team_people(
-    manager,
-    *,
-    direct_only: bool = False,
-    search: str = "",
-    overdue_only: bool = False,
-    now: datetime | None = None,
-    requirements: list[Requirement] | None = None,
-) -> QuerySet:
-    """The manager's active reports (direct and indirect, or direct only), optionally
-    those whose name or email contains `search`, and those with something overdue at
-    `now` (by the summary's own test, so the list is exactly the people it counts), by
-    name."""
-    people = team(manager)
-    if direct_only:
-        people = people.filter(manager=manager)
-    search = search.strip()[:SEARCH_MAX_LENGTH]
-    if search:
-        people = people.filter(Q(full_name__icontains=search) | Q(email__icontains=search))
-    if overdue_only:
-        if requirements is None:
-            requirements = active_requirements()
-        people = people.filter(
-            conditions(now=now or timezone.now(), requirements=requirements).overdue
-        )
-    return people.select_related("department", "manager").order_by("full_name", "email", "pk")
-
-
-@dataclass(frozen=True)
-class Conditions:
-    """Who has what, as conditions on people: the tests of `Outstanding.overdue` and
-    `.all_clear`, each a semi-join that the database runs once for everyone rather
-    than per person. The summary counts with them and the list filters with them, so
-    the two never disagree."""
-
-    overdue: Q  # something overdue
-    outstanding: Q  # anything outstanding (not all clear)
-
-
-def conditions(*, now: datetime, requirements) -> Conditions:
-    """An open acknowledgement or action, or an active requirement not met, is
-    outstanding; it is overdue past its due date, and a requirement not met is overdue
-    unless the person is a new joiner still within its window."""
-    today = timezone.localdate(now)
-    assignments, actions = open_assignments(), visible_open_actions()
-    overdue = Q(pk__in=assignments.filter(due_date__lt=today).values("person_id")) | Q(
-        pk__in=actions.filter(due_date__lt=today).values("owner_id")
-    )
-    outstanding = Q(pk__in=assignments.values("person_id")) | Q(pk__in=actions.values("owner_id"))
-    for requirement in requirements:
-        unmet = Q(pk__in=still_required(requirement, now=now).values("pk"))
-        outstanding |= unmet
-        not_yet_due = joiner_not_yet_due(requirement, today)
-        overdue |= unmet & ~not_yet_due if not_yet_due is not None else unmet
-    return Conditions(overdue=overdue, outstanding=outstanding)
+# --- the whole team -------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -250,28 +284,144 @@ class Summary:
         return self.people - self.overdue - self.all_clear
 
 
+@dataclass(frozen=True)
+class TeamStanding:
+    """Who is in a team and where each stands, by id, in the order read."""
+
+    people: list[int]
+    overdue: set[int] = field(default_factory=set)  # with something overdue
+    direct: set[int] = field(default_factory=set)  # reporting to the manager themselves
+    all_clear: int = 0  # with nothing outstanding at all
+
+    @property
+    def summary(self) -> Summary:
+        return Summary(people=len(self.people), overdue=len(self.overdue), all_clear=self.all_clear)
+
+    def ids(self, *, direct_only: bool = False, overdue_only: bool = False) -> list[int]:
+        return [
+            pk
+            for pk in self.people
+            if (not direct_only or pk in self.direct) and (not overdue_only or pk in self.overdue)
+        ]
+
+
+def _among(queryset: QuerySet, column: str) -> ExpressionWrapper:
+    """For a query over people: one of `queryset`'s `column` (a semi-join the database
+    runs once for everyone, not once per person)."""
+    return ExpressionWrapper(Q(pk__in=queryset.values(column)), output_field=BooleanField())
+
+
+def team_standing(people: QuerySet, moment: Moment, *, manager=None) -> TeamStanding:
+    """Where each of `people` (a team) stands, in one query of a few flags per person;
+    those reporting to `manager` are `direct`."""
+    late = Q(due_date__lt=moment.today)
+    assignments, actions = open_assignments(), visible_open_actions()
+    flags = {
+        "policies_open": _among(assignments, "person_id"),
+        "policies_overdue": _among(assignments.filter(late), "person_id"),
+        "actions_open": _among(actions, "owner_id"),
+        "actions_overdue": _among(actions.filter(late), "owner_id"),
+        **{UNMET % n: _among(unmet, "pk") for n, unmet in enumerate(moment.unmet)},
+    }
+    rows = people.order_by().annotate(**flags).values_list("pk", "manager_id", "start_date", *flags)
+    ids: list[int] = []
+    direct, overdue, all_clear = set(), set(), 0
+    for pk, reports_to, start_date, p_open, p_late, a_open, a_late, *unmet in rows:
+        ids.append(pk)
+        if manager is not None and reports_to == manager.pk:
+            direct.add(pk)
+        figures = Outstanding(
+            policies_open=p_open,
+            policies_overdue=p_late,
+            actions_open=a_open,
+            actions_overdue=a_late,
+            training_unmet=sum(unmet),
+        )
+        if figures.all_clear:
+            all_clear += 1
+            continue
+        figures.training_overdue = moment.overdue_training(unmet, start_date)
+        if figures.overdue:
+            overdue.add(pk)
+    return TeamStanding(people=ids, overdue=overdue, direct=direct, all_clear=all_clear)
+
+
 def summary(people: QuerySet, *, now: datetime, requirements) -> Summary:
-    """Counts over the whole team (`people`: a queryset), in one query, by `conditions`."""
-    test = conditions(now=now, requirements=requirements)
-    counts = people.order_by().aggregate(
-        people=Count("pk"),
-        overdue=Count("pk", filter=test.overdue),
-        all_clear=Count("pk", filter=~test.outstanding),
+    """Counts over the whole team (`people`: a queryset), by `team_standing`."""
+    return team_standing(people, Moment.of(now=now, requirements=requirements)).summary
+
+
+# --- the list ---------------------------------------------------------------------------
+
+
+def team_people(
+    manager,
+    *,
+    direct_only: bool = False,
+    search: str = "",
+    overdue_only: bool = False,
+    standing: TeamStanding | None = None,
+    moment: Moment | None = None,
+) -> QuerySet:
+    """The manager's active reports (direct and indirect, or direct only), optionally
+    those whose name or email contains `search`, and those with something overdue (by
+    the team's standing, read here unless given, so that the list is exactly the people
+    the summary counts), by name. With the standing, the people are its ids, sent as one
+    parameter: the reporting line is not walked again."""
+    search = search.strip()[:SEARCH_MAX_LENGTH]
+    if standing is None and overdue_only:
+        standing = team_standing(team(manager), moment or Moment.of(), manager=manager)
+    if standing is None:
+        people = team(manager)
+        if direct_only:
+            people = people.filter(manager=manager)
+    else:
+        ids = standing.ids(direct_only=direct_only, overdue_only=overdue_only)
+        people = get_user_model().objects.filter(one_of(ids))
+    if search:
+        people = people.filter(Q(full_name__icontains=search) | Q(email__icontains=search))
+    return people.order_by(*ORDER)
+
+
+class Listing:
+    """The list's people for a Paginator: how many (`count`, when the team's standing
+    already knows it, costs no query) and a page of them with their figures (`figured`)."""
+
+    def __init__(self, people: QuerySet, moment: Moment, *, count: int | None = None):
+        self.people, self.moment, self._count = people, moment, count
+
+    def count(self) -> int:
+        if self._count is None:
+            self._count = self.people.count()
+        return self._count
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index: slice) -> list:
+        return figured(self.people[index].values("pk"), self.moment)
+
+
+def listing(manager, *, standing: TeamStanding, moment: Moment, **filters) -> Listing:
+    """The list for `team_people`'s filters, with the team's standing: its length is
+    known unless a search narrows it."""
+    people = team_people(manager, standing=standing, moment=moment, **filters)
+    if filters.get("search", "").strip():
+        return Listing(people, moment)
+    ids = standing.ids(
+        direct_only=filters.get("direct_only", False),
+        overdue_only=filters.get("overdue_only", False),
     )
-    return Summary(**counts)
+    return Listing(people, moment, count=len(ids))
 
 
-def csv_rows(
-    people: QuerySet, manager, *, now: datetime | None = None, requirements=None
-) -> Iterator[list]:
+def csv_rows(people: QuerySet, manager, *, moment: Moment | None = None) -> Iterator[list]:
     """The CSV lines of the list, streamed a chunk of people at a time (their figures at
-    `now`, by default when streaming starts)."""
-    now = now or timezone.now()
-    if requirements is None:
-        requirements = active_requirements()
-    rows = people.iterator(chunk_size=CSV_CHUNK)
-    while chunk := list(islice(rows, CSV_CHUNK)):
-        for person in with_outstanding(chunk, now=now, requirements=requirements):
+    `moment`, by default when streaming starts)."""
+    moment = moment or Moment.of()
+    ids = people.values_list("pk", flat=True).iterator(chunk_size=CSV_CHUNK)
+    while chunk := list(islice(ids, CSV_CHUNK)):
+        for person in figured(chunk, moment):
             indirect = person.manager_id != manager.pk and person.manager is not None
             yield [
                 person.get_full_name(),

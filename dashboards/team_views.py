@@ -38,14 +38,12 @@ def _member_or_404(request, pk: int):
 def team(request):
     form = TeamFilterForm(request.GET)
     filters = form.filters()
-    now = timezone.now()
-    requirements = queries.active_requirements()
-    people = queries.team_people(request.user, **filters, now=now, requirements=requirements)
+    moment = queries.Moment.of()
+    # One query reads the team and where each person stands (the summary, and who the
+    # filters keep); one more reads the page's people with their figures.
+    standing = queries.team_standing(audience.team(request.user), moment, manager=request.user)
+    people = queries.listing(request.user, **filters, standing=standing, moment=moment)
     page = page_of(request, people, per_page=PER_PAGE)
-    page.object_list = queries.with_outstanding(
-        page.object_list, now=now, requirements=requirements
-    )
-    summary = queries.summary(audience.team(request.user), now=now, requirements=requirements)
     export = QueryDict(mutable=True)
     if filters["direct_only"]:
         export["direct"] = "1"
@@ -58,7 +56,7 @@ def team(request):
         "dashboards/team.html",
         {
             "page": page,
-            "summary": summary,
+            "summary": standing.summary,
             "filtered": any(filters.values()),
             "back": request.GET.urlencode(),
             "export_query": export.urlencode(),
@@ -133,11 +131,10 @@ def team_csv(request):
         return export_refused(form.problems(), back=_("Go back to My team and filter again."))
     # The same moment and requirements pick the people (with something overdue) and
     # give their figures.
-    now = timezone.now()
-    requirements = queries.active_requirements()
-    people = queries.team_people(request.user, **form.filters(), now=now, requirements=requirements)
+    moment = queries.Moment.of()
+    people = queries.team_people(request.user, **form.filters(), moment=moment)
     return csv_response(
         header=queries.HEADER,
-        rows=queries.csv_rows(people, request.user, now=now, requirements=requirements),
+        rows=queries.csv_rows(people, request.user, moment=moment),
         filename="my-team.csv",
     )
