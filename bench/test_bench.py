@@ -466,6 +466,11 @@ def _report(
             f"  {r.label:<46} {r.median_ms:9.1f} {r.p95_ms:8.1f} {cpu} {r.queries:7d} "
             f"{_ratio(r.floor_ratio)} {len(r.samples_ms):3d}   {_mark(ok)}"
         )
+        if r.first_queries > r.queries:
+            lines.append(
+                f"    first view {r.first_ms:.0f} ms, {r.first_queries} queries "
+                "(counts the finished months it then keeps)"
+            )
         if not ok and r.slowest_queries:
             slowest = r.slowest_queries[0]
             lines.append(
