@@ -75,7 +75,9 @@ def figures(viewer: remediation.Viewer, filters: remediation.Filters, *, today) 
             )
             for value, _ in columns
         ]
-    recurrence = remediation.recurrence(viewer, filters)
+    # Recurrence, the exposure window and noticing share one read of the period's incidents.
+    period_rows = remediation.noticed_rows(viewer, filters)
+    recurrence = remediation.recurrence(viewer, filters, rows=period_rows)
     recurrence.linked = [
         (
             label,
@@ -87,10 +89,12 @@ def figures(viewer: remediation.Viewer, filters: remediation.Filters, *, today) 
         for value, label, counts in recurrence.rows
     ]
     reviews = remediation.late_reviews(viewer, filters, today=today)
-    measured, stretches = remediation.exposure(viewer, filters)
+    measured, stretches = remediation.exposure(viewer, filters, rows=period_rows)
     for stretch in stretches:
         stretch.link = _incidents_link(filters, exposure=stretch.slug)
-    noticing = _linked_noticing(remediation.noticing(viewer, filters, quarters), filters)
+    noticing = _linked_noticing(
+        remediation.noticing(viewer, filters, quarters, rows=period_rows), filters
+    )
     context = {
         "open": open_now,
         "open_link": _incidents_link(filters, period=False, open=1),
@@ -255,6 +259,8 @@ def remediation_page(request):
     context.update(
         {
             "form": form,
+            # Read once: a template's loop over the field's choices would count them first.
+            "department_choices": list(iter(form.fields["department"].choices)),
             "filters": filters,
             "manager_view": viewer.team is not None,
             "query": urlencode(filters.query()),

@@ -3,7 +3,7 @@ classification, recurrence, late reviews and the exposure window; each is one qu
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from statistics import median
@@ -12,7 +12,13 @@ from django.db.models import Count, F, Max, Min, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
-from dashboards.remediation.periods import month_label, month_range, quarter_label, quarter_of
+from dashboards.remediation.noticing import NOTICED_ROW, noticed_rows
+from dashboards.remediation.periods import (
+    Periods,
+    month_label,
+    month_range,
+    quarter_label,
+)
 from dashboards.remediation.scope import Filters, Viewer, incidents
 from incidents.models import ActionItem, Assessment, Incident, IncidentEvent
 from incidents.reminders import review_due_date
@@ -159,26 +165,53 @@ def in_months(events: QuerySet, first: str, last: str) -> QuerySet:
 def timings(viewer: Viewer, filters: Filters, months: list[str]) -> list[MonthTiming]:
     """Median time from noticed to contained, and to closed, by the month it happened
     (whenever the incident was noticed), from the history rows of those months only
-    (two queries)."""
+    (one query: each incident's first contained and last closed moments, as
+    `first_contained` and `last_closed` find them)."""
     if not months:
         return []
     found = incidents(viewer, filters, period=False)
-    contain: dict[str, list[float]] = defaultdict(list)  # hours, by month
-    close: dict[str, list[float]] = defaultdict(list)
-    for hours, events in ((contain, first_contained(found)), (close, last_closed(found))):
-        rows = in_months(events, months[0], months[-1]).values_list("incident__noticed_at", "at")
-        for noticed, at in rows:
-            hours[f"{timezone.localtime(at):%Y-%m}"].append((at - noticed).total_seconds() / 3600)
+    periods = Periods(months)
+    contain: list[list[float]] = [[] for _ in months]  # hours, by month
+    close: list[list[float]] = [[] for _ in months]
+    rows = _contained_and_closed(found, periods.bounds[0], periods.bounds[-1])
+    for noticed, contained, closed in rows:
+        for moment, hours in ((contained, contain), (closed, close)):
+            if moment is not None and moment >= noticed:
+                month = periods.index(moment)
+                if month is not None:
+                    hours[month].append((moment - noticed).total_seconds() / 3600)
     return [
         MonthTiming(
             month,
-            len(contain[month]),
-            round(median(contain[month]), 1) if contain[month] else None,
-            len(close[month]),
-            round(median(close[month]) / 24, 1) if close[month] else None,
+            len(contain[i]),
+            round(median(contain[i]), 1) if contain[i] else None,
+            len(close[i]),
+            round(median(close[i]) / 24, 1) if close[i] else None,
         )
-        for month in months
+        for i, month in enumerate(months)
     ]
+
+
+def _contained_and_closed(found: QuerySet[Incident], start, end) -> QuerySet:
+    """(noticed_at, first contained, last closed) of the incidents of `found` first
+    contained, or last closed (and closed now), from `start` to `end`: the moments of
+    `first_contained` and `last_closed` in one pass over the history."""
+    contained = Min("at", filter=Q(to_value=Status.CONTAINED))
+    closed = Max("at", filter=Q(to_value=Status.CLOSED, incident__status=Status.CLOSED))
+    noticed = F("incident__noticed_at")
+    return (
+        IncidentEvent.objects.filter(
+            what="status", to_value__in=(Status.CONTAINED, Status.CLOSED), incident__in=found
+        )
+        .order_by()
+        .values("incident_id", "incident__noticed_at")
+        .annotate(contained=contained, closed=closed)
+        .filter(
+            Q(contained__gte=noticed) & Q(contained__gte=start, contained__lt=end)
+            | Q(closed__gte=noticed) & Q(closed__gte=start, closed__lt=end)
+        )
+        .values_list("incident__noticed_at", "contained", "closed")
+    )
 
 
 # --- classification ----------------------------------------------------------------------
@@ -213,6 +246,9 @@ TRACK_COLUMNS = (
 )
 
 
+TRACK_COLUMN_VALUES = frozenset(value for value, _ in TRACK_COLUMNS)
+
+
 def outcome_columns(viewer: Viewer) -> list[tuple[str, str]]:
     """The classification columns: the four outcomes for HR/legal; the two tracks for
     the rest of the incident team and leadership; a line manager's one track."""
@@ -243,6 +279,7 @@ def classification(viewer: Viewer, filters: Filters, quarters: list[str]) -> lis
     for everyone else, incidents by the track they were classified on, from the
     history."""
     counts: dict[str, Counter] = {quarter: Counter() for quarter in quarters}
+    periods = Periods(quarters)
     found = incidents(viewer, filters)
     if sees_outcomes(viewer):
         rows = (
@@ -252,16 +289,23 @@ def classification(viewer: Viewer, filters: Filters, quarters: list[str]) -> lis
         )
         seen = set()
         for incident_id, outcome, finished in rows:
-            quarter = quarter_of(timezone.localtime(finished))
-            if quarter in counts and (incident_id, outcome, quarter) not in seen:
+            quarter = periods.of(finished)
+            if quarter is not None and (incident_id, outcome, quarter) not in seen:
                 seen.add((incident_id, outcome, quarter))
                 counts[quarter][outcome] += 1
     else:
-        tracks = dict(found.values_list("pk", "track"))
-        for row in first_classified(found):
-            quarter = quarter_of(timezone.localtime(row["at"]))
-            track = tracks.get(row["incident_id"])
-            if quarter in counts and track in dict(TRACK_COLUMNS):
+        # As `first_classified`, with each incident's track.
+        rows = (
+            IncidentEvent.objects.filter(
+                what="status", to_value=Status.CLASSIFIED, incident__in=found
+            )
+            .order_by()
+            .values_list("incident_id", "incident__track")
+            .annotate(at=Min("at"))
+        )
+        for _, track, at in rows:
+            quarter = periods.of(at)
+            if quarter is not None and track in TRACK_COLUMN_VALUES:
                 counts[quarter][track] += 1
     columns = [value for value, _ in outcome_columns(viewer)]
     return [QuarterMix(q, {c: counts[q][c] for c in columns}) for q in quarters]
@@ -280,16 +324,13 @@ class Recurrence:
         return sum(sum(counts) for _, _, counts in self.rows)
 
 
-def recurrence(viewer: Viewer, filters: Filters) -> Recurrence:
-    """Incidents by kind of information and platform (one grouped query); a cell of two or
-    more is the same kind of leak happening again."""
-    counts = {
-        (information, platform): n
-        for information, platform, n in incidents(viewer, filters)
-        .order_by()
-        .values_list("information", "platform")
-        .annotate(n=Count("pk"))
-    }
+def recurrence(viewer: Viewer, filters: Filters, *, rows: list[tuple] | None = None) -> Recurrence:
+    """Incidents by kind of information and platform (one query, or none given the
+    period's `noticed_rows`); a cell of two or more is the same kind of leak happening
+    again."""
+    if rows is None:
+        rows = noticed_rows(viewer, filters)
+    counts = Counter((information, platform) for _, information, platform, *_ in rows)
     platforms = [
         (value, label)
         for value, label in Incident.Platform.choices
@@ -332,18 +373,23 @@ def late_reviews(viewer: Viewer, filters: Filters, *, today: date) -> LateReview
             still_open=Count("actions", filter=Q(actions__status=ActionItem.Status.OPEN)),
             written_at=Max("review__written_at"),
         )
+        # Due only once every action is done.
+        .filter(still_open=0, last_done__isnull=False)
+        .values_list("pk", "last_done", "written_at")
     )
+    tz = timezone.get_current_timezone()
+    due_dates: dict[date, date] = {}  # by the day the last action was done
     due_ids, late_ids = [], []
-    for row in rows:
-        if row["still_open"] or row["last_done"] is None:
-            continue
-        due_date = review_due_date(row["last_done"])
-        written = row["written_at"]
+    for pk, last_done, written in rows:
+        done_on = last_done.astimezone(tz).date()
+        due_date = due_dates.get(done_on)
+        if due_date is None:
+            due_date = due_dates[done_on] = review_due_date(last_done)
         if written is None and due_date >= today:
             continue
-        due_ids.append(row["pk"])
-        if (timezone.localdate(written) if written else today) > due_date:
-            late_ids.append(row["pk"])
+        due_ids.append(pk)
+        if (written.astimezone(tz).date() if written else today) > due_date:
+            late_ids.append(pk)
     return LateReviews(sorted(due_ids), sorted(late_ids))
 
 
@@ -374,22 +420,22 @@ def measured(found: QuerySet[Incident], stretch: str) -> QuerySet[Incident]:
     return found.none()
 
 
-def exposure(viewer: Viewer, filters: Filters) -> tuple[int, list[Stretch]]:
+def exposure(
+    viewer: Viewer, filters: Filters, *, rows: list[tuple] | None = None
+) -> tuple[int, list[Stretch]]:
     """How long a post stayed up and the case stayed open: the median of each stretch
-    over the incidents where both ends are known (one query)."""
-    rows = list(
-        incidents(viewer, filters).values_list(
-            "posted_at", "noticed_at", "contained_at", "closed_at"
-        )
-    )
-    index = {"posted_at": 0, "noticed_at": 1, "contained_at": 2, "closed_at": 3}
+    over the incidents where both ends are known (one query, or none given the period's
+    `noticed_rows`)."""
+    if rows is None:
+        rows = noticed_rows(viewer, filters)
     stretches = []
     for slug, name, start, end in EXPOSURE:
+        first, last = NOTICED_ROW.index(start), NOTICED_ROW.index(end)
         # The same test as `measured`, on the rows already loaded.
         hours = [
-            (row[index[end]] - row[index[start]]).total_seconds() / 3600
+            (row[last] - row[first]).total_seconds() / 3600
             for row in rows
-            if row[index[start]] and row[index[end]] and row[index[end]] >= row[index[start]]
+            if row[first] and row[last] and row[last] >= row[first]
         ]
         median_hours = round(median(hours), 1) if hours else None
         stretches.append(Stretch(slug, name, median_hours, len(hours)))

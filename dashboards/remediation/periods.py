@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from bisect import bisect_right
+from datetime import UTC, date, datetime, time
 
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -77,3 +78,27 @@ def month_range(month: str) -> tuple[datetime, datetime] | None:
         return None
     end = date(start.year + 1, 1, 1) if start.month == 12 else date(start.year, start.month + 1, 1)
     return local_day_start(start), local_day_start(end)
+
+
+class Periods:
+    """Which of consecutive months or quarters ("YYYY-MM" or "YYYY-Qn") a moment falls in,
+    in local time, by comparing it with their starts (cheaper than converting each of
+    thousands of moments to local time)."""
+
+    def __init__(self, periods: list[str]):
+        ranges = [quarter_range(p) if "-Q" in p else month_range(p) for p in periods]
+        self.periods = periods
+        bounds = [start for start, _ in ranges] + [ranges[-1][1]] if ranges else []
+        # In UTC, as the database hands moments back: comparing datetimes of one time zone
+        # is much cheaper than across two (the same instants either way).
+        self.bounds = [bound.astimezone(UTC) for bound in bounds]
+
+    def index(self, moment: datetime) -> int | None:
+        """The position of the period `moment` falls in, or None if in none of them."""
+        if not self.bounds or not self.bounds[0] <= moment < self.bounds[-1]:
+            return None
+        return bisect_right(self.bounds, moment) - 1
+
+    def of(self, moment: datetime) -> str | None:
+        index = self.index(moment)
+        return None if index is None else self.periods[index]

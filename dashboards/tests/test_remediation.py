@@ -3,6 +3,7 @@ import io
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
 
@@ -10,6 +11,7 @@ from dashboards import remediation
 from incidents import services
 from incidents.models import ActionItem, Incident, IncidentEvent
 from incidents.tests.factories import assessed_deliberate, in_status, reported
+from people import roles
 from people.models import Department
 
 pytestmark = pytest.mark.django_db
@@ -365,6 +367,24 @@ def _grow(comms, people, count):
             people_involved=people,
         )
         incident.actions.update(due_date=timezone.localdate() - timedelta(days=number + 1))
+
+
+def test_the_dashboard_reads_each_figure_once_for_someone_holding_every_role(
+    client, hr, comms, employee, django_assert_max_num_queries
+):
+    # Five reads every signed-in page makes (session, person, second factor, roles,
+    # whether they manage anyone), then the page's own: open incidents, overdue actions,
+    # time to contain and close, classification, the period's incidents (recurrence,
+    # exposure and noticing together), reviews, and the departments of the filter.
+    for group in (roles.COMMS, roles.LEADERSHIP, roles.POLICY_ADMIN):
+        hr.groups.add(Group.objects.get_or_create(name=group)[0])
+    _grow(comms, [employee], 9)
+    client.force_login(hr)
+    with django_assert_max_num_queries(12) as captured:
+        response = client.get(PAGE)
+    assert response.status_code == 200
+    departments = [q["sql"] for q in captured if '"people_department"' in q["sql"]]
+    assert len(departments) == 1, departments
 
 
 @pytest.mark.parametrize("role", ["comms", "manager"])
