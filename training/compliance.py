@@ -6,9 +6,12 @@ less than `new_joiners_within_days` ago, is due by their start date plus that ma
 days; everyone else not compliant is due now. A cancelled session did not happen and
 never counts.
 
-The figures for many people are single grouped queries over a "still required"
-queryset (the audience minus an EXISTS on attendance), so they cost the same for ten
-people or ten thousand.
+The figures for many people are single grouped queries, so they cost the same for ten
+people or ten thousand. Attendance is an uncorrelated subquery (`_attended_ids`: the
+people who attended in the period), which PostgreSQL runs once and hashes: as a filter
+on the people (`still_required`) it becomes an anti-join, inside a count a hashed
+lookup per person. (A subquery correlated to each person, `EXISTS (… person_id = id)`,
+is planned as a join in a WHERE but runs once per person inside a COUNT's FILTER.)
 """
 
 from __future__ import annotations
@@ -17,17 +20,24 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.db.models import (
+    BooleanField,
     Count,
     Exists,
+    ExpressionWrapper,
     F,
+    IntegerField,
     Max,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
-    prefetch_related_objects,
+    TextField,
+    Value,
+    Window,
 )
+from django.db.models.functions import DenseRank
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -35,7 +45,8 @@ from django.utils.translation import gettext_lazy
 from notifications.services import notify_many
 from people import audience, roles
 from people.audience import DEPARTMENTS, GROUPS, audience_people, department_and_ancestors
-from training.models import Booking, Requirement, Session, TrainingError
+from people.models import Department
+from training.models import Booking, Requirement, Session, Topic, TrainingError
 from training.services import next_sessions_with_seats
 
 CHECKIN_LEAD = timedelta(minutes=15)  # check-in opens this long before a session starts
@@ -82,6 +93,17 @@ def _attended_since(requirement: Requirement, start: datetime, *, now: datetime)
         _attendance(requirement, now=now).filter(
             person=OuterRef("pk"), session__starts_at__gte=start
         )
+    )
+
+
+def _attended_ids(requirement: Requirement, start: datetime, *, now: datetime) -> QuerySet:
+    """The ids of the people who attended within the period that began at `start`: an
+    uncorrelated subquery (`pk__in=`), which the database runs once and hashes."""
+    return (
+        _attendance(requirement, now=now)
+        .filter(session__starts_at__gte=start)
+        .order_by()
+        .values("person_id")
     )
 
 
@@ -148,13 +170,61 @@ def joiner_not_yet_due(requirement: Requirement, today: date) -> Q | None:
 
 
 def active_requirements() -> list[Requirement]:
-    """Active requirements with their accepted topics, and the chosen departments or
-    groups of those whose audience needs them (no query for the others)."""
-    requirements = list(Requirement.objects.filter(active=True).prefetch_related("accepted_topics"))
-    for kind, lookup in ((DEPARTMENTS, "audience_departments"), (GROUPS, "audience_groups")):
-        chosen = [r for r in requirements if r.audience == kind]
-        if chosen:
-            prefetch_related_objects(chosen, lookup)
+    """Active requirements with their accepted topics, and their chosen departments and
+    groups (two queries: the requirements, then everything they refer to at once)."""
+    return with_related(list(Requirement.objects.filter(active=True)))
+
+
+# What `with_related` reads: a relation of Requirement, its target model and the fields it
+# fills in; each target model's default ordering (by name), then by id.
+_RELATED = (
+    ("accepted_topics", Topic, ("id", "name", "description")),
+    ("audience_departments", Department, ("id", "name", "parent_id")),
+    ("audience_groups", Group, ("id", "name")),
+)
+
+
+def with_related(requirements: list[Requirement]) -> list[Requirement]:
+    """Fill in `requirements`' accepted topics, chosen departments and chosen groups, as
+    `prefetch_related` would (so `.all()` on them makes no query), in one query: the
+    three link tables read together (UNION ALL), with the names they show."""
+    if not requirements:
+        return requirements
+    ids = [requirement.pk for requirement in requirements]
+    parts = []
+    for kind, (relation, _model, fields) in enumerate(_RELATED):
+        through = getattr(Requirement, relation).through
+        target = getattr(Requirement, relation).field.m2m_reverse_field_name()
+        columns = {
+            "kind": Value(kind),
+            "owner": F("requirement_id"),
+            "key": F(f"{target}_id"),
+            "label": F(f"{target}__name"),
+        }
+        for extra, output in (("description", TextField()), ("parent_id", IntegerField())):
+            columns[extra] = F(f"{target}__{extra}") if extra in fields else Value(None, output)
+        parts.append(through.objects.filter(requirement_id__in=ids).values(**columns))
+    rows = parts[0].union(*parts[1:], all=True).order_by("kind", "label", "key")
+    found: dict[tuple[int, int], list] = {}
+    for row in rows:
+        relation, model, fields = _RELATED[row["kind"]]
+        values = {
+            "id": row["key"],
+            "name": row["label"],
+            "description": row["description"],
+            "parent_id": row["parent_id"],
+        }
+        instance = model.from_db(rows.db, fields, [values[field] for field in fields])
+        found.setdefault((row["kind"], row["owner"]), []).append(instance)
+    for requirement in requirements:
+        cache = requirement.__dict__.setdefault("_prefetched_objects_cache", {})
+        for kind, (relation, _model, _fields) in enumerate(_RELATED):
+            manager = getattr(requirement, relation)
+            cache.pop(manager.prefetch_cache_name, None)
+            queryset = manager.get_queryset()
+            queryset._result_cache = found.get((kind, requirement.pk), [])
+            queryset._prefetch_done = True
+            cache[manager.prefetch_cache_name] = queryset
     return requirements
 
 
@@ -179,22 +249,47 @@ class Figures:
         return None if not self.audience else self.compliant * 100 // self.audience
 
 
+def _audience_within(requirement: Requirement) -> Q | None:
+    """Among the active people: those in the requirement's audience (None: all of them)."""
+    if requirement.audience in (DEPARTMENTS, GROUPS):
+        return Q(pk__in=requirement_people(requirement).order_by().values("pk"))
+    return None
+
+
 def figures(requirement: Requirement, *, now: datetime | None = None, reports_of=None) -> Figures:
     """Audience and compliant counts in one query."""
     now = now or timezone.now()
     start = period_start(requirement, now)
     counts = audience_of(requirement, reports_of=reports_of).aggregate(
         audience=Count("pk"),
-        compliant=Count("pk", filter=Q(_attended_since(requirement, start, now=now))),
+        compliant=Count("pk", filter=Q(pk__in=_attended_ids(requirement, start, now=now))),
     )
     return Figures(requirement, counts["audience"], counts["compliant"])
 
 
 def requirements_with_figures(*, now: datetime | None = None, reports_of=None) -> list[Figures]:
-    """Every active requirement with its figures: a few queries per requirement, none
-    per person."""
+    """Every active requirement with its figures: one query for all of them (a count per
+    requirement over one pass of the people), however many people and requirements."""
     now = now or timezone.now()
-    return [figures(r, now=now, reports_of=reports_of) for r in active_requirements()]
+    requirements = active_requirements()
+    if not requirements:
+        return []
+    people = get_user_model().objects.filter(is_active=True)
+    if reports_of is not None:
+        people = people.filter(manager=reports_of)
+    counts = {}
+    for j, requirement in enumerate(requirements):
+        within = _audience_within(requirement)
+        attended = Q(pk__in=_attended_ids(requirement, period_start(requirement, now), now=now))
+        counts[f"audience_{j}"] = Count("pk", filter=within)
+        counts[f"compliant_{j}"] = Count(
+            "pk", filter=attended if within is None else within & attended
+        )
+    totals = people.aggregate(**counts)
+    return [
+        Figures(requirement, totals[f"audience_{j}"], totals[f"compliant_{j}"])
+        for j, requirement in enumerate(requirements)
+    ]
 
 
 @dataclass(frozen=True)
@@ -244,6 +339,110 @@ def by_manager(
     """Still required per direct manager, in one query. `people`: from `still_required`."""
     today = today or timezone.localdate()
     return _grouped(people, requirement, today, "manager_id", "manager__full_name", NO_MANAGER)
+
+
+class _Rank(Window):
+    """DENSE_RANK() OVER (ORDER BY …) in a grouped query: computed over the groups, so it
+    must stay out of the GROUP BY (where Django would otherwise put it; what it orders
+    by is grouped on already)."""
+
+    def __init__(self, order_by):
+        super().__init__(DenseRank(), order_by=order_by)
+
+    def get_group_by_cols(self):
+        return []
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """A requirement page's numbers, from one query: the figures, still required by
+    department and by manager (as `by_department` and `by_manager` give them), and how
+    many are still required for each department and manager together (for the count of
+    a narrowed list of people)."""
+
+    figures: Figures
+    departments: list[GroupCount]
+    managers: list[GroupCount]
+    pairs: dict[tuple[int | None, int | None], int]
+
+    def still_required_in(self, *, department=None, manager=None) -> int:
+        """How many are still required in a department and/or under a manager (an id,
+        "none" for nobody's, or None for any), as `still_required` filtered on them."""
+
+        def matches(value, wanted) -> bool:
+            return wanted is None or value == (None if wanted == "none" else wanted)
+
+        return sum(
+            count
+            for (department_id, manager_id), count in self.pairs.items()
+            if matches(department_id, department) and matches(manager_id, manager)
+        )
+
+
+def breakdown(
+    requirement: Requirement,
+    *,
+    now: datetime | None = None,
+    today: date | None = None,
+    reports_of=None,
+) -> Breakdown:
+    """`figures`, `by_department` and `by_manager` over `still_required`, in one query:
+    the audience counted per department, manager and whether they attended (a hashed
+    `IN`), with each department's and manager's place in the order of their names (a
+    rank the database gives, so the order is the database's, as in those queries)."""
+    now = now or timezone.now()
+    today = today or timezone.localdate(now)
+    start = period_start(requirement, now)
+    attended = Q(pk__in=_attended_ids(requirement, start, now=now))
+    joiners = joiner_not_yet_due(requirement, today)
+    counts = {"total": Count("pk")}
+    if joiners is not None:
+        counts["not_yet_due"] = Count("pk", filter=joiners)
+    rows = (
+        audience_of(requirement, reports_of=reports_of)
+        .order_by()
+        .annotate(attended=ExpressionWrapper(attended, output_field=BooleanField()))
+        .values("department_id", "department__name", "manager_id", "manager__full_name", "attended")
+        .annotate(
+            **counts,
+            department_rank=_Rank(F("department__name").asc(nulls_last=True)),
+            manager_rank=_Rank(F("manager__full_name").asc(nulls_last=True)),
+        )
+    )
+    audience = compliant = 0
+    pairs: dict[tuple[int | None, int | None], int] = {}
+    groups: dict[str, dict] = {"department": {}, "manager": {}}
+    names = {"department": "department__name", "manager": "manager__full_name"}
+    for row in rows:
+        audience += row["total"]
+        if row["attended"]:
+            compliant += row["total"]
+            continue
+        pair = (row["department_id"], row["manager_id"])
+        pairs[pair] = pairs.get(pair, 0) + row["total"]
+        for kind, name in names.items():
+            key = row[f"{kind}_id"]
+            group = groups[kind].setdefault(
+                key, {"rank": row[f"{kind}_rank"], "name": row[name], "total": 0, "joiners": 0}
+            )
+            group["total"] += row["total"]
+            group["joiners"] += row.get("not_yet_due", 0)
+    empty = {"department": NO_DEPARTMENT, "manager": NO_MANAGER}
+    tables = {
+        kind: [
+            GroupCount(key, group["name"] or empty[kind], group["total"], group["joiners"])
+            for key, group in sorted(
+                found.items(), key=lambda item: (item[1]["rank"], item[0] is None, item[0] or 0)
+            )
+        ]
+        for kind, found in groups.items()
+    }
+    return Breakdown(
+        Figures(requirement, audience, compliant),
+        tables["department"],
+        tables["manager"],
+        pairs,
+    )
 
 
 def with_details(

@@ -37,9 +37,28 @@ def _reports_of(user):
 
 
 def _requirement(pk: int) -> Requirement:
-    return get_object_or_404(
-        Requirement.objects.prefetch_related("audience_departments", "audience_groups"), pk=pk
-    )
+    """The requirement with its accepted topics, departments and groups (two queries)."""
+    (requirement,) = requirement_compliance.with_related([get_object_or_404(Requirement, pk=pk)])
+    return requirement
+
+
+class _Counted:
+    """A queryset to page through whose length is already known: the paginator takes
+    the count from here rather than asking the database."""
+
+    ordered = True
+
+    def __init__(self, queryset, count: int):
+        self.queryset, self._count = queryset, count
+
+    def count(self) -> int:
+        return self._count
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __getitem__(self, key):
+        return self.queryset[key]
 
 
 def _id_filter(value: str | None):
@@ -79,25 +98,31 @@ def compliance_requirement(request, pk: int):
     now = timezone.now()
     today = timezone.localdate(now)
     people = requirement_compliance.still_required(requirement, now=now, reports_of=reports_of)
+    # The figures, both tables and the list's length, in one query.
+    numbers = requirement_compliance.breakdown(
+        requirement, now=now, today=today, reports_of=reports_of
+    )
     department = _id_filter(request.GET.get("department"))
     manager = _id_filter(request.GET.get("manager"))
     listed = _filtered(_filtered(people, "department", department), "manager", manager)
     page = page_of(
         request,
-        requirement_compliance.with_details(listed, requirement),
+        _Counted(
+            requirement_compliance.with_details(listed, requirement, now=now),
+            numbers.still_required_in(department=department, manager=manager),
+        ),
         per_page=PEOPLE_PER_PAGE,
         anchor="people",
     )
     for person in page.object_list:
         person.due_by = requirement_compliance.joiner_due_by(requirement, person.start_date, today)
-    departments = requirement_compliance.by_department(people, requirement, today=today)
-    managers = requirement_compliance.by_manager(people, requirement, today=today)
+    departments, managers = numbers.departments, numbers.managers
     return render(
         request,
         "training/compliance/requirement.html",
         {
             "requirement": requirement,
-            "figures": requirement_compliance.figures(requirement, now=now, reports_of=reports_of),
+            "figures": numbers.figures,
             "departments": departments,
             "managers": managers,
             "managers_page": page_of(
