@@ -7,7 +7,9 @@ helpers; nothing else looks at group names.
 from collections.abc import Callable
 from functools import wraps
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -28,15 +30,50 @@ ROLE_WORDS = {
 }
 
 
+def read_roles(user, **also) -> dict:
+    """Read what every page asks of the signed-in person in one query, and keep it on the
+    user object for the rest of the request: their groups (ids and names) and whether they
+    have an active direct report (a line manager). Each of `also` (name -> an Exists over
+    the person's row, OuterRef("pk")) is read in the same query; their answers are returned.
+
+    Held on the user object only: the next request loads the user again, so a change of
+    groups or reports counts from the next page on."""
+    people = get_user_model()._default_manager
+    rows = list(
+        people.filter(pk=user.pk)
+        .order_by()
+        .annotate(
+            manages_anyone=Exists(people.filter(manager=OuterRef("pk"), is_active=True)),
+            **{f"also_{name}": check for name, check in also.items()},
+        )
+        .values_list("manages_anyone", "groups__pk", "groups__name", *(f"also_{n}" for n in also))
+    )
+    groups = {pk: name for _, pk, name, *_ in rows if pk is not None}
+    user._policyhub_group_ids = frozenset(groups)
+    user._policyhub_group_names = frozenset(groups.values())
+    user._policyhub_is_line_manager = bool(rows and rows[0][0])
+    return {name: bool(rows and rows[0][3 + i]) for i, name in enumerate(also)}
+
+
+def _read_once(user) -> None:
+    if getattr(user, "_policyhub_group_names", None) is None:
+        read_roles(user)
+
+
 def group_names(user) -> frozenset[str]:
-    """The user's group names, read once per user object (one query)."""
+    """The user's group names, read once per user object (with `read_roles`)."""
     if not getattr(user, "is_authenticated", False):
         return frozenset()
-    cached = getattr(user, "_policyhub_group_names", None)
-    if cached is None:
-        cached = frozenset(user.groups.values_list("name", flat=True))
-        user._policyhub_group_names = cached
-    return cached
+    _read_once(user)
+    return user._policyhub_group_names
+
+
+def group_ids(user) -> frozenset[int]:
+    """The ids of the user's groups (for audiences chosen by group), read with their names."""
+    if not getattr(user, "is_authenticated", False):
+        return frozenset()
+    _read_once(user)
+    return user._policyhub_group_ids
 
 
 def _active(user) -> bool:
@@ -71,11 +108,8 @@ def is_line_manager(user) -> bool:
     """A line manager is anyone with at least one active direct report."""
     if not _active(user):
         return False
-    cached = getattr(user, "_policyhub_is_line_manager", None)
-    if cached is None:
-        cached = user.direct_reports.filter(is_active=True).exists()
-        user._policyhub_is_line_manager = cached
-    return cached
+    _read_once(user)
+    return user._policyhub_is_line_manager
 
 
 def can_import_people(user) -> bool:
