@@ -58,6 +58,7 @@ from training.compliance import (
     accepted_topics,
     active_requirements,
     joiner_due_by,
+    joiner_not_yet_due,
     status_for,
     still_required,
     upcoming_seats,
@@ -110,6 +111,7 @@ class Moment:
     then use it) and the topics whose sessions count for it."""
 
     now: datetime
+    today: date
     requirements: tuple[Requirement, ...]
     unmet: tuple[QuerySet, ...]
     accepted: tuple[frozenset[int], ...]
@@ -121,14 +123,11 @@ class Moment:
             requirements = active_requirements()
         return cls(
             now=now,
+            today=timezone.localdate(now),
             requirements=tuple(requirements),
             unmet=tuple(still_required(r, now=now) for r in requirements),
             accepted=tuple(frozenset(accepted_topics(r)) for r in requirements),
         )
-
-    @property
-    def today(self) -> date:
-        return timezone.localdate(self.now)
 
     def overdue_training(self, unmet: Iterable[bool], start_date: date | None) -> int:
         """Of the requirements not met (`unmet`: one flag per requirement), those due: all
@@ -181,7 +180,7 @@ FIELDS = tuple(Outstanding.__dataclass_fields__)
 # Counted by `with_figures` in the database; the training figures are added up from
 # one flag per requirement.
 COUNTED = tuple(name for name in FIELDS if not name.startswith("training_"))
-UNMET, SEATED = "unmet_%d", "seated_%d"
+UNMET, SEATED, JOINER = "unmet_%d", "seated_%d", "joiner_%d"
 
 
 def with_figures(people: QuerySet, moment: Moment) -> QuerySet:
@@ -313,7 +312,8 @@ def _among(queryset: QuerySet, column: str) -> ExpressionWrapper:
 
 def team_standing(people: QuerySet, moment: Moment, *, manager=None) -> TeamStanding:
     """Where each of `people` (a team) stands, in one query of a few flags per person;
-    those reporting to `manager` are `direct`."""
+    those reporting to `manager` are `direct`. Each person's flags are added up by the
+    rules of `Outstanding`, as each row's figures are."""
     late = Q(due_date__lt=moment.today)
     assignments, actions = open_assignments(), visible_open_actions()
     flags = {
@@ -323,25 +323,49 @@ def team_standing(people: QuerySet, moment: Moment, *, manager=None) -> TeamStan
         "actions_overdue": _among(actions.filter(late), "owner_id"),
         **{UNMET % n: _among(unmet, "pk") for n, unmet in enumerate(moment.unmet)},
     }
-    rows = people.order_by().annotate(**flags).values_list("pk", "manager_id", "start_date", *flags)
-    ids: list[int] = []
-    direct, overdue, all_clear = set(), set(), 0
-    for pk, reports_to, start_date, p_open, p_late, a_open, a_late, *unmet in rows:
-        ids.append(pk)
-        if manager is not None and reports_to == manager.pk:
-            direct.add(pk)
-        figures = Outstanding(
+    # A requirement not met is overdue unless the person is a new joiner still within
+    # its window: `joiner_not_yet_due`, the query form of `joiner_due_by`.
+    windows = []
+    for n, requirement in enumerate(moment.requirements):
+        joiner = joiner_not_yet_due(requirement, moment.today)
+        if joiner is not None:
+            flags[JOINER % n] = ExpressionWrapper(joiner, output_field=BooleanField())
+            windows.append(n)
+    rows = people.order_by().annotate(**flags).values_list("pk", "manager_id", *flags)
+    count = len(moment.requirements)
+
+    def verdict(found: tuple) -> Outstanding:
+        """The figures a person with these flags has (the same for everyone with them)."""
+        p_open, p_late, a_open, a_late, *training = found
+        unmet, due = training[:count], training[:count]
+        for n, within in zip(windows, training[count:], strict=True):
+            due[n] = unmet[n] and not within
+        return Outstanding(
             policies_open=p_open,
             policies_overdue=p_late,
             actions_open=a_open,
             actions_overdue=a_late,
             training_unmet=sum(unmet),
+            training_overdue=sum(due),
         )
+
+    # Ten thousand people have a few dozen different sets of flags at most: each set is
+    # judged once.
+    verdicts: dict[tuple, Outstanding] = {}
+    manager_id = manager.pk if manager is not None else None
+    ids: list[int] = []
+    direct, overdue, all_clear = set(), set(), 0
+    for pk, reports_to, *found in rows:
+        ids.append(pk)
+        if reports_to == manager_id:
+            direct.add(pk)
+        key = tuple(found)
+        figures = verdicts.get(key)
+        if figures is None:
+            figures = verdicts[key] = verdict(key)
         if figures.all_clear:
             all_clear += 1
-            continue
-        figures.training_overdue = moment.overdue_training(unmet, start_date)
-        if figures.overdue:
+        elif figures.overdue:
             overdue.add(pk)
     return TeamStanding(people=ids, overdue=overdue, direct=direct, all_clear=all_clear)
 

@@ -486,7 +486,7 @@ def test_query_count_does_not_grow_with_people_and_incidents(
 
     grow(3)
     client.force_login(boss)
-    with django_assert_max_num_queries(20) as few:
+    with django_assert_max_num_queries(13) as few:
         response = client.get(INDEX)
     assert list(_cards(response)) == ["team", "remediation", "compliance"]
     grow(40)
