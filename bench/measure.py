@@ -307,6 +307,7 @@ def database_floor(client, *, name: str, label: str, url: str, page_median_ms: f
         if response.streaming:
             b"".join(response.streaming_content)
     result = DatabaseFloor(name, label, page_median_ms, runs=runs)
+    plans = []
     for sql, params in recorder.statements:
         if not _is_read(sql):
             result.skipped += 1
@@ -319,6 +320,9 @@ def database_floor(client, *, name: str, label: str, url: str, page_median_ms: f
                 rows = len(cursor.fetchall())
                 samples.append((time.perf_counter() - start) * 1000)
         result.queries.append(QueryFloor(sql[:300], statistics.median(samples), rows))
+        plans.append((statistics.median(samples), sql, params))
+    if os.environ.get("BENCH_EXPLAIN") and connection.vendor == "postgresql":
+        _explain(label, url, sorted(plans, key=lambda plan: -plan[0])[:3])
     result.skipped += recorder.batches
     result.statements = len(result.queries)
     result.floor_ms = sum(query.median_ms for query in result.queries)
@@ -326,3 +330,13 @@ def database_floor(client, *, name: str, label: str, url: str, page_median_ms: f
     if result.floor_ms > 0:
         result.ratio = page_median_ms / result.floor_ms
     return result
+
+
+def _explain(label: str, url: str, plans: list[tuple[float, str, object]]) -> None:
+    """Append EXPLAIN ANALYZE of a page's slowest reads to the file BENCH_EXPLAIN."""
+    with open(os.environ["BENCH_EXPLAIN"], "a", encoding="utf-8") as out:
+        for median_ms, sql, params in plans:
+            with connection.cursor() as cursor:
+                cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", params)
+                plan = "\n".join(row[0] for row in cursor.fetchall())
+            out.write(f"=== {label} ({url}): {median_ms:.1f} ms\n{sql}\n{plan}\n\n")

@@ -27,6 +27,8 @@ The floors (issue 14), timed in the same run as the pages:
     BENCH_SQL_RUNS=10                        runs of each query for the database floor
     BENCH_DB_FLOORS=3                        how many of the slowest pages get one
     BENCH_QUERIES=/tmp/q.txt                append every query of each page (in full) here
+    BENCH_EXPLAIN=/tmp/plans.txt            append EXPLAIN ANALYZE of the three slowest reads
+                                            of each database-floor page (PostgreSQL)
     SIZE=10000                               people in the synthetic organisation
 """
 

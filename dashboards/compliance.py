@@ -333,6 +333,9 @@ class Heatmap:
     columns: list[PolicyVersion]  # the published version of each policy shown
     rows: list[HeatRow]
     totals: HeatRow
+    # (acknowledged, assigned) counted in assignments rather than people, as the trend
+    # counts this month: the same rows, so the trend needs no query of its own for it.
+    assignments: tuple[int, int] = (0, 0)
 
 
 def department_rows(keys, names: dict[int, str]) -> list[tuple[int | None, str]]:
@@ -351,6 +354,7 @@ def heatmap(*, scope: Scope, filters: Filters, lines: Lines, names: dict[int, st
     policy_id = filters.policy.pk if filters.policy else None
     columns = [lines.published[line.policy.pk] for line in lines.current(policy_id)]
     counts: dict[tuple[int, int | None], tuple[int, int]] = {}
+    assignments = [0, 0]
     version_ids = lines.current_version_ids(policy_id)
     if version_ids:
         assignments = filters.people(
@@ -363,12 +367,17 @@ def heatmap(*, scope: Scope, filters: Filters, lines: Lines, names: dict[int, st
             .annotate(
                 total=Count("person_id", distinct=True),
                 acknowledged=Count("person_id", distinct=True, filter=Q(status=ACK)),
+                assigned=Count("pk"),
+                acknowledgements=Count("pk", filter=Q(status=ACK, completed_at__isnull=False)),
             )
             .order_by()
         )
+        assignments = [0, 0]
         for row in rows:
             key = (row["policy_id"], row["person__department_id"])
             counts[key] = (row["acknowledged"], row["total"])
+            assignments[0] += row["acknowledgements"]
+            assignments[1] += row["assigned"]
     departments = {department for _, department in counts}
 
     base = reverse("dashboards:compliance_people")
@@ -402,7 +411,7 @@ def heatmap(*, scope: Scope, filters: Filters, lines: Lines, names: dict[int, st
         filters.department_value,
         cells(filters.department_value, total, sub=True),
     )
-    return Heatmap(columns, rows, everyone)
+    return Heatmap(columns, rows, everyone, (assignments[0], assignments[1]))
 
 
 def heatmap_csv_rows(heat: Heatmap) -> Iterator[list]:

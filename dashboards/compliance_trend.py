@@ -233,10 +233,9 @@ def training_coverage(
             lambda missing: coverage_counts(requirements, audiences, months=missing, now=now),
             [requirement.pk for requirement in requirements],
         )
-        this_month = [month for month in months if month.to_date]
-        compliant = kept + _coverage_trend(
-            requirements, audiences, scope=scope, filters=filters, months=this_month, now=now
-        )
+        # This month to date is today's coverage: the same people, attended within the
+        # period before now.
+        compliant = kept + [overall.compliant for month in months if month.to_date]
     else:
         compliant = _coverage_trend(
             requirements, audiences, scope=scope, filters=filters, months=months, now=now
@@ -358,9 +357,12 @@ def acknowledgement_trend(
     lines: Lines,
     months: list[Month],
     finished: summaries.FinishedMonths | None = None,
+    this_month: tuple[int, int] | None = None,
 ) -> list[tuple[int, int]]:
     """(acknowledged, assigned) at each month end (see `acknowledgement_counts`). With
-    `finished` (and everyone in scope), the finished months are the kept ones."""
+    `finished` (and everyone in scope), the finished months are the kept ones, and this
+    month's figures `this_month` when the heatmap already counted them (its
+    `assignments`: the same assignments, of today's version lines)."""
     if finished is not None and scope.everyone:
         kept = finished.acknowledgements(
             lambda missing: acknowledgement_counts(
@@ -368,9 +370,13 @@ def acknowledgement_trend(
             ),
             filters.policy.pk if filters.policy else None,
         )
-        this_month = [month for month in months if month.to_date]
+        if this_month is not None and months and months[-1].to_date:
+            return [*kept, this_month]
         return kept + acknowledgement_trend(
-            scope=scope, filters=filters, lines=lines, months=this_month
+            scope=scope,
+            filters=filters,
+            lines=lines,
+            months=[month for month in months if month.to_date],
         )
     points = [[0, 0] for _ in months]
     counts = acknowledgement_counts(scope=scope, filters=filters, lines=lines, months=months)

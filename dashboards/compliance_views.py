@@ -55,7 +55,12 @@ def _page_data(request, scope, *, heatmap=True, training=True, trend=True) -> di
         )
     if trend:
         acknowledgements = trend_queries.acknowledgement_trend(
-            scope=scope, filters=filters, lines=lines, months=months, finished=finished
+            scope=scope,
+            filters=filters,
+            lines=lines,
+            months=months,
+            finished=finished,
+            this_month=data["heat"].assignments if heatmap else None,
         )
         data["trend"] = trend_queries.trend(
             months=months, acknowledgements=acknowledgements, training=data["training"]

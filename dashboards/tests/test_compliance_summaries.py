@@ -27,12 +27,23 @@ from training.tests.factories import held_session
 
 pytestmark = pytest.mark.django_db
 
+PAGE = reverse("dashboards:compliance")
 TREND_CSV = reverse("dashboards:compliance_csv", args=["trend"])
 
 
 def page_trend(client, **params) -> list[tuple[int, int, int, int]]:
-    """(acknowledged, assigned, compliant, in audience) per month, as the viewer's trend
-    export gives them (finished months from what is kept)."""
+    """(acknowledged, assigned, compliant, in audience) per month, as the viewer's
+    dashboard shows them (finished months from what is kept)."""
+    response = client.get(PAGE, params)
+    assert response.status_code == 200
+    return [
+        (point.acknowledged, point.assigned, point.compliant, point.audience)
+        for point in response.context["trend"]
+    ]
+
+
+def csv_trend(client, **params) -> list[tuple[int, int, int, int]]:
+    """The same figures from the trend's export (which counts this month on its own)."""
     response = client.get(TREND_CSV, params)
     assert response.status_code == 200
     text = b"".join(response.streaming_content).decode("utf-8").lstrip("\ufeff")
@@ -142,7 +153,7 @@ def test_the_finished_months_are_kept_and_equal_the_live_count(viewer, history):
     assert kept_months() == 0
     first = page_trend(viewer)
     assert kept_months() == 2 * 11  # both kinds, every finished month
-    assert first == live_trend()
+    assert first == live_trend() == csv_trend(viewer)
     assert first[6][:2] == (0, 6) and first[8][:2] == (2, 6) and first[9][:2] == (2, 5)
     assert first[7][2] == 4 and first[10][2] == 4
     # Read again: nothing is counted again, and the figures are the same.
@@ -327,3 +338,28 @@ def test_an_incident_transition_keeps_the_finished_months(
         incident_services.transition(incident=incident, to=Incident.Status.TRIAGE, user=comms)
     assert kept_months() == 22
     assert page_trend(viewer) == live_trend()
+
+
+def test_this_month_from_the_heatmap_equals_the_live_count(
+    viewer, history, policy_admin, leader, django_capture_on_commit_callbacks
+):
+    """The page takes this month's acknowledgement figures from the heatmap's rows:
+    the same as the trend's own count with a minor version in the line, a decline and
+    an acknowledgement of each version."""
+    people = history["people"]
+    with django_capture_on_commit_callbacks(execute=True):
+        minor = publish_version(
+            history["policy"],
+            author=policy_admin,
+            approver=leader,
+            body=BODY_2,
+            change=PolicyVersion.Change.MINOR,
+        )
+        policy_services.acknowledge(version=minor, user=people[2], full_name=people[2].full_name)
+        policy_services.decline(version=minor, user=people[3], reason="Not my job")
+    trend = page_trend(viewer)
+    assert trend == live_trend() == csv_trend(viewer)
+    assert trend[-1][:2] != (0, 0)
+    assert page_trend(viewer, policy=history["policy"].pk) == live_trend(
+        compliance.Filters(policy=history["policy"])
+    )
