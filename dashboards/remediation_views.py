@@ -34,18 +34,37 @@ ACTIONS_PER_PAGE = 25
 may_see = role_required(permissions.can_see_remediation)
 
 
-def _link(name: str, filters: remediation.Filters, *, period: bool = True, **drill) -> str:
-    params = filters.query(period=period)
-    params.update({key: value for key, value in drill.items() if value})
-    return f"{reverse(name)}?{urlencode(params)}"
+class _Links:
+    """The links from the figures to their lists, for one page: each list's address and
+    each set of filters is encoded once (a page has a few hundred links)."""
 
+    def __init__(self):
+        self._paths: dict[str, str] = {}
+        self._queries: dict[tuple, tuple[dict[str, str], str]] = {}
 
-def _incidents_link(filters, *, period=True, **drill) -> str:
-    return _link("dashboards:remediation_incidents", filters, period=period, **drill)
+    def __call__(self, name: str, filters: remediation.Filters, *, period=True, **drill) -> str:
+        path = self._paths.get(name)
+        if path is None:
+            path = self._paths[name] = reverse(name)
+        known = self._queries.get((filters, period))
+        if known is None:
+            params = filters.query(period=period)
+            known = self._queries[(filters, period)] = (params, urlencode(params))
+        params, query = known
+        drill = {key: value for key, value in drill.items() if value}
+        if not drill:
+            return f"{path}?{query}"
+        if params.keys() & drill.keys():  # the figure's value takes the filter's place
+            return f"{path}?{urlencode({**params, **drill})}"
+        return f"{path}?{query}&{urlencode(drill)}" if query else f"{path}?{urlencode(drill)}"
+
+    def incidents(self, filters: remediation.Filters, *, period=True, **drill) -> str:
+        return self("dashboards:remediation_incidents", filters, period=period, **drill)
 
 
 def figures(viewer: remediation.Viewer, filters: remediation.Filters, *, today) -> dict:
     """Every figure of the page, each with the links to its rows."""
+    links = _Links()
     months = remediation.months_between(filters.start, filters.end)
     quarters = remediation.quarters_between(filters.start, filters.end)
     open_now = remediation.open_incidents(viewer, filters)
@@ -55,23 +74,23 @@ def figures(viewer: remediation.Viewer, filters: remediation.Filters, *, today) 
         (open_now.by_track, "track"),
     ):
         for tally in group:
-            tally.link = _incidents_link(filters, period=False, open=1, **{name: tally.value})
+            tally.link = links.incidents(filters, period=False, open=1, **{name: tally.value})
     overdue = remediation.overdue_actions(viewer, filters, today=today)
     for tally in overdue:
-        tally.link = _link(
+        tally.link = links(
             "dashboards:remediation_actions", filters, period=False, overdue=tally.value
         )
     timings = remediation.timings(viewer, filters, months)
     for row in timings:
-        row.contained_link = _incidents_link(filters, period=False, contained=row.month)
-        row.closed_link = _incidents_link(filters, period=False, closed=row.month)
+        row.contained_link = links.incidents(filters, period=False, contained=row.month)
+        row.closed_link = links.incidents(filters, period=False, closed=row.month)
     columns = remediation.outcome_columns(viewer)
     mix = remediation.classification(viewer, filters, quarters)
     for row in mix:
         row.cells = [
             (
                 row.counts[value],
-                _incidents_link(filters, quarter=row.quarter, **_mix_drill(viewer, value)),
+                links.incidents(filters, quarter=row.quarter, **_mix_drill(viewer, value)),
             )
             for value, _ in columns
         ]
@@ -82,7 +101,7 @@ def figures(viewer: remediation.Viewer, filters: remediation.Filters, *, today) 
         (
             label,
             [
-                (count, _incidents_link(filters, information=value, platform=platform))
+                (count, links.incidents(filters, information=value, platform=platform))
                 for count, (platform, _) in zip(counts, recurrence.platforms, strict=True)
             ],
         )
@@ -91,13 +110,13 @@ def figures(viewer: remediation.Viewer, filters: remediation.Filters, *, today) 
     reviews = remediation.late_reviews(viewer, filters, today=today)
     measured, stretches = remediation.exposure(viewer, filters, rows=period_rows)
     for stretch in stretches:
-        stretch.link = _incidents_link(filters, exposure=stretch.slug)
+        stretch.link = links.incidents(filters, exposure=stretch.slug)
     noticing = _linked_noticing(
-        remediation.noticing(viewer, filters, quarters, rows=period_rows), filters
+        remediation.noticing(viewer, filters, quarters, rows=period_rows), filters, links
     )
     context = {
         "open": open_now,
-        "open_link": _incidents_link(filters, period=False, open=1),
+        "open_link": links.incidents(filters, period=False, open=1),
         "open_tables": [
             (gettext("By state"), open_now.by_status),
             (gettext("By severity"), open_now.by_severity),
@@ -105,7 +124,7 @@ def figures(viewer: remediation.Viewer, filters: remediation.Filters, *, today) 
         ],
         "overdue": overdue,
         "overdue_total": sum(t.count for t in overdue),
-        "overdue_link": _link(
+        "overdue_link": links(
             "dashboards:remediation_actions", filters, period=False, overdue="all"
         ),
         "timings": timings,
@@ -114,10 +133,10 @@ def figures(viewer: remediation.Viewer, filters: remediation.Filters, *, today) 
         "mix": mix,
         "recurrence": recurrence,
         "reviews": reviews,
-        "late_reviews_link": _incidents_link(filters, late_review=1),
-        "due_reviews_link": _incidents_link(filters, review_due=1),
+        "late_reviews_link": links.incidents(filters, late_review=1),
+        "due_reviews_link": links.incidents(filters, review_due=1),
         "measured": measured,
-        "measured_link": _incidents_link(filters),
+        "measured_link": links.incidents(filters),
         "stretches": stretches,
         "charts": _charts(open_now, timings, columns, mix, stretches),
         "noticing": noticing,
@@ -129,20 +148,20 @@ def figures(viewer: remediation.Viewer, filters: remediation.Filters, *, today) 
 POSTED_NOTICED = "posted-noticed"  # the exposure stretch these figures measure
 
 
-def _linked_noticing(noticing: remediation.Noticing, filters: remediation.Filters):
+def _linked_noticing(noticing: remediation.Noticing, filters: remediation.Filters, links: _Links):
     """Each count of the posted → noticed figures links to its incidents: those noticed
     that way (`link`) and, of them, those with a posted time (`measured_link`); a
     quarter's to those noticed in it (within the period)."""
     for channel in noticing.channels:
-        channel.link = _incidents_link(filters, noticed_by=channel.value)
-        channel.measured_link = _incidents_link(
+        channel.link = links.incidents(filters, noticed_by=channel.value)
+        channel.measured_link = links.incidents(
             filters, noticed_by=channel.value, exposure=POSTED_NOTICED
         )
     for row in noticing.quarters:
         first, last = remediation.quarter_days(row.quarter, filters)
         within = replace(filters, start=first, end=last)
         for channel in row.channels:
-            channel.measured_link = _incidents_link(
+            channel.measured_link = links.incidents(
                 within, noticed_by=channel.value, exposure=POSTED_NOTICED
             )
     return noticing
