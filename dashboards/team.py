@@ -59,6 +59,7 @@ from training.compliance import (
     active_requirements,
     joiner_due_by,
     joiner_not_yet_due,
+    seated_topics,
     status_for,
     still_required,
     upcoming_seats,
@@ -260,13 +261,47 @@ def figured(people: QuerySet | list[int], moment: Moment) -> list:
 def outstanding(
     person_ids: list[int], *, now: datetime, requirements: list[Requirement]
 ) -> dict[int, Outstanding]:
-    """Each person's outstanding items, by id (one query, and the department tree's when
-    a requirement is for departments)."""
-    if not person_ids:
-        return {}
-    moment = Moment.of(now=now, requirements=requirements)
-    people = with_figures(get_user_model().objects.filter(pk__in=person_ids), moment)
-    return {person.pk: figures_of(person, moment) for person in people.only("pk", "start_date")}
+    """Each person's outstanding items, by id."""
+    return grouped(person_ids, Moment.of(now=now, requirements=requirements))
+
+
+def grouped(person_ids: list[int], moment: Moment) -> dict[int, Outstanding]:
+    """Each person's outstanding items, by id, for many people at once (a CSV chunk):
+    grouped queries, two for policies and actions, one for seats on upcoming briefings
+    and one per active requirement, rather than `with_figures`'s subqueries per person.
+    The same rules: the figures agree with `with_figures`'s (the tests compare them)."""
+    found = {pk: Outstanding() for pk in person_ids}
+    if not found:
+        return found
+    overdue = Q(due_date__lt=moment.today)
+    for queryset, key, prefix in (
+        (open_assignments(), "person_id", "policies"),
+        (visible_open_actions(), "owner_id", "actions"),
+    ):
+        rows = (
+            queryset.filter(**{f"{key}__in": person_ids})
+            .order_by()
+            .values(key)
+            .annotate(n=Count("pk"), late=Count("pk", filter=overdue), first=Min("due_date"))
+        )
+        for row in rows:
+            figures = found[row[key]]
+            setattr(figures, f"{prefix}_open", row["n"])
+            setattr(figures, f"{prefix}_overdue", row["late"])
+            setattr(figures, f"{prefix}_earliest_due", row["first"])
+    seats = seated_topics(person_ids, now=moment.now) if moment.requirements else {}
+    for requirement, unmet, accepted in zip(
+        moment.requirements, moment.unmet, moment.accepted, strict=True
+    ):
+        booked = {pk for pk, topics in seats.items() if topics & accepted}
+        for pk, start_date in unmet.filter(pk__in=person_ids).values_list("pk", "start_date"):
+            figures = found[pk]
+            figures.training_unmet += 1
+            if pk in booked:
+                figures.training_booked += 1
+            if joiner_due_by(requirement, start_date, moment.today) is None:
+                figures.training_overdue += 1
+    return found
 
 
 # --- the whole team -------------------------------------------------------------------
@@ -441,11 +476,13 @@ def listing(manager, *, standing: TeamStanding, moment: Moment, **filters) -> Li
 
 def csv_rows(people: QuerySet, manager, *, moment: Moment | None = None) -> Iterator[list]:
     """The CSV lines of the list, streamed a chunk of people at a time (their figures at
-    `moment`, by default when streaming starts)."""
+    `moment`, by default when streaming starts, by `grouped` queries for each chunk)."""
     moment = moment or Moment.of()
-    ids = people.values_list("pk", flat=True).iterator(chunk_size=CSV_CHUNK)
-    while chunk := list(islice(ids, CSV_CHUNK)):
-        for person in figured(chunk, moment):
+    rows = people.select_related("department", "manager").iterator(chunk_size=CSV_CHUNK)
+    while chunk := list(islice(rows, CSV_CHUNK)):
+        figures = grouped([person.pk for person in chunk], moment)
+        for person in chunk:
+            mine = figures[person.pk]
             indirect = person.manager_id != manager.pk and person.manager is not None
             yield [
                 person.get_full_name(),
@@ -453,15 +490,15 @@ def csv_rows(people: QuerySet, manager, *, moment: Moment | None = None) -> Iter
                 person.department.name if person.department else "",
                 person.job_title,
                 person.manager.get_full_name() if indirect else "",
-                person.policies_open,
-                person.policies_overdue,
-                person.policies_earliest_due,
-                person.training_unmet,
-                person.training_booked,
-                person.training_overdue,
-                person.actions_open,
-                person.actions_overdue,
-                person.actions_earliest_due,
+                mine.policies_open,
+                mine.policies_overdue,
+                mine.policies_earliest_due,
+                mine.training_unmet,
+                mine.training_booked,
+                mine.training_overdue,
+                mine.actions_open,
+                mine.actions_overdue,
+                mine.actions_earliest_due,
             ]
 
 

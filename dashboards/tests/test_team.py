@@ -546,7 +546,7 @@ def test_only_people_with_something_overdue_costs_the_same_for_few_and_many(
 
     grow(6)
     client.force_login(manager)
-    with django_assert_max_num_queries(15) as few:
+    with django_assert_max_num_queries(18) as few:
         response = client.get(TEAM, {"overdue": "1"})
         rows = csv_lines(client.get(CSV, {"overdue": "1"}))[1:]
     assert response.context["page"].paginator.count == len(rows) == 3
@@ -964,6 +964,21 @@ def test_a_nudge_then_remind_now_on_the_same_site_day_remind_each_assignment_onc
 # --- cost ---------------------------------------------------------------------------
 
 
+def test_the_page_and_the_csv_count_each_person_alike(
+    manager, employee, indirect, make_person, outstanding, topic, policy_admin
+):
+    """The page reads a few people's figures per person, the CSV by groups of people:
+    the same figures, seats and new joiners included."""
+    seat(upcoming_session(topic, policy_admin), employee)
+    joiner = make_person(manager=manager, start_date=timezone.localdate() - timedelta(days=3))
+    moment = queries.Moment.of()
+    ids = [employee.pk, indirect.pk, joiner.pk]
+    on_the_page = {person.pk: person.outstanding for person in queries.figured(ids, moment)}
+    assert on_the_page == queries.grouped(ids, moment)
+    assert on_the_page[employee.pk].training_booked == 2
+    assert on_the_page[joiner.pk].training_not_yet_due == 1
+
+
 @pytest.mark.parametrize("params", [{}, {"overdue": "1"}, {"direct": "1"}, {"q": "ian"}])
 def test_the_page_walks_the_reporting_line_once(client, manager, employee, indirect, params):
     """The team's standing reads the team; the page's people are its ids, not a second
@@ -1020,7 +1035,7 @@ def test_the_page_costs_the_same_for_few_and_many_reports(
 
     grow(3)
     client.force_login(manager)
-    with django_assert_max_num_queries(14) as few:
+    with django_assert_max_num_queries(17) as few:
         assert client.get(TEAM).status_code == 200
         assert len(csv_lines(client.get(CSV))) == 1 + 3
     grow(60)  # 63 reports: more than a page
