@@ -65,13 +65,19 @@ def period_start(requirement: Requirement, now: datetime) -> datetime:
 
 def requirement_people(requirement: Requirement):
     """The active people in the requirement's audience (uses prefetched departments and
-    groups when the requirement was loaded with them)."""
+    groups when the requirement was loaded with them). Read once per requirement object:
+    an audience of departments reads the department tree (one query) the first time."""
     departments = groups = ()
     if requirement.audience == audience.DEPARTMENTS:
         departments = [department.pk for department in requirement.audience_departments.all()]
     elif requirement.audience == audience.GROUPS:
         groups = [group.pk for group in requirement.audience_groups.all()]
-    return audience_people(requirement.audience, department_ids=departments, group_ids=groups)
+    key = (requirement.audience, tuple(departments), tuple(groups))
+    read = requirement.__dict__.get("_audience_people")
+    if read is None or read[0] != key:
+        people = audience_people(requirement.audience, department_ids=departments, group_ids=groups)
+        read = requirement.__dict__["_audience_people"] = (key, people)
+    return read[1].all()
 
 
 def _attendance(requirement: Requirement, *, now: datetime | None = None):
@@ -445,6 +451,9 @@ def breakdown(
     )
 
 
+LISTED_ORDER = ("full_name", "email", "pk")  # how `with_details` lists people
+
+
 def with_details(
     people: QuerySet, requirement: Requirement, *, now: datetime | None = None
 ) -> QuerySet:
@@ -469,8 +478,34 @@ def with_details(
                 next_booking.order_by("session__starts_at").values("session__starts_at")[:1]
             ),
         )
-        .order_by("full_name", "email", "pk")
+        .order_by(*LISTED_ORDER)
     )
+
+
+class Listing:
+    """`with_details(people)` to page through, with its length known beforehand (from
+    `Breakdown.still_required_in`, so the paginator asks no COUNT). A page is read in one
+    query that picks its people first, `pk IN (the ids of people, in order, cut to the
+    page)`, and only then joins their department and manager and looks up their
+    attendance: the database sorts narrow rows rather than every person's whole row."""
+
+    ordered = True
+
+    def __init__(self, people: QuerySet, requirement: Requirement, *, count: int, now=None):
+        self.people, self.requirement, self._count = people, requirement, count
+        self.now = now or timezone.now()
+
+    def count(self) -> int:
+        return self._count
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __getitem__(self, key: slice) -> QuerySet:
+        chosen = self.people.order_by(*LISTED_ORDER).values("pk")[key]
+        return with_details(
+            get_user_model().objects.filter(pk__in=chosen), self.requirement, now=self.now
+        )
 
 
 # --- one person -------------------------------------------------------------------

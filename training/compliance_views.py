@@ -42,25 +42,6 @@ def _requirement(pk: int) -> Requirement:
     return requirement
 
 
-class _Counted:
-    """A queryset to page through whose length is already known: the paginator takes
-    the count from here rather than asking the database."""
-
-    ordered = True
-
-    def __init__(self, queryset, count: int):
-        self.queryset, self._count = queryset, count
-
-    def count(self) -> int:
-        return self._count
-
-    def __len__(self) -> int:
-        return self._count
-
-    def __getitem__(self, key):
-        return self.queryset[key]
-
-
 def _id_filter(value: str | None):
     """A ?department= or ?manager= value: an id, "none", or nothing (no filter)."""
     if value == "none":
@@ -107,9 +88,11 @@ def compliance_requirement(request, pk: int):
     listed = _filtered(_filtered(people, "department", department), "manager", manager)
     page = page_of(
         request,
-        _Counted(
-            requirement_compliance.with_details(listed, requirement, now=now),
-            numbers.still_required_in(department=department, manager=manager),
+        requirement_compliance.Listing(
+            listed,
+            requirement,
+            count=numbers.still_required_in(department=department, manager=manager),
+            now=now,
         ),
         per_page=PEOPLE_PER_PAGE,
         anchor="people",
