@@ -3,7 +3,7 @@ and at each month end) and the 12-month trend of acknowledgements and coverage. 
 scope, filters, version lines and months come from `compliance`; the attendance
 helpers here also serve the drill-down (`compliance_people`).
 
-Costs: training coverage is one grouped query per active requirement (a hashed
+Costs: training coverage is one grouped query for all active requirements (a hashed
 `IN (attendance)`, not a subquery per person), and its trend one query for all
 requirements (a flag per person, requirement and month, summed). The acknowledgement
 trend is one query that counts assignments per version, status and month of
@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 
+from django.contrib.auth import get_user_model
 from django.db.models import (
     Case,
     Count,
@@ -48,6 +49,7 @@ from dashboards.compliance import (
     department_rows,
     percent,
 )
+from people.audience import EVERYONE
 from policies.models import Assignment
 from training.compliance import CHECKIN_LEAD, active_requirements, audience_of, period, period_start
 from training.models import Booking, Requirement, Session
@@ -197,26 +199,31 @@ def training_coverage(
     requirements: list[Requirement] | None = None,
     finished: summaries.FinishedMonths | None = None,
 ) -> Training:
-    """Coverage by department now (one grouped query per active requirement, with a
-    hashed `IN (attendance)`) and at each month end (one query for all of them). A
+    """Coverage by department now (one grouped query over the active people for every
+    active requirement: a hashed `IN (audience)` and `IN (attendance)` for each) and at
+    each month end (one query for all of them). A
     month end counts today's audience (who was in it then is not kept), compliant if
     they attended within the requirement's period before that date. With `finished`
     (and everyone in scope), the finished months are the kept ones (`summaries`)."""
     requirements = active_requirements() if requirements is None else requirements
     audiences = {r.pk: audience_of(r) for r in requirements}
     totals: dict[int | None, list[int]] = {}
-    for requirement in requirements:
-        people = filters.people(scope.people(audiences[requirement.pk]))
-        attended = attended_since(requirement, period_start(requirement, now), now)
-        rows = (
-            people.order_by()
-            .values("department_id")
-            .annotate(audience=Count("pk"), compliant=Count("pk", filter=Q(pk__in=attended)))
-        )
-        for row in rows:
-            pair = totals.setdefault(row["department_id"], [0, 0])
-            pair[0] += row["audience"]
-            pair[1] += row["compliant"]
+    if requirements:
+        counts = {}
+        for j, requirement in enumerate(requirements):
+            attended = Q(pk__in=attended_since(requirement, period_start(requirement, now), now))
+            if requirement.audience == EVERYONE:  # every active person: no test needed
+                counts[f"a_{j}"], counts[f"c_{j}"] = Count("pk"), Count("pk", filter=attended)
+            else:
+                member = Q(pk__in=audiences[requirement.pk].values("pk"))
+                counts[f"a_{j}"] = Count("pk", filter=member)
+                counts[f"c_{j}"] = Count("pk", filter=member & attended)
+        people = filters.people(scope.people(get_user_model().objects.filter(is_active=True)))
+        for row in people.order_by().values("department_id").annotate(**counts):
+            audience = sum(row[f"a_{j}"] for j in range(len(requirements)))
+            if audience:
+                compliant = sum(row[f"c_{j}"] for j in range(len(requirements)))
+                totals[row["department_id"]] = [audience, compliant]
     departments = [
         Coverage(name, NONE if pk is None else str(pk), *totals[pk])
         for pk, name in department_rows(set(totals), names)
