@@ -50,8 +50,7 @@ from django.utils import timezone
 
 from incidents.models import ActionItem, Incident
 from incidents.permissions import visible_incidents
-from people.audience import _one_of as one_of
-from people.audience import team
+from people.audience import one_of, team
 from policies.models import Assignment
 from training.compliance import Status as Standing
 from training.compliance import (

@@ -104,7 +104,7 @@ class _AnyOf(Func):
         return f"{column[0]} = ANY({array[0]}::bigint[])", (*column[1], *array[1])
 
 
-def _one_of(ids: list[int]) -> Q:
+def one_of(ids: list[int]) -> Q:
     """People whose id is in `ids`, sent as one parameter (an array on PostgreSQL, JSON
     on SQLite) however many there are, rather than one placeholder per id, which would
     make every query thousands of placeholders long (and pass SQLite's limit on them)."""
@@ -129,7 +129,7 @@ def team_read_once(manager) -> Iterator[None]:
     if connection.vendor not in ("postgresql", "sqlite"):
         yield
         return
-    teams = {**(_teams_read.get() or {}), manager.pk: _one_of(team_ids(manager))}
+    teams = {**(_teams_read.get() or {}), manager.pk: one_of(team_ids(manager))}
     token = _teams_read.set(teams)
     try:
         yield
