@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -42,19 +43,38 @@ def manage_compliance(request, pk: int):
         messages.info(request, _("Compliance figures start when the version is published."))
         return redirect("policies:manage_version", version.pk)
     today = timezone.localdate()
+    figures = queries.compliance_figures(version, today=today)
+    # The figures already counted the outstanding and overdue people: the lists' pagers
+    # take those numbers instead of counting again.
     outstanding = page_of(
         request,
-        queries.outstanding_assignments(version),
+        queries.Counted(queries.outstanding_assignments(version), figures.overall.outstanding),
         param="outstanding_page",
         per_page=PEOPLE_PER_PAGE,
         anchor="outstanding",
     )
     overdue = page_of(
         request,
-        queries.overdue_assignments(version, today=today),
+        queries.Counted(queries.overdue_assignments(version, today=today), figures.overall.overdue),
         param="overdue_page",
         per_page=PEOPLE_PER_PAGE,
         anchor="overdue",
+    )
+    outstanding_rows = queries.with_days_overdue(outstanding, today=today)
+    if overdue.number == outstanding.number:
+        # The overdue are the first of the outstanding (soonest due first, in the same
+        # order), so the same page of both lists holds the same overdue people: no need
+        # to read them twice.
+        overdue.object_list = [row for row in outstanding_rows if row.due_date < today]
+    overdue_rows = queries.with_days_overdue(overdue, today=today)
+    can_act = version.status == Status.PUBLISHED
+    # Both tables of people come from one template; when they show the same people (the
+    # first page, with a page or more of overdue), it is rendered once.
+    outstanding_table = _people_table(outstanding_rows, can_act=can_act)
+    overdue_table = (
+        outstanding_table
+        if overdue_rows == outstanding_rows
+        else _people_table(overdue_rows, can_act=can_act)
     )
     declines = page_of(
         request,
@@ -64,7 +84,7 @@ def manage_compliance(request, pk: int):
         anchor="declines",
     )
     on_behalf = None
-    if version.status == Status.PUBLISHED:
+    if can_act:
         on_behalf = OnBehalfForm(initial={"person": request.GET.get("on_behalf", "")})
     return render(
         request,
@@ -73,14 +93,26 @@ def manage_compliance(request, pk: int):
             "version": version,
             "policy": version.policy,
             "today": today,
-            "figures": queries.compliance_figures(version, today=today),
+            "figures": figures,
             "outstanding": outstanding,
-            "outstanding_rows": queries.with_days_overdue(outstanding, today=today),
+            "outstanding_rows": outstanding_rows,
+            "outstanding_table": outstanding_table,
             "overdue": overdue,
-            "overdue_rows": queries.with_days_overdue(overdue, today=today),
+            "overdue_rows": overdue_rows,
+            "overdue_table": overdue_table,
             "declines": declines,
             "on_behalf_form": on_behalf,
         },
+    )
+
+
+def _people_table(rows: list[Assignment], *, can_act: bool) -> str:
+    """The table of people who still have to acknowledge (with "Acknowledge on behalf"
+    links while the version is published)."""
+    if not rows:
+        return ""
+    return render_to_string(
+        "policies/manage/_assignment_rows.html", {"rows": rows, "can_act": can_act}
     )
 
 

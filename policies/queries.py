@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet, Window
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -119,7 +119,16 @@ NO_DEPARTMENT = "No department"
 
 
 def compliance_figures(version: PolicyVersion, *, today: date) -> Compliance:
-    """% acknowledged overall and by department: one grouped query."""
+    """% acknowledged overall and by department: one grouped query (and the briefings,
+    `briefing_attendance`).
+
+    Each person has at most one assignment in a version line that is not closed:
+    publishing and `reconcile_assignments` only assign people who have none, a minor
+    version moves the open ones instead of adding, and reopening (a decline, an expired
+    acknowledgement, a returning person) reuses the same assignment. So counting those
+    assignments counts people, once each, without a COUNT(DISTINCT …) per figure (which
+    made PostgreSQL sort every row of the line five times over).
+    """
     ack = Assignment.Status.ACKNOWLEDGED
     open_ = Assignment.Status.OPEN
     rows = (
@@ -127,11 +136,11 @@ def compliance_figures(version: PolicyVersion, *, today: date) -> Compliance:
         .exclude(status=Assignment.Status.CLOSED)
         .values("person__department_id", "person__department__name")
         .annotate(
-            total=Count("person", distinct=True),
-            acknowledged=Count("person", distinct=True, filter=Q(status=ack)),
-            outstanding=Count("person", distinct=True, filter=Q(status=open_)),
-            overdue=Count("person", distinct=True, filter=Q(status=open_, due_date__lt=today)),
-            declined=Count("person", distinct=True, filter=Q(status=Assignment.Status.DECLINED)),
+            total=Count("pk"),
+            acknowledged=Count("pk", filter=Q(status=ack)),
+            outstanding=Count("pk", filter=Q(status=open_)),
+            overdue=Count("pk", filter=Q(status=open_, due_date__lt=today)),
+            declined=Count("pk", filter=Q(status=Assignment.Status.DECLINED)),
         )
         .order_by("person__department__name")
     )
@@ -167,12 +176,13 @@ BRIEFINGS_SHOWN = 10
 def briefing_attendance(version: PolicyVersion, *, limit: int = BRIEFINGS_SHOWN):
     """The latest briefing sessions that covered the version's policy and have taken
     place, each with `attendees` (bookings attended or late, by name), and how many such
-    sessions there are: three queries, however many sessions or people."""
-    held = (
-        Session.objects.filter(policies=version.policy_id, starts_at__lte=timezone.now())
-        .exclude(status=Session.Status.CANCELLED)
-        .distinct()
-    )
+    sessions there are: two queries (one when there is none), however many sessions or
+    people. The number held comes with the latest ones (a window count over all of
+    them), not from a second query."""
+    covering = Session.policies.through.objects.filter(policy_id=version.policy_id)
+    held = Session.objects.filter(
+        pk__in=covering.values("session_id"), starts_at__lte=timezone.now()
+    ).exclude(status=Session.Status.CANCELLED)
     attendees = (
         Booking.objects.filter(status__in=Booking.PRESENT)
         .select_related("person__department")
@@ -180,13 +190,19 @@ def briefing_attendance(version: PolicyVersion, *, limit: int = BRIEFINGS_SHOWN)
     )
     sessions = list(
         held.select_related("presenter")
+        .annotate(held_count=Window(Count("pk")))
         .prefetch_related(Prefetch("bookings", queryset=attendees, to_attr="attendees"))
         .order_by("-starts_at", "-pk")[:limit]
     )
     effective = version.published_at
     for session in sessions:
         session.before_version = bool(effective and session.starts_at < effective)
-    return sessions, held.count()
+    return sessions, sessions[0].held_count if sessions else 0
+
+
+# The columns the outstanding and overdue lists show: a page of them is read without
+# everyone's password hash, settings and so on.
+LISTED = ("due_date", "status", "person__full_name", "person__email", "person__department__name")
 
 
 def outstanding_assignments(version: PolicyVersion) -> QuerySet[Assignment]:
@@ -195,11 +211,13 @@ def outstanding_assignments(version: PolicyVersion) -> QuerySet[Assignment]:
         version_line(version)
         .filter(status=Assignment.Status.OPEN)
         .select_related("person__department")
+        .only(*LISTED)
         .order_by("due_date", "person__full_name", "pk")
     )
 
 
 def overdue_assignments(version: PolicyVersion, *, today: date) -> QuerySet[Assignment]:
+    """Those past their due date: the first of `outstanding_assignments`, in its order."""
     return outstanding_assignments(version).filter(due_date__lt=today)
 
 
@@ -209,6 +227,24 @@ def with_days_overdue(assignments, *, today: date) -> list[Assignment]:
     for assignment in rows:
         assignment.days_overdue = max(0, (today - assignment.due_date).days)
     return rows
+
+
+class Counted:
+    """A queryset whose number of rows is already known (from the figures), for a
+    Paginator: the page is still read from the database, its COUNT(*) is not."""
+
+    def __init__(self, queryset: QuerySet, count: int):
+        self.queryset = queryset
+        self._count = count
+
+    def count(self) -> int:
+        return self._count
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __getitem__(self, key):
+        return self.queryset[key]
 
 
 def declines(version: PolicyVersion) -> QuerySet[Decline]:
