@@ -179,9 +179,11 @@ def test_my_tasks_query_count_does_not_grow_with_tasks_of_every_kind(
     with CaptureQueriesContext(connection) as many:
         page = client.get(reverse("my_tasks")).content.decode()
     assert page.count("and 6 more") == 5  # every kind has more than it lists
-    # The same queries, and a COUNT for each kind that fills its places: no more.
     assert len(few.captured_queries) < len(many.captured_queries)
-    assert len(many.captured_queries) <= len(few.captured_queries) + 5 <= 25
+    # The same queries, and a COUNT for each kind that fills its places and is read a page
+    # at a time (policies, actions, reviews to sign off; the briefings booked and to book are
+    # counted from what the page reads): 3 for who is asking, 6 for the page, 3 COUNTs.
+    assert len(many.captured_queries) <= len(few.captured_queries) + 3 <= 12
 
 
 # --- post reviews: the answers to read, the drafts waiting, and for comms the queue ---------
@@ -238,5 +240,6 @@ def test_post_reviews_on_my_tasks_are_a_few_of_each_and_cost_flat(
     queue = reverse("prevention:queue")
     assert f'<a href="{queue}">and 6 more post reviews waiting</a>' in page
     assert page.count("and 6 more") == 7
-    # The page's budget of 25, and at most two more for post reviews.
-    assert len(many.captured_queries) <= len(few.captured_queries) + 7 <= 27
+    # The page's budget of 12 (test above), one more for the comms queue, and a COUNT for
+    # each kind of post review.
+    assert len(many.captured_queries) <= len(few.captured_queries) + 5 <= 15
