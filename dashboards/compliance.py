@@ -365,9 +365,11 @@ def heatmap(*, scope: Scope, filters: Filters, lines: Lines, names: dict[int, st
             .exclude(status=CLOSED)
             .values("policy_id", "person__department_id")
             .annotate(
-                total=Count("person_id", distinct=True),
-                acknowledged=Count("person_id", distinct=True, filter=Q(status=ACK)),
-                assigned=Count("pk"),
+                # People: a person has at most one assignment that is not closed in a
+                # version line (see policies.queries.compliance_figures), so no DISTINCT
+                # (which sorted every row, on disk at 10,000 people).
+                total=Count("pk"),
+                acknowledged=Count("pk", filter=Q(status=ACK)),
                 acknowledgements=Count("pk", filter=Q(status=ACK, completed_at__isnull=False)),
             )
             .order_by()
@@ -377,7 +379,7 @@ def heatmap(*, scope: Scope, filters: Filters, lines: Lines, names: dict[int, st
             key = (row["policy_id"], row["person__department_id"])
             counts[key] = (row["acknowledged"], row["total"])
             assignments[0] += row["acknowledgements"]
-            assignments[1] += row["assigned"]
+            assignments[1] += row["total"]
     departments = {department for _, department in counts}
 
     base = reverse("dashboards:compliance_people")
