@@ -427,7 +427,7 @@ INSTALLED_APPS += [
 ]
 _after_login = MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1
 MIDDLEWARE[_after_login:_after_login] = [
-    "django_otp.middleware.OTPMiddleware",
+    "people.two_factor.middleware.OTPMiddleware",
     "people.two_factor.SecondFactorMiddleware",
 ]
 TWO_FACTOR_REQUIRED_ROLES = env_list("TWO_FACTOR_REQUIRED_ROLES", ["site_admin", "hr_legal"])

@@ -20,6 +20,7 @@ from people import roles
 from policyhub.exports import csv_response
 from policyhub.paging import page_of
 from training import compliance as requirement_compliance
+from training import compliance_lists
 from training.models import Requirement, TrainingError
 
 PEOPLE_PER_PAGE = 50
@@ -80,15 +81,13 @@ def compliance_requirement(request, pk: int):
     today = timezone.localdate(now)
     people = requirement_compliance.still_required(requirement, now=now, reports_of=reports_of)
     # The figures, both tables and the list's length, in one query.
-    numbers = requirement_compliance.breakdown(
-        requirement, now=now, today=today, reports_of=reports_of
-    )
+    numbers = compliance_lists.breakdown(requirement, now=now, today=today, reports_of=reports_of)
     department = _id_filter(request.GET.get("department"))
     manager = _id_filter(request.GET.get("manager"))
     listed = _filtered(_filtered(people, "department", department), "manager", manager)
     page = page_of(
         request,
-        requirement_compliance.Listing(
+        compliance_lists.Listing(
             listed,
             requirement,
             count=numbers.still_required_in(department=department, manager=manager),

@@ -15,7 +15,7 @@ from django.utils import timezone
 from notifications.models import Notification
 from people import audience
 from people.models import Department
-from training import compliance, services
+from training import compliance, compliance_lists, services
 from training.models import Booking, Requirement, Session, Topic, TrainingError
 
 pytestmark = pytest.mark.django_db
@@ -285,11 +285,11 @@ def test_the_breakdown_agrees_with_the_figures_and_both_tables(
     for reports_of in (None, company["ben"]):
         people = compliance.still_required(requirement, reports_of=reports_of)
         with django_assert_num_queries(1):
-            numbers = compliance.breakdown(requirement, today=today, reports_of=reports_of)
+            numbers = compliance_lists.breakdown(requirement, today=today, reports_of=reports_of)
         assert numbers.figures == compliance.figures(requirement, reports_of=reports_of)
         assert numbers.departments == compliance.by_department(people, requirement, today=today)
         assert numbers.managers == compliance.by_manager(people, requirement, today=today)
-    numbers = compliance.breakdown(requirement)
+    numbers = compliance_lists.breakdown(requirement)
     anna_row = next(row for row in numbers.managers if row.pk == company["anna"].pk)
     assert (anna_row.still_required, anna_row.not_yet_due, anna_row.due_now) == (2, 1, 1)
     assert [row.pk for row in numbers.managers[:2]] == [company["anna"].pk, twin.pk]
@@ -325,7 +325,7 @@ def test_the_breakdown_agrees_with_the_figures_and_both_tables(
 def test_the_breakdown_of_a_requirement_nobody_has_to_meet(requirement, employee):
     requirement.audience = audience.DEPARTMENTS
     requirement.save()
-    numbers = compliance.breakdown(requirement)
+    numbers = compliance_lists.breakdown(requirement)
     assert (numbers.figures.audience, numbers.figures.percent) == (0, None)
     assert numbers.departments == numbers.managers == []
     assert numbers.still_required_in() == 0
@@ -338,7 +338,7 @@ def test_a_page_of_the_people_list_is_the_same_rows_as_slicing_the_details(
         make_person(full_name="Same Name")  # ties broken by email, then id
     people = compliance.still_required(requirement)
     everyone = list(compliance.with_details(people, requirement))
-    listing = compliance.Listing(people, requirement, count=len(everyone))
+    listing = compliance_lists.Listing(people, requirement, count=len(everyone))
     for start, stop in [(0, 5), (5, 10), (10, 50)]:
         page = list(listing[start:stop])
         assert [p.pk for p in page] == [p.pk for p in everyone[start:stop]]
