@@ -7,8 +7,8 @@ a code, on "Two-factor sign-in" (the user menu). The Django admin is held like e
 site admins, who use it, must pass the second factor first ("staff" in the setting requires it
 of every staff member).
 
-How it holds, for every page that needs a login (SecondFactorMiddleware, after django-otp's
-OTPMiddleware):
+How it holds, for every page that needs a login (SecondFactorMiddleware, after our
+OTPMiddleware, django-otp's with the session's device checked in the roles query):
 - a person signed in by password whose session has not passed the second factor, and who must
   use it or has turned it on, reaches only the code page ("verify") or, without an app yet, the
   set-up pages, and can log out; every other page sends them there and back afterwards. The
@@ -28,7 +28,8 @@ A site admin resets a person's second factor (a lost phone) in the Django admin,
 person's page or with the people list's action; the admin's history records it.
 
 Where to look: requirement.py (who must use it, whether this session has passed), gate.py
-(the middleware that holds every page), services.py (checking codes, setting up an app,
+(the middleware that holds every page), middleware.py (which device the session has passed
+with, read with the person's roles), services.py (checking codes, setting up an app,
 recovery codes, turning it off, a reset), views.py (the pages), apps.py (the app that notes at
 each login whether the person has an app, so that pages need no query to know it).
 """
