@@ -51,7 +51,7 @@ def test_by_default_site_admins_and_hr_must_and_single_sign_on_counts_mfa():
     middleware = found["middleware"]
     login = middleware.index("django.contrib.auth.middleware.AuthenticationMiddleware")
     assert middleware[login + 1 : login + 3] == [
-        "django_otp.middleware.OTPMiddleware",
+        "people.two_factor.middleware.OTPMiddleware",
         "people.two_factor.SecondFactorMiddleware",
     ]
 
