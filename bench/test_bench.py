@@ -471,7 +471,8 @@ def _report(
         if r.first_queries > r.queries:
             lines.append(
                 f"    first view {r.first_ms:.0f} ms, {r.first_queries} queries "
-                "(counts the finished months it then keeps)"
+                "(what it reads once and keeps: the compliance trend's finished months, "
+                "the process's caches)"
             )
         if not ok and r.slowest_queries:
             slowest = r.slowest_queries[0]
