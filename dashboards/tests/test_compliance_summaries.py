@@ -8,6 +8,7 @@ import io
 from datetime import timedelta
 
 import pytest
+from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
@@ -363,3 +364,20 @@ def test_this_month_from_the_heatmap_equals_the_live_count(
     assert page_trend(viewer, policy=history["policy"].pk) == live_trend(
         compliance.Filters(policy=history["policy"])
     )
+
+
+def test_seeding_the_demo_again_counts_the_kept_months_again(
+    client, policy_admin, django_capture_on_commit_callbacks
+):
+    """The demo writes its history straight into months that are over."""
+    call_command("seed_demo", stdout=io.StringIO())
+    policy_admin.refresh_from_db()  # (the demo sets its accounts' passwords)
+    client.force_login(policy_admin)
+    page_trend(client)
+    assert kept_months() == 22
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("seed_demo", stdout=io.StringIO())
+    assert kept_months() == 0
+    policy_admin.refresh_from_db()
+    client.force_login(policy_admin)
+    assert page_trend(client) == live_trend()
