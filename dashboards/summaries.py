@@ -84,9 +84,31 @@ class FinishedMonths:
 
     def _ensure(self, kind: str, compute: Callable[[list[Month]], Counts]) -> None:
         missing = [month for month in self.months if (kind, month.first) not in self._figures()]
-        if missing:
-            keep(kind, missing, compute(missing))
-            self._read = None
+        if not missing:
+            return
+        counts = compute(missing)
+        keep(kind, missing, counts)
+        self._read = None
+        if all((kind, month.first) in self._figures() for month in missing):
+            return
+        # Nobody kept them (another view's write failed after ours was refused): this
+        # view shows what it counted, as the kept rows would have given it.
+        for k, month in enumerate(missing):
+            figures: dict[int, list[int]] = {}
+            for (index, subject_id, department_id), found in counts.items():
+                if index == k and self._shows(department_id):
+                    pair = figures.setdefault(subject_id, [0, 0])
+                    pair[0] += found[0] if isinstance(found, list) else found
+                    pair[1] += found[1] if isinstance(found, list) else 0
+            self._read[(kind, month.first)] = {pk: tuple(pair) for pk, pair in figures.items()}
+
+    def _shows(self, department_id: int | None) -> bool:
+        """Whether the filters count a department's row (as `_department_q` does)."""
+        if self.filters.no_department:
+            return department_id is None
+        if self.filters.department_ids is not None:
+            return department_id in self.filters.department_ids
+        return True
 
     def acknowledgements(
         self, compute: Callable[[list[Month]], Counts], policy_id: int | None

@@ -381,3 +381,18 @@ def test_seeding_the_demo_again_counts_the_kept_months_again(
     policy_admin.refresh_from_db()
     client.force_login(policy_admin)
     assert page_trend(client) == live_trend()
+
+
+def test_months_nobody_could_keep_are_shown_as_counted(viewer, history, monkeypatch):
+    """If keeping fails (another view's write was refused, then failed), the page shows
+    what it counted rather than nothing."""
+    from dashboards import summaries
+
+    monkeypatch.setattr(summaries, "keep", lambda *args, **kwargs: None)
+    sales = history["sales"]
+    assert page_trend(viewer) == live_trend()
+    assert page_trend(viewer, department=sales.pk) == live_trend(department_filter(sales))
+    assert page_trend(viewer, department="none") == live_trend(
+        compliance.Filters(no_department=True)
+    )
+    assert kept_months() == 0
