@@ -5,7 +5,7 @@ helpers here also serve the drill-down (`compliance_people`).
 
 Costs: training coverage is one grouped query for all active requirements (a hashed
 `IN (attendance)`, not a subquery per person), and its trend one query for all
-requirements (a flag per person, requirement and month, summed). The acknowledgement
+requirements (people counted per department, requirement and month). The acknowledgement
 trend is one query that counts assignments per version, status and month of
 assignment and of completion (a few hundred rows), added up per month here.
 """
@@ -23,10 +23,8 @@ from django.db.models import (
     Count,
     F,
     IntegerField,
-    Max,
     Q,
     QuerySet,
-    Sum,
     Value,
     When,
 )
@@ -114,60 +112,29 @@ class Training:
     by_month: list[tuple[int, int]]
 
 
-def _coverage_trend(
+def coverage_counts(
     requirements: list[Requirement],
     audiences: dict[int, QuerySet],
     *,
-    scope: Scope,
-    filters: Filters,
     months: list[Month],
     now: datetime,
-) -> list[int]:
-    """People × requirement pairs compliant at each month end, in one query for every
-    requirement: per person (in scope), a flag per requirement and month, summed.
-    A flag counts only when the person is in the requirement's (today's) audience."""
-    if not requirements or not months:
-        return [0 for _ in months]
-    topics = {r.pk: [topic.pk for topic in r.accepted_topics.all()] for r in requirements}
-    earliest = min(months[0].at - period(r) for r in requirements)
-    bookings = attendance_since(earliest, now, sorted({t for ids in topics.values() for t in ids}))
-    bookings = filters.people(scope.people(bookings, "person_id"), "person__department_id")
-    flags, sums = {}, {}
-    for j, requirement in enumerate(requirements):
-        flags[f"in_{j}"] = Max(
-            Case(
-                When(Q(person_id__in=audiences[requirement.pk].values("pk")), then=Value(1)),
-                default=Value(0),
-            )
-        )
-        for k, month in enumerate(months):
-            window = Q(
-                session__topic_id__in=topics[requirement.pk],
-                session__starts_at__gte=month.at - period(requirement),
-            )
-            if not month.to_date:  # this month: up to now, as today's figures count
-                window &= Q(session__starts_at__lt=month.at)
-            flags[f"f_{j}_{k}"] = Max(Case(When(window, then=Value(1)), default=Value(0)))
-            sums[f"m_{j}_{k}"] = Sum(F(f"f_{j}_{k}") * F(f"in_{j}"))
-    totals = bookings.order_by().values("person_id").annotate(**flags).aggregate(**sums)
-    return [
-        sum(totals[f"m_{j}_{k}"] or 0 for j in range(len(requirements))) for k in range(len(months))
-    ]
-
-
-def coverage_counts(
-    requirements: list[Requirement], audiences: dict[int, QuerySet], *, months: list[Month], now
+    scope: Scope | None = None,
+    filters: Filters | None = None,
 ) -> dict[tuple[int, int, int | None], int]:
     """People compliant at each month end, per (month index, requirement id, department
-    id), for everyone: one query grouped by department, a distinct count of the people
-    in the requirement's (today's) audience who attended within its period. The same
-    figures as `_coverage_trend` (which sums a flag per person), per department: what
-    `summaries` keeps for the finished months."""
+    id), in one query grouped by department: a distinct count of the people (in scope
+    and filters; None: everyone) in the requirement's (today's) audience who attended
+    within its period before that month end. What `summaries` keeps for the finished
+    months; `_coverage_trend` adds it up for a line manager's team."""
     if not requirements or not months:
         return {}
     topics = {r.pk: [topic.pk for topic in r.accepted_topics.all()] for r in requirements}
     earliest = min(months[0].at - period(r) for r in requirements)
     bookings = attendance_since(earliest, now, sorted({t for ids in topics.values() for t in ids}))
+    if scope is not None:
+        bookings = scope.people(bookings, "person_id")
+    if filters is not None:
+        bookings = filters.people(bookings, "person__department_id")
     counts = {}
     for j, requirement in enumerate(requirements):
         in_audience = Q(person_id__in=audiences[requirement.pk].values("pk"))
@@ -176,7 +143,7 @@ def coverage_counts(
                 session__topic_id__in=topics[requirement.pk],
                 session__starts_at__gte=month.at - period(requirement),
             )
-            if not month.to_date:
+            if not month.to_date:  # this month: up to now, as today's figures count
                 window &= Q(session__starts_at__lt=month.at)
             counts[f"m_{j}_{k}"] = Count("person_id", distinct=True, filter=window & in_audience)
     rows = bookings.order_by().values("person__department_id").annotate(**counts)
@@ -187,6 +154,26 @@ def coverage_counts(
         for k in range(len(months))
         if row[f"m_{j}_{k}"]
     }
+
+
+def _coverage_trend(
+    requirements: list[Requirement],
+    audiences: dict[int, QuerySet],
+    *,
+    scope: Scope,
+    filters: Filters,
+    months: list[Month],
+    now: datetime,
+) -> list[int]:
+    """People × requirement pairs compliant at each month end (`coverage_counts` added
+    up over requirements and departments)."""
+    totals = [0 for _ in months]
+    counts = coverage_counts(
+        requirements, audiences, months=months, now=now, scope=scope, filters=filters
+    )
+    for (k, _requirement, _department), count in counts.items():
+        totals[k] += count
+    return totals
 
 
 def training_coverage(

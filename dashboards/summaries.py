@@ -41,8 +41,14 @@ from dashboards.models import MonthFigure
 ACK = MonthFigure.Kind.ACKNOWLEDGEMENT
 TRAINING = MonthFigure.Kind.TRAINING
 
-# (month index, subject id, department id) -> figures, as the compute functions give them.
+# (month index, subject id, department id) -> figures, as the compute functions give them:
+# [acknowledged, assigned] (acknowledgement_counts), or people compliant (coverage_counts).
 Counts = dict[tuple[int, int, int | None], list[int] | int]
+
+
+def _pair(figures: list[int] | int) -> tuple[int, int]:
+    """(count, total) of a figure as `Counts` holds it."""
+    return (figures[0], figures[1]) if isinstance(figures, list) else (figures, 0)
 
 
 def _department_q(filters: Filters) -> Q:
@@ -97,9 +103,10 @@ class FinishedMonths:
             figures: dict[int, list[int]] = {}
             for (index, subject_id, department_id), found in counts.items():
                 if index == k and self._shows(department_id):
+                    count, total = _pair(found)
                     pair = figures.setdefault(subject_id, [0, 0])
-                    pair[0] += found[0] if isinstance(found, list) else found
-                    pair[1] += found[1] if isinstance(found, list) else 0
+                    pair[0] += count
+                    pair[1] += total
             self._read[(kind, month.first)] = {pk: tuple(pair) for pk, pair in figures.items()}
 
     def _shows(self, department_id: int | None) -> bool:
@@ -152,8 +159,8 @@ def keep(kind: str, months: list[Month], counts: Counts, *, now: datetime | None
             month=months[k].first,
             subject_id=subject_id,
             department_id=department_id,
-            count=figures[0] if isinstance(figures, list) else figures,
-            total=figures[1] if isinstance(figures, list) else 0,
+            count=_pair(figures)[0],
+            total=_pair(figures)[1],
             computed_at=now,
         )
         for (k, subject_id, department_id), figures in counts.items()
