@@ -594,7 +594,7 @@ def test_compliance_query_count_does_not_grow_with_people(
     add_people(4, acknowledged=1, declined=1)
     client.force_login(policy_admin)
     url = reverse("policies:manage_compliance", args=[version.pk])
-    with django_assert_max_num_queries(20) as few:
+    with django_assert_max_num_queries(9) as few:
         client.get(url)
     add_people(150, acknowledged=20, declined=60)
     with django_assert_max_num_queries(len(few.captured_queries)):
