@@ -11,7 +11,7 @@ from django.db import connection
 from django.db.models import BooleanField, F, Func, Q, Value
 from django.db.models.expressions import RawSQL
 
-from people.models import Department
+from people.models import Department, ReportingLine
 
 EVERYONE = "everyone"
 DEPARTMENTS = "departments"
@@ -63,17 +63,42 @@ def audience_people(kind: str, *, department_ids=(), group_ids=()):
 _teams_read: ContextVar[dict[int, Q] | None] = ContextVar("teams_read", default=None)
 
 
+def _line_kept() -> bool:
+    """Whether the database keeps people.ReportingLine (its triggers exist on
+    PostgreSQL and SQLite only; see people/migrations/0007_reporting_line.py)."""
+    return connection.vendor in ("postgresql", "sqlite")
+
+
 def team(manager):
     """The active people who report to `manager`, directly or through others, as a
-    queryset (one recursive subquery, however deep or wide the reporting line).
-    Inactive managers in between still pass their reports on, since the line itself is
-    what counts; the manager is never in their own team.
+    queryset: one range of the reporting-line table's index, however deep or wide the
+    line. Inactive managers in between still pass their reports on, since the line
+    itself is what counts; the manager is never in their own team.
 
     Inside `team_read_once(manager)`, the same people as read on entering it."""
     people = get_user_model()
     read = (_teams_read.get() or {}).get(manager.pk)
     if read is not None:
         return people.objects.filter(read, is_active=True).exclude(pk=manager.pk)
+    if _line_kept():
+        below = ReportingLine.objects.filter(manager_id=manager.pk).values("person_id")
+        return people.objects.filter(is_active=True, pk__in=below)
+    return people.objects.filter(is_active=True, pk__in=_walked_down(manager.pk))
+
+
+def reports_to(person, manager) -> bool:
+    """Whether `person` reports to `manager`, directly or through others, active or
+    not (one query)."""
+    if _line_kept():
+        return ReportingLine.objects.filter(manager_id=manager.pk, person_id=person.pk).exists()
+    people = get_user_model()
+    return people.objects.filter(pk=person.pk, pk__in=_walked_down(manager.pk)).exists()
+
+
+def _walked_down(manager_id: int) -> RawSQL:
+    """The ids below `manager_id`, by a recursive walk down people_user: for a database
+    that does not keep the reporting-line table."""
+    people = get_user_model()
     quote = connection.ops.quote_name
     table = quote(people._meta.db_table)
     manager_column = quote(people._meta.get_field("manager").column)
@@ -83,10 +108,9 @@ def team(manager):
         f"WITH RECURSIVE below(id) AS ("  # noqa: S608
         f"SELECT {pk} FROM {table} WHERE {manager_column} = %s "
         f"UNION SELECT p.{pk} FROM {table} p JOIN below b ON p.{manager_column} = b.id"
-        f") SELECT id FROM below"
+        f") SELECT id FROM below WHERE id <> %s"
     )
-    in_line = RawSQL(below, [manager.pk])  # noqa: S611
-    return people.objects.filter(is_active=True, pk__in=in_line).exclude(pk=manager.pk)
+    return RawSQL(below, [manager_id, manager_id])  # noqa: S611
 
 
 def team_ids(manager) -> list[int]:
@@ -120,8 +144,8 @@ def one_of(ids: list[int]) -> Q:
 def team_read_once(manager) -> Iterator[None]:
     """Read `manager`'s team once (one query) and, inside the block, have `team(manager)`
     be those people: for a page that asks about one team in many queries (the
-    Dashboards page's cards), so that the database walks the reporting line once
-    rather than in each of them, and every figure counts the very same people.
+    Dashboards page's cards), so that every figure counts the very same people even if
+    the line changes meanwhile.
 
     The team is read when the block starts: meant for reads, not for a block that
     changes who reports to whom. Elsewhere than PostgreSQL and SQLite, `team` stays

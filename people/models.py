@@ -169,3 +169,40 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.get_full_name().split()[0]
+
+
+class ReportingLine(models.Model):
+    """One row for each person and each of the managers above them: `person` reports to
+    `manager` directly or through others (every manager up the line, never the person
+    themself), whether either is active or not. "Who is in X's team" is then one index
+    range, however deep the line.
+
+    The database keeps this table: triggers on people_user (made by migration 0007, on
+    PostgreSQL and SQLite) rewrite the rows of whoever is below a person whose manager
+    changes, who joins or who is deleted, whatever wrote the change (a service, the
+    admin, the import's bulk writes, a queryset update, raw SQL, COPY, loaddata). Nothing
+    in Python writes it. On another database the table stays empty and
+    `people.audience.team` walks the line instead."""
+
+    # No foreign key constraints, no cascade: the triggers remove a deleted person's
+    # rows, and Django's delete collector never reads this table. The two indexes below
+    # serve both directions, so neither column has an index of its own.
+    manager = models.ForeignKey(
+        User, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    person = models.ForeignKey(
+        User, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            # "X's team" is a range of this index, read without the table.
+            models.UniqueConstraint(
+                fields=["manager", "person"], name="people_reportingline_unique"
+            ),
+        ]
+        # "X's managers".
+        indexes = [models.Index(fields=["person", "manager"], name="people_reportingline_person")]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} reports to {self.manager_id}"
