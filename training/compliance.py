@@ -22,8 +22,11 @@ from datetime import date, datetime, timedelta
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db.models import (
+    BooleanField,
+    Case,
     Count,
     Exists,
+    ExpressionWrapper,
     F,
     IntegerField,
     Max,
@@ -33,6 +36,7 @@ from django.db.models import (
     Subquery,
     TextField,
     Value,
+    When,
 )
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -270,8 +274,11 @@ def figures(requirement: Requirement, *, now: datetime | None = None, reports_of
 
 
 def requirements_with_figures(*, now: datetime | None = None, reports_of=None) -> list[Figures]:
-    """Every active requirement with its figures: one query for all of them (a count per
-    requirement over one pass of the people), however many people and requirements."""
+    """Every active requirement with its figures: one query for all of them, however many
+    people and requirements. Each person's standing against each requirement (not in its
+    audience, still required, or attended) is worked out once, in one pass of the people,
+    and the people are counted per combination of standings (a few dozen rows), which
+    are added up here."""
     now = now or timezone.now()
     requirements = active_requirements()
     if not requirements:
@@ -279,17 +286,36 @@ def requirements_with_figures(*, now: datetime | None = None, reports_of=None) -
     people = get_user_model().objects.filter(is_active=True)
     if reports_of is not None:
         people = people.filter(manager=reports_of)
-    counts = {}
+    standings = {}
     for j, requirement in enumerate(requirements):
         within = _audience_within(requirement)
-        attended = Q(pk__in=attended_ids(requirement, period_start(requirement, now), now=now))
-        counts[f"audience_{j}"] = Count("pk", filter=within)
-        counts[f"compliant_{j}"] = Count(
-            "pk", filter=attended if within is None else within & attended
+        attended = ExpressionWrapper(
+            Q(pk__in=attended_ids(requirement, period_start(requirement, now), now=now)),
+            output_field=BooleanField(),
         )
-    totals = people.aggregate(**counts)
+        # True: attended; False: still required; None: not in the audience.
+        standings[f"standing_{j}"] = (
+            attended
+            if within is None
+            else Case(When(within, then=attended), default=None, output_field=BooleanField())
+        )
+    rows = (
+        people.order_by()
+        .annotate(**standings)
+        .values(*standings)
+        .annotate(count=Count("pk"))
+        .values_list(*standings, "count")
+    )
+    audience = [0] * len(requirements)
+    compliant = [0] * len(requirements)
+    for *standing, count in rows:
+        for j, attended in enumerate(standing):
+            if attended is not None:
+                audience[j] += count
+                if attended:
+                    compliant[j] += count
     return [
-        Figures(requirement, totals[f"audience_{j}"], totals[f"compliant_{j}"])
+        Figures(requirement, audience[j], compliant[j])
         for j, requirement in enumerate(requirements)
     ]
 

@@ -8,10 +8,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.contrib.auth import get_user_model
-from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q, QuerySet, Window
-from django.db.models.functions import DenseRank
+from django.core.exceptions import EmptyResultSet
+from django.db import connections
+from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet, Value
 from django.utils import timezone
 
+from people.models import Department
 from training.compliance import (
     LISTED_ORDER,
     NO_DEPARTMENT,
@@ -25,18 +27,6 @@ from training.compliance import (
     with_details,
 )
 from training.models import Requirement
-
-
-class _Rank(Window):
-    """DENSE_RANK() OVER (ORDER BY …) in a grouped query: computed over the groups, so it
-    must stay out of the GROUP BY (where Django would otherwise put it; what it orders
-    by is grouped on already)."""
-
-    def __init__(self, order_by):
-        super().__init__(DenseRank(), order_by=order_by)
-
-    def get_group_by_cols(self):
-        return []
 
 
 @dataclass(frozen=True)
@@ -65,6 +55,48 @@ class Breakdown:
         )
 
 
+def _grouped_sql(people: QuerySet) -> tuple[str, tuple]:
+    """The SQL of the breakdown over `people` (a grouped query of their department,
+    manager, whether they attended and whether they are a new joiner not yet due, with
+    how many share them): still required and compliant per department and manager
+    together, with the department's name and its place in the order of the names
+    (DENSE_RANK: the database's order, nulls last), and the manager's name, in the order
+    of the managers' names (then ids; nobody's last).
+
+    The people are counted by ids and names are joined to the few thousand groups
+    afterwards, not to every person; whether a person attended is worked out once per
+    person, as a grouping key of the inner query (a column that several counts read
+    would be worked out again for each)."""
+    quote = connections[people.db].ops.quote_name
+    inner, params = people.query.sql_with_params()
+    user, department = get_user_model()._meta, Department._meta
+    departments, department_pk = quote(department.db_table), quote(department.pk.column)
+    department_name = quote(department.get_field("name").column)
+    users, user_pk = quote(user.db_table), quote(user.pk.column)
+    full_name = quote(user.get_field("full_name").column)
+    # Only quoted names from the models go into the text, around the ORM's own SQL (whose
+    # values stay parameters).
+    sql = f"""
+        SELECT g.department_id, g.department_name,
+            DENSE_RANK() OVER (ORDER BY g.department_name IS NULL, g.department_name),
+            g.manager_id, g.manager_name, g.total, g.compliant, g.not_yet_due
+        FROM (
+            SELECT p.department_id, d.{department_name} AS department_name, p.manager_id,
+                m.{full_name} AS manager_name,
+                SUM(p.total) AS total,
+                SUM(CASE WHEN p.attended THEN p.total ELSE 0 END) AS compliant,
+                SUM(CASE WHEN p.attended THEN 0 WHEN p.joiner THEN p.total ELSE 0 END)
+                    AS not_yet_due
+            FROM ({inner}) p
+            LEFT OUTER JOIN {departments} d ON d.{department_pk} = p.department_id
+            LEFT OUTER JOIN {users} m ON m.{user_pk} = p.manager_id
+            GROUP BY p.department_id, d.{department_name}, p.manager_id, m.{full_name}
+        ) g
+        ORDER BY g.manager_name IS NULL, g.manager_name, g.manager_id IS NULL, g.manager_id
+    """  # noqa: S608
+    return sql, params
+
+
 def breakdown(
     requirement: Requirement,
     *,
@@ -72,61 +104,82 @@ def breakdown(
     today: date | None = None,
     reports_of=None,
 ) -> Breakdown:
-    """`figures`, `by_department` and `by_manager` over `still_required`, in one query:
-    the audience counted per department, manager and whether they attended (a hashed
-    `IN`), with each department's and manager's place in the order of their names (a
-    rank the database gives, so the order is the database's, as in those queries)."""
+    """`figures`, `by_department` and `by_manager` over `still_required`, in one query
+    (see `_grouped_sql`): the audience counted per department and manager, with how many
+    of them attended (a hashed `IN`) and how many of the others are new joiners not yet
+    due; the tables come in the database's order of the names, as in those queries."""
     now = now or timezone.now()
     today = today or timezone.localdate(now)
     start = period_start(requirement, now)
     attended = Q(pk__in=attended_ids(requirement, start, now=now))
     joiners = joiner_not_yet_due(requirement, today)
-    counts = {"total": Count("pk")}
-    if joiners is not None:
-        counts["not_yet_due"] = Count("pk", filter=joiners)
-    rows = (
+    people = (
         audience_of(requirement, reports_of=reports_of)
         .order_by()
-        .annotate(attended=ExpressionWrapper(attended, output_field=BooleanField()))
-        .values("department_id", "department__name", "manager_id", "manager__full_name", "attended")
         .annotate(
-            **counts,
-            department_rank=_Rank(F("department__name").asc(nulls_last=True)),
-            manager_rank=_Rank(F("manager__full_name").asc(nulls_last=True)),
+            attended=ExpressionWrapper(attended, output_field=BooleanField()),
+            joiner=(
+                Value(False)
+                if joiners is None
+                else ExpressionWrapper(joiners, output_field=BooleanField())
+            ),
         )
+        .values("department_id", "manager_id", "attended", "joiner")
+        .annotate(total=Count("pk"))
     )
+    try:
+        sql, params = _grouped_sql(people)
+    except EmptyResultSet:  # an audience of nobody (no department or group chosen)
+        rows = []
+    else:
+        with connections[people.db].cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
     audience = compliant = 0
     pairs: dict[tuple[int | None, int | None], int] = {}
-    groups: dict[str, dict] = {"department": {}, "manager": {}}
-    names = {"department": "department__name", "manager": "manager__full_name"}
-    for row in rows:
-        audience += row["total"]
-        if row["attended"]:
-            compliant += row["total"]
+    departments: dict[int | None, list] = {}  # id: [rank, name, still required, joiners]
+    managers: dict[int | None, list] = {}  # id: [name, still required, joiners], in order
+    for (
+        department_id,
+        department_name,
+        department_rank,
+        manager_id,
+        manager_name,
+        total,
+        attended_count,
+        joiners_count,
+    ) in rows:
+        audience += total
+        compliant += attended_count
+        still = total - attended_count
+        if not still:
             continue
-        pair = (row["department_id"], row["manager_id"])
-        pairs[pair] = pairs.get(pair, 0) + row["total"]
-        for kind, name in names.items():
-            key = row[f"{kind}_id"]
-            group = groups[kind].setdefault(
-                key, {"rank": row[f"{kind}_rank"], "name": row[name], "total": 0, "joiners": 0}
-            )
-            group["total"] += row["total"]
-            group["joiners"] += row.get("not_yet_due", 0)
-    empty = {"department": NO_DEPARTMENT, "manager": NO_MANAGER}
-    tables = {
-        kind: [
-            GroupCount(key, group["name"] or empty[kind], group["total"], group["joiners"])
-            for key, group in sorted(
-                found.items(), key=lambda item: (item[1]["rank"], item[0] is None, item[0] or 0)
-            )
-        ]
-        for kind, found in groups.items()
-    }
+        pairs[department_id, manager_id] = still
+        group = departments.get(department_id)
+        if group is None:
+            departments[department_id] = [department_rank, department_name, still, joiners_count]
+        else:
+            group[2] += still
+            group[3] += joiners_count
+        group = managers.get(manager_id)
+        if group is None:
+            managers[manager_id] = [manager_name, still, joiners_count]
+        else:
+            group[1] += still
+            group[2] += joiners_count
+    by_department = sorted(
+        departments.items(), key=lambda item: (item[1][0], item[0] is None, item[0] or 0)
+    )
     return Breakdown(
         Figures(requirement, audience, compliant),
-        tables["department"],
-        tables["manager"],
+        [
+            GroupCount(key, name or NO_DEPARTMENT, still, joiners)
+            for key, (_rank, name, still, joiners) in by_department
+        ],
+        [
+            GroupCount(key, name or NO_MANAGER, still, joiners)
+            for key, (name, still, joiners) in managers.items()
+        ],
         pairs,
     )
 
