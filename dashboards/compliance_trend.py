@@ -3,11 +3,12 @@ and at each month end) and the 12-month trend of acknowledgements and coverage. 
 scope, filters, version lines and months come from `compliance`; the attendance
 helpers here also serve the drill-down (`compliance_people`).
 
-Costs: training coverage is one grouped query for all active requirements (a hashed
-`IN (attendance)`, not a subquery per person), and its trend one query for all
-requirements (people counted per department, requirement and month). The acknowledgement
-trend is one query that counts assignments per version, status and month of
-assignment and of completion (a few hundred rows), added up per month here.
+Costs: training coverage is one query for all active requirements (a grouped count over
+each requirement's audience, joined by UNION ALL, with a hashed `IN (attendance)`, not a
+subquery per person; PostgreSQL counts the requirements side by side), and its trend one
+query for all requirements (people counted per department, requirement and month). The
+acknowledgement trend is one query that counts assignments per version, status and month
+of assignment and of completion (a few hundred rows), added up per month here.
 """
 
 from __future__ import annotations
@@ -186,31 +187,36 @@ def training_coverage(
     requirements: list[Requirement] | None = None,
     finished: summaries.FinishedMonths | None = None,
 ) -> Training:
-    """Coverage by department now (one grouped query over the active people for every
-    active requirement: a hashed `IN (audience)` and `IN (attendance)` for each) and at
-    each month end (one query for all of them). A
+    """Coverage by department now and at each month end (one query for all of them). A
     month end counts today's audience (who was in it then is not kept), compliant if
     they attended within the requirement's period before that date. With `finished`
-    (and everyone in scope), the finished months are the kept ones (`summaries`)."""
+    (and everyone in scope), the finished months are the kept ones (`summaries`).
+
+    Now: one query, a grouped count per requirement joined by UNION ALL, each over its
+    audience (every active person, or the audience's own people: no second pass over
+    everyone to test membership) with a hashed `IN (attendance)`."""
     requirements = active_requirements() if requirements is None else requirements
     audiences = {r.pk: audience_of(r) for r in requirements}
     totals: dict[int | None, list[int]] = {}
-    if requirements:
-        counts = {}
-        for j, requirement in enumerate(requirements):
-            attended = Q(pk__in=attended_since(requirement, period_start(requirement, now), now))
-            if requirement.audience == EVERYONE:  # every active person: no test needed
-                counts[f"a_{j}"], counts[f"c_{j}"] = Count("pk"), Count("pk", filter=attended)
-            else:
-                member = Q(pk__in=audiences[requirement.pk].values("pk"))
-                counts[f"a_{j}"] = Count("pk", filter=member)
-                counts[f"c_{j}"] = Count("pk", filter=member & attended)
-        people = filters.people(scope.people(get_user_model().objects.filter(is_active=True)))
-        for row in people.order_by().values("department_id").annotate(**counts):
-            audience = sum(row[f"a_{j}"] for j in range(len(requirements)))
-            if audience:
-                compliant = sum(row[f"c_{j}"] for j in range(len(requirements)))
-                totals[row["department_id"]] = [audience, compliant]
+    counted = []
+    for requirement in requirements:
+        if requirement.audience == EVERYONE:  # every active person
+            people = get_user_model().objects.filter(is_active=True)
+        else:
+            people = audiences[requirement.pk].filter(is_active=True)
+        attended = Q(pk__in=attended_since(requirement, period_start(requirement, now), now))
+        counted.append(
+            filters.people(scope.people(people))
+            .order_by()
+            .values_list("department_id")
+            .annotate(audience=Count("pk"), compliant=Count("pk", filter=attended))
+        )
+    if counted:
+        rows = counted[0].union(*counted[1:], all=True) if len(counted) > 1 else counted[0]
+        for department_id, audience, compliant in rows:
+            pair = totals.setdefault(department_id, [0, 0])
+            pair[0] += audience
+            pair[1] += compliant
     departments = [
         Coverage(name, NONE if pk is None else str(pk), *totals[pk])
         for pk, name in department_rows(set(totals), names)

@@ -1,0 +1,195 @@
+"""The compliance dashboard's grouped counts (the heatmap's, and training coverage's
+today) equal the same figures counted person by person from their own definitions:
+a version line's assignments that are not closed (`policies.queries.version_line`), and
+a requirement's audience less whoever is still required (`training.compliance`). Held
+for everyone, a department filter and a line manager's team, with minor versions,
+declines, leavers, sub-departments and every kind of training audience."""
+
+from collections import defaultdict
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import Group
+from django.urls import reverse
+from django.utils import timezone
+
+from people import services as people_services
+from people.models import Department
+from policies import services as policy_services
+from policies.models import Assignment, Policy, PolicyVersion
+from policies.queries import version_line
+from policies.tests.factories import BODY_2, publish_version, published_policy
+from training.compliance import active_requirements, audience_of, still_required_ids
+from training.models import Requirement, Topic
+from training.tests.factories import attended as attend
+from training.tests.factories import held_session
+
+pytestmark = pytest.mark.django_db
+
+PAGE = reverse("dashboards:compliance")
+
+
+@pytest.fixture
+def org(make_person, manager, policy_admin, leader):
+    """Sales (with Sales EMEA below it), Support and people without a department; the
+    manager's team is two in Sales and one in EMEA. Two policies (one with a minor
+    version, one for Support only), acknowledged, declined and outstanding; a leaver who
+    had acknowledged. Three training requirements: everyone, a group, and Sales (with
+    its sub-department), each attended by some."""
+    sales = Department.objects.create(name="Sales")
+    emea = Department.objects.create(name="Sales EMEA", parent=sales)
+    support = Department.objects.create(name="Support")
+    champions = Group.objects.get_or_create(name="Champions")[0]
+    ann = make_person(full_name="Ann", department=sales, manager=manager)
+    ben = make_person(full_name="Ben", department=sales, manager=manager)
+    eva = make_person(full_name="Eva", department=emea, manager=ben)
+    pat = make_person(full_name="Pat", department=support)
+    rui = make_person(full_name="Rui", department=support)
+    nia = make_person(full_name="Nia")
+    lee = make_person(full_name="Lee", department=sales, manager=manager)
+    for person in (eva, ben):
+        person.groups.add(champions)
+
+    everyone, first = published_policy(title="Conduct", owner=policy_admin, approver=leader)
+    for person in (ann, eva, pat, lee):
+        acknowledge(first, person)
+    policy_services.decline(version=first, user=rui, reason="Not my job.")
+    minor = publish_version(
+        everyone,
+        author=policy_admin,
+        approver=leader,
+        body=BODY_2,
+        change=PolicyVersion.Change.MINOR,
+    )
+    acknowledge(minor, ben)
+    _support_only, support_version = published_policy(
+        title="Support rota",
+        owner=policy_admin,
+        approver=leader,
+        audience=Policy.Audience.DEPARTMENTS,
+        departments=[support],
+    )
+    acknowledge(support_version, pat)
+
+    topics = [Topic.objects.create(name=f"Topic {n}") for n in range(3)]
+    all_of_us = Requirement.objects.create(name="Everyone", every_months=12)
+    group = Requirement.objects.create(name="Champions", audience="groups", every_months=6)
+    group.audience_groups.set([champions])
+    sales_only = Requirement.objects.create(name="Sales", audience="departments", every_months=24)
+    sales_only.audience_departments.set([sales])
+    for requirement, topic in zip((all_of_us, group, sales_only), topics, strict=True):
+        requirement.accepted_topics.set([topic])
+    attendees = {0: (ann, pat, lee, nia), 1: (eva,), 2: (ben, eva, pat)}
+    for n, people in attendees.items():
+        session = held_session(
+            topics[n], policy_admin, starts_at=timezone.now() - timedelta(days=10)
+        )
+        for person in people:
+            attend(session, person)
+    people_services.deactivate_person(person=lee)  # acknowledged, attended, then left
+    return {"sales": sales, "emea": emea, "support": support}
+
+
+def acknowledge(version, person):
+    policy_services.acknowledge(version=version, user=person, full_name=person.full_name)
+
+
+def expected_heatmap(person_ids=None, department_ids=None) -> dict:
+    """{(policy title, department id): (acknowledged, assigned)}, person by person."""
+    found = defaultdict(lambda: [0, 0])
+    for version in PolicyVersion.objects.filter(status=PolicyVersion.Status.PUBLISHED):
+        line = version_line(version).exclude(status=Assignment.Status.CLOSED)
+        for assignment in line.select_related("person", "policy"):
+            person = assignment.person
+            if person_ids is not None and person.pk not in person_ids:
+                continue
+            if department_ids is not None and person.department_id not in department_ids:
+                continue
+            pair = found[(assignment.policy.title, person.department_id)]
+            pair[0] += assignment.status == Assignment.Status.ACKNOWLEDGED
+            pair[1] += 1
+    return {key: tuple(pair) for key, pair in found.items()}
+
+
+def shown_heatmap(response) -> dict:
+    heat = response.context["heat"]
+    return {
+        (
+            column.policy.title,
+            None if row.department_value == "none" else int(row.department_value),
+        ): (cell.acknowledged, cell.total)
+        for row in heat.rows
+        for column, cell in zip(heat.columns, row.cells, strict=True)
+        if cell.total
+    }
+
+
+def expected_coverage(person_ids=None, department_ids=None) -> dict:
+    """{department id: (compliant, in audience)}, summed over active requirements, from
+    each requirement's audience and the people it still requires."""
+    found = defaultdict(lambda: [0, 0])
+    for requirement in active_requirements():
+        missing = still_required_ids(requirement)
+        for person in audience_of(requirement).filter(is_active=True):
+            if person_ids is not None and person.pk not in person_ids:
+                continue
+            if department_ids is not None and person.department_id not in department_ids:
+                continue
+            pair = found[person.department_id]
+            pair[0] += person.pk not in missing
+            pair[1] += 1
+    return {key: tuple(pair) for key, pair in found.items()}
+
+
+def shown_coverage(response) -> dict:
+    return {
+        None if row.department_value == "none" else int(row.department_value): (
+            row.compliant,
+            row.audience,
+        )
+        for row in response.context["training"].departments
+    }
+
+
+def test_everyone_sees_the_figures_counted_person_by_person(client, policy_admin, org):
+    client.force_login(policy_admin)
+    response = client.get(PAGE)
+    heatmap = expected_heatmap()
+    # A minor version's line adds up both versions: in Sales, Ann and the leaver (whose
+    # acknowledgement stays) on 1.0, Ben on 1.1; Rui's decline is assigned, not
+    # acknowledged.
+    assert heatmap[("Conduct", org["sales"].pk)] == (3, 3)
+    assert heatmap[("Conduct", org["support"].pk)] == (1, 2)
+    assert shown_heatmap(response) == heatmap
+    coverage = expected_coverage()
+    # Sales: Ann and Ben for everyone's (Ann attended), Ben for the group's, Ann and Ben
+    # for Sales' (Ben attended); the leaver is in no audience.
+    assert coverage[org["sales"].pk] == (2, 5)
+    assert shown_coverage(response) == coverage
+    overall = response.context["training"].overall
+    assert (overall.compliant, overall.audience) == tuple(
+        sum(pair[n] for pair in coverage.values()) for n in (0, 1)
+    )
+
+
+def test_a_department_filter_counts_its_sub_departments_person_by_person(client, policy_admin, org):
+    client.force_login(policy_admin)
+    response = client.get(PAGE, {"department": org["sales"].pk})
+    departments = {org["sales"].pk, org["emea"].pk}
+    assert shown_heatmap(response) == expected_heatmap(department_ids=departments)
+    assert shown_coverage(response) == expected_coverage(department_ids=departments)
+    assert set(shown_coverage(response)) == departments
+
+
+def test_a_line_manager_sees_their_team_counted_person_by_person(client, manager, org):
+    client.force_login(manager)
+    response = client.get(PAGE)
+    direct = manager.direct_reports.filter(is_active=True)
+    team = {person.pk for person in direct} | {
+        person.pk for report in direct for person in report.direct_reports.filter(is_active=True)
+    }
+    assert len(team) == 3  # Ann, Ben and Eva (below Ben); not the leaver
+    heatmap = expected_heatmap(person_ids=team)
+    assert heatmap[("Conduct", org["emea"].pk)] == (1, 1)
+    assert shown_heatmap(response) == heatmap
+    assert shown_coverage(response) == expected_coverage(person_ids=team)
