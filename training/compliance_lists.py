@@ -83,10 +83,13 @@ def _grouped_sql(people: QuerySet) -> tuple[str, tuple]:
         FROM (
             SELECT p.department_id, d.{department_name} AS department_name, p.manager_id,
                 m.{full_name} AS manager_name,
-                SUM(p.total) AS total,
-                SUM(CASE WHEN p.attended THEN p.total ELSE 0 END) AS compliant,
-                SUM(CASE WHEN p.attended THEN 0 WHEN p.joiner THEN p.total ELSE 0 END)
-                    AS not_yet_due
+                CAST(SUM(p.total) AS INTEGER) AS total,
+                CAST(SUM(CASE WHEN p.attended THEN p.total ELSE 0 END) AS INTEGER)
+                    AS compliant,
+                CAST(
+                    SUM(CASE WHEN p.attended THEN 0 WHEN p.joiner THEN p.total ELSE 0 END)
+                    AS INTEGER
+                ) AS not_yet_due
             FROM ({inner}) p
             LEFT OUTER JOIN {departments} d ON d.{department_pk} = p.department_id
             LEFT OUTER JOIN {users} m ON m.{user_pk} = p.manager_id

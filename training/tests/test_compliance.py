@@ -331,6 +331,35 @@ def test_the_breakdown_of_a_requirement_nobody_has_to_meet(requirement, employee
     assert numbers.still_required_in() == 0
 
 
+def test_the_breakdown_counts_a_member_of_two_chosen_groups_once(requirement, company):
+    riders, drivers = Group.objects.create(name="Riders"), Group.objects.create(name="Drivers")
+    company["s1"].groups.add(riders, drivers)
+    company["t1"].groups.add(riders)  # attended
+    company["x"].groups.add(drivers)
+    requirement.audience = audience.GROUPS
+    requirement.new_joiners_within_days = None
+    requirement.save()
+    requirement.audience_groups.set([riders, drivers])
+    numbers = compliance_lists.breakdown(requirement)
+    people = compliance.still_required(requirement)
+    assert (numbers.figures.audience, numbers.figures.compliant) == (3, 1)
+    assert numbers.departments == compliance.by_department(people, requirement)
+    assert numbers.managers == compliance.by_manager(people, requirement)
+    assert [(row.name, row.still_required, row.due_now) for row in numbers.managers] == [
+        ("Anna Lead", 1, 1),  # Sam
+        ("No manager", 1, 1),  # Xena
+    ]
+    assert numbers.still_required_in() == 2
+
+
+def test_the_breakdown_counts_in_whole_numbers(requirement, company):
+    numbers = compliance_lists.breakdown(requirement)
+    counts = [numbers.figures.audience, numbers.figures.compliant, *numbers.pairs.values()]
+    for row in numbers.departments + numbers.managers:
+        counts += [row.still_required, row.not_yet_due]
+    assert {type(count) for count in counts} == {int}
+
+
 def test_a_page_of_the_people_list_is_the_same_rows_as_slicing_the_details(
     requirement, company, make_person
 ):
@@ -416,6 +445,19 @@ def test_all_requirements_figures_are_one_query_however_many_requirements(
         (1, 0),
         (3, 1),
     ]
+
+
+def test_all_requirements_figures_include_a_requirement_nobody_has_to_meet(
+    requirement, company, topic
+):
+    nobody = Requirement.objects.create(name="Nobody yet", audience=audience.DEPARTMENTS)
+    nobody.accepted_topics.set([topic])
+    rows = compliance.requirements_with_figures()
+    assert [(r.requirement.name, r.audience, r.compliant, r.percent) for r in rows] == [
+        ("Nobody yet", 0, 0, None),
+        ("Social media lunch briefing", 9, 2, 22),
+    ]
+    assert {type(count) for r in rows for count in (r.audience, r.compliant)} == {int}
 
 
 # --- inviting everyone still required -----------------------------------------------
