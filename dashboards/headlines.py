@@ -22,15 +22,14 @@ chose it.
 Costs: a fixed number of queries however many people, incidents or assignments: one
 COUNT for My team; three for Remediation; for Compliance the version lines, one grouped
 heatmap query and one per active training requirement. The active requirements are read
-once for both cards that need them, and so is a line manager's team: one query walks the
-reporting line, and every card's queries take its ids as one parameter instead of
-walking it again (`audience.team_read_once`), so all the figures count the same people.
+once for both cards that need them. A line manager's team is a range of the
+reporting-line table (`audience.team`) inside each card's queries: no card walks the
+reporting line.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from statistics import median
@@ -42,7 +41,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from dashboards import compliance, compliance_trend, remediation, team
-from incidents.permissions import can_see_remediation, sees_all
+from incidents.permissions import can_see_remediation
 from people import audience, roles
 from policies.models import Policy
 from training.compliance import active_requirements
@@ -383,22 +382,13 @@ def cards_for(user, *, now: datetime | None = None) -> list[Card]:
     """The cards of the dashboards `user` may open, in the order of the page."""
     now = now or timezone.now()
     manages = roles.is_line_manager(user)
-    # When another card than My team counts a line manager's team (Remediation and
-    # Compliance do, for someone who does not see everyone), the team is read once for
-    # all of them (see `audience.team_read_once`); My team alone walks the reporting
-    # line inside its one query.
-    shared = manages and (
-        (can_see_remediation(user) and not sees_all(user))
-        or not (roles.is_policy_admin(user) or roles.is_leadership(user))
-    )
-    with audience.team_read_once(user) if shared else nullcontext():
-        scope = compliance.scope_for(user)
-        requirements = active_requirements() if manages or scope is not None else []
-        cards = []
-        if manages:
-            cards.append(team_card(user, now=now, requirements=requirements))
-        if can_see_remediation(user):
-            cards.append(remediation_card(user, now=now))
-        if scope is not None:
-            cards.append(compliance_card(user, scope, now=now, requirements=requirements))
+    scope = compliance.scope_for(user)
+    requirements = active_requirements() if manages or scope is not None else []
+    cards = []
+    if manages:
+        cards.append(team_card(user, now=now, requirements=requirements))
+    if can_see_remediation(user):
+        cards.append(remediation_card(user, now=now))
+    if scope is not None:
+        cards.append(compliance_card(user, scope, now=now, requirements=requirements))
     return cards

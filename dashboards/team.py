@@ -1,16 +1,16 @@
 """My team: a line manager's direct and indirect reports and what each still has to do.
 
-Two queries make the list, however big the team:
+Two queries make the page, however big the team:
 
-- the team's standing (`team_standing`): every report with a yes/no for each kind of
-  thing outstanding (an open acknowledgement, one overdue, an open action, one overdue,
-  each active requirement not met), each a semi-join the database runs once for
-  everyone. The summary's counts, the overdue and direct-reports filters and the list's
-  length come from it, by the rules of `Outstanding` (the very rules each row's figures
-  follow), so the summary and the list never disagree;
+- the team's summary (`team_summary`): every report's yes/no for each kind of thing
+  outstanding (an open acknowledgement, one overdue, an open action, one overdue, each
+  active requirement not met: `Flags`, each a semi-join the database runs once for
+  everyone), grouped and counted in the database, and each set of flags judged by the
+  rules of `Outstanding` (the very rules each row's figures follow). The overdue filter
+  is the same rule as a condition (`Flags.overdue`), so the summary and the list never
+  disagree;
 - the page of people (or a CSV chunk) with each one's figures as correlated subqueries
-  (`with_figures`), run for the rows shown only. The team, read by the first, is sent
-  to the second as one parameter rather than walking the reporting line again.
+  (`with_figures`), run for the rows shown only.
 
 The active requirements and each one's "still required" people are built once
 (`Moment`), so a department audience reads the department tree once per page.
@@ -29,7 +29,7 @@ open that incident (see incidents.permissions), and never what the incident was 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import islice
 
@@ -50,7 +50,7 @@ from django.utils import timezone
 
 from incidents.models import ActionItem, Incident
 from incidents.permissions import visible_incidents
-from people.audience import one_of, team
+from people.audience import team
 from policies.models import Assignment
 from training.compliance import Status as Standing
 from training.compliance import (
@@ -317,62 +317,62 @@ class Summary:
         return self.people - self.overdue - self.all_clear
 
 
-@dataclass(frozen=True)
-class TeamStanding:
-    """Who is in a team and where each stands, by id, in the order read."""
-
-    people: list[int]
-    overdue: set[int] = field(default_factory=set)  # with something overdue
-    direct: set[int] = field(default_factory=set)  # reporting to the manager themselves
-    all_clear: int = 0  # with nothing outstanding at all
-
-    @property
-    def summary(self) -> Summary:
-        return Summary(people=len(self.people), overdue=len(self.overdue), all_clear=self.all_clear)
-
-    def ids(self, *, direct_only: bool = False, overdue_only: bool = False) -> list[int]:
-        return [
-            pk
-            for pk in self.people
-            if (not direct_only or pk in self.direct) and (not overdue_only or pk in self.overdue)
-        ]
-
-
 def _among(queryset: QuerySet, column: str) -> ExpressionWrapper:
     """For a query over people: one of `queryset`'s `column` (a semi-join the database
     runs once for everyone, not once per person)."""
     return ExpressionWrapper(Q(pk__in=queryset.values(column)), output_field=BooleanField())
 
 
-def team_standing(people: QuerySet, moment: Moment, *, manager=None) -> TeamStanding:
-    """Where each of `people` (a team) stands, in one query of a few flags per person;
-    those reporting to `manager` are `direct`. Each person's flags are added up by the
-    rules of `Outstanding`, as each row's figures are."""
-    late = Q(due_date__lt=moment.today)
-    assignments, actions = open_assignments(), visible_open_actions()
-    flags = {
-        "policies_open": _among(assignments, "person_id"),
-        "policies_overdue": _among(assignments.filter(late), "person_id"),
-        "actions_open": _among(actions, "owner_id"),
-        "actions_overdue": _among(actions.filter(late), "owner_id"),
-        **{UNMET % n: _among(unmet, "pk") for n, unmet in enumerate(moment.unmet)},
-    }
-    # A requirement not met is overdue unless the person is a new joiner still within
-    # its window: `joiner_not_yet_due`, the query form of `joiner_due_by`.
-    windows = []
-    for n, requirement in enumerate(moment.requirements):
-        joiner = joiner_not_yet_due(requirement, moment.today)
-        if joiner is not None:
-            flags[JOINER % n] = ExpressionWrapper(joiner, output_field=BooleanField())
-            windows.append(n)
-    rows = people.order_by().annotate(**flags).values_list("pk", "manager_id", *flags)
-    count = len(moment.requirements)
+@dataclass(frozen=True)
+class Flags:
+    """The yes/no columns of where a person stands, each a semi-join the database runs
+    once for everyone: an open acknowledgement, one overdue, an open action, one
+    overdue, each active requirement not met and, for a requirement with a new joiner's
+    window, being a joiner still within it. `overdue` is the rule of
+    `Outstanding.overdue` over those columns, as a filter."""
 
-    def verdict(found: tuple) -> Outstanding:
-        """The figures a person with these flags has (the same for everyone with them)."""
+    columns: dict
+    requirements: int  # how many active requirements (an `unmet_` column each)
+    windows: tuple[int, ...]  # the requirements (by number) with a joiner's window
+
+    @classmethod
+    def of(cls, moment: Moment) -> Flags:
+        late = Q(due_date__lt=moment.today)
+        assignments, actions = open_assignments(), visible_open_actions()
+        columns = {
+            "policies_open": _among(assignments, "person_id"),
+            "policies_overdue": _among(assignments.filter(late), "person_id"),
+            "actions_open": _among(actions, "owner_id"),
+            "actions_overdue": _among(actions.filter(late), "owner_id"),
+            **{UNMET % n: _among(unmet, "pk") for n, unmet in enumerate(moment.unmet)},
+        }
+        # A requirement not met is overdue unless the person is a new joiner still
+        # within its window: `joiner_not_yet_due`, the query form of `joiner_due_by`.
+        windows = []
+        for n, requirement in enumerate(moment.requirements):
+            joiner = joiner_not_yet_due(requirement, moment.today)
+            if joiner is not None:
+                columns[JOINER % n] = ExpressionWrapper(joiner, output_field=BooleanField())
+                windows.append(n)
+        return cls(columns=columns, requirements=len(moment.requirements), windows=tuple(windows))
+
+    @property
+    def overdue(self) -> Q:
+        """Something overdue: a policy or an action past its due date, or a requirement
+        not met by someone who is not a new joiner within its window."""
+        found = Q(policies_overdue=True) | Q(actions_overdue=True)
+        for n in range(self.requirements):
+            unmet = Q(**{UNMET % n: True})
+            found |= unmet & Q(**{JOINER % n: False}) if n in self.windows else unmet
+        return found
+
+    def verdict(self, found: tuple) -> Outstanding:
+        """The figures of a person with these flags (in the order of `columns`), the
+        same for everyone with them, by the rules of `Outstanding`."""
+        count = self.requirements
         p_open, p_late, a_open, a_late, *training = found
-        unmet, due = training[:count], training[:count]
-        for n, within in zip(windows, training[count:], strict=True):
+        unmet, due = training[:count], list(training[:count])
+        for n, within in zip(self.windows, training[count:], strict=True):
             due[n] = unmet[n] and not within
         return Outstanding(
             policies_open=p_open,
@@ -383,30 +383,40 @@ def team_standing(people: QuerySet, moment: Moment, *, manager=None) -> TeamStan
             training_overdue=sum(due),
         )
 
-    # Ten thousand people have a few dozen different sets of flags at most: each set is
-    # judged once.
-    verdicts: dict[tuple, Outstanding] = {}
-    manager_id = manager.pk if manager is not None else None
-    ids: list[int] = []
-    direct, overdue, all_clear = set(), set(), 0
-    for pk, reports_to, *found in rows:
-        ids.append(pk)
-        if reports_to == manager_id:
-            direct.add(pk)
-        key = tuple(found)
-        figures = verdicts.get(key)
-        if figures is None:
-            figures = verdicts[key] = verdict(key)
+
+def team_summary(people: QuerySet, moment: Moment) -> Summary:
+    """Counts over the whole team (`people`: a queryset) in one query: the people are
+    grouped by their flags in the database (a few dozen sets of flags, however big the
+    team), and each set is judged once by the rules of `Outstanding`."""
+    flags = Flags.of(moment)
+    rows = (
+        people.order_by()
+        .annotate(**flags.columns)
+        .values(*flags.columns)
+        .annotate(n=Count("pk"))
+        .values_list(*flags.columns, "n")
+    )
+    total = overdue = all_clear = 0
+    for *found, n in rows:
+        figures = flags.verdict(tuple(found))
+        total += n
         if figures.all_clear:
-            all_clear += 1
+            all_clear += n
         elif figures.overdue:
-            overdue.add(pk)
-    return TeamStanding(people=ids, overdue=overdue, direct=direct, all_clear=all_clear)
+            overdue += n
+    return Summary(people=total, overdue=overdue, all_clear=all_clear)
 
 
 def summary(people: QuerySet, *, now: datetime, requirements) -> Summary:
-    """Counts over the whole team (`people`: a queryset), by `team_standing`."""
-    return team_standing(people, Moment.of(now=now, requirements=requirements)).summary
+    """Counts over the whole team (`people`: a queryset), by `team_summary`."""
+    return team_summary(people, Moment.of(now=now, requirements=requirements))
+
+
+def with_overdue(people: QuerySet, moment: Moment) -> QuerySet:
+    """Those of `people` with something overdue: the rule `team_summary` counts by,
+    applied in the database."""
+    flags = Flags.of(moment)
+    return people.annotate(**flags.columns).filter(flags.overdue)
 
 
 # --- the list ---------------------------------------------------------------------------
@@ -418,31 +428,24 @@ def team_people(
     direct_only: bool = False,
     search: str = "",
     overdue_only: bool = False,
-    standing: TeamStanding | None = None,
     moment: Moment | None = None,
 ) -> QuerySet:
     """The manager's active reports (direct and indirect, or direct only), optionally
-    those whose name or email contains `search`, and those with something overdue (by
-    the team's standing, read here unless given, so that the list is exactly the people
-    the summary counts), by name. With the standing, the people are its ids, sent as one
-    parameter: the reporting line is not walked again."""
+    those whose name or email contains `search`, and those with something overdue (at
+    `moment`, by the rule the summary counts by: `with_overdue`), by name."""
     search = search.strip()[:SEARCH_MAX_LENGTH]
-    if standing is None and overdue_only:
-        standing = team_standing(team(manager), moment or Moment.of(), manager=manager)
-    if standing is None:
-        people = team(manager)
-        if direct_only:
-            people = people.filter(manager=manager)
-    else:
-        ids = standing.ids(direct_only=direct_only, overdue_only=overdue_only)
-        people = get_user_model().objects.filter(one_of(ids))
+    people = team(manager)
+    if direct_only:
+        people = people.filter(manager=manager)
     if search:
         people = people.filter(Q(full_name__icontains=search) | Q(email__icontains=search))
+    if overdue_only:
+        people = with_overdue(people, moment or Moment.of())
     return people.order_by(*ORDER)
 
 
 class Listing:
-    """The list's people for a Paginator: how many (`count`, when the team's standing
+    """The list's people for a Paginator: how many (`count`, when the team's summary
     already knows it, costs no query) and a page of them with their figures (`figured`)."""
 
     def __init__(self, people: QuerySet, moment: Moment, *, count: int | None = None):
@@ -460,17 +463,28 @@ class Listing:
         return figured(self.people[index].values("pk"), self.moment)
 
 
-def listing(manager, *, standing: TeamStanding, moment: Moment, **filters) -> Listing:
-    """The list for `team_people`'s filters, with the team's standing: its length is
-    known unless a search narrows it."""
-    people = team_people(manager, standing=standing, moment=moment, **filters)
-    if filters.get("search", "").strip():
-        return Listing(people, moment)
-    ids = standing.ids(
-        direct_only=filters.get("direct_only", False),
-        overdue_only=filters.get("overdue_only", False),
+def listing(
+    manager,
+    *,
+    summary: Summary,
+    moment: Moment,
+    direct_only: bool = False,
+    search: str = "",
+    overdue_only: bool = False,
+) -> Listing:
+    """The list for `team_people`'s filters. Its length is the team's `summary` (the
+    whole team, or those with something overdue) unless the direct-reports filter or a
+    search narrows it; then one query counts it."""
+    people = team_people(
+        manager,
+        direct_only=direct_only,
+        search=search,
+        overdue_only=overdue_only,
+        moment=moment,
     )
-    return Listing(people, moment, count=len(ids))
+    if direct_only or search.strip():
+        return Listing(people, moment)
+    return Listing(people, moment, count=summary.overdue if overdue_only else summary.people)
 
 
 def csv_rows(people: QuerySet, manager, *, moment: Moment | None = None) -> Iterator[list]:

@@ -39,10 +39,11 @@ def team(request):
     form = TeamFilterForm(request.GET)
     filters = form.filters()
     moment = queries.Moment.of()
-    # One query reads the team and where each person stands (the summary, and who the
-    # filters keep); one more reads the page's people with their figures.
-    standing = queries.team_standing(audience.team(request.user), moment, manager=request.user)
-    people = queries.listing(request.user, **filters, standing=standing, moment=moment)
+    # One query counts the team by where each person stands (the summary); one more
+    # reads the page's people with their figures (and one counts them when the direct
+    # reports filter or a search narrows the list).
+    summary = queries.team_summary(audience.team(request.user), moment)
+    people = queries.listing(request.user, **filters, summary=summary, moment=moment)
     page = page_of(request, people, per_page=PER_PAGE)
     export = QueryDict(mutable=True)
     if filters["direct_only"]:
@@ -56,7 +57,7 @@ def team(request):
         "dashboards/team.html",
         {
             "page": page,
-            "summary": standing.summary,
+            "summary": summary,
             "filtered": any(filters.values()),
             "back": request.GET.urlencode(),
             "export_query": export.urlencode(),
