@@ -23,13 +23,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from html import escape
 
 from django.db.models import Count, Max, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.html import format_html
 from django.utils.http import urlencode
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -301,6 +302,19 @@ def percent(part: int, whole: int) -> int | None:
 
 
 @dataclass(frozen=True)
+class CellWords:
+    """What a heatmap's cells say besides their figures, translated once for all of
+    them (gettext per cell added up over hundreds of cells)."""
+
+    spoken: str
+    nobody: str
+
+    @classmethod
+    def translated(cls) -> CellWords:
+        return cls(_("(%(acknowledged)s of %(total)s acknowledged)"), _("Nobody assigned"))
+
+
+@dataclass(frozen=True)
 class Cell:
     policy: Policy
     acknowledged: int
@@ -309,6 +323,7 @@ class Cell:
     percent: int | None = field(init=False)
     heat: str = field(init=False)
     label: str = field(init=False)  # "72% · 36/50"
+    words: CellWords | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self):
         # Worked out once: a heatmap has hundreds of cells, each read by the template.
@@ -323,32 +338,22 @@ class Cell:
         """The cell's <td>, drawn here rather than by an included template: a heatmap
         has hundreds of cells. The figure is text (the colour only repeats it), in the
         body colour on every band (4.5:1 or more)."""
+        # The same markup as format_html gives, escaped by `html.escape` directly (as
+        # Django's `escape` does): hundreds of calls through its lazy wrappers added up.
+        words = self.words or CellWords.translated()
         if self.url:
-            spoken = _("(%(acknowledged)s of %(total)s acknowledged)") % {
-                "acknowledged": self.acknowledged,
-                "total": self.total,
-            }
-            return format_html(
-                '<td class="heat {}"><a href="{}" class="text-body">{}'
-                '<span class="visually-hidden"> {}</span></a></td>',
-                self.heat,
-                self.url,
-                self.label,
-                spoken,
+            spoken = words.spoken % {"acknowledged": self.acknowledged, "total": self.total}
+            return mark_safe(  # noqa: S308 -- every value escaped here
+                f'<td class="heat {escape(self.heat)}"><a href="{escape(self.url)}" '
+                f'class="text-body">{escape(self.label)}'
+                f'<span class="visually-hidden"> {escape(spoken)}</span></a></td>'
             )
-        nobody = _("Nobody assigned")
-        return format_html(
-            '<td class="heat {}" title="{}"><span class="text-body" aria-hidden="true">{}'
-            '</span><span class="visually-hidden">{}</span></td>',
-            self.heat,
-            nobody,
-            self.label,
-            nobody,
+        nobody = escape(words.nobody)
+        return mark_safe(  # noqa: S308 -- every value escaped here
+            f'<td class="heat {escape(self.heat)}" title="{nobody}"><span class="text-body" '
+            f'aria-hidden="true">{escape(self.label)}</span><span class="visually-hidden">'
+            f"{nobody}</span></td>"
         )
-
-
-def _people_url(base: str, params: dict) -> str:
-    return f"{base}?{urlencode(params)}"
 
 
 @dataclass(frozen=True)
@@ -414,16 +419,30 @@ def heatmap(*, scope: Scope, filters: Filters, lines: Lines, names: dict[int, st
             assignments[1] += total
     departments = {department for _, department in counts}
 
+    # Each cell's drill-down link: its column's parameters, then its row's (as one
+    # urlencode of both would give them), each encoded once rather than per cell.
     base = reverse("dashboards:compliance_people")
+    links = {
+        column.policy_id: f"{base}?"
+        + urlencode({"kind": POLICY, "policy": column.policy_id, "status": "all"})
+        for column in columns
+    }
+
+    words = CellWords.translated()
 
     def cells(department_value: str, pick, sub: bool = False) -> list[Cell]:
-        department = department_params(department_value, sub)
+        department = urlencode(department_params(department_value, sub))
         made = []
         for column in columns:
             acknowledged, total = pick(column.policy_id)
-            params = {"kind": POLICY, "policy": column.policy_id, "status": "all", **department}
-            url = _people_url(base, params) if total else None
-            made.append(Cell(column.policy, acknowledged, total, url))
+            url = None
+            if total:
+                url = (
+                    f"{links[column.policy_id]}&{department}"
+                    if department
+                    else links[column.policy_id]
+                )
+            made.append(Cell(column.policy, acknowledged, total, url, words))
         return made
 
     rows = [
@@ -435,15 +454,16 @@ def heatmap(*, scope: Scope, filters: Filters, lines: Lines, names: dict[int, st
         for pk, name in department_rows(departments, names)
     ]
 
-    def total(policy_pk: int) -> tuple[int, int]:
-        # A person has one department (or none), so the departments add up.
-        pairs = [value for (p, _), value in counts.items() if p == policy_pk]
-        return sum(a for a, _ in pairs), sum(t for _, t in pairs)
+    # A person has one department (or none), so the departments add up.
+    totals: dict[int, tuple[int, int]] = {}
+    for (policy_pk, _department), (acknowledged, total) in counts.items():
+        before = totals.get(policy_pk, (0, 0))
+        totals[policy_pk] = (before[0] + acknowledged, before[1] + total)
 
     everyone = HeatRow(
         _("All departments") if not filters.department_value else _("Total"),
         filters.department_value,
-        cells(filters.department_value, total, sub=True),
+        cells(filters.department_value, lambda p: totals.get(p, (0, 0)), sub=True),
     )
     return Heatmap(columns, rows, everyone, (assignments[0], assignments[1]))
 

@@ -12,7 +12,10 @@ import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.http import urlencode
 
+from dashboards import compliance
 from people import services as people_services
 from people.models import Department
 from policies import services as policy_services
@@ -193,3 +196,66 @@ def test_a_line_manager_sees_their_team_counted_person_by_person(client, manager
     assert heatmap[("Conduct", org["emea"].pk)] == (1, 1)
     assert shown_heatmap(response) == heatmap
     assert shown_coverage(response) == expected_coverage(person_ids=team)
+
+
+# --- the heatmap's cells, drawn without format_html and urlencode per cell ----------------
+
+
+def reference_html(cell) -> str:
+    """A cell's <td> as format_html drew it (the markup must not change)."""
+    if cell.url:
+        spoken = f"({cell.acknowledged} of {cell.total} acknowledged)"
+        return format_html(
+            '<td class="heat {}"><a href="{}" class="text-body">{}'
+            '<span class="visually-hidden"> {}</span></a></td>',
+            cell.heat,
+            cell.url,
+            cell.label,
+            spoken,
+        )
+    return format_html(
+        '<td class="heat {}" title="{}"><span class="text-body" aria-hidden="true">{}'
+        '</span><span class="visually-hidden">{}</span></td>',
+        cell.heat,
+        "Nobody assigned",
+        cell.label,
+        "Nobody assigned",
+    )
+
+
+@pytest.mark.parametrize("params", [{}, {"department": "SALES"}, {"department": "none"}])
+def test_heatmap_cells_are_drawn_and_linked_as_before(client, policy_admin, org, params):
+    """Every cell's markup is format_html's, and its link the drill-down's parameters
+    in one urlencode (the totals' with the sub-departments)."""
+    client.force_login(policy_admin)
+    params = {key: org["sales"].pk if value == "SALES" else value for key, value in params.items()}
+    heat = client.get(PAGE, params).context["heat"]
+    base = reverse("dashboards:compliance_people")
+    cells = 0
+    for row, sub in [*((row, False) for row in heat.rows), (heat.totals, True)]:
+        for column, cell in zip(heat.columns, row.cells, strict=True):
+            assert cell.html == reference_html(cell)
+            if not cell.total:
+                assert cell.url is None
+                continue
+            department = compliance.department_params(row.department_value, sub)
+            link = {"kind": "policy", "policy": column.policy_id, "status": "all", **department}
+            assert cell.url == f"{base}?{urlencode(link)}"
+            cells += 1
+    assert cells >= 2  # a row and the totals, at least
+
+
+def test_a_cell_escapes_what_it_draws():
+    policy = Policy(title="P")
+    words = compliance.CellWords(spoken='<b>"%(acknowledged)s"</b> & %(total)s', nobody="<i>")
+    linked = compliance.Cell(policy, 1, 2, "/people/?a=1&b='2'", words)
+    assert linked.html == (
+        '<td class="heat heat-1"><a href="/people/?a=1&amp;b=&#x27;2&#x27;" '
+        'class="text-body">50% · 1/2<span class="visually-hidden"> '
+        "&lt;b&gt;&quot;1&quot;&lt;/b&gt; &amp; 2</span></a></td>"
+    )
+    nobody = compliance.Cell(policy, 0, 0, None, words)
+    assert nobody.html == (
+        '<td class="heat heat-none" title="&lt;i&gt;"><span class="text-body" '
+        'aria-hidden="true">—</span><span class="visually-hidden">&lt;i&gt;</span></td>'
+    )
