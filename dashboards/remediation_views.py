@@ -95,8 +95,8 @@ def figures(viewer: remediation.Viewer, filters: remediation.Filters, *, today) 
             for value, _ in columns
         ]
     # Recurrence, the exposure window and noticing share one read of the period's incidents.
-    period_rows = remediation.noticed_rows(viewer, filters)
-    recurrence = remediation.recurrence(viewer, filters, rows=period_rows)
+    period = remediation.period_groups(viewer, filters, quarters)
+    recurrence = remediation.recurrence(viewer, filters, groups=period)
     recurrence.linked = [
         (
             label,
@@ -108,11 +108,11 @@ def figures(viewer: remediation.Viewer, filters: remediation.Filters, *, today) 
         for value, label, counts in recurrence.rows
     ]
     reviews = remediation.late_reviews(viewer, filters, today=today)
-    measured, stretches = remediation.exposure(viewer, filters, rows=period_rows)
+    measured, stretches = remediation.exposure(viewer, filters, groups=period)
     for stretch in stretches:
         stretch.link = links.incidents(filters, exposure=stretch.slug)
     noticing = _linked_noticing(
-        remediation.noticing(viewer, filters, quarters, rows=period_rows), filters, links
+        remediation.noticing(viewer, filters, quarters, groups=period), filters, links
     )
     context = {
         "open": open_now,

@@ -15,13 +15,13 @@ is involved.
 
 The period selects incidents by when they were noticed. "Open now" and overdue actions
 are about today and ignore it (an incident noticed long ago and still open matters most).
-Each figure is one query however many incidents there are; medians are taken in Python
-over one query's rows (a few thousand timestamps at most).
+Each figure is one query however many incidents there are, and reads a few rows: the
+database counts, and hands back only the values each median or percentile lies between
+(see `ranks`); recurrence, the exposure window and noticing share one query's groups.
 """
 
 from dashboards.remediation.drill import Drill, drilled_actions, drilled_incidents, incident_rows
 from dashboards.remediation.figures import (
-    EXPOSURE,
     OVERDUE_BUCKETS,
     TRACK_COLUMNS,
     LateReviews,
@@ -43,20 +43,21 @@ from dashboards.remediation.figures import (
     outcome_columns,
     overdue_actions,
     recurrence,
+    review_ids,
     sees_outcomes,
     timings,
 )
 from dashboards.remediation.noticing import (
-    NOTICED_ROW,
+    EXPOSURE,
     Channel,
     NoticedBy,
     Noticing,
     QuarterNoticing,
     duration_words,
-    noticed_rows,
     noticed_through,
     noticing,
     percentile,
+    period_groups,
     quarter_days,
 )
 from dashboards.remediation.periods import (
@@ -79,7 +80,6 @@ __all__ = [
     "Filters",
     "LateReviews",
     "MonthTiming",
-    "NOTICED_ROW",
     "NoticedBy",
     "Noticing",
     "OVERDUE_BUCKETS",
@@ -108,19 +108,20 @@ __all__ = [
     "month_label",
     "month_range",
     "months_between",
-    "noticed_rows",
     "noticed_through",
     "noticing",
     "open_incidents",
     "outcome_columns",
     "overdue_actions",
     "percentile",
+    "period_groups",
     "quarter_days",
     "quarter_label",
     "quarter_of",
     "quarter_range",
     "quarters_between",
     "recurrence",
+    "review_ids",
     "sees_outcomes",
     "short_month_label",
     "timings",

@@ -15,9 +15,9 @@ from dashboards.remediation.figures import (
     first_contained,
     in_months,
     last_closed,
-    late_reviews,
     measured,
     overdue_window,
+    review_ids,
 )
 from dashboards.remediation.noticing import noticed_through
 from dashboards.remediation.periods import quarter_range
@@ -74,8 +74,8 @@ def drilled_incidents(viewer: Viewer, filters: Filters, drill: Drill, *, today: 
                 pk__in=in_months(events(found), month, month).values("incident_id")
             )
     if drill.late_review or drill.review_due:
-        reviews = late_reviews(viewer, filters, today=today)
-        found = found.filter(pk__in=reviews.late_ids if drill.late_review else reviews.due_ids)
+        ids = review_ids(viewer, filters, today=today, late=drill.late_review)
+        found = found.filter(pk__in=ids)
     if drill.exposure:
         found = measured(found, drill.exposure)
     if drill.noticed_by:

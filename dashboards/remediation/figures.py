@@ -6,22 +6,33 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from statistics import median
 
-from django.db.models import Count, F, Max, Min, Q, QuerySet
-from django.utils import timezone
+from django.db.models import (
+    Case,
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    Max,
+    Min,
+    Q,
+    QuerySet,
+    When,
+)
+from django.db.models.functions import TruncDate
 from django.utils.translation import gettext_lazy
 
-from dashboards.remediation.noticing import NOTICED_ROW, noticed_rows
+from dashboards.remediation.noticing import EXPOSURE, INCIDENTS, period_groups
 from dashboards.remediation.periods import (
     Periods,
     month_label,
     month_range,
     quarter_label,
 )
+from dashboards.remediation.ranks import MEDIAN, Grouping, Ranked, grouped
 from dashboards.remediation.scope import Filters, Viewer, incidents
 from incidents.models import ActionItem, Assessment, Incident, IncidentEvent
-from incidents.reminders import review_due_date
+from incidents.reminders import REVIEW_DUE_WORKING_DAYS, add_working_days
 
 Status = Incident.Status
 Outcome = Assessment.Outcome
@@ -164,53 +175,64 @@ def in_months(events: QuerySet, first: str, last: str) -> QuerySet:
 
 def timings(viewer: Viewer, filters: Filters, months: list[str]) -> list[MonthTiming]:
     """Median time from noticed to contained, and to closed, by the month it happened
-    (whenever the incident was noticed), from the history rows of those months only
-    (one query: each incident's first contained and last closed moments, as
-    `first_contained` and `last_closed` find them)."""
+    (whenever the incident was noticed): each incident's first contained and last closed
+    moments, as `first_contained` and `last_closed` find them, counted and their medians
+    taken by the database, by month (one query)."""
     if not months:
         return []
-    found = incidents(viewer, filters, period=False)
     periods = Periods(months)
-    contain: list[list[float]] = [[] for _ in months]  # hours, by month
-    close: list[list[float]] = [[] for _ in months]
-    rows = _contained_and_closed(found, periods.bounds[0], periods.bounds[-1])
-    for noticed, contained, closed in rows:
-        for moment, hours in ((contained, contain), (closed, close)):
-            if moment is not None and moment >= noticed:
-                month = periods.index(moment)
-                if month is not None:
-                    hours[month].append((moment - noticed).total_seconds() / 3600)
-    return [
-        MonthTiming(
-            month,
-            len(contain[i]),
-            round(median(contain[i]), 1) if contain[i] else None,
-            len(close[i]),
-            round(median(close[i]) / 24, 1) if close[i] else None,
+    start, end = periods.bounds[0], periods.bounds[-1]
+    moments = (
+        incidents(viewer, filters, period=False)
+        .filter(events__what="status", events__to_value__in=(Status.CONTAINED, Status.CLOSED))
+        .annotate(
+            contained=Min("events__at", filter=Q(events__to_value=Status.CONTAINED)),
+            closed=Max(
+                "events__at", filter=Q(events__to_value=Status.CLOSED, status=Status.CLOSED)
+            ),
         )
-        for i, month in enumerate(months)
-    ]
+        .filter(Q(contained__gte=start, contained__lt=end) | Q(closed__gte=start, closed__lt=end))
+    )
+    groups = grouped(
+        moments,
+        {
+            "contained_month": periods.case("contained"),
+            "to_contain": since_noticed("contained"),
+            "closed_month": periods.case("closed"),
+            "to_close": since_noticed("closed"),
+        },
+        (
+            Grouping("contain", by=("contained_month",), value="to_contain", fractions=(MEDIAN,)),
+            Grouping("close", by=("closed_month",), value="to_close", fractions=(MEDIAN,)),
+        ),
+    )
+    rows = []
+    for number, month in enumerate(months):
+        contain = groups["contain"].get((number,), Ranked())
+        close = groups["close"].get((number,), Ranked())
+        contain_hours, close_hours = contain.median(), close.median()
+        rows.append(
+            MonthTiming(
+                month,
+                contain.count,
+                None if contain_hours is None else round(contain_hours, 1),
+                close.count,
+                None if close_hours is None else round(close_hours / 24, 1),
+            )
+        )
+    return rows
 
 
-def _contained_and_closed(found: QuerySet[Incident], start, end) -> QuerySet:
-    """(noticed_at, first contained, last closed) of the incidents of `found` first
-    contained, or last closed (and closed now), from `start` to `end`: the moments of
-    `first_contained` and `last_closed` in one pass over the history."""
-    contained = Min("at", filter=Q(to_value=Status.CONTAINED))
-    closed = Max("at", filter=Q(to_value=Status.CLOSED, incident__status=Status.CLOSED))
-    noticed = F("incident__noticed_at")
-    return (
-        IncidentEvent.objects.filter(
-            what="status", to_value__in=(Status.CONTAINED, Status.CLOSED), incident__in=found
-        )
-        .order_by()
-        .values("incident_id", "incident__noticed_at")
-        .annotate(contained=contained, closed=closed)
-        .filter(
-            Q(contained__gte=noticed) & Q(contained__gte=start, contained__lt=end)
-            | Q(closed__gte=noticed) & Q(closed__gte=start, closed__lt=end)
-        )
-        .values_list("incident__noticed_at", "contained", "closed")
+def since_noticed(moment: str) -> Case:
+    """The time from the incident being noticed to `moment` (a field or annotation),
+    where that is not before it (a noticed time edited to after it is left out)."""
+    return Case(
+        When(
+            **{f"{moment}__gte": F("noticed_at")},
+            then=ExpressionWrapper(F(moment) - F("noticed_at"), output_field=DurationField()),
+        ),
+        default=None,
+        output_field=DurationField(),
     )
 
 
@@ -273,40 +295,37 @@ def first_classified(found: QuerySet[Incident]):
 
 
 def classification(viewer: Viewer, filters: Filters, quarters: list[str]) -> list[QuarterMix]:
-    """Incidents by how they were classified and the quarter it happened (one query):
-    for HR/legal, incidents with a current assessment of each outcome, by the quarter
-    it was finished (an incident with two people assessed differently counts in both);
-    for everyone else, incidents by the track they were classified on, from the
-    history."""
+    """Incidents by how they were classified and the quarter it happened, counted by the
+    database (one query): for HR/legal, incidents with a current assessment of each
+    outcome, by the quarter it was finished (an incident with two people assessed
+    differently counts in both); for everyone else, incidents by the track they were
+    classified on, from the history (`first_classified`)."""
     counts: dict[str, Counter] = {quarter: Counter() for quarter in quarters}
     periods = Periods(quarters)
     found = incidents(viewer, filters)
     if sees_outcomes(viewer):
         rows = (
             current_assessments(found)
-            .values_list("incident_id", "final_outcome", "finished_at")
-            .order_by("incident_id", "finished_at")
-        )
-        seen = set()
-        for incident_id, outcome, finished in rows:
-            quarter = periods.of(finished)
-            if quarter is not None and (incident_id, outcome, quarter) not in seen:
-                seen.add((incident_id, outcome, quarter))
-                counts[quarter][outcome] += 1
-    else:
-        # As `first_classified`, with each incident's track.
-        rows = (
-            IncidentEvent.objects.filter(
-                what="status", to_value=Status.CLASSIFIED, incident__in=found
-            )
             .order_by()
-            .values_list("incident_id", "incident__track")
-            .annotate(at=Min("at"))
+            .annotate(quarter=periods.case("finished_at"))
+            .values_list("quarter", "final_outcome")
+            .annotate(n=Count("incident_id", distinct=True))
         )
-        for _, track, at in rows:
-            quarter = periods.of(at)
+        for quarter, outcome, n in rows:
+            if quarter is not None:
+                counts[quarters[quarter]][outcome] += n
+    else:
+        classified = found.filter(
+            events__what="status", events__to_value=Status.CLASSIFIED
+        ).annotate(classified=Min("events__at"))
+        groups = grouped(
+            classified,
+            {"quarter": periods.case("classified"), "classified_on": F("track")},
+            (Grouping("mix", by=("quarter", "classified_on")),),
+        )
+        for (quarter, track), group in groups["mix"].items():
             if quarter is not None and track in TRACK_COLUMN_VALUES:
-                counts[quarter][track] += 1
+                counts[quarters[quarter]][track] += group.count
     columns = [value for value, _ in outcome_columns(viewer)]
     return [QuarterMix(q, {c: counts[q][c] for c in columns}) for q in quarters]
 
@@ -324,13 +343,17 @@ class Recurrence:
         return sum(sum(counts) for _, _, counts in self.rows)
 
 
-def recurrence(viewer: Viewer, filters: Filters, *, rows: list[tuple] | None = None) -> Recurrence:
+def recurrence(
+    viewer: Viewer, filters: Filters, *, groups: dict[str, dict[tuple, Ranked]] | None = None
+) -> Recurrence:
     """Incidents by kind of information and platform (one query, or none given the
-    period's `noticed_rows`); a cell of two or more is the same kind of leak happening
+    period's `period_groups`); a cell of two or more is the same kind of leak happening
     again."""
-    if rows is None:
-        rows = noticed_rows(viewer, filters)
-    counts = Counter((information, platform) for _, information, platform, *_ in rows)
+    if groups is None:
+        groups = period_groups(viewer, filters, [])
+    counts = Counter()
+    for (_, _, information, platform, _), group in groups[INCIDENTS].items():
+        counts[(information, platform)] += group.count
     platforms = [
         (value, label)
         for value, label in Incident.Platform.choices
@@ -349,25 +372,17 @@ def recurrence(viewer: Viewer, filters: Filters, *, rows: list[tuple] | None = N
 
 @dataclass(frozen=True)
 class LateReviews:
-    due_ids: list[int]  # incidents whose review has fallen due (all actions done)
-    late_ids: list[int]  # of those, written after the due date, or not and past it
-
-    @property
-    def due(self) -> int:
-        return len(self.due_ids)
-
-    @property
-    def late(self) -> int:
-        return len(self.late_ids)
+    due: int  # incidents whose review has fallen due (all actions done)
+    late: int  # of those, written after the due date, or not and past it
 
 
-def late_reviews(viewer: Viewer, filters: Filters, *, today: date) -> LateReviews:
-    """Reviews are due five working days after the last action is done (one query)."""
-    rows = (
+def _reviewed(viewer: Viewer, filters: Filters) -> QuerySet[Incident]:
+    """The incidents with actions, all done, and when the last was done and the review
+    written (`last_done`, `written_at`)."""
+    return (
         incidents(viewer, filters)
         .filter(actions__isnull=False)
         .order_by()
-        .values("pk")
         .annotate(
             last_done=Max("actions__completed_at"),
             still_open=Count("actions", filter=Q(actions__status=ActionItem.Status.OPEN)),
@@ -375,22 +390,52 @@ def late_reviews(viewer: Viewer, filters: Filters, *, today: date) -> LateReview
         )
         # Due only once every action is done.
         .filter(still_open=0, last_done__isnull=False)
-        .values_list("pk", "last_done", "written_at")
     )
-    tz = timezone.get_current_timezone()
-    due_dates: dict[date, date] = {}  # by the day the last action was done
-    due_ids, late_ids = [], []
-    for pk, last_done, written in rows:
-        done_on = last_done.astimezone(tz).date()
-        due_date = due_dates.get(done_on)
-        if due_date is None:
-            due_date = due_dates[done_on] = review_due_date(last_done)
-        if written is None and due_date >= today:
-            continue
-        due_ids.append(pk)
-        if (written.astimezone(tz).date() if written else today) > due_date:
-            late_ids.append(pk)
-    return LateReviews(sorted(due_ids), sorted(late_ids))
+
+
+# The local days the last action was done and the review written, as `_review_state`
+# takes them.
+REVIEW_DAYS = {"done_on": TruncDate("last_done"), "written_on": TruncDate("written_at")}
+
+
+def _review_state(
+    done_on: date, written_on: date | None, *, today: date, due_dates: dict
+) -> tuple[bool, bool]:
+    """Whether a review has fallen due, and whether it is late: due five working days
+    after the last action was done (`due_dates` keeps each day's, worked out once)."""
+    due_date = due_dates.get(done_on)
+    if due_date is None:
+        due_date = due_dates[done_on] = add_working_days(done_on, REVIEW_DUE_WORKING_DAYS)
+    if written_on is None and due_date >= today:
+        return False, False
+    return True, (written_on or today) > due_date
+
+
+def late_reviews(viewer: Viewer, filters: Filters, *, today: date) -> LateReviews:
+    """Reviews are due five working days after the last action is done: those fallen
+    due and those late, counted by the days they were done and written (one query)."""
+    groups = grouped(
+        _reviewed(viewer, filters), REVIEW_DAYS, (Grouping("days", by=tuple(REVIEW_DAYS)),)
+    )
+    due = late = 0
+    due_dates: dict[date, date] = {}
+    for (done_on, written_on), group in groups["days"].items():
+        is_due, is_late = _review_state(done_on, written_on, today=today, due_dates=due_dates)
+        due += group.count if is_due else 0
+        late += group.count if is_late else 0
+    return LateReviews(due, late)
+
+
+def review_ids(viewer: Viewer, filters: Filters, *, today: date, late: bool) -> list[int]:
+    """The incidents `late_reviews` counts as fallen due, or (`late`) as late."""
+    rows = _reviewed(viewer, filters).annotate(**REVIEW_DAYS).values_list("pk", *REVIEW_DAYS)
+    due_dates: dict[date, date] = {}
+    found = []
+    for pk, done_on, written_on in rows:
+        is_due, is_late = _review_state(done_on, written_on, today=today, due_dates=due_dates)
+        if is_late if late else is_due:
+            found.append(pk)
+    return sorted(found)
 
 
 # --- the exposure window ---------------------------------------------------------------------
@@ -405,13 +450,6 @@ class Stretch:
     link: str = ""
 
 
-EXPOSURE = (
-    ("posted-noticed", gettext_lazy("Posted → noticed"), "posted_at", "noticed_at"),
-    ("noticed-contained", gettext_lazy("Noticed → contained"), "noticed_at", "contained_at"),
-    ("contained-closed", gettext_lazy("Contained → closed"), "contained_at", "closed_at"),
-)
-
-
 def measured(found: QuerySet[Incident], stretch: str) -> QuerySet[Incident]:
     """The incidents where both ends of the exposure `stretch` (a slug) are known."""
     for slug, _, start, end in EXPOSURE:
@@ -421,22 +459,23 @@ def measured(found: QuerySet[Incident], stretch: str) -> QuerySet[Incident]:
 
 
 def exposure(
-    viewer: Viewer, filters: Filters, *, rows: list[tuple] | None = None
+    viewer: Viewer, filters: Filters, *, groups: dict[str, dict[tuple, Ranked]] | None = None
 ) -> tuple[int, list[Stretch]]:
     """How long a post stayed up and the case stayed open: the median of each stretch
-    over the incidents where both ends are known (one query, or none given the period's
-    `noticed_rows`)."""
-    if rows is None:
-        rows = noticed_rows(viewer, filters)
+    over the incidents where both ends are known, and how many incidents were noticed in
+    the period (one query, or none given the period's `period_groups`)."""
+    if groups is None:
+        groups = period_groups(viewer, filters, [])
     stretches = []
-    for slug, name, start, end in EXPOSURE:
-        first, last = NOTICED_ROW.index(start), NOTICED_ROW.index(end)
-        # The same test as `measured`, on the rows already loaded.
-        hours = [
-            (row[last] - row[first]).total_seconds() / 3600
-            for row in rows
-            if row[first] and row[last] and row[last] >= row[first]
-        ]
-        median_hours = round(median(hours), 1) if hours else None
-        stretches.append(Stretch(slug, name, median_hours, len(hours)))
-    return len(rows), stretches
+    for slug, name, _, _ in EXPOSURE:
+        hours = groups[slug].get((), Ranked())
+        median_hours = hours.median()
+        stretches.append(
+            Stretch(
+                slug,
+                name,
+                None if median_hours is None else round(median_hours, 1),
+                hours.count,
+            )
+        )
+    return sum(group.count for group in groups[INCIDENTS].values()), stretches

@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.db import models
-from django.db.models import Case, Exists, OuterRef, Q, Value, When
+from django.db.models import Case, Exists, ExpressionWrapper, F, OuterRef, Q, Value, When
 from django.utils.translation import gettext, gettext_lazy
 
 from dashboards.remediation.periods import Periods, quarter_label, quarter_range
+from dashboards.remediation.ranks import MEDIAN, P90, Grouping, Ranked, grouped
 from dashboards.remediation.scope import Filters, Viewer, incidents
 from prevention.models import IntakeItem
 
@@ -40,15 +41,6 @@ def noticed_through(channel: str) -> Q:
     if channel == NoticedBy.COLLEAGUE:
         return Q(~_by_intake(), self_reported=False)
     return Q(pk__in=[])
-
-
-def _channel() -> Case:
-    return Case(
-        When(_by_intake(), then=Value(NoticedBy.INTAKE.value)),
-        When(self_reported=True, then=Value(NoticedBy.SELF.value)),
-        default=Value(NoticedBy.COLLEAGUE.value),
-        output_field=models.CharField(),
-    )
 
 
 def percentile(values: list[float], fraction: float) -> float | None:
@@ -86,11 +78,11 @@ class Channel:
     label: str
     noticed: int = 0
     unposted: int = 0  # no posted time: not measured
-    hours: list[float] = field(default_factory=list, repr=False)  # posted → noticed
+    posted_noticed: Ranked = field(default_factory=Ranked)  # of those with a posted time
 
     @property
     def measured(self) -> int:
-        return len(self.hours)
+        return self.posted_noticed.count
 
     @property
     def short_label(self) -> str:
@@ -99,11 +91,11 @@ class Channel:
 
     @property
     def median_hours(self) -> float | None:
-        return _hours(percentile(self.hours, 0.5))
+        return _hours(self.posted_noticed.percentile(0.5))
 
     @property
     def p90_hours(self) -> float | None:
-        return _hours(percentile(self.hours, 0.9))
+        return _hours(self.posted_noticed.percentile(0.9))
 
     @property
     def median_words(self) -> str:
@@ -136,57 +128,122 @@ def _channels() -> list[Channel]:
     ]
 
 
-# The columns of `noticed_rows`, in order.
-NOTICED_ROW = (
-    "noticed_by",
-    "information",
-    "platform",
-    "posted_at",
-    "noticed_at",
-    "contained_at",
-    "closed_at",
+# The stretches of the exposure window: slug, name, the fields at either end.
+EXPOSURE = (
+    ("posted-noticed", gettext_lazy("Posted → noticed"), "posted_at", "noticed_at"),
+    ("noticed-contained", gettext_lazy("Noticed → contained"), "noticed_at", "contained_at"),
+    ("contained-closed", gettext_lazy("Contained → closed"), "contained_at", "closed_at"),
 )
 
+# The groupings of `period_groups`, by name: every count of the period's incidents the
+# figures need, and each median of posted → noticed they show (over all the incidents,
+# it is the exposure window's first stretch, named by its slug as the others are).
+INCIDENTS = "incidents"  # by how noticed, quarter noticed, information, platform, posted
+POSTED_NOTICED = EXPOSURE[0][0]
+BY_WAY = "posted-noticed by way"
+BY_QUARTER = "posted-noticed by quarter"
+BY_WAY_AND_QUARTER = "posted-noticed by way and quarter"
 
-def noticed_rows(viewer: Viewer, filters: Filters) -> list[tuple]:
-    """The incidents noticed in the period, one tuple each of the `NOTICED_ROW` columns
-    (how each was noticed, as `noticed_through` tells): what the figures over the
-    period's incidents (recurrence, the exposure window, noticing) are taken from, so
-    that the page reads them once (one query)."""
-    return list(
-        incidents(viewer, filters)
-        .order_by()
-        .annotate(noticed_by=_channel())
-        .values_list(*NOTICED_ROW)
+
+def _stretch(start: str, end: str) -> Case:
+    """The time from `start` to `end` where both are known and `end` is not before
+    `start` (as `figures.measured` tells), else null."""
+    return Case(
+        When(
+            **{f"{start}__isnull": False, f"{end}__gte": F(start)},
+            then=ExpressionWrapper(F(end) - F(start), output_field=models.DurationField()),
+        ),
+        default=None,
+        output_field=models.DurationField(),
     )
 
 
+def _noticed_by() -> Case:
+    """How each incident was noticed, as `noticed_through` tells, through a join to its
+    intake item (an incident has at most one): cheaper than a subquery per incident."""
+    return Case(
+        When(intake__isnull=False, then=Value(NoticedBy.INTAKE.value)),
+        When(self_reported=True, then=Value(NoticedBy.SELF.value)),
+        default=Value(NoticedBy.COLLEAGUE.value),
+        output_field=models.CharField(),
+    )
+
+
+def period_groups(
+    viewer: Viewer, filters: Filters, quarters: list[str]
+) -> dict[str, dict[tuple, Ranked]]:
+    """The incidents noticed in the period, grouped every way the figures over them
+    (recurrence, the exposure window, noticing) need, so that the page reads them once
+    (one query): counted by how they were noticed, the quarter of `quarters` they were
+    noticed in (None if in none), information, platform and whether a posted time is
+    known; the median of each exposure stretch; posted → noticed by how noticed (with
+    the 90th percentile) and by quarter."""
+    columns = {
+        "noticed_by": _noticed_by(),
+        "quarter": Periods(quarters).case("noticed_at"),
+        "kind": F("information"),
+        "posted_on": F("platform"),
+        "has_posted": Case(
+            When(posted_at__isnull=False, then=Value(True)),
+            default=Value(False),
+            output_field=models.BooleanField(),
+        ),
+        **{slug: _stretch(start, end) for slug, _, start, end in EXPOSURE},
+    }
+    both = (MEDIAN, P90)
+    groupings = (
+        Grouping(INCIDENTS, by=("noticed_by", "quarter", "kind", "posted_on", "has_posted")),
+        Grouping(POSTED_NOTICED, value=POSTED_NOTICED, fractions=both),
+        Grouping(BY_WAY, by=("noticed_by",), value=POSTED_NOTICED, fractions=both),
+        Grouping(BY_QUARTER, by=("quarter",), value=POSTED_NOTICED, fractions=(MEDIAN,)),
+        Grouping(
+            BY_WAY_AND_QUARTER,
+            by=("noticed_by", "quarter"),
+            value=POSTED_NOTICED,
+            fractions=(MEDIAN,),
+        ),
+        *(Grouping(slug, value=slug, fractions=(MEDIAN,)) for slug, _, _, _ in EXPOSURE[1:]),
+    )
+    return grouped(incidents(viewer, filters), columns, groupings)
+
+
 def noticing(
-    viewer: Viewer, filters: Filters, quarters: list[str], *, rows: list[tuple] | None = None
+    viewer: Viewer,
+    filters: Filters,
+    quarters: list[str],
+    *,
+    groups: dict[str, dict[tuple, Ranked]] | None = None,
 ) -> Noticing:
     """Time from posted to noticed by how the incident was noticed, over the incidents
     noticed in the period, and by the quarter they were noticed (one query, or none
-    given the period's `noticed_rows`). Only an incident with a posted time is measured
-    (as `measured(found, "posted-noticed")`); the rest are counted as having none."""
-    if rows is None:
-        rows = noticed_rows(viewer, filters)
+    given the period's `period_groups` for `quarters`). Only an incident with a posted
+    time is measured (as `measured(found, "posted-noticed")`); the rest are counted as
+    having none."""
+    if groups is None:
+        groups = period_groups(viewer, filters, quarters)
     overall = _channels()
     by_quarter = [_channels() for _ in quarters]
-    periods = Periods(quarters)
     index = {value: number for number, (value, _) in enumerate(NoticedBy.choices)}
-    for channel, _, _, posted, noticed, _, _ in rows:
-        number = index[channel]
-        quarter = periods.index(noticed)
-        groups = (overall,) if quarter is None else (overall, by_quarter[quarter])
-        measured = posted is not None and noticed >= posted
-        hours = (noticed - posted).total_seconds() / 3600 if measured else None
-        for group in groups:
-            for counted in (group[number], group[-1]):
-                counted.noticed += 1
-                if posted is None:
-                    counted.unposted += 1
-                elif hours is not None:
-                    counted.hours.append(hours)
+    for (way, quarter, _, _, has_posted), group in groups[INCIDENTS].items():
+        channels = (overall,) if quarter is None else (overall, by_quarter[quarter])
+        for channel in channels:
+            for counted in (channel[index[way]], channel[-1]):
+                counted.noticed += group.count
+                if not has_posted:
+                    counted.unposted += group.count
+    for channel in overall:
+        channel.posted_noticed = (
+            groups[BY_WAY].get((channel.value,))
+            if channel.value
+            else groups[POSTED_NOTICED].get(())
+        ) or Ranked()
+    for number, channels in enumerate(by_quarter):
+        for channel in channels:
+            channel.posted_noticed = (
+                groups[BY_WAY_AND_QUARTER].get((channel.value, number))
+                if channel.value
+                else groups[BY_QUARTER].get((number,))
+            ) or Ranked()
     return Noticing(
         overall,
         [QuarterNoticing(q, channels) for q, channels in zip(quarters, by_quarter, strict=True)],

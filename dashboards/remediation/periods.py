@@ -6,6 +6,8 @@ from __future__ import annotations
 from bisect import bisect_right
 from datetime import UTC, date, datetime, time
 
+from django.db.models import Case, IntegerField, Value, When
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.formats import date_format
 
@@ -102,3 +104,18 @@ class Periods:
     def of(self, moment: datetime) -> str | None:
         index = self.index(moment)
         return None if index is None else self.periods[index]
+
+    def case(self, moment: str) -> Case | Cast:
+        """The position of the period the moment `moment` (a field or annotation) falls
+        in, or null if in none of them, in SQL: `index` for the database to group by."""
+        if not self.bounds:
+            return Cast(Value(None), output_field=IntegerField())
+        return Case(
+            When(**{f"{moment}__lt": self.bounds[0]}, then=Value(None)),
+            *(
+                When(**{f"{moment}__lt": bound}, then=Value(number))
+                for number, bound in enumerate(self.bounds[1:])
+            ),
+            default=Value(None),
+            output_field=IntegerField(),
+        )
