@@ -277,8 +277,8 @@ def requirements_with_figures(*, now: datetime | None = None, reports_of=None) -
     """Every active requirement with its figures: one query for all of them, however many
     people and requirements. Each person's standing against each requirement (not in its
     audience, still required, or attended) is worked out once, in one pass of the people,
-    and the people are counted per combination of standings (a few dozen rows), which
-    are added up here."""
+    and the people are counted per combination of standings that occurs (a dozen rows for
+    three requirements), which are added up here."""
     now = now or timezone.now()
     requirements = active_requirements()
     if not requirements:
