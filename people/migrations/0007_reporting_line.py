@@ -19,7 +19,11 @@ transactions moving people in the same line wait for each other rather than each
 writing lines from what it alone sees (Django's READ COMMITTED: after the lock, the
 walks read what the other committed). The walks join through LATERAL … OFFSET 0, which
 keeps them one index lookup per person (a plan cached for a trigger must not scan the
-table for each row written). TRUNCATE empties the table too.
+table for each row written). Someone nobody reports to (most people, and everyone an
+import or a bulk load writes before their reports) takes a shorter way: their manager's
+lines plus the manager; if those are still to change in the same statement, the
+manager's own trigger, which runs later, rewrites everyone below. About 0.1 ms a person
+written at 100,000 people. TRUNCATE empties the table too.
 
 SQLite: the same statements in each trigger, the recursive walks in subqueries (SQLite
 refuses a WITH before a statement in a trigger body, not one inside a subquery; its own
@@ -58,8 +62,29 @@ CREATE FUNCTION people_reportingline_refresh(seeds bigint[]) RETURNS void
 LANGUAGE plpgsql AS $body$
 DECLARE
     moved bigint[];
+    lone bigint;
+    boss bigint;
 BEGIN
     PERFORM pg_advisory_xact_lock('people_reportingline'::regclass::oid::bigint);
+    IF cardinality(seeds) = 1 THEN
+        lone := seeds[1];
+        IF NOT EXISTS (SELECT 1 FROM people_user WHERE manager_id = lone) THEN
+            -- Nobody reports to them (most people): their manager and the manager's
+            -- managers, as the table has them. Were those still to change in this
+            -- statement, the manager's own trigger, later, rewrites everyone below.
+            SELECT manager_id INTO boss FROM people_user WHERE id = lone;
+            DELETE FROM people_reportingline WHERE person_id = lone;
+            IF boss IS NOT NULL THEN
+                INSERT INTO people_reportingline (manager_id, person_id)
+                SELECT boss, lone WHERE boss <> lone
+                UNION
+                SELECT line.manager_id, lone FROM people_reportingline line
+                WHERE line.person_id = boss AND line.manager_id <> lone
+                ON CONFLICT DO NOTHING;
+            END IF;
+            RETURN;
+        END IF;
+    END IF;
     WITH RECURSIVE below(id) AS (
         SELECT unnest(seeds)
         UNION
@@ -97,6 +122,8 @@ BEGIN
             OR EXISTS (SELECT 1 FROM people_user WHERE manager_id = NEW.id) THEN
             PERFORM people_reportingline_refresh(ARRAY[NEW.id]);
         END IF;
+    ELSIF TG_OP = 'UPDATE' AND OLD.id = NEW.id THEN
+        PERFORM people_reportingline_refresh(ARRAY[NEW.id]);
     ELSIF TG_OP = 'UPDATE' THEN
         PERFORM people_reportingline_refresh(ARRAY[OLD.id, NEW.id]);
     ELSE

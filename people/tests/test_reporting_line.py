@@ -3,6 +3,7 @@ PolicyHub or anyone else writes who reports to whom, it holds exactly the lines 
 walking people_user.manager_id up from each person."""
 
 import io
+import itertools
 import json
 import random
 import threading
@@ -489,18 +490,42 @@ def test_random_moves_keep_the_table_equal_to_the_walk(make_person):
                 at = manager_of.get(at)
         return False
 
+    joined = itertools.count()
     for step in range(300):
         manager_of = managers()
-        way = rng.choice(["save", "update", "bulk", "bulk", "raw"])
-        count = rng.randint(2, 6) if way == "bulk" else 1
-        while True:
-            chosen = rng.sample(sorted(by_id), count)
-            moves = {
-                pk: (None if rng.random() < 0.1 else rng.choice(sorted(by_id))) for pk in chosen
-            }
-            after = {**manager_of, **moves}
-            if all(pk != to for pk, to in moves.items()) and not loops(after):
-                break
+        way = rng.choice(["save", "update", "bulk", "bulk", "raw", "join", "leave"])
+        if way == "join":
+            # A few new people in one statement, some reporting to one of the others,
+            # written before them.
+            top = max(User.objects.values_list("pk", flat=True)) + 1
+            new = [top + i for i in range(rng.randint(1, 4))]
+            rows = [
+                User(
+                    pk=pk,
+                    email=f"joined{next(joined)}@example.com",
+                    full_name="Joined",
+                    manager_id=rng.choice(new[i + 1 :] or sorted(by_id)),
+                )
+                for i, pk in enumerate(new)
+            ]
+            User.objects.bulk_create(rows)
+            by_id.update({row.pk: row for row in rows})
+            moves = {row.pk: row.manager_id for row in rows}
+        elif way == "leave":
+            pk = rng.choice(sorted(by_id))
+            User.objects.get(pk=pk).delete()  # their reports lose their manager
+            del by_id[pk]
+            moves = {pk: "deleted"}
+        else:
+            count = rng.randint(2, 6) if way == "bulk" else 1
+            while True:
+                chosen = rng.sample(sorted(by_id), count)
+                moves = {
+                    pk: (None if rng.random() < 0.1 else rng.choice(sorted(by_id))) for pk in chosen
+                }
+                after = {**manager_of, **moves}
+                if all(pk != to for pk, to in moves.items()) and not loops(after):
+                    break
         if way == "save":
             ((pk, to),) = moves.items()
             person = User.objects.get(pk=pk)
@@ -512,11 +537,12 @@ def test_random_moves_keep_the_table_equal_to_the_walk(make_person):
         elif way == "bulk":
             rows = [User(pk=pk, manager_id=to) for pk, to in moves.items()]
             User.objects.bulk_update(rows, ["manager"])
-        else:
+        elif way == "raw":
             ((pk, to),) = moves.items()
             with connection.cursor() as cursor:
                 cursor.execute("UPDATE people_user SET manager_id = %s WHERE id = %s", [to, pk])
         assert kept() == walked(), f"step {step}: {way} {moves}"
+    assert len(by_id) > 20  # people joined and left, and there are still teams
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
