@@ -377,8 +377,8 @@ class LateReviews:
 
 
 def _reviewed(viewer: Viewer, filters: Filters) -> QuerySet[Incident]:
-    """The incidents with actions, all done, and when the last was done and the review
-    written (`last_done`, `written_at`)."""
+    """The incidents whose review can have fallen due (with actions, all done), with the
+    local days the last action was done and the review written (`REVIEW_DAYS`)."""
     return (
         incidents(viewer, filters)
         .filter(actions__isnull=False)
@@ -393,34 +393,41 @@ def _reviewed(viewer: Viewer, filters: Filters) -> QuerySet[Incident]:
     )
 
 
-# The local days the last action was done and the review written, as `_review_state`
-# takes them.
 REVIEW_DAYS = {"done_on": TruncDate("last_done"), "written_on": TruncDate("written_at")}
 
 
-def _review_state(
-    done_on: date, written_on: date | None, *, today: date, due_dates: dict
-) -> tuple[bool, bool]:
-    """Whether a review has fallen due, and whether it is late: due five working days
-    after the last action was done (`due_dates` keeps each day's, worked out once)."""
-    due_date = due_dates.get(done_on)
-    if due_date is None:
-        due_date = due_dates[done_on] = add_working_days(done_on, REVIEW_DUE_WORKING_DAYS)
-    if written_on is None and due_date >= today:
-        return False, False
-    return True, (written_on or today) > due_date
+class _ReviewsDue:
+    """Whether a review has fallen due, and whether it is late, from the day the last
+    action was done and the day the review was written (if it was): due five working
+    days after the first (see `incidents.reminders.review_due_date`)."""
+
+    def __init__(self, today: date):
+        self.today = today
+        # The due date, less the day the last action was done, by the day of the week.
+        monday = date(2024, 1, 1)
+        self.days = [
+            (add_working_days(day, REVIEW_DUE_WORKING_DAYS) - day).days
+            for day in (monday + timedelta(days=number) for number in range(7))
+        ]
+
+    def __call__(self, done_on: date, written_on: date | None) -> tuple[bool, bool]:
+        due_date = done_on + timedelta(days=self.days[done_on.weekday()])
+        if written_on is None and due_date >= self.today:
+            return False, False
+        return True, (written_on or self.today) > due_date
 
 
 def late_reviews(viewer: Viewer, filters: Filters, *, today: date) -> LateReviews:
     """Reviews are due five working days after the last action is done: those fallen
-    due and those late, counted by the days they were done and written (one query)."""
+    due and those late, counted by the days the last action was done and the review
+    written (one query)."""
     groups = grouped(
         _reviewed(viewer, filters), REVIEW_DAYS, (Grouping("days", by=tuple(REVIEW_DAYS)),)
     )
+    state = _ReviewsDue(today)
     due = late = 0
-    due_dates: dict[date, date] = {}
     for (done_on, written_on), group in groups["days"].items():
-        is_due, is_late = _review_state(done_on, written_on, today=today, due_dates=due_dates)
+        is_due, is_late = state(done_on, written_on)
         due += group.count if is_due else 0
         late += group.count if is_late else 0
     return LateReviews(due, late)
@@ -429,10 +436,10 @@ def late_reviews(viewer: Viewer, filters: Filters, *, today: date) -> LateReview
 def review_ids(viewer: Viewer, filters: Filters, *, today: date, late: bool) -> list[int]:
     """The incidents `late_reviews` counts as fallen due, or (`late`) as late."""
     rows = _reviewed(viewer, filters).annotate(**REVIEW_DAYS).values_list("pk", *REVIEW_DAYS)
-    due_dates: dict[date, date] = {}
+    state = _ReviewsDue(today)
     found = []
     for pk, done_on, written_on in rows:
-        is_due, is_late = _review_state(done_on, written_on, today=today, due_dates=due_dates)
+        is_due, is_late = state(done_on, written_on)
         if is_late if late else is_due:
             found.append(pk)
     return sorted(found)

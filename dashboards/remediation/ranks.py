@@ -7,9 +7,10 @@ by the same arithmetic as over all the values (`statistics.median`,
 `noticing.percentile`). SQLite and PostgreSQL give the same figure to the last digit,
 and a page reads a few values per group however many incidents there are.
 
-`grouped` takes one queryset of rows and groups it several ways in one query (as SQL's
-GROUPING SETS, which SQLite lacks): the Remediation dashboard's figures over the
-period's incidents are a dozen such groupings.
+`grouped` takes one queryset of rows and groups it several ways in one query (a union
+of grouped parts; on PostgreSQL, groupings of the same value share one part's GROUPING
+SETS, which SQLite lacks): the Remediation dashboard's figures over the period's
+incidents are eight such groupings.
 """
 
 from __future__ import annotations
@@ -140,21 +141,34 @@ def grouped(
     ]
     sql = f"WITH grouped_rows AS ({base_sql}) " + " UNION ALL ".join(parts)
     convert = {name: _converter(compiler, expressions[name]) for name in expressions}
-    positions = {key: number for number, key in enumerate(keys)}
+    # By grouping: where its groups go, its keys' columns, its values' columns.
+    reading = [
+        (
+            found[grouping.name],
+            [(1 + keys.index(key), convert[key]) for key in grouping.by],
+            [
+                (column, fraction, offset)
+                for column, (fraction, offset) in enumerate(slots, start=len(keys) + 2)
+                if fraction in grouping.fractions
+            ],
+            convert.get(grouping.value),
+        )
+        for grouping in groupings
+    ]
+    counted = len(keys) + 1
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         results = cursor.fetchall()
-    for number, *row in results:
-        grouping = groupings[number]
-        key = tuple(convert[name](row[positions[name]]) for name in grouping.by)
-        count = row[len(keys)]
-        group = found[grouping.name][key] = Ranked(count)
-        for slot, (fraction, offset) in enumerate(slots, start=len(keys) + 1):
-            if fraction in grouping.fractions:
-                value = convert[grouping.value](row[slot])
-                if value is not None:
-                    rank = lowest_rank(count, fraction) + offset
-                    group.values[rank] = value.total_seconds() / 3600
+    for row in results:
+        groups, key_columns, value_columns, convert_value = reading[row[0]]
+        key = tuple([read(row[column]) for column, read in key_columns])
+        count = row[counted]
+        group = groups[key] = Ranked(count)
+        for column, fraction, offset in value_columns:
+            value = convert_value(row[column])
+            if value is not None:
+                rank = lowest_rank(count, fraction) + offset
+                group.values[rank] = value.total_seconds() / 3600
     return found
 
 
@@ -171,6 +185,8 @@ def _parts(connection, groupings: tuple[Grouping, ...]) -> list[list[int]]:
 
 
 def _part(connection, expressions, groupings, numbers, keys, slots) -> str:
+    """SQL for one part of `grouped`'s query: the groupings `numbers`, each row with the
+    grouping's number, every key (null where not grouped by), the count and `slots`."""
     quote = connection.ops.quote_name
 
     def nothing(name: str) -> str:

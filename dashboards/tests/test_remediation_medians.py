@@ -8,14 +8,14 @@ import random
 import statistics
 from collections import Counter
 from datetime import datetime, time, timedelta
-from fractions import Fraction
 
 import pytest
+from django.db.models import Case, DurationField, ExpressionWrapper, F, IntegerField, When
 from django.urls import reverse
 from django.utils import timezone
 
 from dashboards import remediation
-from dashboards.remediation.ranks import P90, Ranked, lowest_rank
+from dashboards.remediation.ranks import MEDIAN, P90, Grouping, Ranked, grouped, lowest_rank
 from incidents.models import ActionItem, Assessment, Incident, IncidentEvent, Review
 from incidents.reminders import review_due_date
 from incidents.tests.factories import reported
@@ -38,7 +38,7 @@ def test_the_values_at_two_ranks_give_the_median_and_percentiles_of_all(count):
         random.Random(count).choice([0.5, 1.0, 1.0, 2.25, 7.0, 30.1]) + i / 7 for i in range(count)
     )
     ranked = Ranked(count)
-    for fraction in (Fraction(1, 2), P90):
+    for fraction in (MEDIAN, P90):
         low = lowest_rank(count, fraction)
         for rank in (low, low + 1):
             if rank < count:
@@ -513,3 +513,38 @@ def test_an_empty_period_shows_no_medians(client, comms):
     assert [c.median_words for c in context["noticing"].channels] == ["–"] * 4
     assert context["recurrence"].rows == [] and context["measured"] == 0
     assert (context["reviews"].due, context["reviews"].late) == (0, 0)
+
+
+def test_groupings_of_one_value_keep_a_null_key_apart_from_the_total(comms):
+    """A key that is null in the data is a group of its own, not the grouping over all
+    (PostgreSQL answers both in one part, as grouping sets)."""
+    now = timezone.now()
+    hours = {1: [1, 2, 4], None: [8, 16], 2: [3]}
+    for number, values in hours.items():
+        for value in values:
+            reported(
+                comms,
+                posted_at=now - timedelta(hours=value),
+                noticed_at=now,
+                estimated_reach=number,
+            )
+    groups = grouped(
+        Incident.objects.all(),
+        {
+            "reach": Case(
+                When(estimated_reach__isnull=False, then=F("estimated_reach")),
+                output_field=IntegerField(),
+            ),
+            "up": ExpressionWrapper(F("noticed_at") - F("posted_at"), output_field=DurationField()),
+        },
+        (
+            Grouping("by reach", by=("reach",), value="up", fractions=(MEDIAN,)),
+            Grouping("all", value="up", fractions=(MEDIAN, P90)),
+        ),
+    )
+    by_reach = {key: (group.count, group.median()) for key, group in groups["by reach"].items()}
+    assert by_reach == {(1,): (3, 2.0), (None,): (2, 12.0), (2,): (1, 3.0)}
+    every = groups["all"][()]
+    values = [1, 2, 4, 8, 16, 3]
+    assert (every.count, every.median()) == (6, statistics.median(values))
+    assert every.percentile(0.9) == remediation.percentile(values, 0.9)
