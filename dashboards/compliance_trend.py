@@ -3,9 +3,9 @@ and at each month end) and the 12-month trend of acknowledgements and coverage. 
 scope, filters, version lines and months come from `compliance`; the attendance
 helpers here also serve the drill-down (`compliance_people`).
 
-Costs: training coverage is one query for all active requirements (a grouped count over
-each requirement's audience, joined by UNION ALL, with a hashed `IN (attendance)`, not a
-subquery per person; PostgreSQL counts the requirements side by side), and its trend one
+Costs: training coverage is one query for all active requirements (for everyone, a
+grouped count over each requirement's audience, joined by UNION ALL; for a team, one pass
+over the team; a hashed `IN (attendance)`, not a subquery per person), and its trend one
 query for all requirements (people counted per department, requirement and month). The
 acknowledgement trend is one query that counts assignments per version, status and month
 of assignment and of completion (a few hundred rows), added up per month here.
@@ -177,6 +177,65 @@ def _coverage_trend(
     return totals
 
 
+def _coverage_now(
+    requirements: list[Requirement],
+    audiences: dict[int, QuerySet],
+    *,
+    scope: Scope,
+    filters: Filters,
+    now: datetime,
+) -> dict[int | None, list[int]]:
+    """[in audience, compliant] per department today, summed over `requirements`: one
+    query, with a hashed `IN (attendance)` per requirement (not a subquery per person).
+
+    For everyone, a grouped count per requirement over its own audience (every active
+    person, or the audience's people), joined by UNION ALL: PostgreSQL counts them side
+    by side, and nobody outside an audience is read for it. For a team, one pass over
+    the team's people testing each audience (a hashed `IN`): a few people, where
+    starting a count per requirement would cost more than it saves."""
+    totals: dict[int | None, list[int]] = {}
+    if not requirements:
+        return totals
+    active = get_user_model().objects.filter(is_active=True)
+    attended = {r.pk: Q(pk__in=attended_since(r, period_start(r, now), now)) for r in requirements}
+    if scope.everyone:
+        counted = [
+            filters.people(
+                active if r.audience == EVERYONE else audiences[r.pk].filter(is_active=True)
+            )
+            .order_by()
+            .values_list("department_id")
+            .annotate(audience=Count("pk"), compliant=Count("pk", filter=attended[r.pk]))
+            for r in requirements
+        ]
+        rows = counted[0].union(*counted[1:], all=True) if len(counted) > 1 else counted[0]
+    else:
+        counts = {}
+        for j, requirement in enumerate(requirements):
+            if requirement.audience == EVERYONE:  # every active person: no test needed
+                member = Q()
+                counts[f"a_{j}"] = Count("pk")
+            else:
+                member = Q(pk__in=audiences[requirement.pk].values("pk"))
+                counts[f"a_{j}"] = Count("pk", filter=member)
+            counts[f"c_{j}"] = Count("pk", filter=member & attended[requirement.pk])
+        grouped = filters.people(scope.people(active)).order_by().values("department_id")
+        rows = (
+            (
+                row["department_id"],
+                sum(row[f"a_{j}"] for j in range(len(requirements))),
+                sum(row[f"c_{j}"] for j in range(len(requirements))),
+            )
+            for row in grouped.annotate(**counts)
+        )
+    for department_id, audience, compliant in rows:
+        if audience:
+            pair = totals.setdefault(department_id, [0, 0])
+            pair[0] += audience
+            pair[1] += compliant
+    return totals
+
+
 def training_coverage(
     *,
     scope: Scope,
@@ -187,36 +246,14 @@ def training_coverage(
     requirements: list[Requirement] | None = None,
     finished: summaries.FinishedMonths | None = None,
 ) -> Training:
-    """Coverage by department now and at each month end (one query for all of them). A
-    month end counts today's audience (who was in it then is not kept), compliant if
-    they attended within the requirement's period before that date. With `finished`
-    (and everyone in scope), the finished months are the kept ones (`summaries`).
-
-    Now: one query, a grouped count per requirement joined by UNION ALL, each over its
-    audience (every active person, or the audience's own people: no second pass over
-    everyone to test membership) with a hashed `IN (attendance)`."""
+    """Coverage by department now (one query, `_coverage_now`) and at each month end
+    (one query for all of them). A month end counts today's audience (who was in it
+    then is not kept), compliant if they attended within the requirement's period
+    before that date. With `finished` (and everyone in scope), the finished months are
+    the kept ones (`summaries`)."""
     requirements = active_requirements() if requirements is None else requirements
     audiences = {r.pk: audience_of(r) for r in requirements}
-    totals: dict[int | None, list[int]] = {}
-    counted = []
-    for requirement in requirements:
-        if requirement.audience == EVERYONE:  # every active person
-            people = get_user_model().objects.filter(is_active=True)
-        else:
-            people = audiences[requirement.pk].filter(is_active=True)
-        attended = Q(pk__in=attended_since(requirement, period_start(requirement, now), now))
-        counted.append(
-            filters.people(scope.people(people))
-            .order_by()
-            .values_list("department_id")
-            .annotate(audience=Count("pk"), compliant=Count("pk", filter=attended))
-        )
-    if counted:
-        rows = counted[0].union(*counted[1:], all=True) if len(counted) > 1 else counted[0]
-        for department_id, audience, compliant in rows:
-            pair = totals.setdefault(department_id, [0, 0])
-            pair[0] += audience
-            pair[1] += compliant
+    totals = _coverage_now(requirements, audiences, scope=scope, filters=filters, now=now)
     departments = [
         Coverage(name, NONE if pk is None else str(pk), *totals[pk])
         for pk, name in department_rows(set(totals), names)

@@ -9,13 +9,14 @@ from collections import defaultdict
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
-from dashboards import compliance
+from dashboards import compliance, compliance_trend
 from people import services as people_services
 from people.models import Department
 from policies import services as policy_services
@@ -196,6 +197,28 @@ def test_a_line_manager_sees_their_team_counted_person_by_person(client, manager
     assert heatmap[("Conduct", org["emea"].pk)] == (1, 1)
     assert shown_heatmap(response) == heatmap
     assert shown_coverage(response) == expected_coverage(person_ids=team)
+
+
+def test_coverage_counted_for_everyone_equals_a_team_of_everyone(org):
+    """Everyone's coverage (a count per requirement over its audience) and a team's (one
+    pass over the team) give the same figures for the same people."""
+    ids = tuple(get_user_model().objects.values_list("pk", flat=True))
+    now = timezone.now()
+    for filters in (compliance.Filters(), compliance.Filters(no_department=True)):
+        everyone, team = (
+            compliance_trend.training_coverage(
+                scope=scope, filters=filters, names={}, months=[], now=now
+            )
+            for scope in (
+                compliance.Scope(everyone=True),
+                compliance.Scope(everyone=False, person_ids=ids),
+            )
+        )
+        rows = [(row.department_value, row.audience, row.compliant) for row in team.departments]
+        assert rows == [
+            (row.department_value, row.audience, row.compliant) for row in everyone.departments
+        ]
+        assert rows  # counted something
 
 
 # --- the heatmap's cells, drawn without format_html and urlencode per cell ----------------
