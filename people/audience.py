@@ -1,14 +1,8 @@
 """Who an audience (everyone, chosen departments, chosen groups) is: used by policies
 and training requirements alike; and who is in a line manager's team."""
 
-import json
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
-
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.db.models import BooleanField, F, Func, Q, Value
 from django.db.models.expressions import RawSQL
 
 from people.models import Department, ReportingLine
@@ -59,10 +53,6 @@ def audience_people(kind: str, *, department_ids=(), group_ids=()):
     return people
 
 
-# Teams read once (see `team_read_once`): manager id -> "one of the ids of their team".
-_teams_read: ContextVar[dict[int, Q] | None] = ContextVar("teams_read", default=None)
-
-
 def _line_kept() -> bool:
     """Whether the database keeps people.ReportingLine (its triggers exist on
     PostgreSQL and SQLite only; see people/migrations/0007_reporting_line.py)."""
@@ -73,13 +63,8 @@ def team(manager):
     """The active people who report to `manager`, directly or through others, as a
     queryset: one range of the reporting-line table's index, however deep or wide the
     line. Inactive managers in between still pass their reports on, since the line
-    itself is what counts; the manager is never in their own team.
-
-    Inside `team_read_once(manager)`, the same people as read on entering it."""
+    itself is what counts; the manager is never in their own team."""
     people = get_user_model()
-    read = (_teams_read.get() or {}).get(manager.pk)
-    if read is not None:
-        return people.objects.filter(read, is_active=True).exclude(pk=manager.pk)
     if _line_kept():
         below = ReportingLine.objects.filter(manager_id=manager.pk).values("person_id")
         return people.objects.filter(is_active=True, pk__in=below)
@@ -116,46 +101,3 @@ def _walked_down(manager_id: int) -> RawSQL:
 def team_ids(manager) -> list[int]:
     """The ids of `team(manager)`, in order (one query)."""
     return list(team(manager).order_by("pk").values_list("pk", flat=True))
-
-
-class _AnyOf(Func):
-    """PostgreSQL's `column = ANY(array)`, the array given as one text parameter."""
-
-    output_field = BooleanField()
-
-    def as_sql(self, compiler, connection, **extra_context):
-        column, array = (compiler.compile(e) for e in self.get_source_expressions())
-        return f"{column[0]} = ANY({array[0]}::bigint[])", (*column[1], *array[1])
-
-
-def one_of(ids: list[int]) -> Q:
-    """People whose id is in `ids`, sent as one parameter (an array on PostgreSQL, JSON
-    on SQLite) however many there are, rather than one placeholder per id, which would
-    make every query thousands of placeholders long (and pass SQLite's limit on them)."""
-    if connection.vendor == "postgresql":
-        # "= ANY(array)": the database hashes the array once and knows how many ids it
-        # holds (a subquery over unnest() is planned as a couple of hundred rows).
-        listed = "{" + ",".join(map(str, ids)) + "}"
-        return Q(_AnyOf(F("pk"), Value(listed)))
-    return Q(pk__in=RawSQL("SELECT value FROM json_each(%s)", [json.dumps(list(ids))]))  # noqa: S611
-
-
-@contextmanager
-def team_read_once(manager) -> Iterator[None]:
-    """Read `manager`'s team once (one query) and, inside the block, have `team(manager)`
-    be those people: for a page that asks about one team in many queries (the
-    Dashboards page's cards), so that every figure counts the very same people even if
-    the line changes meanwhile.
-
-    The team is read when the block starts: meant for reads, not for a block that
-    changes who reports to whom. Elsewhere than PostgreSQL and SQLite, `team` stays
-    the recursive subquery."""
-    if connection.vendor not in ("postgresql", "sqlite"):
-        yield
-        return
-    teams = {**(_teams_read.get() or {}), manager.pk: one_of(team_ids(manager))}
-    token = _teams_read.set(teams)
-    try:
-        yield
-    finally:
-        _teams_read.reset(token)

@@ -14,7 +14,6 @@ import pytest
 from django.core.management import call_command
 from django.db import connection, transaction
 from django.db.migrations.executor import MigrationExecutor
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -659,22 +658,3 @@ def test_elsewhere_team_walks_the_line_itself(org, monkeypatch):
         assert team_of(manager) == expected
         for other in org.values():
             assert audience.reports_to(other, manager) == ((manager.pk, other.pk) in walked())
-
-
-def test_a_team_read_once_is_the_people_when_the_block_began(
-    org, person, django_assert_num_queries
-):
-    """team_read_once: one read of the line, then the same people inside the block,
-    even if someone joins meanwhile; other managers' teams are read as they are."""
-    anna = org["anna"]
-    with django_assert_num_queries(1):
-        with audience.team_read_once(anna):
-            pass
-    with audience.team_read_once(anna):
-        with CaptureQueriesContext(connection) as captured:
-            assert team_of(anna) == ids(org["ben"], org["cara"], org["dan"])
-        assert "people_reportingline" not in captured.captured_queries[0]["sql"]
-        late = person("late", org["dan"])
-        assert team_of(anna) == ids(org["ben"], org["cara"], org["dan"])
-        assert team_of(org["dan"]) == ids(late)
-    assert team_of(anna) == ids(org["ben"], org["cara"], org["dan"], late)
