@@ -382,10 +382,20 @@ def department_rows(keys, names: dict[int, str]) -> list[tuple[int | None, str]]
     return rows
 
 
-def heatmap(*, scope: Scope, filters: Filters, lines: Lines, names: dict[int, str]) -> Heatmap:
+def heatmap(
+    *,
+    scope: Scope,
+    filters: Filters,
+    lines: Lines,
+    names: dict[int, str],
+    by_department: bool = True,
+) -> Heatmap:
     """% acknowledged of each policy's current version line, per department: one
     grouped query for every cell. The lines are given as their versions' ids (the
-    same rows as an OR of `version_line` (policy, major) pairs, without a join)."""
+    same rows as an OR of `version_line` (policy, major) pairs, without a join).
+
+    Not `by_department`: the totals only (no department rows), counted without
+    reading anyone's department."""
     policy_id = filters.policy.pk if filters.policy else None
     columns = [lines.published[line.policy.pk] for line in lines.current(policy_id)]
     counts: dict[tuple[int, int | None], tuple[int, int]] = {}
@@ -400,7 +410,7 @@ def heatmap(*, scope: Scope, filters: Filters, lines: Lines, names: dict[int, st
             .exclude(status=CLOSED)
             # Per version (its policy is known here), so that the count reads only the
             # columns of `assignment_heatmap_idx`: an index-only scan, not the table.
-            .values_list("version_id", "person__department_id")
+            .values_list("version_id", *(["person__department_id"] if by_department else []))
             .annotate(
                 # People: a person has at most one assignment that is not closed in a
                 # version line (see policies.queries.compliance_figures), so no DISTINCT
@@ -411,13 +421,13 @@ def heatmap(*, scope: Scope, filters: Filters, lines: Lines, names: dict[int, st
             )
             .order_by()
         )
-        for version_id, department_id, total, acknowledged, acknowledgements in rows:
-            key = (policy_of[version_id], department_id)
+        for version_id, *department, total, acknowledged, acknowledgements in rows:
+            key = (policy_of[version_id], department[0] if department else None)
             before = counts.get(key, (0, 0))
             counts[key] = (before[0] + acknowledged, before[1] + total)
             assignments[0] += acknowledgements
             assignments[1] += total
-    departments = {department for _, department in counts}
+    departments = {department for _, department in counts} if by_department else set()
 
     # Each cell's drill-down link: its column's parameters, then its row's (as one
     # urlencode of both would give them), each encoded once rather than per cell.

@@ -273,9 +273,13 @@ def main_policy(scope: compliance.Scope, lines: compliance.Lines) -> MainPolicy 
         if version.policy.category == Policy.Category.SOCIAL_MEDIA
     ]
     only = social[0].policy if len(social) == 1 else None
-    # The heatmap's rows are not read, only its totals: department names are not needed.
+    # Only the heatmap's totals are read: not counted by department.
     heat = compliance.heatmap(
-        scope=scope, filters=compliance.Filters(policy=only), lines=lines, names={}
+        scope=scope,
+        filters=compliance.Filters(policy=only),
+        lines=lines,
+        names={},
+        by_department=False,
     )
     candidates = {version.policy_id for version in social} or set(published)
     columns = [

@@ -282,3 +282,21 @@ def test_a_cell_escapes_what_it_draws():
         '<td class="heat heat-none" title="&lt;i&gt;"><span class="text-body" '
         'aria-hidden="true">—</span><span class="visually-hidden">&lt;i&gt;</span></td>'
     )
+
+
+@pytest.mark.parametrize("who", ["policy_admin", "manager"])
+def test_totals_counted_without_departments_equal_the_heatmaps_totals(request, org, who):
+    """The Dashboards card counts only the totals (not by department): the same figures as
+    the heatmap's "All departments" row, for everyone and for a line manager's team."""
+    scope = compliance.scope_for(request.getfixturevalue(who))
+    lines = compliance.version_lines()
+    full = compliance.heatmap(scope=scope, filters=compliance.Filters(), lines=lines, names={})
+    totals = compliance.heatmap(
+        scope=scope, filters=compliance.Filters(), lines=lines, names={}, by_department=False
+    )
+    assert full.rows and not totals.rows
+    assert [(c.acknowledged, c.total) for c in totals.totals.cells] == [
+        (c.acknowledged, c.total) for c in full.totals.cells
+    ]
+    assert any(c.total for c in full.totals.cells)
+    assert totals.assignments == full.assignments
