@@ -31,6 +31,7 @@ _SETTINGS_VARS = (
     "VAR_DIR",
     "EMAIL_BACKEND",
     "HEARTBEAT_INTERVAL_SECONDS",
+    "DATABASE_JIT",
 )
 
 
@@ -53,7 +54,8 @@ def _settings_with(**env) -> dict:
         "db = s.DATABASES['default']; print(json.dumps({'engine': db['ENGINE'], "
         "'name': str(db['NAME']), 'host': db.get('HOST'), 'broker': s.CELERY_BROKER_URL, "
         "'email': s.EMAIL_BACKEND, 'debug': s.DEBUG, 'tz': s.TIME_ZONE, 'use_tz': s.USE_TZ, "
-        "'hosts': s.ALLOWED_HOSTS, 'ssl': s.SECURE_SSL_REDIRECT}))"
+        "'hosts': s.ALLOWED_HOSTS, 'ssl': s.SECURE_SSL_REDIRECT, "
+        "'options': db.get('OPTIONS', {}).get('options')}))"
     )
     result = _run(["-c", code], **env)
     assert result.returncode == 0, result.stderr
@@ -132,6 +134,42 @@ def test_database_redis_and_smtp_come_from_the_environment():
     assert values["broker"] == "redis://cache.internal:6379/1"
     assert values["email"] == "django.core.mail.backends.smtp.EmailBackend"
     assert values["tz"] == "Europe/Berlin"
+    assert values["options"] == "-c jit=off"
+
+
+@pytest.mark.parametrize(
+    "env, options",
+    [
+        ({}, "-c jit=off"),
+        ({"DATABASE_JIT": "on"}, None),
+        ({"DATABASE_JIT": "off"}, "-c jit=off"),
+        # The address's own options come after, and so win.
+        ({"DATABASE_URL_OPTIONS": "-c jit=on"}, "-c jit=off -c jit=on"),
+    ],
+)
+def test_postgresql_connections_turn_the_jit_compiler_off_unless_asked(env, options):
+    url = "postgres://ph:secret@db.internal:5432/policyhub"
+    if "DATABASE_URL_OPTIONS" in env:
+        url += "?options=" + env.pop("DATABASE_URL_OPTIONS").replace(" ", "%20")
+    assert _settings_with(DATABASE_URL=url, **env)["options"] == options
+
+
+def test_sqlite_gets_no_postgresql_options():
+    assert _settings_with()["options"] is None
+
+
+@pytest.mark.django_db
+def test_the_connection_in_use_has_the_jit_compiler_off():
+    """On PostgreSQL (.ci/run's second pass) the server itself says so; SQLite has no
+    such compiler and gets no option."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW jit")
+            assert cursor.fetchone()[0] == "off"
+    else:
+        assert "options" not in connection.settings_dict.get("OPTIONS", {})
 
 
 @pytest.mark.parametrize(
