@@ -325,11 +325,9 @@ def _among(queryset: QuerySet, column: str) -> ExpressionWrapper:
 
 @dataclass(frozen=True)
 class Flags:
-    """The yes/no columns of where a person stands, each a semi-join the database runs
-    once for everyone: an open acknowledgement, one overdue, an open action, one
-    overdue, each active requirement not met and, for a requirement with a new joiner's
-    window, being a joiner still within it. `overdue` is the rule of
-    `Outstanding.overdue` over those columns, as a filter."""
+    """Where a person stands as yes/no columns (semi-joins run once for everyone): each
+    kind of thing open or overdue, each requirement not met, and being a new joiner
+    within a requirement's window. `overdue`: `Outstanding.overdue`'s rule as a filter."""
 
     columns: dict
     requirements: int  # how many active requirements (an `unmet_` column each)
