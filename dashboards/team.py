@@ -318,8 +318,7 @@ class Summary:
 
 
 def _among(queryset: QuerySet, column: str) -> ExpressionWrapper:
-    """For a query over people: one of `queryset`'s `column` (a semi-join the database
-    runs once for everyone, not once per person)."""
+    """For a query over people: one of `queryset`'s `column` (one semi-join for all)."""
     return ExpressionWrapper(Q(pk__in=queryset.values(column)), output_field=BooleanField())
 
 
