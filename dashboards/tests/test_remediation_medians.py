@@ -16,10 +16,11 @@ from django.utils import timezone
 
 from dashboards import remediation
 from dashboards.remediation.ranks import MEDIAN, P90, Grouping, Ranked, grouped, lowest_rank
+from dashboards.tests.test_remediation_noticed import by_intake
 from incidents.models import ActionItem, Assessment, Incident, IncidentEvent, Review
 from incidents.reminders import review_due_date
 from incidents.tests.factories import reported
-from prevention.models import IntakeItem, Source
+from prevention.models import IntakeItem
 
 pytestmark = pytest.mark.django_db
 
@@ -62,27 +63,6 @@ def test_nothing_measured_has_no_median():
 # --- a world of incidents, and the figures worked out from every row --------------------------
 
 
-def _intake(incident: Incident) -> None:
-    source, _ = Source.objects.get_or_create(
-        slug="listening",
-        defaults={
-            "name": "Social listening",
-            "kind": Source.Kind.WEBHOOK,
-            "secret": "s" * 32,
-            "created_by": incident.reporter,
-            "created_at": timezone.now(),
-        },
-    )
-    IntakeItem.objects.create(
-        source=source,
-        dedupe_key=f"https://example.com/posts/{incident.pk}",
-        posted_at=incident.posted_at,
-        noticed_at=incident.noticed_at,
-        text_sha256="0" * 64,
-        incident=incident,
-    )
-
-
 def _event(incident, to, at, by):
     IncidentEvent.objects.create(incident=incident, what="status", to_value=to, by=by, at=at)
 
@@ -116,7 +96,7 @@ def _world(seed: int, comms, employee, size: int = 27) -> None:
             people_involved=[employee] if pick.random() < 0.5 else [],
         )
         if pick.random() < 0.3:
-            _intake(incident)
+            by_intake(incident)
         fields = {"track": pick.choice([Incident.Track.LEARNING, Incident.Track.ACCOUNTABILITY])}
         if posted and pick.random() < 0.1:
             fields["posted_at"] = noticed + timedelta(hours=1)  # edited after noticed
