@@ -31,6 +31,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cached_property
 from itertools import islice
 
 from django.contrib.auth import get_user_model
@@ -108,13 +109,17 @@ class Moment:
     """When figures are taken, and the active requirements they are taken against, each
     with the people who still have to attend it (`still_required`, a queryset built
     once: a department audience reads the department tree once, however many queries
-    then use it) and the topics whose sessions count for it."""
+    then use it), the topics whose sessions count for it, and `flags` (built once)."""
 
     now: datetime
     today: date
     requirements: tuple[Requirement, ...]
     unmet: tuple[QuerySet, ...]
     accepted: tuple[frozenset[int], ...]
+
+    @cached_property
+    def flags(self) -> Flags:
+        return Flags.of(self)
 
     @classmethod
     def of(cls, *, now: datetime | None = None, requirements=None) -> Moment:
@@ -385,7 +390,7 @@ def team_summary(people: QuerySet, moment: Moment) -> Summary:
     """Counts over the whole team (`people`: a queryset) in one query: the people are
     grouped by their flags in the database (a few dozen sets of flags, however big the
     team), and each set is judged once by the rules of `Outstanding`."""
-    flags = Flags.of(moment)
+    flags = moment.flags
     rows = (
         people.order_by()
         .annotate(**flags.columns)
@@ -404,15 +409,10 @@ def team_summary(people: QuerySet, moment: Moment) -> Summary:
     return Summary(people=total, overdue=overdue, all_clear=all_clear)
 
 
-def summary(people: QuerySet, *, now: datetime, requirements) -> Summary:
-    """Counts over the whole team (`people`: a queryset), by `team_summary`."""
-    return team_summary(people, Moment.of(now=now, requirements=requirements))
-
-
 def with_overdue(people: QuerySet, moment: Moment) -> QuerySet:
     """Those of `people` with something overdue: the rule `team_summary` counts by,
     applied in the database."""
-    flags = Flags.of(moment)
+    flags = moment.flags
     return people.annotate(**flags.columns).filter(flags.overdue)
 
 
