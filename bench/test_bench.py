@@ -244,7 +244,11 @@ def _mark(ok: bool) -> str:
     return "ok" if ok else "MISSED"
 
 
-@pytest.mark.django_db
+# Committed, not rolled back (pytest-django empties the tables afterwards and puts back
+# what the migrations wrote): the pages are timed over rows as a production database
+# holds them, committed and vacuumed (`synthetic.settle`), not over one open
+# transaction's uncommitted rows.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_bench(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.ROOT_URLCONF = FLOOR_URLCONF
