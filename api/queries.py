@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, Prefetch, Q, QuerySet, prefetch_related_objects
 
 from dashboards import team as team_queries
+from dashboards import team_member
 from dashboards.compliance import Scope
 from incidents import permissions as incident_permissions
 from incidents.models import ActionItem, Incident
@@ -64,10 +65,10 @@ def with_status(people, *, now: datetime) -> list:
     return rows
 
 
-def person_items(person, *, now: datetime, viewer) -> team_queries.Member:
+def person_items(person, *, now: datetime, viewer) -> team_member.Member:
     """One person's open acknowledgements and training standing, as on My team's page
     of a report."""
-    return team_queries.member_items(person, now=now, viewer=viewer)
+    return team_member.member_items(person, now=now, viewer=viewer)
 
 
 # --- policies --------------------------------------------------------------------------

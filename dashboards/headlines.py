@@ -5,7 +5,7 @@ Nothing is counted here in a way of its own. Each figure comes from the query it
 dashboard uses, for the same viewer and with the dashboards' default (no) filters, so
 the numbers agree by construction:
 
-- My team: `team.team_summary` (people with something overdue) over `audience.team`.
+- My team: `team.team_overdue` (people with something overdue) over `audience.team`.
 - Remediation: `remediation.open_incidents` and `remediation.overdue_actions` (both
   about today), and time to contain as `remediation.timings` measures it (the first
   "contained" of each incident in the history, from when it was noticed), for the
@@ -93,7 +93,7 @@ def _url(name: str, **params) -> str:
 
 def team_card(user, *, now: datetime, requirements) -> Card:
     moment = team.Moment.of(now=now, requirements=requirements)
-    found = team.team_summary(audience.team(user), moment)
+    people, overdue = team.team_overdue(audience.team(user), moment)
     return Card(
         slug="team",
         title=_("My team"),
@@ -107,11 +107,11 @@ def team_card(user, *, now: datetime, requirements) -> Card:
         figures=[
             Figure(
                 name=_("People with something overdue"),
-                value=f"{found.overdue:,}",
-                detail=_("of the %(people)s in your team") % {"people": _people(found.people)},
+                value=f"{overdue:,}",
+                detail=_("of the %(people)s in your team") % {"people": _people(people)},
                 url=_url("dashboards:team", overdue=1),
-                number=found.overdue,
-                alert=found.overdue > 0,
+                number=overdue,
+                alert=overdue > 0,
             )
         ],
     )

@@ -22,8 +22,7 @@ a reminder the nudge would not send.
 
 Privacy: actions of accountability-track incidents are left out everywhere here (not
 counted, not listed, not nudged). The list shows action counts and due dates; a member's
-page shows an action's title and its incident's reference only when the manager may
-open that incident (see incidents.permissions), and never what the incident was about.
+page (`dashboards.team_member`) shows more only to a manager who may open the incident.
 """
 
 from __future__ import annotations
@@ -50,21 +49,18 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from incidents.models import ActionItem, Incident
-from incidents.permissions import visible_incidents
 from people.audience import team
 from policies.models import Assignment
-from training.compliance import Status as Standing
 from training.compliance import (
     accepted_topics,
     active_requirements,
     joiner_due_by,
     joiner_not_yet_due,
     seated_topics,
-    status_for,
     still_required,
     upcoming_seats,
 )
-from training.models import Requirement, Session
+from training.models import Requirement
 
 SEARCH_MAX_LENGTH = 100
 CSV_CHUNK = 500
@@ -186,6 +182,7 @@ FIELDS = tuple(Outstanding.__dataclass_fields__)
 # one flag per requirement.
 COUNTED = tuple(name for name in FIELDS if not name.startswith("training_"))
 UNMET, SEATED, JOINER = "unmet_%d", "seated_%d", "joiner_%d"
+OPEN = ("policies_open", "actions_open")  # flags that `Flags.overdue` does not read
 
 
 def with_figures(people: QuerySet, moment: Moment) -> QuerySet:
@@ -362,11 +359,28 @@ class Flags:
     def overdue(self) -> Q:
         """Something overdue: a policy or an action past its due date, or a requirement
         not met by someone who is not a new joiner within its window."""
-        found = Q(policies_overdue=True) | Q(actions_overdue=True)
+        return self._overdue(lambda name: Q(**{name: True}))
+
+    def _overdue(self, yes) -> Q:
+        found = yes("policies_overdue") | yes("actions_overdue")
         for n in range(self.requirements):
-            unmet = Q(**{UNMET % n: True})
+            unmet = yes(UNMET % n)
             found |= unmet & Q(**{JOINER % n: False}) if n in self.windows else unmet
         return found
+
+    def one_by_one(self, moment: Moment) -> tuple[dict, Q]:
+        """`overdue`'s columns and condition as correlated subqueries (`_first`: an id or
+        None), which the database tests for each person it reads rather than hashing
+        everyone's first: for a walk through the people in order that stops at a page's
+        end (`Listing`)."""
+        late = Q(due_date__lt=moment.today)
+        columns = {
+            "policies_overdue": _first(open_assignments().filter(late, person=OuterRef("pk"))),
+            "actions_overdue": _first(visible_open_actions().filter(late, owner=OuterRef("pk"))),
+            **{UNMET % n: _first(u.filter(pk=OuterRef("pk"))) for n, u in enumerate(moment.unmet)},
+            **{JOINER % n: self.columns[JOINER % n] for n in self.windows},
+        }
+        return columns, self._overdue(lambda name: Q(**{f"{name}__isnull": False}))
 
     def verdict(self, found: tuple) -> Outstanding:
         """The figures of a person with these flags (in the order of `columns`), the
@@ -409,10 +423,28 @@ def team_summary(people: QuerySet, moment: Moment) -> Summary:
     return Summary(people=total, overdue=overdue, all_clear=all_clear)
 
 
-def with_overdue(people: QuerySet, moment: Moment) -> QuerySet:
-    """Those of `people` with something overdue: the rule `team_summary` counts by,
-    applied in the database."""
+def team_overdue(people: QuerySet, moment: Moment) -> tuple[int, int]:
+    """How many `people` (a queryset), and how many of them with something overdue: two
+    of `team_summary`'s figures for less (only the flags `Flags.overdue` reads, no
+    grouping, and the database stops testing a person at their first overdue item)."""
     flags = moment.flags
+    columns = {name: flag for name, flag in flags.columns.items() if name not in OPEN}
+    found = (
+        people.order_by()
+        .annotate(**columns)
+        .aggregate(people=Count("pk"), overdue=Count("pk", filter=flags.overdue))
+    )
+    return found["people"], found["overdue"]
+
+
+def with_overdue(people: QuerySet, moment: Moment, *, one_by_one: bool = False) -> QuerySet:
+    """Those of `people` with something overdue: the rule `team_summary` counts by,
+    applied in the database, for everyone at once (semi-joins), or `one_by_one` (see
+    `Flags.one_by_one`)."""
+    flags = moment.flags
+    if one_by_one:
+        columns, overdue = flags.one_by_one(moment)
+        return people.annotate(**columns).filter(overdue)
     return people.annotate(**flags.columns).filter(flags.overdue)
 
 
@@ -426,10 +458,12 @@ def team_people(
     search: str = "",
     overdue_only: bool = False,
     moment: Moment | None = None,
+    one_by_one: bool = False,
 ) -> QuerySet:
     """The manager's active reports (direct and indirect, or direct only), optionally
     those whose name or email contains `search`, and those with something overdue (at
-    `moment`, by the rule the summary counts by: `with_overdue`), by name."""
+    `moment`, by the rule the summary counts by: `with_overdue`, `one_by_one` or not),
+    by name."""
     search = search.strip()[:SEARCH_MAX_LENGTH]
     people = team(manager)
     if direct_only:
@@ -437,16 +471,32 @@ def team_people(
     if search:
         people = people.filter(Q(full_name__icontains=search) | Q(email__icontains=search))
     if overdue_only:
-        people = with_overdue(people, moment or Moment.of())
+        people = with_overdue(people, moment or Moment.of(), one_by_one=one_by_one)
     return people.order_by(*ORDER)
+
+
+# A walk through the team in name order that tests each person (`one_by_one`) costs
+# about ten times as much per person as the semi-joins that test everyone at once; it
+# reads about (the page's end) × (team) / (overdue) people. So it is taken while the
+# people with something overdue number at least this many times the page's end.
+WALK = 10
 
 
 class Listing:
     """The list's people for a Paginator: how many (`count`, when the team's summary
-    already knows it, costs no query) and a page of them with their figures (`figured`)."""
+    already knows it, costs no query) and a page of them with their figures (`figured`).
+    `walked`: the same people, found `one_by_one`, for the pages near the start of a long
+    list of people with something overdue (see `WALK`)."""
 
-    def __init__(self, people: QuerySet, moment: Moment, *, count: int | None = None):
-        self.people, self.moment, self._count = people, moment, count
+    def __init__(
+        self,
+        people: QuerySet,
+        moment: Moment,
+        *,
+        count: int | None = None,
+        walked: QuerySet | None = None,
+    ):
+        self.people, self.moment, self._count, self.walked = people, moment, count, walked
 
     def count(self) -> int:
         if self._count is None:
@@ -457,7 +507,10 @@ class Listing:
         return self.count()
 
     def __getitem__(self, index: slice) -> list:
-        return figured(self.people[index].values("pk"), self.moment)
+        people = self.people
+        if self.walked is not None and index.stop is not None and index.stop * WALK <= self.count():
+            people = self.walked
+        return figured(people[index].values("pk"), self.moment)
 
 
 def listing(
@@ -481,7 +534,10 @@ def listing(
     )
     if direct_only or search.strip():
         return Listing(people, moment)
-    return Listing(people, moment, count=summary.overdue if overdue_only else summary.people)
+    if not overdue_only:
+        return Listing(people, moment, count=summary.people)
+    walked = team_people(manager, overdue_only=True, moment=moment, one_by_one=True)
+    return Listing(people, moment, count=summary.overdue, walked=walked)
 
 
 def csv_rows(people: QuerySet, manager, *, moment: Moment | None = None) -> Iterator[list]:
@@ -510,91 +566,3 @@ def csv_rows(people: QuerySet, manager, *, moment: Moment | None = None) -> Iter
                 mine.actions_overdue,
                 mine.actions_earliest_due,
             ]
-
-
-# --- one member ------------------------------------------------------------------------
-
-
-def team_member(manager, pk: int):
-    """One of the manager's active reports, or None."""
-    return team(manager).filter(pk=pk).select_related("department", "manager").first()
-
-
-@dataclass(frozen=True)
-class Briefing:
-    """Where one person stands against one training requirement."""
-
-    status: Standing  # from training.compliance.status_for
-    to_book: bool  # not attended and no seat: what a nudge reminds them of
-    seat: Session | None  # when booked: the earliest upcoming session of an accepted topic
-
-    @property
-    def requirement(self) -> Requirement:
-        return self.status.requirement
-
-    @property
-    def booked(self) -> bool:
-        return not self.status.compliant and not self.to_book
-
-
-@dataclass(frozen=True)
-class Member:
-    """Everything one person still has to do, item by item."""
-
-    assignments: list  # open acknowledgements, with `overdue` set on each
-    briefings: list[Briefing]
-    actions: list  # open actions of incidents that are not restricted, `overdue` set
-
-    @property
-    def briefings_not_attended(self) -> list[Briefing]:
-        return [b for b in self.briefings if not b.status.compliant]
-
-    @property
-    def nudgeable(self) -> bool:
-        return bool(self.assignments or any(b.to_book for b in self.briefings) or self.actions)
-
-
-def member_items(person, *, now: datetime, viewer) -> Member:
-    """The person's open acknowledgements, training standing and open actions: a fixed
-    number of queries however many of each they have. An action's title and incident
-    are shown (`shown`) only when `viewer` may open that incident; otherwise it is just
-    an action with a due date, as on the list."""
-    today = timezone.localdate(now)
-    assignments = list(
-        open_assignments()
-        .filter(person=person)
-        .select_related("policy", "version")
-        .order_by("due_date", "pk")
-    )
-    actions = list(
-        visible_open_actions()
-        .filter(owner=person)
-        .select_related("incident")
-        .order_by("due_date", "pk")
-    )
-    for item in (*assignments, *actions):
-        item.overdue = item.due_date < today
-    may_open = set(
-        visible_incidents(viewer)
-        .filter(pk__in={action.incident_id for action in actions})
-        .values_list("pk", flat=True)
-    )
-    for action in actions:
-        action.shown = action.incident_id in may_open
-    # The rule of `requirements_to_book`: a requirement not met is booked when one of
-    # these seats is on a session of an accepted topic (the earliest is shown).
-    seats = list(
-        upcoming_seats(now=now)
-        .filter(person=person)
-        .select_related("session")
-        .order_by("session__starts_at", "pk")
-    )
-    briefings = []
-    for status in status_for(person, now=now):
-        seat = None
-        if not status.compliant:
-            accepted = accepted_topics(status.requirement)
-            seat = next((b.session for b in seats if b.session.topic_id in accepted), None)
-        briefings.append(Briefing(status, not status.compliant and seat is None, seat))
-    briefings.sort(key=lambda b: (b.status.compliant, b.requirement.name.lower()))
-    return Member(assignments=assignments, briefings=briefings, actions=actions)

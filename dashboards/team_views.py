@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from dashboards import services
+from dashboards import services, team_member
 from dashboards import team as queries
 from dashboards.team_forms import TeamFilterForm
 from people import audience, roles
@@ -28,7 +28,7 @@ FROM_MEMBER_PAGE = "member"  # a nudge's "from": go back to the member's page
 
 
 def _member_or_404(request, pk: int):
-    person = queries.team_member(request.user, pk)
+    person = team_member.team_member(request.user, pk)
     if person is None:
         raise Http404(_("Not one of your reports."))
     return person
@@ -75,7 +75,7 @@ def member(request, pk: int):
         "dashboards/team_member.html",
         {
             "person": person,
-            "items": queries.member_items(person, now=timezone.now(), viewer=request.user),
+            "items": team_member.member_items(person, now=timezone.now(), viewer=request.user),
             "from_member_page": FROM_MEMBER_PAGE,
         },
     )

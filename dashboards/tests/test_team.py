@@ -18,6 +18,7 @@ from incidents.models import Incident
 from incidents.tests.factories import reported
 from notifications.models import Notification
 from notifications.services import send_due
+from people import audience
 from people.models import Department
 from policies.models import Assignment
 from policies.tests.factories import published_policy
@@ -499,6 +500,75 @@ def test_paging_and_a_nudge_keep_the_overdue_filter(
     assert [p.pk for p in second.context["page"].object_list] == [r.pk for r in reports[50:55]]
     answer = client.post(nudge_url(reports[50]), {"back": "overdue=1&page=2"})
     assert answer["Location"] == f"{TEAM}?overdue=1&page=2"
+
+
+@pytest.mark.parametrize(
+    "filters", [{}, {"direct_only": True}, {"search": "o"}, {"direct_only": True, "search": "e"}]
+)
+def test_people_tested_one_by_one_are_those_found_all_at_once(manager, overdue_or_not, filters):
+    moment = queries.Moment.of()
+    found = {
+        one_by_one: list(
+            queries.team_people(
+                manager, **filters, overdue_only=True, moment=moment, one_by_one=one_by_one
+            ).values_list("pk", flat=True)
+        )
+        for one_by_one in (False, True)
+    }
+    assert found[True] == found[False]
+    if not filters:
+        assert len(found[True]) == 3
+
+
+def test_the_cards_two_figures_are_the_summarys(manager, employee, overdue_or_not):
+    moment = queries.Moment.of()
+    policy_only = overdue_or_not["policy_only"]
+    for whom, overdue in ((manager, 3), (employee, 2), (policy_only.manager, 1), (policy_only, 0)):
+        summary = queries.team_summary(audience.team(whom), moment)
+        found = queries.team_overdue(audience.team(whom), moment)
+        assert found == (summary.people, summary.overdue)
+        assert summary.overdue == overdue
+    assert queries.team_overdue(get_user_model().objects.none(), moment) == (0, 0)
+
+
+def test_the_pages_near_the_start_of_a_long_overdue_list_are_walked(
+    manager, overdue_or_not, monkeypatch
+):
+    """`Listing` reads a page from the walked people while those with something overdue
+    number at least `WALK` times the page's end, and from the semi-joins after that."""
+    moment = queries.Moment.of()
+    people = queries.team_people(manager, overdue_only=True, moment=moment)
+    walked = queries.team_people(manager, overdue_only=True, moment=moment, one_by_one=True)
+    read = []
+    monkeypatch.setattr(queries, "figured", lambda rows, moment: read.append(str(rows.query)))
+    listing = queries.Listing(people, moment, count=queries.WALK * 50, walked=walked)
+    listing[0:50]
+    listing[50:100]
+    assert read == [str(walked[0:50].values("pk").query), str(people[50:100].values("pk").query)]
+    # Without the walked people (a search or direct-only list), never.
+    queries.Listing(people, moment, count=10**6)[0:50]
+    assert read[-1] == str(people[0:50].values("pk").query)
+
+
+@pytest.mark.parametrize("walk", [0, 10**6])
+def test_walked_or_not_the_overdue_pages_are_the_same(
+    client, manager, make_person, policy_admin, leader, monkeypatch, walk
+):
+    """`WALK` 0: every page walked; a million: none."""
+    monkeypatch.setattr(queries, "WALK", walk)
+    reports = [make_person(full_name=f"Report {n:02d}", manager=manager) for n in range(70)]
+    published_policy(title="Social media policy", owner=policy_admin, approver=leader)
+    late = [report for n, report in enumerate(reports) if n % 4 != 3]
+    Assignment.objects.filter(person__in=late).update(
+        due_date=timezone.localdate() - timedelta(days=1)
+    )
+    client.force_login(manager)
+    pages = [client.get(TEAM, {"overdue": "1", "page": n}).context["page"] for n in (1, 2)]
+    assert pages[0].paginator.count == len(late) == 53
+    assert [len(page.object_list) for page in pages] == [50, 3]
+    listed = [p.pk for page in pages for p in page.object_list]
+    assert listed == [r.pk for r in late]
+    assert all(p.outstanding.overdue for page in pages for p in page.object_list)
 
 
 def test_only_people_with_something_overdue_costs_the_same_for_few_and_many(
