@@ -268,7 +268,11 @@ class Assignment(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["status", "due_date"], name="assignment_due_idx"),
+            # Due and overdue acknowledgements, and whose (My team's flags read them
+            # from the index alone).
+            models.Index(
+                fields=["status", "due_date"], include=["person"], name="assignment_due_idx"
+            ),
             # The compliance heatmap's count (versions × status × person, and whether
             # acknowledged with a time) is read from this index alone, not the table.
             models.Index(

@@ -187,6 +187,13 @@ class Booking(models.Model):
                 name="booking_waitlist_has_position",
             ),
         ]
+        indexes = [
+            # Who was present at a requirement's sessions (compliance, My team): read
+            # session by session from the index alone, not the table.
+            models.Index(
+                fields=["session", "status"], include=["person"], name="booking_attendance_idx"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.person} – {self.session} ({self.status})"
