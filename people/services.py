@@ -18,7 +18,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from people import signals
+from people import audience, signals
 from people.models import Department, User, known_time_zones, normalise_email
 
 # What a person has in the directory, in the import's words (its columns, with the
@@ -374,10 +374,15 @@ def _department(name: str | None) -> Department | None:
 
 
 def _check_management_chain(person: User, manager: User | None) -> None:
+    """Refuse a manager who already reports to `person`, directly or not: one lookup of
+    the reporting line (`audience.reports_to`), however big the company. Only to name
+    the loop does it read who manages whom."""
     if manager is None:
         return
     if person.pk is None:
         return  # nobody reports to a person not yet created
+    if manager.pk != person.pk and not audience.reports_to(manager, person):
+        return  # the new manager is not below them: no loop
     manager_of = dict(User.objects.values_list("pk", "manager_id"))
     manager_of[person.pk] = manager.pk
     for cycle in manager_cycles(manager_of, [person.pk]):

@@ -14,6 +14,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection, transaction
 from django.db.migrations.executor import MigrationExecutor
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -459,6 +460,26 @@ def test_loops_are_refused_and_change_nothing(org):
     with pytest.raises(services.DirectoryError):
         services.update_person(person=org["anna"], values={"manager": org["cara"]})
     assert kept() == before
+
+
+def test_a_new_manager_is_checked_for_loops_in_one_lookup_however_big_the_company(org, person):
+    """A manager change asks the reporting line whether the new manager is below the
+    person (one query); it reads who manages whom only to name a loop it refuses."""
+
+    def move(who, to) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            services._check_management_chain(who, to)
+        return len(captured)
+
+    few = move(org["cara"], org["eve"])
+    for n in range(30):
+        person(f"extra{n}", org["gail"])
+    assert move(org["cara"], org["eve"]) == few == 1
+    assert move(org["dan"], org["gail"]) == 1
+    with pytest.raises(services.DirectoryError, match="Manager cycle: anna@example.com"):
+        services._check_management_chain(org["anna"], org["cara"])
+    with pytest.raises(services.DirectoryError, match="cannot be their own manager"):
+        services._check_management_chain(org["anna"], org["anna"])
 
 
 # Whatever the order of the moves ---------------------------------------------------------------
