@@ -5,14 +5,16 @@ Nothing is counted here in a way of its own. Each figure comes from the query it
 dashboard uses, for the same viewer and with the dashboards' default (no) filters, so
 the numbers agree by construction:
 
-- My team: `team.team_overdue` (people with something overdue) over `audience.team`.
+- My team: `team.team_headline` (people with something overdue) over `audience.team`.
 - Remediation: `remediation.open_incidents` and `remediation.overdue_actions` (both
   about today), and time to contain as `remediation.timings` measures it (the first
   "contained" of each incident in the history, from when it was noticed), for the
   months of this quarter: the median over every incident contained in them.
 - Compliance: the heatmap's "All departments" total of the main policy
   (`compliance.heatmap`) and training coverage's overall row
-  (`compliance_trend.training_coverage`), in the viewer's `Scope`.
+  (`compliance_trend.training_coverage`), in the viewer's `Scope`. For a line manager
+  who sees only their team, the coverage comes with the My team card's count of the
+  same team (`team.team_headline`, by the same rules; the tests hold the two equal).
 
 The main policy is the published social media policy (the category PolicyHub is built
 around). Without one, or with several, it is the published one (of those) that the most
@@ -20,8 +22,9 @@ people in the viewer's scope must acknowledge, then by title; the card says whic
 chose it.
 
 Costs: a fixed number of queries however many people, incidents or assignments: one
-COUNT for My team; three for Remediation; for Compliance the version lines, one grouped
-heatmap query and one per active training requirement. The active requirements are read
+grouped count for My team; three for Remediation; for Compliance the version lines, one
+grouped heatmap query and one for training coverage (none for a line manager's team: it
+comes with My team's count). The active requirements are read
 once for both cards that need them. A line manager's team is a range of the
 reporting-line table (`audience.team`) inside each card's queries: no card walks the
 reporting line.
@@ -91,9 +94,8 @@ def _url(name: str, **params) -> str:
 # --- My team ---------------------------------------------------------------------------
 
 
-def team_card(user, *, now: datetime, requirements) -> Card:
-    moment = team.Moment.of(now=now, requirements=requirements)
-    people, overdue = team.team_overdue(audience.team(user), moment)
+def team_card(found: team.Headline) -> Card:
+    people, overdue = found.people, found.overdue
     return Card(
         slug="team",
         title=_("My team"),
@@ -302,17 +304,35 @@ def main_policy(scope: compliance.Scope, lines: compliance.Lines) -> MainPolicy 
     return MainPolicy(cell, version, why)
 
 
-def compliance_card(user, scope: compliance.Scope, *, now: datetime, requirements) -> Card:
+def compliance_card(
+    user,
+    scope: compliance.Scope,
+    *,
+    now: datetime,
+    requirements,
+    team_figures: team.Headline | None = None,
+) -> Card:
+    """`team_figures`: the team card's count of the same team (`team.team_headline`),
+    whose training coverage is the overall row's, counted in the same pass."""
     whom = _("everyone") if scope.everyone else _("your team")
     figures = [_acknowledgement_figure(scope, whom)]
-    coverage = compliance_trend.training_coverage(
-        scope=scope,
-        filters=compliance.Filters(),
-        names={},  # only the overall row is read
-        months=[],  # no trend here
-        now=now,
-        requirements=requirements,
-    ).overall
+    if team_figures is not None:
+        coverage = compliance_trend.Coverage(
+            _("All departments"),
+            "",
+            team_figures.audience,
+            team_figures.compliant,
+            with_sub_departments=True,
+        )
+    else:
+        coverage = compliance_trend.training_coverage(
+            scope=scope,
+            filters=compliance.Filters(),
+            names={},  # only the overall row is read
+            months=[],  # no trend here
+            now=now,
+            requirements=requirements,
+        ).overall
     name = _("Training coverage")
     if not requirements:
         figures.append(Figure(name, "—", _("No training requirement is active."), None, None))
@@ -389,11 +409,17 @@ def cards_for(user, *, now: datetime | None = None) -> list[Card]:
     manages = roles.is_line_manager(user)
     scope = compliance.scope_for(user)
     requirements = active_requirements() if manages or scope is not None else []
-    cards = []
+    cards, found = [], None
     if manages:
-        cards.append(team_card(user, now=now, requirements=requirements))
+        moment = team.Moment.of(now=now, requirements=requirements)
+        found = team.team_headline(audience.team(user), moment)
+        cards.append(team_card(found))
     if can_see_remediation(user):
         cards.append(remediation_card(user, now=now))
     if scope is not None:
-        cards.append(compliance_card(user, scope, now=now, requirements=requirements))
+        # A manager who sees only their team: its coverage came with the team card's count.
+        mine = found if found is not None and not scope.everyone else None
+        cards.append(
+            compliance_card(user, scope, now=now, requirements=requirements, team_figures=mine)
+        )
     return cards

@@ -27,11 +27,10 @@ page (`dashboards.team_member`) shows more only to a manager who may open the in
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cached_property
-from itertools import islice
 
 from django.contrib.auth import get_user_model
 from django.db.models import (
@@ -49,11 +48,12 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from incidents.models import ActionItem, Incident
-from people.audience import team
+from people.audience import EVERYONE, team
 from policies.models import Assignment
 from training.compliance import (
     accepted_topics,
     active_requirements,
+    audience_of,
     joiner_due_by,
     joiner_not_yet_due,
     seated_topics,
@@ -63,26 +63,6 @@ from training.compliance import (
 from training.models import Requirement
 
 SEARCH_MAX_LENGTH = 100
-CSV_CHUNK = 500
-
-HEADER = [
-    "Name",
-    "Email",
-    "Department",
-    "Job title",
-    "Direct manager",
-    "Policies outstanding",
-    "Policies overdue",
-    "Earliest policy due",
-    "Briefings not attended",
-    "Briefings booked",
-    "Briefings overdue",
-    "Actions open",
-    "Actions overdue",
-    "Earliest action due",
-]
-
-
 # --- what counts ----------------------------------------------------------------------
 
 
@@ -361,6 +341,14 @@ class Flags:
         not met by someone who is not a new joiner within its window."""
         return self._overdue(lambda name: Q(**{name: True}))
 
+    def late(self, row: dict) -> bool:
+        """`overdue` for one row of these flags' values (by column name)."""
+        if row["policies_overdue"] or row["actions_overdue"]:
+            return True
+        return any(
+            row[UNMET % n] and not row.get(JOINER % n, False) for n in range(self.requirements)
+        )
+
     def _overdue(self, yes) -> Q:
         found = yes("policies_overdue") | yes("actions_overdue")
         for n in range(self.requirements):
@@ -423,18 +411,51 @@ def team_summary(people: QuerySet, moment: Moment) -> Summary:
     return Summary(people=total, overdue=overdue, all_clear=all_clear)
 
 
-def team_overdue(people: QuerySet, moment: Moment) -> tuple[int, int]:
-    """How many `people` (a queryset), and how many of them with something overdue: two
-    of `team_summary`'s figures for less (only the flags `Flags.overdue` reads, no
-    grouping, and the database stops testing a person at their first overdue item)."""
+@dataclass(frozen=True)
+class Headline:
+    """A line manager's team as the Dashboards page counts it: how many people, how many
+    with something overdue (the My team card), and training coverage, pairs of a person
+    and an active requirement whose audience they are in, and how many of those are met
+    (the Compliance card's, for a manager who sees their team)."""
+
+    people: int
+    overdue: int
+    audience: int
+    compliant: int
+
+
+MEMBER = "member_%d"
+
+
+def team_headline(people: QuerySet, moment: Moment) -> Headline:
+    """`Headline` of `people` (a queryset) in one query, grouped by flags as
+    `team_summary` is: only the flags `Flags.overdue` reads, and whether each person is
+    in each requirement's audience (everyone is in an audience of every active person).
+    A requirement is met by those in its audience who are not `UNMET` (still required:
+    not attended within its period, new joiners included), the rule of
+    `compliance_trend.training_coverage`; the tests hold both equal."""
     flags = moment.flags
     columns = {name: flag for name, flag in flags.columns.items() if name not in OPEN}
-    found = (
+    for n, requirement in enumerate(moment.requirements):
+        if requirement.audience != EVERYONE:
+            columns[MEMBER % n] = _among(audience_of(requirement), "pk")
+    rows = (
         people.order_by()
         .annotate(**columns)
-        .aggregate(people=Count("pk"), overdue=Count("pk", filter=flags.overdue))
+        .values(*columns)
+        .annotate(n=Count("pk"))
+        .values_list(*columns, "n")
     )
-    return found["people"], found["overdue"]
+    total = overdue = in_audience = compliant = 0
+    for *found, n in rows:
+        row = dict(zip(columns, found, strict=True))
+        total += n
+        overdue += n if flags.late(row) else 0
+        for number in range(flags.requirements):
+            if row.get(MEMBER % number, True):
+                in_audience += n
+                compliant += 0 if row[UNMET % number] else n
+    return Headline(people=total, overdue=overdue, audience=in_audience, compliant=compliant)
 
 
 def with_overdue(people: QuerySet, moment: Moment, *, one_by_one: bool = False) -> QuerySet:
@@ -538,31 +559,3 @@ def listing(
         return Listing(people, moment, count=summary.people)
     walked = team_people(manager, overdue_only=True, moment=moment, one_by_one=True)
     return Listing(people, moment, count=summary.overdue, walked=walked)
-
-
-def csv_rows(people: QuerySet, manager, *, moment: Moment | None = None) -> Iterator[list]:
-    """The CSV lines of the list, streamed a chunk of people at a time (their figures at
-    `moment`, by default when streaming starts, by `grouped` queries for each chunk)."""
-    moment = moment or Moment.of()
-    rows = people.select_related("department", "manager").iterator(chunk_size=CSV_CHUNK)
-    while chunk := list(islice(rows, CSV_CHUNK)):
-        figures = grouped([person.pk for person in chunk], moment)
-        for person in chunk:
-            mine = figures[person.pk]
-            indirect = person.manager_id != manager.pk and person.manager is not None
-            yield [
-                person.get_full_name(),
-                person.email,
-                person.department.name if person.department else "",
-                person.job_title,
-                person.manager.get_full_name() if indirect else "",
-                mine.policies_open,
-                mine.policies_overdue,
-                mine.policies_earliest_due,
-                mine.training_unmet,
-                mine.training_booked,
-                mine.training_overdue,
-                mine.actions_open,
-                mine.actions_overdue,
-                mine.actions_earliest_due,
-            ]

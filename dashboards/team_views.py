@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from dashboards import services, team_member
+from dashboards import services, team_export, team_member
 from dashboards import team as queries
 from dashboards.team_forms import TeamFilterForm
 from people import audience, roles
@@ -135,7 +135,7 @@ def team_csv(request):
     moment = queries.Moment.of()
     people = queries.team_people(request.user, **form.filters(), moment=moment)
     return csv_response(
-        header=queries.HEADER,
-        rows=queries.csv_rows(people, request.user, moment=moment),
+        header=team_export.HEADER,
+        rows=team_export.csv_rows(people, request.user, moment=moment),
         filename="my-team.csv",
     )

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core import mail
 from django.db import connection
 from django.db.models import Count
@@ -12,13 +13,14 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from dashboards import compliance, compliance_trend, team_export
 from dashboards import team as queries
 from incidents import services as incident_services
 from incidents.models import Incident
 from incidents.tests.factories import reported
 from notifications.models import Notification
 from notifications.services import send_due
-from people import audience
+from people import audience, roles
 from people.models import Department
 from policies.models import Assignment
 from policies.tests.factories import published_policy
@@ -520,15 +522,71 @@ def test_people_tested_one_by_one_are_those_found_all_at_once(manager, overdue_o
         assert len(found[True]) == 3
 
 
-def test_the_cards_two_figures_are_the_summarys(manager, employee, overdue_or_not):
-    moment = queries.Moment.of()
-    policy_only = overdue_or_not["policy_only"]
-    for whom, overdue in ((manager, 3), (employee, 2), (policy_only.manager, 1), (policy_only, 0)):
-        summary = queries.team_summary(audience.team(whom), moment)
-        found = queries.team_overdue(audience.team(whom), moment)
-        assert found == (summary.people, summary.overdue)
-        assert summary.overdue == overdue
-    assert queries.team_overdue(get_user_model().objects.none(), moment) == (0, 0)
+def test_the_dashboards_count_of_a_team_is_my_teams_and_the_compliance_coverage(
+    manager, employee, indirect, make_person, overdue_or_not, sales, topic
+):
+    """`team_headline`: people and overdue as My team's summary counts them, and the
+    training coverage of the team as the Compliance dashboard counts it, with
+    requirements of every kind of audience, new joiners, attendance and a leaver."""
+    # Beside `yearly` (everyone) and the Sales briefing (a department), a group's.
+    other_topic = Topic.objects.create(name="Crisis comms")
+    by_group = Requirement.objects.create(
+        name="Comms briefing", audience="groups", every_months=12, new_joiners_within_days=60
+    )
+    by_group.audience_groups.set([Group.objects.get_or_create(name=roles.COMMS)[0]])
+    by_group.accepted_topics.set([other_topic])
+    Requirement.objects.create(name="Retired", every_months=12, active=False)
+    today = timezone.localdate()
+    for n, (department, group) in enumerate(
+        [(sales, roles.COMMS), (sales, None), (None, roles.COMMS), (sales, roles.COMMS)]
+    ):
+        made = make_person(
+            manager=manager if n % 2 else employee,
+            department=department,
+            group=group,
+            start_date=today - timedelta(days=20 * n),
+        )
+        if n < 2:
+            attended(held_session(other_topic, make_person(), starts_at=timezone.now()), made)
+        if n == 3:
+            attended(held_session(topic, make_person(), starts_at=timezone.now()), made)
+    make_person(manager=manager, department=sales, is_active=False)
+    now = timezone.now()
+    moment = queries.Moment.of(now=now)
+    assert len(moment.requirements) == 3
+    for whom in (manager, employee, indirect, overdue_or_not["policy_only"].manager):
+        people = audience.team(whom)
+        summary = queries.team_summary(people, moment)
+        scope = compliance.Scope(everyone=False, person_ids=people.values("pk"))
+        coverage = compliance_trend.training_coverage(
+            scope=scope, filters=compliance.Filters(), names={}, months=[], now=now
+        ).overall
+        found = queries.team_headline(people, moment)
+        assert found == queries.Headline(
+            summary.people, summary.overdue, coverage.audience, coverage.compliant
+        )
+    assert queries.team_headline(audience.team(manager), moment).compliant > 0
+    nobody = queries.team_headline(get_user_model().objects.none(), moment)
+    assert nobody == queries.Headline(0, 0, 0, 0)
+
+
+def test_the_dashboards_compliance_card_of_a_manager_is_their_teams_coverage(
+    client, manager, overdue_or_not
+):
+    client.force_login(manager)
+    cards = {card.slug: card for card in client.get(INDEX).context["cards"]}
+    coverage = next(f for f in cards["compliance"].figures if f.name == "Training coverage")
+    people = audience.team(manager)
+    expected = compliance_trend.training_coverage(
+        scope=compliance.Scope(everyone=False, person_ids=people.values("pk")),
+        filters=compliance.Filters(),
+        names={},
+        months=[],
+        now=timezone.now(),
+    ).overall
+    assert coverage.number == expected.percent
+    assert coverage.url == expected.url
+    assert f"{expected.compliant:,} of {expected.audience:,}" in coverage.detail
 
 
 def test_the_pages_near_the_start_of_a_long_overdue_list_are_walked(
@@ -965,7 +1023,7 @@ def test_the_csv_lists_the_whole_team_with_the_same_columns(
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
     header, *rows = csv_lines(response)
-    assert header == queries.HEADER
+    assert header == team_export.HEADER
     emily, ian = rows
     assert emily == [
         "Emily Carter",
