@@ -244,10 +244,12 @@ def _mark(ok: bool) -> str:
     return "ok" if ok else "MISSED"
 
 
-# Committed, not rolled back (pytest-django empties the tables afterwards and puts back
-# what the migrations wrote): the pages are timed over rows as a production database
+# Committed, not rolled back: the pages are timed over rows as a production database
 # holds them, committed and vacuumed (`synthetic.settle`), not over one open
-# transaction's uncommitted rows.
+# transaction's uncommitted rows (and what a commit sets off, such as planning's
+# on_commit hooks, runs as in production). pytest-django empties every table afterwards;
+# serialized_rollback puts back what the migrations wrote when such a test starts. It is
+# the only transactional test in bench/, and pytest-django runs those after the others.
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_bench(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

@@ -1,11 +1,13 @@
 """The Dashboards page: each dashboard the viewer may open, as a card with its headline
 figures, each figure linked to the list of its rows.
 
-Nothing is counted here in a way of its own. Each figure comes from the query its full
-dashboard uses, for the same viewer and with the dashboards' default (no) filters, so
-the numbers agree by construction:
+Each figure is its full dashboard's, for the same viewer and with the dashboards'
+default (no) filters: from the query the dashboard uses, or, where one pass serves two
+cards, from a query that applies the same rules, which the tests hold equal to the
+dashboard's:
 
-- My team: `team.team_headline` (people with something overdue) over `audience.team`.
+- My team: `team.team_headline` (people with something overdue) over `audience.team`,
+  the rule of My team's summary (`team.team_summary`).
 - Remediation: `remediation.open_incidents` and `remediation.overdue_actions` (both
   about today), and time to contain as `remediation.timings` measures it (the first
   "contained" of each incident in the history, from when it was noticed), for the

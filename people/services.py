@@ -376,7 +376,9 @@ def _department(name: str | None) -> Department | None:
 def _check_management_chain(person: User, manager: User | None) -> None:
     """Refuse a manager who already reports to `person`, directly or not: one lookup of
     the reporting line (`audience.reports_to`), however big the company. Only to name
-    the loop does it read who manages whom."""
+    the loop does it read who manages whom. (A loop already in the directory that does
+    not pass through `person`, which only raw SQL can write, is not this change's: it is
+    no longer a reason to refuse it.)"""
     if manager is None:
         return
     if person.pk is None:
