@@ -343,14 +343,6 @@ class Flags:
         not met by someone who is not a new joiner within its window."""
         return self._overdue(lambda name: Q(**{name: True}))
 
-    def late(self, row: dict) -> bool:
-        """`overdue` for one row of these flags' values (by column name)."""
-        if row["policies_overdue"] or row["actions_overdue"]:
-            return True
-        return any(
-            row[UNMET % n] and not row.get(JOINER % n, False) for n in range(self.requirements)
-        )
-
     def _overdue(self, yes) -> Q:
         found = yes("policies_overdue") | yes("actions_overdue")
         for n in range(self.requirements):
@@ -372,19 +364,18 @@ class Flags:
         }
         return columns, self._overdue(lambda name: Q(**{f"{name}__isnull": False}))
 
-    def verdict(self, found: tuple) -> Outstanding:
-        """The figures of a person with these flags (in the order of `columns`), the
-        same for everyone with them, by the rules of `Outstanding`."""
-        count = self.requirements
-        p_open, p_late, a_open, a_late, *training = found
-        unmet, due = training[:count], list(training[:count])
-        for n, within in zip(self.windows, training[count:], strict=True):
-            due[n] = unmet[n] and not within
+    def verdict(self, row: dict) -> Outstanding:
+        """The figures of a person with these flags (`row`: each column's value by name),
+        the same for everyone with them, by the rules of `Outstanding`. A row without the
+        open flags (`OPEN`: `team_headline` does not read them) gives only the overdue
+        figures right."""
+        unmet = [row[UNMET % n] for n in range(self.requirements)]
+        due = [not_met and not row.get(JOINER % n, False) for n, not_met in enumerate(unmet)]
         return Outstanding(
-            policies_open=p_open,
-            policies_overdue=p_late,
-            actions_open=a_open,
-            actions_overdue=a_late,
+            policies_open=row.get("policies_open", False),
+            policies_overdue=row["policies_overdue"],
+            actions_open=row.get("actions_open", False),
+            actions_overdue=row["actions_overdue"],
             training_unmet=sum(unmet),
             training_overdue=sum(due),
         )
@@ -410,7 +401,7 @@ def team_summary(people: QuerySet, moment: Moment) -> Summary:
     flags = moment.flags
     total = overdue = all_clear = 0
     for *found, n in _count_by(people, flags.columns):
-        figures = flags.verdict(tuple(found))
+        figures = flags.verdict(dict(zip(flags.columns, found, strict=True)))
         total += n
         if figures.all_clear:
             all_clear += n
@@ -451,7 +442,7 @@ def team_headline(people: QuerySet, moment: Moment) -> Headline:
     for *found, n in _count_by(people, columns):
         row = dict(zip(columns, found, strict=True))
         total += n
-        overdue += n if flags.late(row) else 0
+        overdue += n if flags.verdict(row).overdue else 0
         for number in range(flags.requirements):
             if row.get(MEMBER % number, True):
                 in_audience += n
