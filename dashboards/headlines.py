@@ -145,11 +145,12 @@ class Containment:
 def containment(viewer: remediation.Viewer, months: list[str]) -> Containment:
     """As `remediation.timings` measures it, over all of `months` at once (one query)."""
     found = remediation.incidents(viewer, remediation.Filters(), period=False)
-    events = remediation.in_months(remediation.first_contained(found), months[0], months[-1])
+    events = remediation.in_months(remediation.first_contained, found, months[0], months[-1])
+    periods = remediation.Periods(months)
     hours, by_month = [], Counter()
     for noticed, at in events.values_list("incident__noticed_at", "at"):
         hours.append((at - noticed).total_seconds() / 3600)
-        by_month[f"{timezone.localtime(at):%Y-%m}"] += 1
+        by_month[periods.of(at)] += 1
     return Containment(hours, {month: by_month[month] for month in months})
 
 

@@ -61,6 +61,7 @@ from dashboards.remediation.noticing import (
     quarter_days,
 )
 from dashboards.remediation.periods import (
+    Periods,
     default_period,
     month_label,
     month_range,
@@ -84,6 +85,7 @@ __all__ = [
     "Noticing",
     "OVERDUE_BUCKETS",
     "OpenIncidents",
+    "Periods",
     "QuarterMix",
     "QuarterNoticing",
     "Recurrence",

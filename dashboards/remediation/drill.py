@@ -71,7 +71,7 @@ def drilled_incidents(viewer: Viewer, filters: Filters, drill: Drill, *, today: 
     ):
         if month:
             found = found.filter(
-                pk__in=in_months(events(found), month, month).values("incident_id")
+                pk__in=in_months(events, found, month, month).values("incident_id")
             )
     if drill.late_review or drill.review_due:
         ids = review_ids(viewer, filters, today=today, late=drill.late_review)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db.models import (
     Case,
@@ -93,30 +93,46 @@ def actions(viewer: Viewer, filters: Filters) -> QuerySet[ActionItem]:
     own people own on the incidents counted, and their own on any incident but an
     accountability-track case (they may open each of those in summary), under the same
     platform and department filters."""
+    first, *rest = _action_parts(viewer, filters)
+    for part in rest:
+        first |= part
+    return ActionItem.objects.filter(first)
+
+
+def _action_parts(viewer: Viewer, filters: Filters) -> list[Q]:
+    """`actions` as conditions no action meets two of: for a line manager, their people's
+    and their own (a manager is never in their own team)."""
     counted = incidents(viewer, filters, period=False).values("pk")
     if viewer.team is None:
-        return ActionItem.objects.filter(incident__in=counted)
+        return [Q(incident__in=counted)]
     # Never an accountability-track case's: the page tells a manager those stay with
     # HR/legal (their own actions there are on My tasks and My actions).
     own = Incident.objects.filter(actions__owner=viewer.user).exclude(
         track=Incident.Track.ACCOUNTABILITY
     )
-    return ActionItem.objects.filter(
-        Q(incident__in=counted, owner__in=viewer.team)
-        | Q(
+    return [
+        Q(incident__in=counted, owner__in=viewer.team),
+        Q(
             owner=viewer.user,
             incident__in=incidents(viewer, filters, period=False, base=own).values("pk"),
-        )
-    )
+        ),
+    ]
 
 
 def overdue_actions(viewer: Viewer, filters: Filters, *, today: date) -> list[Tally]:
-    """Open actions past their due date, by how long (one query)."""
+    """Open actions past their due date, by how long: one query, or for a line manager
+    two, their people's and their own, added up. Under one OR the database would hash the
+    whole team, and every incident involving it, before reading a single action; apart,
+    it looks each overdue action's owner and incident up."""
     counts = {
         name: Count("pk", filter=overdue_window(name, today)) for name, _, _ in OVERDUE_BUCKETS
     }
-    row = actions(viewer, filters).filter(status=ActionItem.Status.OPEN).aggregate(**counts)
-    return [Tally(name, f"{name} days", row[name]) for name, _, _ in OVERDUE_BUCKETS]
+    found = Counter()
+    for part in _action_parts(viewer, filters):
+        # Every bucket is past the due date: only those actions are read.
+        overdue = ActionItem.objects.filter(part, status=ActionItem.Status.OPEN, due_date__lt=today)
+        found.update(overdue.aggregate(**counts))
+    return [Tally(name, f"{name} days", found[name]) for name, _, _ in OVERDUE_BUCKETS]
 
 
 def overdue_window(bucket: str, today: date) -> Q | None:
@@ -145,32 +161,45 @@ class MonthTiming:
         return month_label(self.month)
 
 
-def first_contained(found: QuerySet[Incident]):
+def first_contained(found: QuerySet[Incident], *, within: Window | None = None):
     """From the history: when each incident was first contained, one row per incident
-    (incident_id, noticed_at, at); a noticed time edited to after it is left out."""
-    return _timed(found, Status.CONTAINED, Min("at"))
+    (incident_id, noticed_at, at); a noticed time edited to after it is left out. With
+    `within` (start, end): only the incidents whose first containment falls in it."""
+    return _timed(found, Status.CONTAINED, Min("at"), within)
 
 
-def last_closed(found: QuerySet[Incident]):
+def last_closed(found: QuerySet[Incident], *, within: Window | None = None):
     """From the history: when each incident that is closed now was last closed (a close
     that a reopening undid does not count), like `first_contained`."""
-    return _timed(found.filter(status=Status.CLOSED), Status.CLOSED, Max("at"))
+    return _timed(found.filter(status=Status.CLOSED), Status.CLOSED, Max("at"), within)
 
 
-def _timed(found: QuerySet[Incident], status: str, when) -> QuerySet:
-    return (
-        IncidentEvent.objects.filter(what="status", to_value=status, incident__in=found)
-        .order_by()
+Window = tuple[datetime, datetime]
+
+
+def _timed(found: QuerySet[Incident], status: str, when, within: Window | None) -> QuerySet:
+    changes = IncidentEvent.objects.filter(what="status", to_value=status)
+    events = changes.filter(incident__in=found)
+    if within is not None:
+        # The first (or last) such change falls in the window only if one of them does:
+        # only those incidents' histories are read (an index range), not every one's.
+        start, end = within
+        events = events.filter(
+            incident__in=changes.filter(at__gte=start, at__lt=end).values("incident_id")
+        )
+    timed = (
+        events.order_by()
         .values("incident_id", "incident__noticed_at")
         .annotate(at=when)
         .filter(at__gte=F("incident__noticed_at"))
     )
+    return timed if within is None else timed.filter(at__gte=within[0], at__lt=within[1])
 
 
-def in_months(events: QuerySet, first: str, last: str) -> QuerySet:
-    """`first_contained` or `last_closed` rows whose moment falls in months `first` to
-    `last` ("YYYY-MM", local time)."""
-    return events.filter(at__gte=month_range(first)[0], at__lt=month_range(last)[1])
+def in_months(timed, found: QuerySet[Incident], first: str, last: str) -> QuerySet:
+    """`timed` (`first_contained` or `last_closed`) of `found`, for the incidents whose
+    moment falls in months `first` to `last` ("YYYY-MM", local time)."""
+    return timed(found, within=(month_range(first)[0], month_range(last)[1]))
 
 
 def timings(viewer: Viewer, filters: Filters, months: list[str]) -> list[MonthTiming]:

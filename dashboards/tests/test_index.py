@@ -322,6 +322,30 @@ def test_median_time_to_contain_is_over_this_quarters_incidents(client, comms):
     assert "6.0 hours" in response.content.decode()
 
 
+def test_an_incident_contained_again_this_quarter_counts_in_the_quarter_it_was_first(
+    client, comms
+):
+    """Only incidents with a containment in the quarter are read, but it is the first one
+    that counts: contained before the quarter and again in it is not this quarter's."""
+    today = timezone.localdate()
+    first = headlines.quarter_months(today)[0]
+    before = remediation.month_range(first)[0] - timedelta(days=3)
+    earlier = _contained(comms, hours=5, at=before)
+    IncidentEvent.objects.create(
+        incident=earlier, what="status", to_value=Status.CONTAINED, at=timezone.now()
+    )
+    _contained(comms, hours=2)
+    client.force_login(comms)
+    contain = _figure(_cards(client.get(INDEX))["remediation"], "Median time to contain")
+    assert contain.number == 2.0
+    this_month, that_month = f"{timezone.localtime():%Y-%m}", f"{timezone.localtime(before):%Y-%m}"
+    listed = reverse("dashboards:remediation_incidents")
+    found = client.get(f"{listed}?contained={this_month}").context["page"].object_list
+    assert earlier.pk not in [incident.pk for incident in found] and len(found) == 1
+    found = client.get(f"{listed}?contained={that_month}").context["page"].object_list
+    assert [incident.pk for incident in found] == [earlier.pk]
+
+
 def test_long_times_to_contain_are_also_said_in_days(client, comms):
     _contained(comms, hours=84)
     client.force_login(comms)

@@ -207,6 +207,23 @@ def test_time_to_contain_and_close_comes_from_the_history(client, comms):
     assert client.get(f"{INCIDENTS}?closed={month}").context["page"].paginator.count == 0
 
 
+def test_closed_reopened_and_closed_again_is_listed_under_its_last_close(client, comms):
+    """The list reads only incidents with a close in the month, but it is the last close
+    that counts: closed 40 days ago and again now is listed under now only."""
+    incident = in_status(Status.CLOSED, by=comms)
+    earlier = timezone.now() - timedelta(days=40)
+    Incident.objects.filter(pk=incident.pk).update(noticed_at=earlier - timedelta(days=1))
+    IncidentEvent.objects.filter(incident=incident, what="status").update(at=earlier)
+    IncidentEvent.objects.create(
+        incident=incident, what="status", to_value=Status.CLOSED, at=timezone.now()
+    )
+    client.force_login(comms)
+    then, now = f"{timezone.localtime(earlier):%Y-%m}", f"{timezone.localtime():%Y-%m}"
+    assert client.get(f"{INCIDENTS}?closed={then}").context["page"].paginator.count == 0
+    listed = client.get(f"{INCIDENTS}?closed={now}").context["page"].object_list
+    assert [i.pk for i in listed] == [incident.pk]
+
+
 def test_timings_go_by_when_it_was_contained_not_when_it_was_noticed(client, comms):
     incident = in_status(Status.CONTAINED, by=comms)
     noticed = timezone.now() - timedelta(days=500)
