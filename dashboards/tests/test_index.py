@@ -322,9 +322,7 @@ def test_median_time_to_contain_is_over_this_quarters_incidents(client, comms):
     assert "6.0 hours" in response.content.decode()
 
 
-def test_an_incident_contained_again_this_quarter_counts_in_the_quarter_it_was_first(
-    client, comms
-):
+def test_an_incident_contained_again_this_quarter_counts_in_the_quarter_it_was_first(client, comms):
     """Only incidents with a containment in the quarter are read, but it is the first one
     that counts: contained before the quarter and again in it is not this quarter's."""
     today = timezone.localdate()
