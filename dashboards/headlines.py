@@ -24,10 +24,11 @@ people in the viewer's scope must acknowledge, then by title; the card says whic
 chose it.
 
 Costs: a fixed number of queries however many people, incidents or assignments: one
-grouped count for My team; three for Remediation; for Compliance the version lines, one
-grouped heatmap query and one for training coverage (none for a line manager's team: it
-comes with My team's count). The active requirements are read
-once for both cards that need them. A line manager's team is a range of the
+grouped count for My team; three for Remediation (four for a line manager: their
+people's overdue actions and their own are counted apart); for Compliance the version
+lines, one grouped heatmap query and one for training coverage (none for a line
+manager's team: it comes with My team's count). The active requirements are read once
+for both cards that need them. A line manager's team is a range of the
 reporting-line table (`audience.team`) inside each card's queries: no card walks the
 reporting line.
 """

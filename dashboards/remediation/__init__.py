@@ -15,9 +15,11 @@ is involved.
 
 The period selects incidents by when they were noticed. "Open now" and overdue actions
 are about today and ignore it (an incident noticed long ago and still open matters most).
-Each figure is one query however many incidents there are, and reads a few rows: the
-database counts, and hands back only the values each median or percentile lies between
-(see `ranks`); recurrence, the exposure window and noticing share one query's groups.
+Each figure is one query however many incidents there are (a line manager's overdue
+actions two: their people's and their own, see `overdue_actions`), and reads a few rows:
+the database counts, and hands back only the values each median or percentile lies
+between (see `ranks`); recurrence, the exposure window and noticing share one query's
+groups.
 """
 
 from dashboards.remediation.drill import Drill, drilled_actions, drilled_incidents, incident_rows
