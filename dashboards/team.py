@@ -48,7 +48,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from incidents.models import ActionItem, Incident
-from people.audience import EVERYONE, team
+from people.audience import EVERYONE, IN_ANY_AUDIENCE, team
 from policies.models import Assignment
 from training.compliance import (
     accepted_topics,
@@ -315,7 +315,7 @@ def _unmet(requirement: Requirement, now: datetime) -> ExpressionWrapper:
     everyone to find them."""
     attended = Q(pk__in=attended_ids(requirement, period_start(requirement, now), now=now))
     if requirement.audience == EVERYONE:
-        within = Q(is_active=True)  # `audience_of`: every active person
+        within = IN_ANY_AUDIENCE  # `audience_of` is everyone who can be in one
     else:
         within = Q(pk__in=audience_of(requirement).values("pk"))
     return ExpressionWrapper(within & ~attended, output_field=BooleanField())

@@ -3,6 +3,7 @@ and training requirements alike; and who is in a line manager's team."""
 
 from django.contrib.auth import get_user_model
 from django.db import connection
+from django.db.models import Q
 from django.db.models.expressions import RawSQL
 
 from people.models import Department, ReportingLine
@@ -15,6 +16,9 @@ CHOICES = [
     (DEPARTMENTS, "Chosen departments"),
     (GROUPS, "Chosen groups"),
 ]
+# Who can be in an audience at all, as a condition on people: everyone's audience is
+# exactly these (`audience_people`; dashboards.team tests it on each person so).
+IN_ANY_AUDIENCE = Q(is_active=True)
 
 
 def with_sub_departments(department_ids) -> set[int]:
@@ -45,7 +49,7 @@ def department_and_ancestors(department_id: int | None) -> set[int]:
 
 def audience_people(kind: str, *, department_ids=(), group_ids=()):
     """A queryset of the active people in the audience."""
-    people = get_user_model().objects.filter(is_active=True)
+    people = get_user_model().objects.filter(IN_ANY_AUDIENCE)
     if kind == DEPARTMENTS:
         people = people.filter(department_id__in=with_sub_departments(department_ids))
     elif kind == GROUPS:

@@ -343,6 +343,59 @@ def test_the_summary_agrees_with_each_persons_figures(
     assert expected.overdue >= 3 and expected.outstanding_not_overdue >= 1
 
 
+def test_the_not_met_flags_are_exactly_who_is_still_required(make_person, policy_admin):
+    """`Flags`' semi-joins for "not met" (who attended, hashed) pick out exactly
+    `still_required`'s people (the rule the per-person figures use), for every kind of
+    audience, an empty one, and people who left; and the overdue rule agrees whether it
+    is run for everyone at once or person by person."""
+    top = Department.objects.create(name="Top")
+    sub = Department.objects.create(name="Sub", parent=top)
+    other = Department.objects.create(name="Other")
+    first, second = Group.objects.create(name="First"), Group.objects.create(name="Second")
+    topic = Topic.objects.create(name="Posting safely")
+    now = timezone.now()
+    recent = held_session(topic, policy_admin, starts_at=now - timedelta(days=5))
+    long_ago = held_session(topic, policy_admin, starts_at=now - timedelta(days=500))
+    departments = (top, sub, other, None)
+    for n in range(24):
+        person = make_person(department=departments[n % 4], is_active=n % 5 != 0)
+        person.groups.add(*((first,), (second,), (first, second), ())[n // 4 % 4])
+        if n % 3 == 0:
+            attended(recent, person)
+        elif n % 3 == 1:
+            attended(long_ago, person)
+    for name, audience_kind, chosen in (
+        ("everyone", audience.EVERYONE, None),
+        ("top", audience.DEPARTMENTS, ("audience_departments", [top])),
+        ("no department", audience.DEPARTMENTS, ("audience_departments", [])),
+        ("both groups", audience.GROUPS, ("audience_groups", [first, second])),
+        ("no group", audience.GROUPS, ("audience_groups", [])),
+    ):
+        requirement = Requirement.objects.create(name=name, audience=audience_kind, every_months=12)
+        requirement.accepted_topics.set([topic])
+        if chosen:
+            getattr(requirement, chosen[0]).set(chosen[1])
+    moment = queries.Moment.of(now=now)
+    everyone = get_user_model().objects.all()
+    names = [queries.UNMET % n for n in range(len(moment.requirements))]
+    rows = list(everyone.annotate(**moment.flags.columns).values("pk", *names))
+    sizes = {}
+    for name, requirement in zip(names, moment.requirements, strict=True):
+        assert all(row[name] is not None for row in rows)
+        flagged = {row["pk"] for row in rows if row[name]}
+        required = queries.still_required(requirement, now=now).values_list("pk", flat=True)
+        assert flagged == set(required)
+        sizes[requirement.name] = len(flagged)
+    # Everyone's: some attended lately, some long ago, some never, some left.
+    assert 0 < sizes["everyone"] < everyone.filter(is_active=True).count()
+    assert sizes["no department"] == sizes["no group"] == 0
+    assert sizes["top"] and sizes["both groups"]
+    at_once = set(queries.with_overdue(everyone, moment).values_list("pk", flat=True))
+    one_by_one = queries.with_overdue(everyone, moment, one_by_one=True)
+    assert at_once == set(one_by_one.values_list("pk", flat=True))
+    assert queries.team_summary(everyone, moment).overdue == len(at_once) > 0
+
+
 def test_someone_with_nothing_outstanding_is_all_clear(client, manager, employee):
     client.force_login(manager)
     response = client.get(TEAM)
