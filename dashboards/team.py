@@ -48,18 +48,17 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from incidents.models import ActionItem, Incident
-from people.audience import EVERYONE, IN_ANY_AUDIENCE, team
+from people.audience import EVERYONE, team
 from policies.models import Assignment
 from training.compliance import (
     accepted_topics,
     active_requirements,
-    attended_ids,
     audience_of,
     joiner_due_by,
     joiner_not_yet_due,
-    period_start,
     seated_topics,
     still_required,
+    still_required_among,
     upcoming_seats,
 )
 from training.models import Requirement
@@ -308,19 +307,6 @@ def _among(queryset: QuerySet, column: str) -> ExpressionWrapper:
     return ExpressionWrapper(Q(pk__in=queryset.values(column)), output_field=BooleanField())
 
 
-def _unmet(requirement: Requirement, now: datetime) -> ExpressionWrapper:
-    """For a query over people: `still_required`'s rule (in the audience, and not
-    attended within the period) as semi-joins run once for everyone. The people who
-    attended are hashed, not the audience without them: fewer rows, and no pass over
-    everyone to find them."""
-    attended = Q(pk__in=attended_ids(requirement, period_start(requirement, now), now=now))
-    if requirement.audience == EVERYONE:
-        within = IN_ANY_AUDIENCE  # `audience_of` is everyone who can be in one
-    else:
-        within = Q(pk__in=audience_of(requirement).values("pk"))
-    return ExpressionWrapper(within & ~attended, output_field=BooleanField())
-
-
 @dataclass(frozen=True)
 class Flags:
     """Where a person stands as yes/no columns (semi-joins run once for everyone): each
@@ -340,7 +326,12 @@ class Flags:
             "policies_overdue": _among(assignments.filter(late), "person_id"),
             "actions_open": _among(actions, "owner_id"),
             "actions_overdue": _among(actions.filter(late), "owner_id"),
-            **{UNMET % n: _unmet(r, moment.now) for n, r in enumerate(moment.requirements)},
+            **{
+                UNMET % n: ExpressionWrapper(
+                    still_required_among(r, now=moment.now), output_field=BooleanField()
+                )
+                for n, r in enumerate(moment.requirements)
+            },
         }
         # A requirement not met is overdue unless the person is a new joiner still
         # within its window: `joiner_not_yet_due`, the query form of `joiner_due_by`.

@@ -154,6 +154,21 @@ def still_required(
     )
 
 
+def still_required_among(requirement: Requirement, *, now: datetime) -> Q:
+    """`still_required` as a condition on people (active or not): in the audience and
+    not among those who attended within the period. Uncorrelated semi-joins the database
+    runs and hashes once for every person tested: those who attended are fewer to hash
+    than the audience without them, and need no pass over everyone to be found."""
+    found = audience.IN_ANY_AUDIENCE & ~_attended_within(requirement, now)
+    within = _audience_within(requirement)
+    return found if within is None else within & found
+
+
+def _attended_within(requirement: Requirement, now: datetime) -> Q:
+    """For a query over people: attended within the period (`attended_ids`)."""
+    return Q(pk__in=attended_ids(requirement, period_start(requirement, now), now=now))
+
+
 def still_required_ids(requirement: Requirement, *, now: datetime | None = None) -> set[int]:
     """Everyone in the requirement's audience who has not attended within the period."""
     return set(still_required(requirement, now=now).values_list("pk", flat=True))
@@ -290,8 +305,7 @@ def requirements_with_figures(*, now: datetime | None = None, reports_of=None) -
     for j, requirement in enumerate(requirements):
         within = _audience_within(requirement)
         attended = ExpressionWrapper(
-            Q(pk__in=attended_ids(requirement, period_start(requirement, now), now=now)),
-            output_field=BooleanField(),
+            _attended_within(requirement, now), output_field=BooleanField()
         )
         # True: attended; False: still required; None: not in the audience.
         standings[f"standing_{j}"] = (
