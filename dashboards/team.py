@@ -53,6 +53,7 @@ from policies.models import Assignment
 from training.compliance import (
     accepted_topics,
     active_requirements,
+    attended_within,
     audience_of,
     joiner_due_by,
     joiner_not_yet_due,
@@ -429,24 +430,32 @@ class Headline:
     compliant: int
 
 
-MEMBER = "member_%d"
+MEMBER, ATTENDED = "member_%d", "attended_%d"
 
 
 def team_headline(people: QuerySet, moment: Moment) -> Headline:
-    """`Headline` of `people` (a queryset) in one query, grouped by flags as
-    `team_summary` is: only the flags `Flags.overdue` reads, and whether each person is
-    in each requirement's audience (everyone is in an audience of every active person).
-    A requirement is met by those in its audience who are not `UNMET` (still required:
-    not attended within its period, new joiners included), the rule of
-    `compliance_trend.training_coverage`; the tests hold both equal."""
+    """`Headline` of `people` (a queryset of active people) in one query, grouped by
+    flags as `team_summary` is: only the flags `Flags.overdue` reads, with each
+    requirement's "not met" (`UNMET`) in two parts: whether the person is in its
+    audience (everyone active is in an audience of everyone) and whether they attended
+    within its period, each tested once. A requirement is met by those in its audience
+    who attended (new joiners included), the rule of
+    `compliance_trend.training_coverage`; the tests hold both equal, and the overdue
+    count equal to `team_summary`'s."""
     flags = moment.flags
-    columns = {name: flag for name, flag in flags.columns.items() if name not in OPEN}
+    unmet = {UNMET % n for n in range(flags.requirements)}
+    columns = {name: flag for name, flag in flags.columns.items() if name not in {*OPEN, *unmet}}
     for n, requirement in enumerate(moment.requirements):
+        columns[ATTENDED % n] = ExpressionWrapper(
+            attended_within(requirement, moment.now), output_field=BooleanField()
+        )
         if requirement.audience != EVERYONE:
             columns[MEMBER % n] = _among(audience_of(requirement), "pk")
     total = overdue = in_audience = compliant = 0
     for *found, n in _count_by(people, columns):
         row = dict(zip(columns, found, strict=True))
+        for number in range(flags.requirements):
+            row[UNMET % number] = row.get(MEMBER % number, True) and not row[ATTENDED % number]
         total += n
         overdue += n if flags.verdict(row).overdue else 0
         for number in range(flags.requirements):

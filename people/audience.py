@@ -6,6 +6,7 @@ from django.db import connection
 from django.db.models import Q
 from django.db.models.expressions import RawSQL
 
+from people import roles
 from people.models import Department, ReportingLine
 
 EVERYONE = "everyone"
@@ -68,8 +69,16 @@ def team(manager):
     """The active people who report to `manager`, directly or through others, as a
     queryset: one range of the reporting-line table's index, however deep or wide the
     line. Inactive managers in between still pass their reports on, since the line
-    itself is what counts; the manager is never in their own team."""
+    itself is what counts; the manager is never in their own team.
+
+    The one person at the top of the whole line (`roles.heads_everyone`, read with their
+    roles) has everyone else: every line ends at someone without a manager, and they are
+    the only one. Their team is then every other active person, with no table to read
+    (the biggest team is the one that gains most). A loop that raw SQL wrote, which
+    the services refuse, is the exception: the people in it end nowhere, and count here."""
     people = get_user_model()
+    if manager.manager_id is None and roles.heads_everyone(manager):
+        return people.objects.filter(is_active=True).exclude(pk=manager.pk)
     if _line_kept():
         below = ReportingLine.objects.filter(manager_id=manager.pk).values("person_id")
         return people.objects.filter(is_active=True, pk__in=below)

@@ -32,9 +32,10 @@ ROLE_WORDS = {
 
 def read_roles(user, **also) -> dict:
     """Read what every page asks of the signed-in person in one query, and keep it on the
-    user object for the rest of the request: their groups (ids and names) and whether they
-    have an active direct report (a line manager). Each of `also` (name -> an Exists over
-    the person's row, OuterRef("pk")) is read in the same query; their answers are returned.
+    user object for the rest of the request: their groups (ids and names), whether they
+    have an active direct report (a line manager), and whether they head the whole line
+    (`heads_everyone`). Each of `also` (name -> an Exists over the person's row,
+    OuterRef("pk")) is read in the same query; their answers are returned.
 
     Held on the user object only: the next request loads the user again, so a change of
     groups or reports counts from the next page on."""
@@ -44,15 +45,26 @@ def read_roles(user, **also) -> dict:
         .order_by()
         .annotate(
             manages_anyone=Exists(people.filter(manager=OuterRef("pk"), is_active=True)),
+            someone_else_on_top=Exists(
+                people.filter(manager__isnull=True).exclude(pk=OuterRef("pk"))
+            ),
             **{f"also_{name}": check for name, check in also.items()},
         )
-        .values_list("manages_anyone", "groups__pk", "groups__name", *(f"also_{n}" for n in also))
+        .values_list(
+            "manages_anyone",
+            "manager_id",
+            "someone_else_on_top",
+            "groups__pk",
+            "groups__name",
+            *(f"also_{n}" for n in also),
+        )
     )
-    groups = {pk: name for _, pk, name, *_ in rows if pk is not None}
+    groups = {row[3]: row[4] for row in rows if row[3] is not None}
     user._policyhub_group_ids = frozenset(groups)
     user._policyhub_group_names = frozenset(groups.values())
     user._policyhub_is_line_manager = bool(rows and rows[0][0])
-    return {name: bool(rows and rows[0][3 + i]) for i, name in enumerate(also)}
+    user._policyhub_heads_everyone = bool(rows and rows[0][1] is None and not rows[0][2])
+    return {name: bool(rows and rows[0][5 + i]) for i, name in enumerate(also)}
 
 
 def _read_once(user) -> None:
@@ -74,6 +86,15 @@ def group_ids(user) -> frozenset[int]:
         return frozenset()
     _read_once(user)
     return user._policyhub_group_ids
+
+
+def heads_everyone(user) -> bool:
+    """Whether `user` is the one person at the top of the whole reporting line: nobody
+    else is without a manager, so everyone else reports to them (read with the roles)."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    _read_once(user)
+    return user._policyhub_heads_everyone
 
 
 def _active(user) -> bool:

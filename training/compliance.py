@@ -159,12 +159,12 @@ def still_required_among(requirement: Requirement, *, now: datetime) -> Q:
     not among those who attended within the period. Uncorrelated semi-joins the database
     runs and hashes once for every person tested: those who attended are fewer to hash
     than the audience without them, and need no pass over everyone to be found."""
-    found = audience.IN_ANY_AUDIENCE & ~_attended_within(requirement, now)
+    found = audience.IN_ANY_AUDIENCE & ~attended_within(requirement, now)
     within = _audience_within(requirement)
     return found if within is None else within & found
 
 
-def _attended_within(requirement: Requirement, now: datetime) -> Q:
+def attended_within(requirement: Requirement, now: datetime) -> Q:
     """For a query over people: attended within the period (`attended_ids`)."""
     return Q(pk__in=attended_ids(requirement, period_start(requirement, now), now=now))
 
@@ -304,9 +304,7 @@ def requirements_with_figures(*, now: datetime | None = None, reports_of=None) -
     standings = {}
     for j, requirement in enumerate(requirements):
         within = _audience_within(requirement)
-        attended = ExpressionWrapper(
-            _attended_within(requirement, now), output_field=BooleanField()
-        )
+        attended = ExpressionWrapper(attended_within(requirement, now), output_field=BooleanField())
         # True: attended; False: still required; None: not in the audience.
         standings[f"standing_{j}"] = (
             attended

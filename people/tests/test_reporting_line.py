@@ -18,7 +18,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from people import audience, services
+from people import audience, roles, services
 from people.importer import import_people
 from people.models import ReportingLine, User
 from scim import services as scim_services
@@ -201,6 +201,31 @@ def test_a_leaver_stays_in_the_line_but_not_in_any_team(org):
 def test_the_manager_is_never_in_their_own_team(org):
     for manager in org.values():
         assert manager.pk not in team_of(manager)
+
+
+def test_the_head_of_everyone_has_everyone_else_without_reading_the_line(org, person):
+    """Once nobody else is without a manager, every line ends at the chief executive: their
+    team is every other active person, the same people the line gives, read without it.
+    Someone else at the top again (a fresh read of the roles) brings the line back."""
+    ceo = User.objects.get(pk=org["ceo"].pk)
+    assert not roles.heads_everyone(ceo)  # gail is at the top too
+    gail = org["gail"]
+    gail.manager = org["eve"]
+    gail.save(update_fields=["manager"])
+    person("ivy", org["cara"], is_active=False)
+    services.deactivate_person(person=org["ben"])  # cara still reports through him
+    ceo = User.objects.get(pk=org["ceo"].pk)
+    with CaptureQueriesContext(connection) as captured:
+        found = team_of(ceo)
+    assert not any("people_reportingline" in q["sql"] for q in captured.captured_queries)
+    from_the_line = {p for m, p in kept() if m == ceo.pk}
+    active = set(User.objects.filter(is_active=True).values_list("pk", flat=True))
+    assert found == from_the_line & active == ids(*org.values()) - ids(ceo, org["ben"])
+    assert audience.team_ids(ceo) == sorted(found)
+    services.update_person(person=org["anna"], values={"manager": None})
+    ceo = User.objects.get(pk=org["ceo"].pk)
+    assert team_of(ceo) == ids(org["eve"], org["finn"], gail)
+    assert not roles.heads_everyone(User.objects.get(pk=org["anna"].pk))
 
 
 def test_reports_to_is_direct_or_through_others(org):
@@ -662,6 +687,9 @@ def test_the_migration_fills_the_table_for_people_already_there():
 
 
 def test_team_reads_the_table_in_one_query(org, django_assert_num_queries):
+    """One query once the roles are read (every page reads them first): someone at the
+    top asks them whether they head everyone."""
+    roles.read_roles(org["ceo"])
     with django_assert_num_queries(1) as captured:
         audience.team_ids(org["ceo"])
     assert "people_reportingline" in captured.captured_queries[0]["sql"]

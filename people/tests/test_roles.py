@@ -3,7 +3,7 @@ for a session that passed the second factor, whether its device still counts. On
 all of it, read again on every request so that a change counts from the next page on."""
 
 import pytest
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import AnonymousUser, Group
 from django.db import connection
 from django.http import HttpResponse
 from django.template import engines
@@ -73,6 +73,23 @@ def test_no_groups_and_a_report_make_a_line_manager_only(make_person, django_ass
         assert roles.group_names(boss) == frozenset() and roles.group_ids(boss) == frozenset()
         assert roles.is_line_manager(boss)
         assert roles.role_labels(boss) == ["Line manager"]
+
+
+def test_heading_everyone_is_read_with_the_roles(make_person, django_assert_num_queries):
+    """The one person without a manager heads everyone; with someone else at the top too
+    (or a manager of their own) nobody does, whatever the groups."""
+    boss = make_person(group=roles.COMMS)
+    boss.groups.add(Group.objects.get_or_create(name=roles.LEADERSHIP)[0])
+    report = make_person(manager=boss)
+    with django_assert_num_queries(1):
+        assert roles.heads_everyone(boss)
+        assert roles.group_names(boss) == {roles.COMMS, roles.LEADERSHIP}
+        assert roles.is_line_manager(boss)
+    assert not roles.heads_everyone(report)
+    loner = make_person()
+    assert not roles.heads_everyone(type(boss).objects.get(pk=boss.pk))
+    assert not roles.heads_everyone(loner)
+    assert not roles.heads_everyone(AnonymousUser())
 
 
 def test_a_floor_page_reads_the_person_in_three_queries(pages, make_person):
