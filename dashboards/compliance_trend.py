@@ -50,7 +50,14 @@ from dashboards.compliance import (
 )
 from people.audience import EVERYONE
 from policies.models import Assignment
-from training.compliance import CHECKIN_LEAD, active_requirements, audience_of, period, period_start
+from training.compliance import (
+    CHECKIN_LEAD,
+    active_requirements,
+    audience_of,
+    in_audience,
+    period,
+    period_start,
+)
 from training.models import Booking, Requirement, Session
 
 # --- attendance ------------------------------------------------------------------------
@@ -115,7 +122,6 @@ class Training:
 
 def coverage_counts(
     requirements: list[Requirement],
-    audiences: dict[int, QuerySet],
     *,
     months: list[Month],
     now: datetime,
@@ -138,7 +144,9 @@ def coverage_counts(
         bookings = filters.people(bookings, "person__department_id")
     counts = {}
     for j, requirement in enumerate(requirements):
-        in_audience = Q(person_id__in=audiences[requirement.pk].values("pk"))
+        # On the person's row the query joins anyway (their department): one test, not
+        # a subquery per month's count.
+        member = in_audience(requirement, "person__")
         for k, month in enumerate(months):
             window = Q(
                 session__topic_id__in=topics[requirement.pk],
@@ -146,7 +154,7 @@ def coverage_counts(
             )
             if not month.to_date:  # this month: up to now, as today's figures count
                 window &= Q(session__starts_at__lt=month.at)
-            counts[f"m_{j}_{k}"] = Count("person_id", distinct=True, filter=window & in_audience)
+            counts[f"m_{j}_{k}"] = Count("person_id", distinct=True, filter=window & member)
     rows = bookings.order_by().values("person__department_id").annotate(**counts)
     return {
         (k, requirement.pk, row["person__department_id"]): row[f"m_{j}_{k}"]
@@ -159,7 +167,6 @@ def coverage_counts(
 
 def _coverage_trend(
     requirements: list[Requirement],
-    audiences: dict[int, QuerySet],
     *,
     scope: Scope,
     filters: Filters,
@@ -169,9 +176,7 @@ def _coverage_trend(
     """People × requirement pairs compliant at each month end (`coverage_counts` added
     up over requirements and departments)."""
     totals = [0 for _ in months]
-    counts = coverage_counts(
-        requirements, audiences, months=months, now=now, scope=scope, filters=filters
-    )
+    counts = coverage_counts(requirements, months=months, now=now, scope=scope, filters=filters)
     for (k, _requirement, _department), count in counts.items():
         totals[k] += count
     return totals
@@ -191,8 +196,8 @@ def _coverage_now(
     For everyone, a grouped count per requirement over its own audience (every active
     person, or the audience's people), joined by UNION ALL: PostgreSQL counts them side
     by side, and nobody outside an audience is read for it. For a team, one pass over
-    the team's people testing each audience (a hashed `IN`): a few people, where
-    starting a count per requirement would cost more than it saves."""
+    the team's people testing each audience on the person's row (`in_audience`): a few
+    people, where starting a count per requirement would cost more than it saves."""
     totals: dict[int | None, list[int]] = {}
     if not requirements:
         return totals
@@ -216,7 +221,7 @@ def _coverage_now(
                 member = Q()
                 counts[f"a_{j}"] = Count("pk")
             else:
-                member = Q(pk__in=audiences[requirement.pk].values("pk"))
+                member = in_audience(requirement)
                 counts[f"a_{j}"] = Count("pk", filter=member)
             counts[f"c_{j}"] = Count("pk", filter=member & attended[requirement.pk])
         grouped = filters.people(scope.people(active)).order_by().values("department_id")
@@ -267,7 +272,7 @@ def training_coverage(
     )
     if finished is not None and scope.everyone:
         kept = finished.training(
-            lambda missing: coverage_counts(requirements, audiences, months=missing, now=now),
+            lambda missing: coverage_counts(requirements, months=missing, now=now),
             [requirement.pk for requirement in requirements],
         )
         # This month to date is today's coverage: the same people, attended within the
@@ -275,7 +280,7 @@ def training_coverage(
         compliant = kept + [overall.compliant for month in months if month.to_date]
     else:
         compliant = _coverage_trend(
-            requirements, audiences, scope=scope, filters=filters, months=months, now=now
+            requirements, scope=scope, filters=filters, months=months, now=now
         )
     # Today's audience throughout: the same number of pairs at every month end.
     by_month = [(count, overall.audience) for count in compliant]

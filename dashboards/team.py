@@ -54,7 +54,7 @@ from training.compliance import (
     accepted_topics,
     active_requirements,
     attended_within,
-    audience_of,
+    in_audience,
     joiner_due_by,
     joiner_not_yet_due,
     seated_topics,
@@ -450,8 +450,10 @@ def team_headline(people: QuerySet, moment: Moment) -> Headline:
             attended_within(requirement, moment.now), output_field=BooleanField()
         )
         if requirement.audience != EVERYONE:
-            columns[MEMBER % n] = _among(audience_of(requirement), "pk")
-    total = overdue = in_audience = compliant = 0
+            columns[MEMBER % n] = ExpressionWrapper(
+                in_audience(requirement), output_field=BooleanField()
+            )
+    total = overdue = pairs = compliant = 0
     for *found, n in _count_by(people, columns):
         row = dict(zip(columns, found, strict=True))
         for number in range(flags.requirements):
@@ -460,9 +462,9 @@ def team_headline(people: QuerySet, moment: Moment) -> Headline:
         overdue += n if flags.verdict(row).overdue else 0
         for number in range(flags.requirements):
             if row.get(MEMBER % number, True):
-                in_audience += n
+                pairs += n
                 compliant += 0 if row[UNMET % number] else n
-    return Headline(people=total, overdue=overdue, audience=in_audience, compliant=compliant)
+    return Headline(people=total, overdue=overdue, audience=pairs, compliant=compliant)
 
 
 def with_overdue(people: QuerySet, moment: Moment, *, one_by_one: bool = False) -> QuerySet:

@@ -67,17 +67,51 @@ def requirement_people(requirement: Requirement):
     """The active people in the requirement's audience (uses prefetched departments and
     groups when the requirement was loaded with them). Read once per requirement object:
     an audience of departments reads the department tree (one query) the first time."""
-    departments = groups = ()
-    if requirement.audience == audience.DEPARTMENTS:
-        departments = [department.pk for department in requirement.audience_departments.all()]
-    elif requirement.audience == audience.GROUPS:
-        groups = [group.pk for group in requirement.audience_groups.all()]
-    key = (requirement.audience, tuple(departments), tuple(groups))
+    groups = ()
+    if requirement.audience == audience.GROUPS:
+        groups = tuple(group.pk for group in requirement.audience_groups.all())
+    key = (requirement.audience, _departments_within(requirement), groups)
     read = requirement.__dict__.get("_audience_people")
     if read is None or read[0] != key:
-        people = audience_people(requirement.audience, department_ids=departments, group_ids=groups)
+        if requirement.audience == GROUPS:
+            people = audience_people(GROUPS, group_ids=groups)
+        else:
+            people = get_user_model().objects.filter(in_audience(requirement))
         read = requirement.__dict__["_audience_people"] = (key, people)
     return read[1].all()
+
+
+def _departments_within(requirement: Requirement) -> tuple[int, ...]:
+    """An audience of departments': the chosen departments and everything below them,
+    read once per requirement object (one query); () for any other audience."""
+    if requirement.audience != DEPARTMENTS:
+        return ()
+    chosen = tuple(sorted(department.pk for department in requirement.audience_departments.all()))
+    read = requirement.__dict__.get("_departments_within")
+    if read is None or read[0] != chosen:
+        within = tuple(sorted(audience.with_sub_departments(chosen))) if chosen else ()
+        read = requirement.__dict__["_departments_within"] = (chosen, within)
+    return read[1]
+
+
+def in_audience(requirement: Requirement, prefix: str = "") -> Q:
+    """The requirement's audience as a condition on people, or on rows that lead to one
+    (`prefix`, such as "person__"). Everyone's and chosen departments' are tested on
+    the person's own columns (active; in one of the departments or below), so a query
+    that reads the people anyway pays nothing more; chosen groups' are their members, a
+    subquery (a join would repeat someone in two of them)."""
+    if requirement.audience == GROUPS:
+        return Q(**{f"{prefix}pk__in": requirement_people(requirement).order_by().values("pk")})
+    found = Q(**{f"{prefix}is_active": True})
+    if requirement.audience == DEPARTMENTS:
+        # Without a department the test is false, never unknown (SQL's NULL IN (…)).
+        found &= Q(
+            **{
+                f"{prefix}department_id__isnull": False,
+                f"{prefix}department_id__in": _departments_within(requirement),
+            }
+        )
+    return found
 
 
 def _attendance(requirement: Requirement, *, now: datetime | None = None):
@@ -273,7 +307,7 @@ class Figures:
 def _audience_within(requirement: Requirement) -> Q | None:
     """Among the active people: those in the requirement's audience (None: all of them)."""
     if requirement.audience in (DEPARTMENTS, GROUPS):
-        return Q(pk__in=requirement_people(requirement).order_by().values("pk"))
+        return in_audience(requirement)
     return None
 
 
