@@ -159,6 +159,18 @@ PAGES = {
     "compliance": Target(
         "Compliance dashboard", "viewer", lambda org: reverse("dashboards:compliance")
     ),
+    # The same two dashboards as a line manager sees them: their team's figures, counted
+    # live (the finished months kept for everyone are not a team's).
+    "remediation_team": Target(
+        "Remediation dashboard, a line manager's team (the chief executive's)",
+        "ceo",
+        lambda org: reverse("dashboards:remediation"),
+    ),
+    "compliance_team": Target(
+        "Compliance dashboard, a line manager's team (the chief executive's)",
+        "ceo",
+        lambda org: reverse("dashboards:compliance"),
+    ),
 }
 
 EXPORTS = {

@@ -32,6 +32,7 @@ _SETTINGS_VARS = (
     "EMAIL_BACKEND",
     "HEARTBEAT_INTERVAL_SECONDS",
     "DATABASE_JIT",
+    "DATABASE_RANDOM_PAGE_COST",
 )
 
 
@@ -134,17 +135,23 @@ def test_database_redis_and_smtp_come_from_the_environment():
     assert values["broker"] == "redis://cache.internal:6379/1"
     assert values["email"] == "django.core.mail.backends.smtp.EmailBackend"
     assert values["tz"] == "Europe/Berlin"
-    assert values["options"] == "-c jit=off"
+    assert values["options"] == "-c jit=off -c random_page_cost=1.1"
 
 
 @pytest.mark.parametrize(
     "env, options",
     [
-        ({}, "-c jit=off"),
-        ({"DATABASE_JIT": "on"}, None),
-        ({"DATABASE_JIT": "off"}, "-c jit=off"),
+        ({}, "-c jit=off -c random_page_cost=1.1"),
+        ({"DATABASE_JIT": "on"}, "-c random_page_cost=1.1"),
+        ({"DATABASE_JIT": "off"}, "-c jit=off -c random_page_cost=1.1"),
+        ({"DATABASE_RANDOM_PAGE_COST": "2"}, "-c jit=off -c random_page_cost=2"),
+        ({"DATABASE_RANDOM_PAGE_COST": "server"}, "-c jit=off"),
+        ({"DATABASE_JIT": "on", "DATABASE_RANDOM_PAGE_COST": "server"}, None),
         # The address's own options come after, and so win.
-        ({"DATABASE_URL_OPTIONS": "-c jit=on"}, "-c jit=off -c jit=on"),
+        (
+            {"DATABASE_URL_OPTIONS": "-c jit=on"},
+            "-c jit=off -c random_page_cost=1.1 -c jit=on",
+        ),
     ],
 )
 def test_postgresql_connections_turn_the_jit_compiler_off_unless_asked(env, options):
@@ -152,6 +159,17 @@ def test_postgresql_connections_turn_the_jit_compiler_off_unless_asked(env, opti
     if "DATABASE_URL_OPTIONS" in env:
         url += "?options=" + env.pop("DATABASE_URL_OPTIONS").replace(" ", "%20")
     assert _settings_with(DATABASE_URL=url, **env)["options"] == options
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "cheap", "1e9", "nan"])
+def test_a_random_page_cost_that_is_not_a_positive_number_stops_the_app(value):
+    result = _run(
+        ["-c", "import django; django.setup()"],
+        DATABASE_URL="postgres://ph:secret@db.internal:5432/policyhub",
+        DATABASE_RANDOM_PAGE_COST=value,
+    )
+    assert result.returncode != 0
+    assert "DATABASE_RANDOM_PAGE_COST must be a positive number or server" in result.stderr
 
 
 def test_sqlite_gets_no_postgresql_options():
@@ -168,6 +186,8 @@ def test_the_connection_in_use_has_the_jit_compiler_off():
         with connection.cursor() as cursor:
             cursor.execute("SHOW jit")
             assert cursor.fetchone()[0] == "off"
+            cursor.execute("SHOW random_page_cost")
+            assert cursor.fetchone()[0] == "1.1"
     else:
         assert "options" not in connection.settings_dict.get("OPTIONS", {})
 
