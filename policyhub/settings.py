@@ -121,17 +121,17 @@ if DATABASE_URL:
         # SSD, where a few thousand index lookups beat hashing a whole table (the
         # Compliance dashboard at 100,000 people: 293 -> 219 ms). "server": its own.
         _page_cost = env_str("DATABASE_RANDOM_PAGE_COST", "1.1")
-        if _page_cost != "server":
+        if _page_cost.lower() != "server":
             try:
-                _cost = float(_page_cost)
+                _valid = 0 < float(_page_cost) < 1000
             except ValueError:
-                _cost = -1.0
-            if not 0 < _cost < 1000:
+                _valid = False
+            if not _valid:
                 raise ImproperlyConfigured(
-                    "DATABASE_RANDOM_PAGE_COST must be a positive number or server, "
-                    f"not {_page_cost!r}."
+                    "DATABASE_RANDOM_PAGE_COST must be a number above 0 and below 1000, "
+                    f"or server, not {_page_cost!r}."
                 )
-            _startup.append(f"-c random_page_cost={_cost:g}")
+            _startup.append(f"-c random_page_cost={_page_cost}")
         # Options given in DATABASE_URL (?options=...) come after and win.
         options = DATABASES["default"].setdefault("OPTIONS", {})
         options["options"] = " ".join(filter(None, [*_startup, options.get("options")])) or None

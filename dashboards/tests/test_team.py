@@ -21,7 +21,7 @@ from incidents.tests.factories import reported
 from notifications.models import Notification
 from notifications.services import send_due
 from people import audience, roles
-from people.models import Department
+from people.models import Department, ReportingLine
 from policies.models import Assignment
 from policies.tests.factories import published_policy
 from training.compliance import requirements_to_book
@@ -621,6 +621,31 @@ def test_the_dashboards_count_of_a_team_is_my_teams_and_the_compliance_coverage(
     assert queries.team_headline(audience.team(manager), moment).compliant > 0
     nobody = queries.team_headline(get_user_model().objects.none(), moment)
     assert nobody == queries.Headline(0, 0, 0, 0)
+    # Everyone else without a manager now reports to the manager, who so heads everyone:
+    # their team is every other active person, read without the reporting line, and
+    # counted alike.
+    people_model = get_user_model()
+    people_model.objects.filter(manager__isnull=True).exclude(pk=manager.pk).update(manager=manager)
+    top = people_model.objects.get(pk=manager.pk)
+    assert roles.heads_everyone(top)
+    people = audience.team(top)
+    assert "people_reportingline" not in str(people.query)
+    below = ReportingLine.objects.filter(manager=top).values("person_id")
+    assert set(people.values_list("pk", flat=True)) == set(
+        people_model.objects.filter(is_active=True, pk__in=below).values_list("pk", flat=True)
+    )
+    summary = queries.team_summary(people, moment)
+    coverage = compliance_trend.training_coverage(
+        scope=compliance.Scope(everyone=False, person_ids=people.values("pk")),
+        filters=compliance.Filters(),
+        names={},
+        months=[],
+        now=now,
+    ).overall
+    assert queries.team_headline(people, moment) == queries.Headline(
+        summary.people, summary.overdue, coverage.audience, coverage.compliant
+    )
+    assert summary.people > 10 and 0 < coverage.compliant < coverage.audience
 
 
 def test_the_dashboards_compliance_card_of_a_manager_is_their_teams_coverage(
