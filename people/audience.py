@@ -73,7 +73,8 @@ def team(manager):
 
     The one person at the top of the whole line (`roles.heads_everyone`, read with their
     roles) has everyone else: every line ends at someone without a manager, and they are
-    the only one. Their team is then every other active person, with no table to read
+    the only one who is active or has reports (a leaver nobody reports to is in no line
+    below anyone). Their team is then every other active person, with no table to read
     (the biggest team is the one that gains most). A loop that raw SQL wrote, which
     the services refuse, is the exception: the people in it end nowhere, and count here."""
     people = get_user_model()

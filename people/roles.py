@@ -9,7 +9,7 @@ from functools import wraps
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -45,8 +45,12 @@ def read_roles(user, **also) -> dict:
         .order_by()
         .annotate(
             manages_anyone=Exists(people.filter(manager=OuterRef("pk"), is_active=True)),
+            # Someone else without a manager who counts: active, or with reports (a
+            # leaver's or a system account's row that nobody reports to does not).
             someone_else_on_top=Exists(
-                people.filter(manager__isnull=True).exclude(pk=OuterRef("pk"))
+                people.filter(manager__isnull=True)
+                .exclude(pk=OuterRef("pk"))
+                .filter(Q(is_active=True) | Exists(people.filter(manager=OuterRef("pk"))))
             ),
             **{f"also_{name}": check for name, check in also.items()},
         )
@@ -90,7 +94,8 @@ def group_ids(user) -> frozenset[int]:
 
 def heads_everyone(user) -> bool:
     """Whether `user` is the one person at the top of the whole reporting line: nobody
-    else is without a manager, so everyone else reports to them (read with the roles)."""
+    else without a manager is active or has reports, so everyone else who is active
+    reports to them, directly or through others (read with the roles)."""
     if not getattr(user, "is_authenticated", False):
         return False
     _read_once(user)

@@ -86,6 +86,14 @@ def test_heading_everyone_is_read_with_the_roles(make_person, django_assert_num_
         assert roles.group_names(boss) == {roles.COMMS, roles.LEADERSHIP}
         assert roles.is_line_manager(boss)
     assert not roles.heads_everyone(report)
+    # A leaver (or a system account) without a manager whom nobody reports to is in no
+    # team: it changes nothing. With a report, or active, they are at the top too.
+    gone = make_person(is_active=False)
+    assert roles.heads_everyone(type(boss).objects.get(pk=boss.pk))
+    left_behind = make_person(manager=gone)
+    assert not roles.heads_everyone(type(boss).objects.get(pk=boss.pk))
+    left_behind.delete()
+    assert roles.heads_everyone(type(boss).objects.get(pk=boss.pk))
     loner = make_person()
     assert not roles.heads_everyone(type(boss).objects.get(pk=boss.pk))
     assert not roles.heads_everyone(loner)
