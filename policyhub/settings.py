@@ -5,6 +5,7 @@ var/, mail written to files); production differs only by environment variables,
 which README.md ("Configuration") lists.
 """
 
+import re
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -122,11 +123,9 @@ if DATABASE_URL:
         # Compliance dashboard at 100,000 people: 293 -> 219 ms). "server": its own.
         _page_cost = env_str("DATABASE_RANDOM_PAGE_COST", "1.1")
         if _page_cost.lower() != "server":
-            try:
-                _valid = 0 < float(_page_cost) < 1000
-            except ValueError:
-                _valid = False
-            if not _valid:
+            # Digits and a point only: what both Python and PostgreSQL read alike.
+            _number = re.fullmatch(r"\d+(\.\d*)?|\.\d+", _page_cost)
+            if not (_number and 0 < float(_page_cost) < 1000):
                 raise ImproperlyConfigured(
                     "DATABASE_RANDOM_PAGE_COST must be a number above 0 and below 1000, "
                     f"or server, not {_page_cost!r}."

@@ -147,6 +147,7 @@ def test_database_redis_and_smtp_come_from_the_environment():
         ({"DATABASE_RANDOM_PAGE_COST": "2"}, "-c jit=off -c random_page_cost=2"),
         ({"DATABASE_RANDOM_PAGE_COST": "Server"}, "-c jit=off"),
         ({"DATABASE_RANDOM_PAGE_COST": " 1.25 "}, "-c jit=off -c random_page_cost=1.25"),
+        ({"DATABASE_RANDOM_PAGE_COST": "4."}, "-c jit=off -c random_page_cost=4."),
         ({"DATABASE_JIT": "on", "DATABASE_RANDOM_PAGE_COST": "server"}, None),
         # The address's own options come after, and so win.
         (
@@ -162,7 +163,9 @@ def test_postgresql_connections_turn_the_jit_compiler_off_unless_asked(env, opti
     assert _settings_with(DATABASE_URL=url, **env)["options"] == options
 
 
-@pytest.mark.parametrize("value", ["0", "-1", "cheap", "1,1", "1000", "inf", "nan"])
+@pytest.mark.parametrize(
+    "value", ["0", "-1", "cheap", "1,1", "1_0", "1e2", "1000", "inf", "nan", "1.1 -c jit=on"]
+)
 def test_a_random_page_cost_that_is_not_a_positive_number_stops_the_app(value):
     result = _run(
         ["-c", "import django; django.setup()"],
