@@ -18,8 +18,8 @@ CHOICES = [
     (GROUPS, "Chosen groups"),
 ]
 # Who can be in an audience at all, as a condition on people: everyone's audience is
-# exactly these (`audience_people`; `training.compliance.still_required_among` tests it
-# on each person so).
+# exactly these (`audience_people`; `training.compliance.in_audience` tests the same on
+# the person's row).
 IN_ANY_AUDIENCE = Q(is_active=True)
 
 

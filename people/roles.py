@@ -9,7 +9,7 @@ from functools import wraps
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import BooleanField, Case, Exists, OuterRef, Q, Value, When
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -45,30 +45,37 @@ def read_roles(user, **also) -> dict:
         .order_by()
         .annotate(
             manages_anyone=Exists(people.filter(manager=OuterRef("pk"), is_active=True)),
-            # Someone else without a manager who counts: active, or with reports (a
-            # leaver's or a system account's row that nobody reports to does not).
-            someone_else_on_top=Exists(
-                people.filter(manager__isnull=True)
-                .exclude(pk=OuterRef("pk"))
-                .filter(Q(is_active=True) | Exists(people.filter(manager=OuterRef("pk"))))
+            # Without a manager, and nobody else without one who counts: active, or with
+            # reports (a leaver's or a system account's row that nobody reports to does
+            # not). Only asked of someone without a manager.
+            heads_everyone=Case(
+                When(
+                    manager__isnull=True,
+                    then=~Exists(
+                        people.filter(manager__isnull=True)
+                        .exclude(pk=OuterRef("pk"))
+                        .filter(Q(is_active=True) | Exists(people.filter(manager=OuterRef("pk"))))
+                    ),
+                ),
+                default=Value(False),
+                output_field=BooleanField(),
             ),
             **{f"also_{name}": check for name, check in also.items()},
         )
         .values_list(
             "manages_anyone",
-            "manager_id",
-            "someone_else_on_top",
+            "heads_everyone",
             "groups__pk",
             "groups__name",
             *(f"also_{n}" for n in also),
         )
     )
-    groups = {row[3]: row[4] for row in rows if row[3] is not None}
+    groups = {row[2]: row[3] for row in rows if row[2] is not None}
     user._policyhub_group_ids = frozenset(groups)
     user._policyhub_group_names = frozenset(groups.values())
     user._policyhub_is_line_manager = bool(rows and rows[0][0])
-    user._policyhub_heads_everyone = bool(rows and rows[0][1] is None and not rows[0][2])
-    return {name: bool(rows and rows[0][5 + i]) for i, name in enumerate(also)}
+    user._policyhub_heads_everyone = bool(rows and rows[0][1])
+    return {name: bool(rows and rows[0][4 + i]) for i, name in enumerate(also)}
 
 
 def _read_once(user) -> None:

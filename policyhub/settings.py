@@ -133,9 +133,9 @@ if DATABASE_URL:
             _startup.append(f"-c random_page_cost={_page_cost}")
         # Options given in DATABASE_URL (?options=...) come after and win.
         options = DATABASES["default"].setdefault("OPTIONS", {})
-        options["options"] = " ".join(filter(None, [*_startup, options.get("options")])) or None
-        if options["options"] is None:
-            del options["options"]
+        _joined = " ".join(filter(None, [*_startup, options.pop("options", "")]))
+        if _joined:
+            options["options"] = _joined
 else:
     DATABASES = {
         "default": {

@@ -193,9 +193,7 @@ def still_required_among(requirement: Requirement, *, now: datetime) -> Q:
     not among those who attended within the period. Uncorrelated semi-joins the database
     runs and hashes once for every person tested: those who attended are fewer to hash
     than the audience without them, and need no pass over everyone to be found."""
-    found = audience.IN_ANY_AUDIENCE & ~attended_within(requirement, now)
-    within = _audience_within(requirement)
-    return found if within is None else within & found
+    return in_audience(requirement) & ~attended_within(requirement, now)
 
 
 def attended_within(requirement: Requirement, now: datetime) -> Q:
