@@ -65,6 +65,20 @@ def _line_kept() -> bool:
     return connection.vendor in ("postgresql", "sqlite")
 
 
+def _heads_everyone(manager) -> bool:
+    return manager.manager_id is None and roles.heads_everyone(manager)
+
+
+def outside_team(manager):
+    """When `manager`'s team is every other active person (`team`, the head of the
+    whole line): the people outside it, as a queryset (everyone inactive, and the
+    manager); None for any other team. A figure that adds up over people is then
+    everyone's less theirs: a few people, where the team is nearly all."""
+    if not _heads_everyone(manager):
+        return None
+    return get_user_model().objects.filter(Q(is_active=False) | Q(pk=manager.pk))
+
+
 def team(manager):
     """The active people who report to `manager`, directly or through others, as a
     queryset: one range of the reporting-line table's index, however deep or wide the
@@ -78,7 +92,7 @@ def team(manager):
     (the biggest team is the one that gains most). A loop that raw SQL wrote, which
     the services refuse, is the exception: the people in it end nowhere, and count here."""
     people = get_user_model()
-    if manager.manager_id is None and roles.heads_everyone(manager):
+    if _heads_everyone(manager):
         return people.objects.filter(is_active=True).exclude(pk=manager.pk)
     if _line_kept():
         below = ReportingLine.objects.filter(manager_id=manager.pk).values("person_id")

@@ -222,9 +222,16 @@ def test_the_head_of_everyone_has_everyone_else_without_reading_the_line(org, pe
     active = set(User.objects.filter(is_active=True).values_list("pk", flat=True))
     assert found == from_the_line & active == ids(*org.values()) - ids(ceo, org["ben"])
     assert audience.team_ids(ceo) == sorted(found)
+    # Outside the team: everyone else, the inactive and the chief executive.
+    outside = set(audience.outside_team(ceo).values_list("pk", flat=True))
+    everybody = set(User.objects.values_list("pk", flat=True))
+    assert outside == everybody - found
+    assert ids(ceo, org["ben"], User.objects.get(email__startswith="ivy")) <= outside
+    assert audience.outside_team(User.objects.get(pk=org["anna"].pk)) is None
     services.update_person(person=org["anna"], values={"manager": None})
     ceo = User.objects.get(pk=org["ceo"].pk)
     assert team_of(ceo) == ids(org["eve"], org["finn"], gail)
+    assert audience.outside_team(ceo) is None
     assert not roles.heads_everyone(User.objects.get(pk=org["anna"].pk))
 
 
