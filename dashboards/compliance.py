@@ -35,7 +35,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from people import roles
-from people.audience import team, with_sub_departments
+from people.audience import (
+    everyone_else,
+    heads_everyone_else,
+    outside_team,
+    team,
+    with_sub_departments,
+)
 from people.models import Department
 from policies.models import Assignment, Policy, PolicyVersion
 from policies.queries import NO_DEPARTMENT
@@ -61,15 +67,35 @@ TRAINING = "training"
 class Scope:
     """Everyone, or the people a line manager may see: their ids as a list, or as a
     subquery (a whole team is never one placeholder per id; the Dashboards page sends a
-    team read once as one array parameter)."""
+    team read once as one array parameter).
+
+    The head of the whole line's team is every other active person (`head`: them).
+    Their team is then tested on the person's row, which most of these queries join
+    anyway for the department (`people.audience.everyone_else`), not matched against
+    the whole company's ids; and the trend's finished months are everyone's kept
+    figures less those of the few people outside the team (`rest`)."""
 
     everyone: bool
     person_ids: QuerySet | tuple[int, ...] = ()
+    head: object | None = None  # the person at the top of the whole line, for their team
 
     def people(self, queryset: QuerySet, key: str = "pk") -> QuerySet:
+        """`queryset` (of people, or of rows with a person: `key` "person_id") limited
+        to the scope's people."""
         if self.everyone:
             return queryset
+        if self.head is not None:
+            prefix = "" if key == "pk" else f"{key.removesuffix('_id')}__"
+            return queryset.filter(everyone_else(self.head, prefix))
         return queryset.filter(**{f"{key}__in": self.person_ids})
+
+    @property
+    def rest(self) -> Scope | None:
+        """The people outside the head of the whole line's team, as a scope of their
+        own: everyone's figures less theirs are the team's (None for any other scope)."""
+        if self.head is None:
+            return None
+        return Scope(everyone=False, person_ids=outside_team(self.head).values("pk"))
 
 
 def scope_for(user) -> Scope | None:
@@ -77,7 +103,8 @@ def scope_for(user) -> Scope | None:
     if roles.is_policy_admin(user) or roles.is_leadership(user):
         return Scope(everyone=True)
     if roles.is_line_manager(user):
-        return Scope(everyone=False, person_ids=team(user).values("pk"))
+        head = user if heads_everyone_else(user) else None
+        return Scope(everyone=False, person_ids=team(user).values("pk"), head=head)
     return None
 
 

@@ -8,7 +8,9 @@ grouped count over each requirement's audience, joined by UNION ALL; for a team,
 over the team; a hashed `IN (attendance)`, not a subquery per person), and its trend one
 query for all requirements (people counted per department, requirement and month). The
 acknowledgement trend is one query that counts assignments per version, status and month
-of assignment and of completion (a few hundred rows), added up per month here.
+of assignment and of completion (a few hundred rows), added up per month here. For
+everyone, and for the head of the whole line's team (everyone's less the few people
+outside it), the finished months are kept (`summaries`).
 """
 
 from __future__ import annotations
@@ -195,18 +197,22 @@ def _coverage_now(
 
     For everyone, a grouped count per requirement over its own audience (every active
     person, or the audience's people), joined by UNION ALL: PostgreSQL counts them side
-    by side, and nobody outside an audience is read for it. For a team, one pass over
-    the team's people testing each audience on the person's row (`in_audience`): a few
-    people, where starting a count per requirement would cost more than it saves."""
+    by side, and nobody outside an audience is read for it; the same, less the few
+    outside it, for the team of the head of the whole line (`Scope.head`). For a
+    team, one pass over the team's people testing each audience on the person's row
+    (`in_audience`): a few people, where starting a count per requirement would cost
+    more than it saves."""
     totals: dict[int | None, list[int]] = {}
     if not requirements:
         return totals
     active = get_user_model().objects.filter(is_active=True)
     attended = {r.pk: Q(pk__in=attended_since(r, period_start(r, now), now)) for r in requirements}
-    if scope.everyone:
+    if scope.everyone or scope.head is not None:
         counted = [
             filters.people(
-                active if r.audience == EVERYONE else audiences[r.pk].filter(is_active=True)
+                scope.people(
+                    active if r.audience == EVERYONE else audiences[r.pk].filter(is_active=True)
+                )
             )
             .order_by()
             .values_list("department_id")
@@ -255,7 +261,8 @@ def training_coverage(
     (one query for all of them). A month end counts today's audience (who was in it
     then is not kept), compliant if they attended within the requirement's period
     before that date. With `finished` (and everyone in scope), the finished months are
-    the kept ones (`summaries`)."""
+    the kept ones (`summaries`); for the head of the whole line's team, the kept ones
+    less the people outside it (`Scope.rest`), counted live."""
     requirements = active_requirements() if requirements is None else requirements
     audiences = {r.pk: audience_of(r) for r in requirements}
     totals = _coverage_now(requirements, audiences, scope=scope, filters=filters, now=now)
@@ -270,11 +277,16 @@ def training_coverage(
         sum(row.compliant for row in departments),
         with_sub_departments=True,
     )
-    if finished is not None and scope.everyone:
+    if finished is not None and (scope.everyone or scope.head is not None):
         kept = finished.training(
             lambda missing: coverage_counts(requirements, months=missing, now=now),
             [requirement.pk for requirement in requirements],
         )
+        if scope.rest is not None:  # everyone's, less the people outside the team
+            theirs = _coverage_trend(
+                requirements, scope=scope.rest, filters=filters, months=finished.months, now=now
+            )
+            kept = [count - less for count, less in zip(kept, theirs, strict=True)]
         # This month to date is today's coverage: the same people, attended within the
         # period before now.
         compliant = kept + [overall.compliant for month in months if month.to_date]
@@ -404,14 +416,27 @@ def acknowledgement_trend(
     """(acknowledged, assigned) at each month end (see `acknowledgement_counts`). With
     `finished` (and everyone in scope), the finished months are the kept ones, and this
     month's figures `this_month` when the heatmap already counted them (its
-    `assignments`: the same assignments, of today's version lines)."""
-    if finished is not None and scope.everyone:
+    `assignments`: the same assignments, of today's version lines). For the head of the
+    whole line's team, the kept months less the people outside it (`Scope.rest`)."""
+    if finished is not None and (scope.everyone or scope.head is not None):
         kept = finished.acknowledgements(
             lambda missing: acknowledgement_counts(
-                scope=scope, filters=Filters(), lines=lines, months=missing, by_department=True
+                scope=Scope(everyone=True),
+                filters=Filters(),
+                lines=lines,
+                months=missing,
+                by_department=True,
             ),
             filters.policy.pk if filters.policy else None,
         )
+        if scope.rest is not None:  # everyone's, less the people outside the team
+            theirs = acknowledgement_trend(
+                scope=scope.rest, filters=filters, lines=lines, months=finished.months
+            )
+            kept = [
+                (a - a_less, t - t_less)
+                for (a, t), (a_less, t_less) in zip(kept, theirs, strict=True)
+            ]
         if this_month is not None and months and months[-1].to_date:
             return [*kept, this_month]
         return kept + acknowledgement_trend(

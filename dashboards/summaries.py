@@ -1,12 +1,14 @@
 """The finished months of the compliance dashboard's 12-month trend, computed once and
 kept in `MonthFigure` (issue 14): a month that is over is not recounted on every view.
 
-What is kept, for everyone (a line manager's team is always counted live), per month,
-per department (the person's department when the month was computed):
+What is kept, for everyone, per month, per department (the person's department when
+the month was computed):
 - per policy: acknowledged and assigned at the month's end (`acknowledgement_counts`);
 - per training requirement: people compliant at the month's end (`coverage_counts`).
 A department filter adds up its departments' rows; a policy filter takes one policy's.
-This month (to date) is always counted live.
+This month (to date) is always counted live. So is a line manager's team; the team of
+the head of the whole line (everyone else who is active) is everyone's kept figures less
+the few people outside it, counted live (`compliance.Scope.rest`).
 
 A figure is never stale: whatever changes what a finished month's live count would be
 forgets the kept months (`forget`), and the next view computes them again, all missing

@@ -65,18 +65,28 @@ def _line_kept() -> bool:
     return connection.vendor in ("postgresql", "sqlite")
 
 
-def _heads_everyone(manager) -> bool:
+def heads_everyone_else(manager) -> bool:
+    """Whether `manager`'s team is every other active person: they head the whole line
+    (see `team`)."""
     return manager.manager_id is None and roles.heads_everyone(manager)
 
 
+def everyone_else(manager, prefix: str = "") -> Q:
+    """The team of the head of the whole line (`heads_everyone_else`) as a condition on
+    a person's row, `prefix` the relation to it ("person__"): active, and not them. A
+    query that joins the person's row anyway (for their department) tests it there,
+    rather than matching the whole company's ids."""
+    return Q(**{f"{prefix}is_active": True}) & ~Q(**{f"{prefix}pk": manager.pk})
+
+
 def outside_team(manager):
-    """When `manager`'s team is every other active person (`team`, the head of the
-    whole line): the people outside it, as a queryset (everyone inactive, and the
-    manager); None for any other team. A figure that adds up over people is then
-    everyone's less theirs: a few people, where the team is nearly all."""
-    if not _heads_everyone(manager):
+    """When `manager`'s team is every other active person (`heads_everyone_else`): the
+    people outside it, as a queryset (everyone inactive, and the manager); None for any
+    other team. A figure that adds up over people is then everyone's less theirs: a few
+    people, where the team is nearly all."""
+    if not heads_everyone_else(manager):
         return None
-    return get_user_model().objects.filter(Q(is_active=False) | Q(pk=manager.pk))
+    return get_user_model().objects.exclude(everyone_else(manager))
 
 
 def team(manager):
@@ -92,8 +102,8 @@ def team(manager):
     (the biggest team is the one that gains most). A loop that raw SQL wrote, which
     the services refuse, is the exception: the people in it end nowhere, and count here."""
     people = get_user_model()
-    if _heads_everyone(manager):
-        return people.objects.filter(is_active=True).exclude(pk=manager.pk)
+    if heads_everyone_else(manager):
+        return people.objects.filter(everyone_else(manager))
     if _line_kept():
         below = ReportingLine.objects.filter(manager_id=manager.pk).values("person_id")
         return people.objects.filter(is_active=True, pk__in=below)

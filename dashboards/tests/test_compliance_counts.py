@@ -199,6 +199,49 @@ def test_a_line_manager_sees_their_team_counted_person_by_person(client, manager
     assert shown_coverage(response) == expected_coverage(person_ids=team)
 
 
+def head_of_everyone(manager):
+    """`manager` at the top of the whole line: everyone else without a manager (the
+    leaver among them) now reports to them."""
+    people = get_user_model().objects
+    people.exclude(pk=manager.pk).filter(manager__isnull=True).update(manager=manager)
+    head = people.get(pk=manager.pk)
+    assert compliance.scope_for(head).head == head
+    return head
+
+
+@pytest.mark.parametrize("params", [{}, {"department": "SALES"}, {"department": "none"}])
+def test_the_head_of_everyone_sees_everyone_else_counted_person_by_person(
+    client, manager, policy_admin, org, params
+):
+    """The head of the whole line's team is every other active person, tested on each
+    person's row rather than matched against a list of ids: the same figures, person
+    by person. The leaver and the head are not counted (the head acknowledges and
+    attends here, so leaving them out shows)."""
+    acknowledge(PolicyVersion.objects.get(policy__title="Conduct", minor=1), manager)
+    topic = Requirement.objects.get(name="Everyone").accepted_topics.get()
+    attend(held_session(topic, policy_admin, starts_at=timezone.now() - timedelta(days=3)), manager)
+    head = head_of_everyone(manager)
+    client.force_login(head)
+    params = {key: org["sales"].pk if value == "SALES" else value for key, value in params.items()}
+    response = client.get(PAGE, params)
+    people = get_user_model().objects.filter(is_active=True).exclude(pk=head.pk)
+    team = set(people.values_list("pk", flat=True))
+    assert team == set(compliance.scope_for(head).person_ids.values_list("pk", flat=True))
+    departments = None
+    if params.get("department") == "none":
+        departments = {None}
+    elif params:
+        departments = {org["sales"].pk, org["emea"].pk}
+    heatmap = expected_heatmap(person_ids=team, department_ids=departments)
+    assert heatmap and heatmap != expected_heatmap(department_ids=departments)
+    assert shown_heatmap(response) == heatmap
+    coverage = expected_coverage(person_ids=team, department_ids=departments)
+    assert coverage
+    if departments is None or None in departments:  # the head's own row (no department)
+        assert coverage != expected_coverage(department_ids=departments)
+    assert shown_coverage(response) == coverage
+
+
 def test_coverage_counted_for_everyone_equals_a_team_of_everyone(org):
     """Everyone's coverage (a count per requirement over its audience) and a team's (one
     pass over the team) give the same figures for the same people."""
@@ -284,11 +327,14 @@ def test_a_cell_escapes_what_it_draws():
     )
 
 
-@pytest.mark.parametrize("who", ["policy_admin", "manager"])
+@pytest.mark.parametrize("who", ["policy_admin", "manager", "head of everyone"])
 def test_totals_counted_without_departments_equal_the_heatmaps_totals(request, org, who):
     """The Dashboards card counts only the totals (not by department): the same figures as
     the heatmap's "All departments" row, for everyone and for a line manager's team."""
-    scope = compliance.scope_for(request.getfixturevalue(who))
+    if who == "head of everyone":
+        scope = compliance.scope_for(head_of_everyone(request.getfixturevalue("manager")))
+    else:
+        scope = compliance.scope_for(request.getfixturevalue(who))
     lines = compliance.version_lines()
     full = compliance.heatmap(scope=scope, filters=compliance.Filters(), lines=lines, names={})
     totals = compliance.heatmap(

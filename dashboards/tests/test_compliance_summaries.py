@@ -18,7 +18,7 @@ from incidents import services as incident_services
 from incidents.models import Incident
 from incidents.tests.factories import reported
 from people import services as people_services
-from people.models import Department
+from people.models import Department, ReportingLine
 from policies import services as policy_services
 from policies.models import Assignment, Policy, PolicyVersion
 from policies.tests.factories import BODY_2, publish_version, published_policy
@@ -52,18 +52,19 @@ def csv_trend(client, **params) -> list[tuple[int, int, int, int]]:
     return [(int(r[3]), int(r[4]), int(r[6]), int(r[7])) for r in rows]
 
 
-def live_trend(filters=None) -> list[tuple[int, int, int, int]]:
-    """The same figures counted from scratch, nothing kept."""
+def live_trend(viewer=None, filters=None) -> list[tuple[int, int, int, int]]:
+    """The same figures counted from scratch, nothing kept, for the people `viewer`
+    sees (`viewer.scope`; everyone by default)."""
     filters = filters or compliance.Filters()
     now = timezone.now()
     months = compliance.last_months(now)
-    everyone = compliance.Scope(everyone=True)
+    scope = viewer.scope() if hasattr(viewer, "scope") else compliance.Scope(everyone=True)
     lines = compliance.version_lines()
     acknowledgements = compliance_trend.acknowledgement_trend(
-        scope=everyone, filters=filters, lines=lines, months=months
+        scope=scope, filters=filters, lines=lines, months=months
     )
     training = compliance_trend.training_coverage(
-        scope=everyone, filters=filters, names={}, months=months, now=now
+        scope=scope, filters=filters, names={}, months=months, now=now
     )
     return [
         (acknowledged, assigned, compliant, audience)
@@ -144,9 +145,32 @@ def history(make_person, policy_admin, leader):
     }
 
 
-@pytest.fixture
-def viewer(client, policy_admin):
-    client.force_login(policy_admin)
+@pytest.fixture(params=["everyone", "head of everyone"])
+def viewer(request, client, policy_admin, history):
+    """A policy admin, who sees everyone; or the head of the whole line, a line manager
+    whose team is every other active person: their trend is everyone's kept months less
+    those of the few people outside the team, themself among them (they acknowledge and
+    attend too). `viewer.scope()`: whom the live count counts, the head's team read
+    from the reporting line, not the way the page reads it."""
+    if request.param == "everyone":
+        client.force_login(policy_admin)
+        client.scope = lambda: compliance.Scope(everyone=True)
+        client.head = None
+        return client
+    head = history["people"][3]  # in Support, assigned, attended in month 7
+    User = type(head)
+    User.objects.exclude(pk=head.pk).filter(manager__isnull=True).update(manager=head)
+    head = User.objects.get(pk=head.pk)
+    assert compliance.scope_for(head).head == head  # the page takes the kept path
+    client.force_login(head)
+
+    def team():
+        below = ReportingLine.objects.filter(manager_id=head.pk).values("person_id")
+        ids = User.objects.filter(is_active=True, pk__in=below).values_list("pk", flat=True)
+        return compliance.Scope(everyone=False, person_ids=tuple(ids))
+
+    client.scope = team
+    client.head = head
     return client
 
 
@@ -154,17 +178,21 @@ def test_the_finished_months_are_kept_and_equal_the_live_count(viewer, history):
     assert kept_months() == 0
     first = page_trend(viewer)
     assert kept_months() == 2 * 11  # both kinds, every finished month
-    assert first == live_trend() == csv_trend(viewer)
-    assert first[6][:2] == (0, 6) and first[8][:2] == (2, 6) and first[9][:2] == (2, 5)
-    assert first[7][2] == 4 and first[10][2] == 4
+    assert first == live_trend(viewer) == csv_trend(viewer)
+    # The head of everyone is not in their own team: their assignment and attendance
+    # are taken away from everyone's.
+    less = 1 if viewer.head else 0
+    assert first[6][:2] == (0, 6 - less) and first[8][:2] == (2, 6 - less)
+    assert first[9][:2] == (2, 5 - less)
+    assert first[7][2] == 4 - less and first[10][2] == 4 - less
     # Read again: nothing is counted again, and the figures are the same.
     assert page_trend(viewer) == first
     assert kept_months() == 2 * 11
     # Filtered by department and by policy, the kept rows add up to the live count.
     sales = history["sales"]
-    assert page_trend(viewer, department=sales.pk) == live_trend(department_filter(sales))
+    assert page_trend(viewer, department=sales.pk) == live_trend(viewer, department_filter(sales))
     by_policy = compliance.Filters(policy=history["policy"])
-    assert page_trend(viewer, policy=history["policy"].pk) == live_trend(by_policy)
+    assert page_trend(viewer, policy=history["policy"].pk) == live_trend(viewer, by_policy)
 
 
 def test_a_line_managers_team_is_always_counted_live(client, manager, make_person, history):
@@ -178,7 +206,7 @@ def test_acknowledging_keeps_the_finished_months(
     viewer, history, django_capture_on_commit_callbacks
 ):
     page_trend(viewer)
-    before = live_trend()
+    before = live_trend(viewer)
     person = history["people"][2]
     with django_capture_on_commit_callbacks(execute=True):
         policy_services.acknowledge(
@@ -186,7 +214,7 @@ def test_acknowledging_keeps_the_finished_months(
         )
     assert kept_months() == 22
     after = page_trend(viewer)
-    assert after == live_trend()
+    assert after == live_trend(viewer)
     assert after[-1][0] == before[-1][0] + 1 and after[:-1] == before[:-1]
 
 
@@ -194,39 +222,47 @@ def test_a_new_version_keeps_the_finished_months(
     viewer, history, policy_admin, leader, django_capture_on_commit_callbacks
 ):
     page_trend(viewer)
-    before = live_trend()
+    before = live_trend(viewer)
     with django_capture_on_commit_callbacks(execute=True):
         publish_version(history["policy"], author=policy_admin, approver=leader, body=BODY_2)
     assert kept_months() == 22
     after = page_trend(viewer)
-    assert after == live_trend()
-    assert after[-1][:2] == (0, 6) != before[-1][:2]  # this month: the new line, nobody yet
+    assert after == live_trend(viewer)
+    # This month: the new line, nobody yet.
+    assert after[-1][:2] == (0, 5 if viewer.head else 6) != before[-1][:2]
 
 
 def test_a_joiner_is_counted_again_everywhere(viewer, history, django_capture_on_commit_callbacks):
     page_trend(viewer)
-    before = live_trend()
+    before = live_trend(viewer)
     with django_capture_on_commit_callbacks(execute=True):
         people_services.create_person(
-            values={"email": "new@example.com", "full_name": "New Joiner", "department": "Sales"}
+            values={
+                "email": "new@example.com",
+                "full_name": "New Joiner",
+                "department": "Sales",
+                "manager": history["people"][3],  # (for the head of everyone's team)
+            }
         )
     after = page_trend(viewer)
-    assert after == live_trend()
+    assert after == live_trend(viewer)
     # Training counts today's audience at every month end: one more everywhere.
     assert [row[3] for row in after] == [row[3] + 1 for row in before]
 
 
 def test_a_leaver_is_counted_again_everywhere(viewer, history, django_capture_on_commit_callbacks):
     page_trend(viewer)
-    before = live_trend()
+    before = live_trend(viewer)
     with django_capture_on_commit_callbacks(execute=True):
         people_services.deactivate_person(person=history["people"][0])
     after = page_trend(viewer)
-    assert after == live_trend()
+    assert after == live_trend(viewer)
     # They attended in month 7: no longer in today's audience, so not compliant then.
     assert after[7][2] == before[7][2] - 1
-    # Their acknowledgement in month 8 stays in that month's figures.
-    assert after[8][:2] == before[8][:2]
+    # Their acknowledgement in month 8 stays in that month's figures for everyone; it
+    # leaves the head of everyone's, with them (a team is today's active people).
+    less = 1 if viewer.head else 0
+    assert after[8][:2] == (before[8][0] - less, before[8][1] - less)
 
 
 def test_a_move_to_another_department_is_counted_again(
@@ -236,7 +272,7 @@ def test_a_move_to_another_department_is_counted_again(
     page_trend(viewer, department=sales.pk)
     with django_capture_on_commit_callbacks(execute=True):
         people_services.update_person(person=history["people"][1], values={"department": "Sales"})
-    assert page_trend(viewer, department=sales.pk) == live_trend(department_filter(sales))
+    assert page_trend(viewer, department=sales.pk) == live_trend(viewer, department_filter(sales))
 
 
 def test_attendance_this_month_keeps_the_finished_months(
@@ -257,7 +293,7 @@ def test_attendance_this_month_keeps_the_finished_months(
             session=session, by=policy_admin, marks={booking.pk: Booking.Status.ATTENDED}
         )
     assert kept_months() == 22
-    assert page_trend(viewer) == live_trend()
+    assert page_trend(viewer) == live_trend(viewer)
 
 
 def test_attendance_marked_after_the_month_is_counted_again(
@@ -272,7 +308,7 @@ def test_attendance_marked_after_the_month_is_counted_again(
             marks={unmarked.pk: Booking.Status.ATTENDED},
         )
     after = page_trend(viewer)
-    assert after == live_trend()
+    assert after == live_trend(viewer)
     assert after[10][2] == before[10][2] + 1  # month 10's end: one more compliant
     assert after[9][2] == before[9][2]
 
@@ -295,7 +331,7 @@ def test_a_changed_requirement_is_counted_again(
             new_joiners_within_days=requirement.new_joiners_within_days,
         )
     after = page_trend(viewer)
-    assert after == live_trend()
+    assert after == live_trend(viewer)
     assert after[8][2] == 0 != before[8][2]  # a monthly briefing: month 7's has run out
 
 
@@ -308,7 +344,7 @@ def test_a_returning_joiner_is_counted_again(viewer, history, django_capture_on_
     assert kept_months() == 22  # counted again after the leaver
     with django_capture_on_commit_callbacks(execute=True):
         people_services.update_person(person=returning, values={"active": True})
-    assert page_trend(viewer) == live_trend()
+    assert page_trend(viewer) == live_trend(viewer)
 
 
 def test_asking_again_for_an_old_acknowledgement_is_counted_again(
@@ -326,19 +362,20 @@ def test_asking_again_for_an_old_acknowledgement_is_counted_again(
         counts = policy_services.reconcile_assignments()
     assert counts["reopened"] == 2
     after = page_trend(viewer)
-    assert after == live_trend()
+    assert after == live_trend(viewer)
     assert after[8][0] == before[8][0] - 2
 
 
 def test_an_incident_transition_keeps_the_finished_months(
-    viewer, history, comms, django_capture_on_commit_callbacks
+    comms, viewer, history, django_capture_on_commit_callbacks
 ):
+    # (comms first: set up before the viewer, it is in the head of everyone's team)
     page_trend(viewer)
     incident = reported(history["people"][0])
     with django_capture_on_commit_callbacks(execute=True):
         incident_services.transition(incident=incident, to=Incident.Status.TRIAGE, user=comms)
     assert kept_months() == 22
-    assert page_trend(viewer) == live_trend()
+    assert page_trend(viewer) == live_trend(viewer)
 
 
 def test_this_month_from_the_heatmap_equals_the_live_count(
@@ -359,10 +396,10 @@ def test_this_month_from_the_heatmap_equals_the_live_count(
         policy_services.acknowledge(version=minor, user=people[2], full_name=people[2].full_name)
         policy_services.decline(version=minor, user=people[3], reason="Not my job")
     trend = page_trend(viewer)
-    assert trend == live_trend() == csv_trend(viewer)
+    assert trend == live_trend(viewer) == csv_trend(viewer)
     assert trend[-1][:2] != (0, 0)
     assert page_trend(viewer, policy=history["policy"].pk) == live_trend(
-        compliance.Filters(policy=history["policy"])
+        viewer, compliance.Filters(policy=history["policy"])
     )
 
 
@@ -390,9 +427,9 @@ def test_months_nobody_could_keep_are_shown_as_counted(viewer, history, monkeypa
 
     monkeypatch.setattr(summaries, "keep", lambda *args, **kwargs: None)
     sales = history["sales"]
-    assert page_trend(viewer) == live_trend()
-    assert page_trend(viewer, department=sales.pk) == live_trend(department_filter(sales))
+    assert page_trend(viewer) == live_trend(viewer)
+    assert page_trend(viewer, department=sales.pk) == live_trend(viewer, department_filter(sales))
     assert page_trend(viewer, department="none") == live_trend(
-        compliance.Filters(no_department=True)
+        viewer, compliance.Filters(no_department=True)
     )
     assert kept_months() == 0
