@@ -159,8 +159,9 @@ PAGES = {
     "compliance": Target(
         "Compliance dashboard", "viewer", lambda org: reverse("dashboards:compliance")
     ),
-    # The same two dashboards as a line manager sees them: their team's figures, counted
-    # live (the finished months kept for everyone are not a team's).
+    # The same two dashboards as a line manager sees them: their team's figures. The
+    # chief executive heads the whole line, whose team is everyone else: the biggest
+    # team (its trend is everyone's kept months less the few people outside it).
     "remediation_team": Target(
         "Remediation dashboard, a line manager's team (the chief executive's)",
         "ceo",
