@@ -79,12 +79,16 @@ class Scope:
     person_ids: QuerySet | tuple[int, ...] = ()
     head: object | None = None  # the person at the top of the whole line, for their team
 
-    def people(self, queryset: QuerySet, key: str = "pk") -> QuerySet:
+    def people(self, queryset: QuerySet, key: str = "pk", *, joined: bool = True) -> QuerySet:
         """`queryset` (of people, or of rows with a person: `key` "person_id") limited
-        to the scope's people."""
+        to the scope's people. `joined`: the query reads the person's row anyway; if
+        not, the head of the whole line's team is "not one of the few outside it" (a
+        hashed set, not a join to every person)."""
         if self.everyone:
             return queryset
         if self.head is not None:
+            if key != "pk" and not joined:
+                return queryset.exclude(**{f"{key}__in": outside_team(self.head).values("pk")})
             prefix = "" if key == "pk" else f"{key.removesuffix('_id')}__"
             return queryset.filter(everyone_else(self.head, prefix))
         return queryset.filter(**{f"{key}__in": self.person_ids})
@@ -430,7 +434,8 @@ def heatmap(
     policy_of = {pk: line.policy.pk for line in lines.current(policy_id) for pk in line.version_ids}
     if policy_of:
         counted = filters.people(
-            scope.people(Assignment.objects.all(), "person_id"), "person__department_id"
+            scope.people(Assignment.objects.all(), "person_id", joined=by_department),
+            "person__department_id",
         )
         rows = (
             counted.filter(version_id__in=sorted(policy_of))
