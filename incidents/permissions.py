@@ -42,13 +42,29 @@ def visible_incidents(user):
     return Incident.objects.filter(visible).distinct()
 
 
-def _involving_my_people(user) -> Q:
+def _involving_my_people(user, *, involving: Q | None = None, by_outside: bool = False) -> Q:
     """Learning-track incidents that involve someone in `user`'s team. Never an
     accountability-track case, nor one not yet classified: either would tell a manager
-    who is under assessment."""
-    team = audience.team(user).values("pk")
-    involving = Incident.people_involved.through.objects.filter(user_id__in=team)
-    return Q(track=Incident.Track.LEARNING, pk__in=involving.values("incident_id"))
+    who is under assessment. `involving`: a condition on the people involved (their
+    department, `user__department_id__in`) that the one in the team must also meet.
+
+    `by_outside` (the dashboards' figures, which read most of these incidents): for the
+    head of everyone, whose team is every other active person
+    (`audience.heads_everyone_else`), the same incidents found as those involving
+    someone not among the few outside the team (the database hashes those, from the
+    index of people who left, rather than everyone else's ids; a person involved is
+    never null, so NOT IN is exact), or, where the person's row is joined anyway (for
+    their department), someone active other than them."""
+    involved = Incident.people_involved.through.objects.all()
+    if involving is not None:
+        involved = involved.filter(involving)
+    if not (by_outside and audience.heads_everyone_else(user)):
+        involved = involved.filter(user_id__in=audience.team(user).values("pk"))
+    elif involving is not None:
+        involved = involved.filter(audience.everyone_else(user, "user__"))
+    else:
+        involved = involved.exclude(user_id__in=audience.outside_team(user).values("pk"))
+    return Q(track=Incident.Track.LEARNING, pk__in=involved.values("incident_id"))
 
 
 def awaiting_sign_off(user):
@@ -168,18 +184,23 @@ def can_see_remediation(user) -> bool:
     return sees_all(user) or roles.is_line_manager(user)
 
 
-def incidents_for_figures(user):
+def incidents_for_figures(user, *, involving: Q | None = None):
     """The incidents a dashboard may count for `user`, as a plain queryset (no joins that
     repeat rows, so that it can be grouped): every incident for the incident team and
     leadership; for a line manager, those they may open in summary (see
-    `_involving_my_people`)."""
+    `_involving_my_people`; for the head of everyone, found by the few people outside
+    their team). `involving`: only those involving someone (for a line manager, in their
+    team) who meets it, a condition on the people involved (`user__department_id__in`)."""
     if not _active(user):
         return Incident.objects.none()
     if sees_all(user):
-        return Incident.objects.all()
+        if involving is None:
+            return Incident.objects.all()
+        involved = Incident.people_involved.through.objects.filter(involving)
+        return Incident.objects.filter(pk__in=involved.values("incident_id"))
     if not roles.is_line_manager(user):
         return Incident.objects.none()
-    return Incident.objects.filter(_involving_my_people(user))
+    return Incident.objects.filter(_involving_my_people(user, involving=involving, by_outside=True))
 
 
 def counts_people_of_restricted(user) -> bool:

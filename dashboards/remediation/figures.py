@@ -112,7 +112,7 @@ def _action_parts(viewer: Viewer, filters: Filters) -> list[Q]:
         track=Incident.Track.ACCOUNTABILITY
     )
     return [
-        Q(incident__in=counted, owner__in=viewer.team),
+        Q(incident__in=counted) & viewer.in_team("owner"),
         Q(
             owner=viewer.user,
             incident__in=incidents(viewer, filters, period=False, base=own).values("pk"),

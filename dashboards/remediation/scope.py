@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from dashboards.remediation.periods import local_day_start
 from incidents import permissions
@@ -47,16 +47,40 @@ class Viewer:
     user: object
     team: QuerySet | None  # a line manager's people (ids); None for the incident team
     sees_restricted_people: bool
+    # When the team is every other active person (the viewer heads everyone): the few
+    # people outside it (ids, `audience.outside_team`), the cheaper test of the two.
+    outside: QuerySet | None = None
 
     @classmethod
     def of(cls, user) -> Viewer:
-        team = None if permissions.sees_all(user) else audience.team(user).values("pk")
-        return cls(user, team, permissions.counts_people_of_restricted(user))
+        restricted = permissions.counts_people_of_restricted(user)
+        if permissions.sees_all(user):
+            return cls(user, None, restricted)
+        outside = audience.outside_team(user)
+        return cls(
+            user,
+            audience.team(user).values("pk"),
+            restricted,
+            None if outside is None else outside.values("pk"),
+        )
+
+    def in_team(self, person: str) -> Q:
+        """`person` (a relation to a person, "owner") is in the team: for the head of
+        everyone, not one of the few outside it. Only for a relation that is never null:
+        the negation would keep a row without a person, which is in no team."""
+        if self.outside is not None:
+            return ~Q(**{f"{person}__in": self.outside})
+        return Q(**{f"{person}__in": self.team})
 
     def departments(self) -> QuerySet[Department]:
         """The departments the filter offers: a manager's are those of their people."""
         if self.team is None:
             return Department.objects.order_by("name")
+        if self.outside is not None:
+            # Nearly every department: one lookup in each finds a member of the team at
+            # once, where joining the team to the departments reads everyone.
+            people = self.team.filter(department_id=OuterRef("pk"))
+            return Department.objects.filter(Exists(people)).order_by("name")
         return Department.objects.filter(members__pk__in=self.team).distinct().order_by("name")
 
 
@@ -65,16 +89,22 @@ def incidents(
 ) -> QuerySet[Incident]:
     """The incidents the figures count, with the filters applied; `base`: other
     incidents than those the viewer's figures count (a manager's own actions')."""
-    found = permissions.incidents_for_figures(viewer.user) if base is None else base
+    # A department picks incidents by the people involved; for a line manager, by those
+    # in their team, tested in the same subquery as the team (one test of each).
+    involving = None
     if filters.department is not None:
-        involved = Incident.people_involved.through.objects.filter(
-            user__department_id__in=filters.department_ids
-        )
-        if viewer.team is not None:
-            involved = involved.filter(user_id__in=viewer.team)
-        found = found.filter(pk__in=involved.values("incident_id"))
-        if not viewer.sees_restricted_people:
-            found = found.exclude(track=Incident.Track.ACCOUNTABILITY)
+        involving = Q(user__department_id__in=filters.department_ids)
+    if base is None:
+        found = permissions.incidents_for_figures(viewer.user, involving=involving)
+    else:
+        found = base
+        if involving is not None:
+            involved = Incident.people_involved.through.objects.filter(involving)
+            if viewer.team is not None:
+                involved = involved.filter(user_id__in=viewer.team)
+            found = found.filter(pk__in=involved.values("incident_id"))
+    if involving is not None and not viewer.sees_restricted_people:
+        found = found.exclude(track=Incident.Track.ACCOUNTABILITY)
     if filters.platform:
         found = found.filter(platform=filters.platform)
     if period and filters.start:
