@@ -262,7 +262,7 @@ def training_coverage(
     then is not kept), compliant if they attended within the requirement's period
     before that date. With `finished` (and everyone in scope), the finished months are
     the kept ones (`summaries`); for the head of the whole line's team, the kept ones
-    less the people outside it (`Scope.rest`), counted live."""
+    less the head's own, counted live."""
     requirements = active_requirements() if requirements is None else requirements
     audiences = {r.pk: audience_of(r) for r in requirements}
     totals = _coverage_now(requirements, audiences, scope=scope, filters=filters, now=now)
@@ -282,9 +282,15 @@ def training_coverage(
             lambda missing: coverage_counts(requirements, months=missing, now=now),
             [requirement.pk for requirement in requirements],
         )
-        if scope.rest is not None:  # everyone's, less the people outside the team
+        if scope.head is not None:
+            # Everyone's, less the head's own: of the people outside their team, only
+            # they can be in an audience (nobody who left is, `in_audience`).
             theirs = _coverage_trend(
-                requirements, scope=scope.rest, filters=filters, months=finished.months, now=now
+                requirements,
+                scope=Scope(everyone=False, person_ids=(scope.head.pk,)),
+                filters=filters,
+                months=finished.months,
+                now=now,
             )
             kept = [count - less for count, less in zip(kept, theirs, strict=True)]
         # This month to date is today's coverage: the same people, attended within the
