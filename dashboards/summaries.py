@@ -13,16 +13,18 @@ the few people outside it, counted live (`compliance.Scope.rest`).
 A figure is never stale: whatever changes what a finished month's live count would be
 forgets the kept months (`forget`), and the next view computes them again, all missing
 months in one pass:
-- the directory (people joining, leaving, moving; `people.signals.directory_changed`)
-  and group memberships: training counts today's audience at every month end, and a
-  department's rows follow its people;
+- the directory (people joining, leaving, moving; departments added, moved or deleted;
+  `people.signals.directory_changed`, from the services, the import, SCIM and the
+  admin's person and department pages) and group memberships: training counts today's
+  audience at every month end, and a department's rows follow its people;
 - attendance marked, or a session cancelled or moved, for a session that began before
   this month (`policyhub.history.past_changed`, sent by the training services);
 - assignments reopened (a returning joiner, a yearly re-acknowledgement), which rewrite
   when they were assigned; a training requirement's topics, period or audience changed.
 Acknowledging, publishing a version, a leaver's assignments closing and attendance this
 month change only this month's figures: the kept months stay (tests hold them equal to
-the live count after each kind of change).
+the live count after each kind of change). A write that goes round all of these (SQL by
+hand, a queryset's `update` in the shell) is not seen: `summaries.forget()` then.
 
 Costs: one grouped read for both kinds and all eleven finished months (a row per month
 and policy or requirement); computing missing months is one query per kind.

@@ -16,6 +16,11 @@ from django.utils.translation import gettext_lazy, ngettext
 from people import two_factor
 from people.login_protection import cool_off_minutes, lift_login_lock, recent_failures
 from people.models import Department, User
+from people.services import directory_changed
+
+# A person's fields that change who they are in the directory (an audience, a team, a
+# joiner): saved in the admin, what follows the directory is told, as the services do.
+DIRECTORY_FIELDS = {"is_active", "department", "manager", "start_date"}
 
 
 class PersonChangeForm(UserChangeForm):
@@ -209,6 +214,8 @@ class UserAdmin(DjangoUserAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
+        if not change or DIRECTORY_FIELDS & set(form.changed_data):
+            directory_changed()
         if form.cleaned_data.get("lift_login_lock"):
             lift_login_lock(email=obj.email)
             self.message_user(
@@ -228,12 +235,36 @@ class UserAdmin(DjangoUserAdmin):
                 messages.SUCCESS,
             )
 
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        directory_changed()
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        directory_changed()
+
 
 @admin.register(Department)
 class DepartmentAdmin(admin.ModelAdmin):
+    """A department added, renamed, moved under another or deleted changes who is in
+    an audience of departments (and a deleted one's people are left without one): what
+    follows the directory is told, as after a change to people."""
+
     list_display = ("name", "parent")
     list_select_related = ("parent",)
     search_fields = ("name",)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        directory_changed()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        directory_changed()
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        directory_changed()
 
 
 if admin.site.is_registered(AccessAttempt):

@@ -433,3 +433,59 @@ def test_months_nobody_could_keep_are_shown_as_counted(viewer, history, monkeypa
         viewer, compliance.Filters(no_department=True)
     )
     assert kept_months() == 0
+
+
+def admin_client(site_admin):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(site_admin)
+    return client
+
+
+def test_a_leaver_made_in_the_admin_is_counted_again(
+    site_admin, viewer, history, django_capture_on_commit_callbacks
+):
+    """The admin saves people itself (not through the services): a change of who is
+    active or where they belong is said all the same, and the kept months follow."""
+    page_trend(viewer)
+    person = history["people"][0]
+    joined = timezone.localtime(person.date_joined)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client(site_admin).post(
+            reverse("admin:people_user_change", args=[person.pk]),
+            {
+                "email": person.email,
+                "full_name": person.full_name,
+                "manager": person.manager_id or "",
+                "department": person.department_id,
+                "language": person.language,
+                "date_joined_0": joined.strftime("%d/%m/%Y"),
+                "date_joined_1": joined.strftime("%H:%M:%S"),
+            },  # "is_active" left out: unticked
+        )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    person.refresh_from_db()
+    assert not person.is_active
+    assert page_trend(viewer) == live_trend(viewer)
+    sales = history["sales"]
+    assert page_trend(viewer, department=sales.pk) == live_trend(viewer, department_filter(sales))
+
+
+def test_a_department_deleted_in_the_admin_is_counted_again(
+    site_admin, viewer, history, django_capture_on_commit_callbacks
+):
+    """Its people are left without a department: the kept rows by department follow."""
+    page_trend(viewer, department="none")
+    support = history["support"]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client(site_admin).post(
+            reverse("admin:people_department_delete", args=[support.pk]), {"post": "yes"}
+        )
+    assert response.status_code == 302
+    assert not Department.objects.filter(pk=support.pk).exists()
+    nobody = compliance.Filters(no_department=True)
+    after = page_trend(viewer, department="none")
+    assert after == live_trend(viewer, nobody)
+    assert any(row[1] for row in after)  # Support's people, counted without a department
+    assert page_trend(viewer) == live_trend(viewer)
