@@ -23,6 +23,19 @@ from people.services import directory_changed
 DIRECTORY_FIELDS = {"is_active", "department", "manager", "start_date"}
 
 
+class DeletesFromTheDirectory:
+    """An admin page whose deletions change the directory (people, departments): what
+    follows the directory is told, as after the services' changes."""
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        directory_changed()
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        directory_changed()
+
+
 class PersonChangeForm(UserChangeForm):
     lift_login_lock = forms.BooleanField(
         label=gettext_lazy("Lift login lock"),
@@ -61,7 +74,7 @@ class PersonCreationForm(AdminUserCreationForm):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(DeletesFromTheDirectory, DjangoUserAdmin):
     form = PersonChangeForm
     add_form = PersonCreationForm
     ordering = ("full_name", "email")
@@ -235,17 +248,9 @@ class UserAdmin(DjangoUserAdmin):
                 messages.SUCCESS,
             )
 
-    def delete_model(self, request, obj):
-        super().delete_model(request, obj)
-        directory_changed()
-
-    def delete_queryset(self, request, queryset):
-        super().delete_queryset(request, queryset)
-        directory_changed()
-
 
 @admin.register(Department)
-class DepartmentAdmin(admin.ModelAdmin):
+class DepartmentAdmin(DeletesFromTheDirectory, admin.ModelAdmin):
     """A department added, renamed, moved under another or deleted changes who is in
     an audience of departments (and a deleted one's people are left without one): what
     follows the directory is told, as after a change to people."""
@@ -256,14 +261,6 @@ class DepartmentAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        directory_changed()
-
-    def delete_model(self, request, obj):
-        super().delete_model(request, obj)
-        directory_changed()
-
-    def delete_queryset(self, request, queryset):
-        super().delete_queryset(request, queryset)
         directory_changed()
 
 
