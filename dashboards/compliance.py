@@ -36,8 +36,8 @@ from django.utils.translation import gettext_lazy
 
 from people import roles
 from people.audience import (
-    everyone_else,
     heads_everyone_else,
+    in_team,
     outside_team,
     team,
     with_sub_departments,
@@ -71,7 +71,7 @@ class Scope:
 
     The head of the whole line's team is every other active person (`head`: them).
     Their team is then tested on the person's row, which most of these queries join
-    anyway for the department (`people.audience.everyone_else`), not matched against
+    anyway for the department (`people.audience.in_team`), not matched against
     the whole company's ids; and the trend's finished months are everyone's kept
     figures less those of the few people outside the team (`rest`)."""
 
@@ -87,10 +87,8 @@ class Scope:
         if self.everyone:
             return queryset
         if self.head is not None:
-            if key != "pk" and not joined:
-                return queryset.exclude(**{f"{key}__in": outside_team(self.head).values("pk")})
-            prefix = "" if key == "pk" else f"{key.removesuffix('_id')}__"
-            return queryset.filter(everyone_else(self.head, prefix))
+            relation = "" if key == "pk" else key.removesuffix("_id")
+            return queryset.filter(in_team(self.head, relation, joined=joined))
         return queryset.filter(**{f"{key}__in": self.person_ids})
 
     @property

@@ -48,22 +48,17 @@ def _involving_my_people(user, *, involving: Q | None = None, by_outside: bool =
     who is under assessment. `involving`: a condition on the people involved (their
     department, `user__department_id__in`) that the one in the team must also meet.
 
-    `by_outside` (the dashboards' figures, which read most of these incidents): for the
-    head of everyone, whose team is every other active person
-    (`audience.heads_everyone_else`), the same incidents found as those involving
-    someone not among the few outside the team (the database hashes those, from the
-    index of people who left, rather than everyone else's ids; a person involved is
-    never null, so NOT IN is exact), or, where the person's row is joined anyway (for
-    their department), someone active other than them."""
+    `by_outside` (the dashboards' figures, which read most of these incidents): the team
+    tested as `audience.in_team` does, for the head of everyone as "not one of the few
+    outside the team" (a person involved is never null), or on the person's row where
+    it is joined anyway (for their department)."""
     involved = Incident.people_involved.through.objects.all()
     if involving is not None:
         involved = involved.filter(involving)
-    if not (by_outside and audience.heads_everyone_else(user)):
-        involved = involved.filter(user_id__in=audience.team(user).values("pk"))
-    elif involving is not None:
-        involved = involved.filter(audience.everyone_else(user, "user__"))
+    if by_outside:
+        involved = involved.filter(audience.in_team(user, "user", joined=involving is not None))
     else:
-        involved = involved.exclude(user_id__in=audience.outside_team(user).values("pk"))
+        involved = involved.filter(user_id__in=audience.team(user).values("pk"))
     return Q(track=Incident.Track.LEARNING, pk__in=involved.values("incident_id"))
 
 

@@ -89,6 +89,20 @@ def outside_team(manager):
     return get_user_model().objects.exclude(everyone_else(manager))
 
 
+def in_team(manager, relation: str = "", *, joined: bool = False) -> Q:
+    """A condition that a person is in `manager`'s team: on people themselves (`relation`
+    ""), or on rows with a person who is never null (`relation` "person", "owner"). For
+    the head of the whole line, tested on the person's row when the query joins it
+    anyway (`joined`, e.g. for the department), else as "not one of the few outside the
+    team" (a hashed set of a few ids; exact only because the person is never null); for
+    anyone else, one of the team's ids."""
+    if heads_everyone_else(manager):
+        if not relation or joined:
+            return everyone_else(manager, f"{relation}__" if relation else "")
+        return ~Q(**{f"{relation}__in": outside_team(manager).values("pk")})
+    return Q(**{f"{relation or 'pk'}__in": team(manager).values("pk")})
+
+
 def team(manager):
     """The active people who report to `manager`, directly or through others, as a
     queryset: one range of the reporting-line table's index, however deep or wide the

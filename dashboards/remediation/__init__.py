@@ -10,7 +10,7 @@
 Everything starts from `incidents.permissions.incidents_for_figures(user)`, so a figure,
 a list and an export count the same incidents, and never one the viewer may not see.
 For the head of everyone, whose team is every other active person, the team is tested as
-"not one of the few people outside it" (`people.audience.outside_team`): the same people,
+"not one of the few people outside it" (`people.audience.in_team`): the same people,
 read from a few ids rather than everyone else's.
 A department filter picks incidents by the people involved; for anyone but HR/legal it
 leaves accountability-track cases out, since counting them by department would tell who

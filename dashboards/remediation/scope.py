@@ -47,36 +47,22 @@ class Viewer:
     user: object
     team: QuerySet | None  # a line manager's people (ids); None for the incident team
     sees_restricted_people: bool
-    # When the team is every other active person (the viewer heads everyone): the few
-    # people outside it (ids, `audience.outside_team`), the cheaper test of the two.
-    outside: QuerySet | None = None
 
     @classmethod
     def of(cls, user) -> Viewer:
-        restricted = permissions.counts_people_of_restricted(user)
-        if permissions.sees_all(user):
-            return cls(user, None, restricted)
-        outside = audience.outside_team(user)
-        return cls(
-            user,
-            audience.team(user).values("pk"),
-            restricted,
-            None if outside is None else outside.values("pk"),
-        )
+        team = None if permissions.sees_all(user) else audience.team(user).values("pk")
+        return cls(user, team, permissions.counts_people_of_restricted(user))
 
     def in_team(self, person: str) -> Q:
-        """`person` (a relation to a person, "owner") is in the team: for the head of
-        everyone, not one of the few outside it. Only for a relation that is never null:
-        the negation would keep a row without a person, which is in no team."""
-        if self.outside is not None:
-            return ~Q(**{f"{person}__in": self.outside})
-        return Q(**{f"{person}__in": self.team})
+        """`person` (a relation to a person who is never null, "owner") is in the team
+        (`audience.in_team`: for the head of everyone, not one of the few outside it)."""
+        return audience.in_team(self.user, person)
 
     def departments(self) -> QuerySet[Department]:
         """The departments the filter offers: a manager's are those of their people."""
         if self.team is None:
             return Department.objects.order_by("name")
-        if self.outside is not None:
+        if audience.heads_everyone_else(self.user):
             # Nearly every department: one lookup in each finds a member of the team at
             # once, where joining the team to the departments reads everyone.
             people = self.team.filter(department_id=OuterRef("pk"))
