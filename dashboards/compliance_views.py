@@ -16,7 +16,9 @@ from dashboards import compliance_trend as trend_queries
 from dashboards import summaries
 from dashboards.charts import Series, bar_chart, line_chart
 from policyhub.exports import csv_response, export_refused
+from policyhub.kept import kept_page
 from policyhub.paging import page_of
+from training.compliance import next_change
 
 # The dashboard's own tables (besides the people behind a figure), and what each needs.
 TABLES = {
@@ -81,6 +83,7 @@ def _not_valid(problems: list[str]):
 
 
 @require_safe
+@kept_page(next_change)
 def compliance(request):
     scope = _scope(request)
     data = _page_data(request, scope)

@@ -26,6 +26,7 @@ from incidents.queries import summary_line
 from incidents.wording import in_sentence
 from people.roles import role_required
 from policyhub.exports import csv_response, export_refused
+from policyhub.kept import kept_page
 from policyhub.paging import page_of
 
 INCIDENTS_PER_PAGE = 25
@@ -190,6 +191,7 @@ def _viewer_and_filters(request, *, default_period: bool):
 
 @require_safe
 @may_see
+@kept_page()
 def remediation_page(request):
     viewer, form, filters = _viewer_and_filters(request, default_period=True)
     today = timezone.localdate()

@@ -20,7 +20,9 @@ from dashboards.team_forms import TeamFilterForm
 from people import audience, roles
 from people.roles import role_required
 from policyhub.exports import csv_response, export_refused
+from policyhub.kept import kept_page
 from policyhub.paging import page_of
+from training.compliance import next_change
 
 PER_PAGE = 50
 LIST_PARAMS = ("direct", "q", "overdue", "page")  # what the list keeps across a nudge
@@ -35,6 +37,7 @@ def _member_or_404(request, pk: int):
 
 
 @role_required(roles.is_line_manager)
+@kept_page(next_change)
 def team(request):
     form = TeamFilterForm(request.GET)
     filters = form.filters()

@@ -4,6 +4,8 @@ from django.views.decorators.http import require_safe
 from dashboards import headlines, queries
 from people import roles
 from people.roles import role_required
+from policyhub.kept import kept_page
+from training.compliance import next_change
 
 
 def my_tasks(request):
@@ -23,6 +25,7 @@ def my_tasks(request):
 
 @require_safe
 @role_required(roles.can_see_dashboards)
+@kept_page(next_change)
 def index(request):
     """The dashboards this person may open, each with its headline figures for what
     they may see, every figure linked to its rows."""

@@ -21,6 +21,7 @@ from policies.manage_forms import OnBehalfForm, form_errors
 from policies.models import Assignment, Decline, PolicyError, PolicyVersion
 from policies.permissions import admin_only, get_version_to_manage
 from policyhub.exports import csv_response
+from policyhub.kept import kept_page
 from policyhub.paging import page_of
 
 Status = PolicyVersion.Status
@@ -37,6 +38,7 @@ def _version_with_figures(request, pk: int) -> PolicyVersion:
 
 @admin_only
 @require_GET
+@kept_page()
 def manage_compliance(request, pk: int):
     version = get_version_to_manage(request.user, pk)
     if not version.is_locked:

@@ -22,6 +22,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import SESSION_KEY, logout
 from django.contrib.auth.signals import user_logged_in
+from django.db.models.signals import post_migrate
 
 # The settings that can name where the single sign-on provider takes the browser.
 SIGN_IN_ORIGIN_SETTINGS = (
@@ -147,8 +148,9 @@ class SessionLifetimeMiddleware:
 
 
 class SecurityConfig(AppConfig):
-    """Installed from the settings' security block, only to start the clock at login
-    (a login made by any view, single sign-on or a test's force_login)."""
+    """Installed from the settings' security block: starts the clock at login (a login
+    made by any view, single sign-on or a test's force_login), and installs the kept
+    pages' triggers after each migrate."""
 
     name = "policyhub"
     label = "policyhub"
@@ -157,3 +159,7 @@ class SecurityConfig(AppConfig):
 
     def ready(self):
         user_logged_in.connect(start_the_clock, dispatch_uid="policyhub.security.start_the_clock")
+        from policyhub import kept
+
+        # The data version's triggers, on every watched table (policyhub/kept.py).
+        post_migrate.connect(kept.install, dispatch_uid="policyhub.kept.install")

@@ -231,6 +231,20 @@ if env_bool("TRUST_X_FORWARDED_PROTO", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 X_FRAME_OPTIONS = "DENY"
 
+# Kept pages (policyhub/kept.py): the figures pages are kept in each process's memory
+# until the data under them changes (a token the database's triggers replace), midnight
+# comes, or KEPT_PAGES_SECONDS pass. KEPT_PAGES=false computes every page every time.
+KEPT_PAGES = env_bool("KEPT_PAGES", True)
+KEPT_PAGES_SECONDS = env_int("KEPT_PAGES_SECONDS", 3600, minimum=1)
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "kept": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "kept-pages",
+        "OPTIONS": {"MAX_ENTRIES": env_int("KEPT_PAGES_ENTRIES", 500, minimum=1)},
+    },
+}
+
 # Celery: Redis when REDIS_URL is set, otherwise the filesystem transport under
 # var/broker/, which works across processes with no server.
 REDIS_URL = env_str("REDIS_URL")

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from people import roles
 from policyhub.exports import csv_response
+from policyhub.kept import kept_page
 from policyhub.paging import page_of
 from training import compliance as requirement_compliance
 from training import compliance_lists
@@ -74,6 +75,7 @@ def compliance(request):
 
 
 @require_safe
+@kept_page(requirement_compliance.next_change)
 def compliance_requirement(request, pk: int):
     reports_of = _reports_of(request.user)
     requirement = _requirement(pk)

@@ -772,7 +772,16 @@ COUNTED = [
 
 @pytest.mark.parametrize("viewer", ["policy_admin", "manager", "head of everyone"])
 def test_query_count_does_not_grow_with_people(
-    client, request, make_person, policy_admin, leader, requirement, employee, viewer, monkeypatch
+    computed_pages,
+    client,
+    request,
+    make_person,
+    policy_admin,
+    leader,
+    requirement,
+    employee,
+    viewer,
+    monkeypatch,
 ):
     """The dashboard, each of its exports and the drill-down (page and export) with
     every kind of parameter: the same number of queries with few people and with many.

@@ -28,6 +28,9 @@ from training.tests.factories import held_session
 
 pytestmark = pytest.mark.django_db
 
+# The tests read the figures the view computed (its context): never a kept page.
+pytestmark = pytest.mark.usefixtures("computed_pages")
+
 PAGE = reverse("dashboards:compliance")
 TREND_CSV = reverse("dashboards:compliance_csv", args=["trend"])
 

@@ -184,7 +184,7 @@ def test_every_figure_equals_what_its_dashboard_shows_the_viewer(client, request
 
 
 def test_a_manager_counts_their_team_and_the_incident_team_everything(
-    client, manager, comms, hr, leader, policy_admin, world
+    computed_pages, client, manager, comms, hr, leader, policy_admin, world
 ):
     figures = {}
     for name, viewer in (("manager", manager), ("comms", comms), ("hr", hr), ("leader", leader)):
@@ -245,7 +245,9 @@ def _listed(client, url: str) -> int:
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_every_figure_links_to_the_list_of_what_it_counted(client, request, role, world):
+def test_every_figure_links_to_the_list_of_what_it_counted(
+    computed_pages, client, request, role, world
+):
     client.force_login(request.getfixturevalue(role))
     response = client.get(INDEX)
     cards = _cards(response)
@@ -475,7 +477,7 @@ def test_a_manager_whose_team_has_nothing_to_acknowledge_gets_a_dash(
 
 
 def test_query_count_does_not_grow_with_people_and_incidents(
-    client, make_person, comms, policy_admin, leader, django_assert_max_num_queries
+    computed_pages, client, make_person, comms, policy_admin, leader, django_assert_max_num_queries
 ):
     """A line manager who holds every role sees all three cards: the same number of
     queries with a few people and incidents as with many."""

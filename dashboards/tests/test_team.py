@@ -708,6 +708,7 @@ def test_walked_or_not_the_overdue_pages_are_the_same(
 
 
 def test_only_people_with_something_overdue_costs_the_same_for_few_and_many(
+    computed_pages,
     client,
     manager,
     yearly,
@@ -1203,6 +1204,7 @@ def test_the_page_never_walks_the_reporting_line(
 
 
 def test_the_page_costs_the_same_for_few_and_many_reports(
+    computed_pages,
     client,
     manager,
     topic,

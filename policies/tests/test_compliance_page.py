@@ -148,7 +148,7 @@ PAGE_QUERIES = 9
 
 
 def test_the_page_costs_the_same_for_few_and_many_people(
-    client, policy_admin, make_person, sales, version, django_assert_max_num_queries
+    computed_pages, client, policy_admin, make_person, sales, version, django_assert_max_num_queries
 ):
     late, _ = add_people(version, make_person, sales, overdue=3, not_yet_due=2)
     services.decline(version=version, user=late[0], reason="No")

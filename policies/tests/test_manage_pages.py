@@ -574,7 +574,14 @@ def test_index_query_count_does_not_grow_with_policies(
 
 
 def test_compliance_query_count_does_not_grow_with_people(
-    client, policy_admin, reviewer, make_person, sales, support, django_assert_max_num_queries
+    computed_pages,
+    client,
+    policy_admin,
+    reviewer,
+    make_person,
+    sales,
+    support,
+    django_assert_max_num_queries,
 ):
     policy = new_policy(policy_admin)
     version = publish_new_version(policy, author=policy_admin, approver=reviewer)

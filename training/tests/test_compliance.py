@@ -782,6 +782,7 @@ def grow(make_person, topic, presenter, departments, count, *, start=0):
 
 
 def test_the_pages_query_counts_do_not_grow_with_people(
+    computed_pages,
     client,
     policy_admin,
     requirement,
