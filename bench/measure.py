@@ -47,6 +47,9 @@ class PageResult:
     # compliance dashboard's finished months), once after each change that forgets them.
     first_ms: float = 0.0
     first_queries: int = 0
+    # A kept page (policyhub/kept.py) is served again until the data under it changes;
+    # the same page computed for every request (KEPT_PAGES off), as after each change.
+    computed: PageResult | None = None
 
 
 def _clock_ticks(path: Path) -> int:

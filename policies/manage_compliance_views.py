@@ -23,6 +23,7 @@ from policies.permissions import admin_only, get_version_to_manage
 from policyhub.exports import csv_response
 from policyhub.kept import kept_page
 from policyhub.paging import page_of
+from training.compliance import next_change
 
 Status = PolicyVersion.Status
 
@@ -38,7 +39,7 @@ def _version_with_figures(request, pk: int) -> PolicyVersion:
 
 @admin_only
 @require_GET
-@kept_page()
+@kept_page(next_change)  # briefings held: a session's start changes them
 def manage_compliance(request, pk: int):
     version = get_version_to_manage(request.user, pk)
     if not version.is_locked:

@@ -138,9 +138,9 @@ def _sqlite_statements(tables: list[str]) -> list[str]:
     statements = [
         "CREATE TABLE IF NOT EXISTS policyhub_data_version "
         "(id integer PRIMARY KEY, token integer NOT NULL)",
-        "INSERT OR IGNORE INTO policyhub_data_version VALUES (1, abs(random()))",
+        "INSERT OR IGNORE INTO policyhub_data_version VALUES (1, random())",
     ]
-    change = "BEGIN UPDATE policyhub_data_version SET token = abs(random()) WHERE id = 1; END"
+    change = "BEGIN UPDATE policyhub_data_version SET token = random() WHERE id = 1; END"
     for table in tables:
         name = connection.ops.quote_name(table)
         for event in ("INSERT", "DELETE", _update_of(table)):
