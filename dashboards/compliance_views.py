@@ -18,7 +18,7 @@ from dashboards.charts import Series, bar_chart, line_chart
 from policyhub.exports import csv_response, export_refused
 from policyhub.kept import kept_page
 from policyhub.paging import page_of
-from training.compliance import next_change
+from training.queries import next_change
 
 # The dashboard's own tables (besides the people behind a figure), and what each needs.
 TABLES = {

@@ -22,7 +22,7 @@ from people.roles import role_required
 from policyhub.exports import csv_response, export_refused
 from policyhub.kept import kept_page
 from policyhub.paging import page_of
-from training.compliance import next_change
+from training.queries import next_change
 
 PER_PAGE = 50
 LIST_PARAMS = ("direct", "q", "overdue", "page")  # what the list keeps across a nudge

@@ -5,7 +5,7 @@ from dashboards import headlines, queries
 from people import roles
 from people.roles import role_required
 from policyhub.kept import kept_page
-from training.compliance import next_change
+from training.queries import next_change
 
 
 def my_tasks(request):

@@ -23,7 +23,7 @@ from policies.permissions import admin_only, get_version_to_manage
 from policyhub.exports import csv_response
 from policyhub.kept import kept_page
 from policyhub.paging import page_of
-from training.compliance import next_change
+from training.queries import next_change
 
 Status = PolicyVersion.Status
 

@@ -30,7 +30,6 @@ from django.db.models import (
     F,
     IntegerField,
     Max,
-    Min,
     OuterRef,
     Q,
     QuerySet,
@@ -57,38 +56,15 @@ NO_MANAGER = gettext_lazy("No manager")
 
 
 def period(requirement: Requirement) -> timedelta:
-    return _months(requirement.every_months)
+    return months_period(requirement.every_months)
 
 
-def _months(months: int) -> timedelta:
+def months_period(months: int) -> timedelta:
     return timedelta(days=round(months * 30.44))
 
 
 def period_start(requirement: Requirement, now: datetime) -> datetime:
     return now - period(requirement)
-
-
-def next_change(now: datetime) -> datetime | None:
-    """The next moment the clock alone changes a training figure (a kept page lasts until
-    then, policyhub/kept.py): a session's check-in opens (its attendance starts to count),
-    it starts (its seats are no longer upcoming) or ends, or an attendance's period runs
-    out (a start plus one of the requirements' periods). Any session and any requirement,
-    which can only make it sooner. Two queries."""
-    periods = {
-        _months(months)
-        for months in Requirement.objects.values_list("every_months", flat=True).distinct()
-    }
-    moments = {
-        "opens": (Min("starts_at", filter=Q(starts_at__gt=now + CHECKIN_LEAD)), -CHECKIN_LEAD),
-        "starts": (Min("starts_at", filter=Q(starts_at__gt=now)), timedelta(0)),
-        "ends": (Min("ends_at", filter=Q(ends_at__gt=now)), timedelta(0)),
-    }
-    for number, length in enumerate(sorted(periods)):
-        first = Min("starts_at", filter=Q(starts_at__gt=now - length))
-        moments[f"runs_out_{number}"] = (first, length)
-    found = Session.objects.aggregate(**{name: first for name, (first, _) in moments.items()})
-    upcoming = [found[name] + shift for name, (_, shift) in moments.items() if found[name]]
-    return min(upcoming, default=None)
 
 
 def requirement_people(requirement: Requirement):

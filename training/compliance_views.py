@@ -23,6 +23,7 @@ from policyhub.paging import page_of
 from training import compliance as requirement_compliance
 from training import compliance_lists
 from training.models import Requirement, TrainingError
+from training.queries import next_change
 
 PEOPLE_PER_PAGE = 50
 MANAGERS_PER_PAGE = 25  # a company has a manager for every few people: their table is paged
@@ -75,7 +76,7 @@ def compliance(request):
 
 
 @require_safe
-@kept_page(requirement_compliance.next_change)
+@kept_page(next_change)
 def compliance_requirement(request, pk: int):
     reports_of = _reports_of(request.user)
     requirement = _requirement(pk)

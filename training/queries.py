@@ -7,12 +7,13 @@ there are: counts are annotations, and lists are querysets the views page throug
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Count, F, IntegerField, Min, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from training.models import Booking, Session
+from training.compliance import CHECKIN_LEAD, months_period
+from training.models import Booking, Requirement, Session
 from training.services import HOLDS_SEAT
 
 BookingStatus = Booking.Status
@@ -208,3 +209,26 @@ def sessions_for_manage(*, past: bool, now: datetime) -> QuerySet[Session]:
     if past:
         return sessions.filter(ends_at__lte=now).order_by("-starts_at", "-pk")
     return sessions.filter(ends_at__gt=now).order_by("starts_at", "pk")
+
+
+def next_change(now: datetime) -> datetime | None:
+    """The next moment the clock alone changes a training figure (a kept page lasts until
+    then, policyhub/kept.py): a session's check-in opens (its attendance starts to count),
+    it starts (its seats are no longer upcoming) or ends, or an attendance's period runs
+    out (a start plus one of the requirements' periods). Any session and any requirement,
+    which can only make it sooner. Two queries."""
+    periods = {
+        months_period(months)
+        for months in Requirement.objects.values_list("every_months", flat=True).distinct()
+    }
+    moments = {
+        "opens": (Min("starts_at", filter=Q(starts_at__gt=now + CHECKIN_LEAD)), -CHECKIN_LEAD),
+        "starts": (Min("starts_at", filter=Q(starts_at__gt=now)), timedelta(0)),
+        "ends": (Min("ends_at", filter=Q(ends_at__gt=now)), timedelta(0)),
+    }
+    for number, length in enumerate(sorted(periods)):
+        first = Min("starts_at", filter=Q(starts_at__gt=now - length))
+        moments[f"runs_out_{number}"] = (first, length)
+    found = Session.objects.aggregate(**{name: first for name, (first, _) in moments.items()})
+    upcoming = [found[name] + shift for name, (_, shift) in moments.items() if found[name]]
+    return min(upcoming, default=None)
