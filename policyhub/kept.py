@@ -37,7 +37,7 @@ from functools import wraps
 from django.apps import apps
 from django.conf import settings
 from django.core.cache import caches
-from django.db import DatabaseError, connection
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import render
@@ -46,7 +46,8 @@ from django.utils import timezone, translation
 # The SQL names the data version's objects: the table policyhub_data_version (its
 # token), on PostgreSQL the sequence policyhub_data_version_seq and the table
 # policyhub_data_change (a row per writing transaction until it commits), and the
-# triggers policyhub_data_changing (on each watched table) and policyhub_data_changed.
+# triggers policyhub_data_changing (on each watched table) and policyhub_data_changed;
+# policyhub_data_watch holds a digest of the SQL that installed them.
 TRIGGER = "policyhub_data_changing"
 
 # The apps whose tables a page reads. Not the dashboards' own kept months (figures
@@ -152,9 +153,14 @@ def _sqlite_statements(tables: list[str]) -> list[str]:
     return statements
 
 
-def install(using: str = "default", **kwargs) -> None:
-    """The data version and its triggers on every watched table, made again after each
-    migrate (post_migrate), so a table a later migration adds is watched too."""
+def install(app_config=None, using: str = DEFAULT_DB_ALIAS, **kwargs) -> None:
+    """The data version and its triggers on every watched table, made after each migrate
+    (post_migrate, sent once for each app with models: this waits for the last), so a
+    table or column a later migration adds is watched too. A digest of the SQL is kept
+    beside it: when nothing would change (a test database's flush sends post_migrate
+    too), nothing is done."""
+    if app_config is not None and app_config is not _last_app_with_models():
+        return
     if using != connection.alias or connection.vendor not in ("postgresql", "sqlite"):
         return
     tables = set(connection.introspection.table_names())
@@ -163,9 +169,20 @@ def install(using: str = "default", **kwargs) -> None:
         statements = _postgresql_statements(watched)
     else:
         statements = _sqlite_statements(watched)
+    digest = hashlib.sha256("\n".join(statements).encode()).hexdigest()
     with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE IF NOT EXISTS policyhub_data_watch (digest varchar(64))")
+        cursor.execute("SELECT digest FROM policyhub_data_watch")
+        if [row[0] for row in cursor.fetchall()] == [digest]:
+            return
         for statement in statements:
             cursor.execute(statement)
+        cursor.execute("DELETE FROM policyhub_data_watch")
+        cursor.execute("INSERT INTO policyhub_data_watch VALUES (%s)", [digest])
+
+
+def _last_app_with_models():
+    return [config for config in apps.get_app_configs() if config.models_module][-1]
 
 
 def data_version() -> int | None:

@@ -162,4 +162,4 @@ class SecurityConfig(AppConfig):
         from policyhub import kept
 
         # The data version's triggers, on every watched table (policyhub/kept.py).
-        post_migrate.connect(kept.install, sender=self, dispatch_uid="policyhub.kept.install")
+        post_migrate.connect(kept.install, dispatch_uid="policyhub.kept.install")
