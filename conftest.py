@@ -85,28 +85,6 @@ def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-@pytest.fixture(autouse=True)
-def _kept_pages_see_each_write(request):
-    """On PostgreSQL the data version that kept pages hang on (policyhub/kept.py) changes
-    when a writing transaction commits. A test runs in one transaction that is rolled
-    back, never committed: there the version changes at each statement instead, as it
-    would at each commit of the services the test calls. Transactional tests commit."""
-    marker = request.node.get_closest_marker("django_db")
-    if marker is None and "db" not in request.fixturenames:
-        return
-    if (marker is not None and marker.kwargs.get("transaction")) or {
-        "transactional_db",
-        "live_server",
-    } & set(request.fixturenames):
-        return
-    request.getfixturevalue("db")
-    from django.db import connection
-
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET CONSTRAINTS policyhub_data_changed IMMEDIATE")
-
-
 @pytest.fixture
 def computed_pages(settings):
     """Every page computed for every request, never served kept (policyhub/kept.py): for

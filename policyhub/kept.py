@@ -6,13 +6,18 @@ of rows for a handful of figures. Between two changes to the data they would com
 same thing again, so their title and content are kept (the cache alias "kept") under a
 key made of:
 
-- the *data version*: a token the database replaces whenever a watched table changes,
-  from triggers on every table of the apps in `WATCHED` (installed after every migrate,
-  `install`), so a write made anywhere (a service, the admin, an import, SQL typed by
-  hand) is seen, and never anything stale. On PostgreSQL the token changes when the
-  writing transaction commits (a deferred trigger, so writers do not queue behind one
-  row while their transaction runs); the token comes from a sequence, so a rolled-back
-  transaction's token is never used again. On SQLite each row changed sets a random one.
+- the *data version*: a token that changes whenever a statement changes rows of a
+  watched table, from triggers on every table of the apps in `WATCHED` (installed after
+  every migrate, `install`), so a write made anywhere (a service, the admin, an import,
+  SQL typed by hand) is seen, and never anything stale. A statement that changes no row
+  (a periodic clean-up with nothing to do), or only a column in `IGNORED_COLUMNS`, is
+  no change. On PostgreSQL each changing statement adds a row holding a random mark to
+  policyhub_data_change, and the token is the sum of the marks the reader sees: a
+  transaction's rows appear when it commits, so the token changes exactly then, and
+  marks only ever add to the sum (pruning folds old rows into one row holding their
+  sum), so a token is never seen again for other data. Writers only insert rows of their
+  own: they never wait on one another. On SQLite (one writer at a time) each changed row
+  sets a random token in policyhub_data_version.
 - the person looking (who may see what is decided by rows that are watched too), the
   full URL, the language and the time zone;
 - and it lasts only until the next moment the clock alone changes a figure: the next
@@ -37,18 +42,18 @@ from functools import wraps
 from django.apps import apps
 from django.conf import settings
 from django.core.cache import caches
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection
+from django.db import DEFAULT_DB_ALIAS, connection, transaction
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.utils import timezone, translation
 
-# The SQL names the data version's objects: the table policyhub_data_version (its
-# token), on PostgreSQL the sequence policyhub_data_version_seq and the table
-# policyhub_data_change (a row per writing transaction until it commits), and the
-# triggers policyhub_data_changing (on each watched table) and policyhub_data_changed;
-# policyhub_data_watch holds a digest of the SQL that installed them.
-TRIGGER = "policyhub_data_changing"
+# The SQL names: policyhub_data_change (PostgreSQL's marks), policyhub_data_version
+# (SQLite's token), the triggers and functions policyhub_data_<event> on PostgreSQL and
+# policyhub_data_changing_<table>_<event> on SQLite, and policyhub_data_watch, a digest
+# of the SQL that installed them.
+TRIGGER = "policyhub_data_changing"  # SQLite
+EVENTS = ("inserted", "updated", "deleted", "truncated")  # PostgreSQL
 
 # The apps whose tables a page reads. Not the dashboards' own kept months (figures
 # derived from these tables, written while a page is computed), nor monitoring's
@@ -65,8 +70,26 @@ WATCHED = (
     "scim",
 )
 WATCHED_MODELS = ("auth.Group",)
-# Columns whose change is not a change to any figure: a sign-in sets last_login.
-IGNORED_COLUMNS = {"people_user": {"last_login"}}
+# Columns whose change is not a change to any figure: a sign-in sets last_login; an
+# API token or SCIM client notes when it was used; a news source's fetching notes its
+# progress every few minutes (no kept page shows any of them).
+IGNORED_COLUMNS = {
+    "people_user": {"last_login"},
+    "api_integrationtoken": {"last_used_at"},
+    "scim_scimclient": {"last_used_at"},
+    "prevention_source": {
+        "last_fetched_at",
+        "last_success_at",
+        "last_error",
+        "consecutive_failures",
+        "next_fetch_at",
+        "claimed_until",
+        "items_seen",
+        "items_matched",
+    },
+}
+# PostgreSQL folds the marks into one row once there are this many.
+PRUNE_AT = 200
 
 CACHE = "kept"
 TOKEN_INPUT = re.compile(r'(name="csrfmiddlewaretoken" value=")[^"]*(")')
@@ -87,51 +110,42 @@ def _columns(table: str) -> list[str]:
         return [c.name for c in connection.introspection.get_table_description(cursor, table)]
 
 
-def _update_of(table: str) -> str:
-    """UPDATE, or UPDATE OF every column but those ignored."""
-    ignored = IGNORED_COLUMNS.get(table)
-    if not ignored:
-        return "UPDATE"
-    kept = [connection.ops.quote_name(c) for c in _columns(table) if c not in ignored]
-    return f"UPDATE OF {', '.join(kept)}"
-
-
 def _postgresql_statements(tables: list[str]) -> list[str]:
+    mark = "INSERT INTO policyhub_data_change VALUES (floor(random() * 4503599627370496) + 1);"
+    changed = {
+        "inserted": "EXISTS (SELECT 1 FROM new_rows)",
+        "deleted": "EXISTS (SELECT 1 FROM old_rows)",
+        # The arguments: columns left out of the comparison (none: any row updated).
+        "updated": "EXISTS (SELECT 1 FROM new_rows) AND (TG_NARGS = 0 OR EXISTS ("
+        "SELECT to_jsonb(n) - TG_ARGV FROM new_rows n "
+        "EXCEPT ALL SELECT to_jsonb(o) - TG_ARGV FROM old_rows o))",
+        "truncated": "true",
+    }
     statements = [
-        "CREATE SEQUENCE IF NOT EXISTS policyhub_data_version_seq",
-        "CREATE TABLE IF NOT EXISTS policyhub_data_version "
-        "(id integer PRIMARY KEY, token bigint NOT NULL)",
-        "INSERT INTO policyhub_data_version VALUES (1, nextval('policyhub_data_version_seq')) "
-        "ON CONFLICT DO NOTHING",
-        "CREATE TABLE IF NOT EXISTS policyhub_data_change (txid bigint PRIMARY KEY)",
-        # Every statement that writes a watched table notes its transaction, once (the
-        # row stays until the commit; a second note does nothing).
-        """CREATE OR REPLACE FUNCTION policyhub_data_changing() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-  INSERT INTO policyhub_data_change VALUES (txid_current()) ON CONFLICT DO NOTHING;
-  RETURN NULL;
-END $$""",
-        # At the commit, the transaction's note gives the data a new token.
-        """CREATE OR REPLACE FUNCTION policyhub_data_changed() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-  UPDATE policyhub_data_version SET token = nextval('policyhub_data_version_seq') WHERE id = 1;
-  DELETE FROM policyhub_data_change WHERE txid = NEW.txid;
-  RETURN NULL;
-END $$""",
-        "DROP TRIGGER IF EXISTS policyhub_data_changed ON policyhub_data_change",
-        "CREATE CONSTRAINT TRIGGER policyhub_data_changed AFTER INSERT ON policyhub_data_change "
-        "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION policyhub_data_changed()",
+        "CREATE TABLE IF NOT EXISTS policyhub_data_change (mark numeric NOT NULL)",
+        *(
+            f"CREATE OR REPLACE FUNCTION policyhub_data_{event}() RETURNS trigger "
+            f"LANGUAGE plpgsql AS $$ BEGIN IF {test} THEN {mark} END IF; RETURN NULL; END $$"
+            for event, test in changed.items()
+        ),
     ]
+    referencing = {
+        "inserted": ("INSERT", "REFERENCING NEW TABLE AS new_rows "),
+        "updated": ("UPDATE", "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows "),
+        "deleted": ("DELETE", "REFERENCING OLD TABLE AS old_rows "),
+        "truncated": ("TRUNCATE", ""),
+    }
     for table in tables:
         name = connection.ops.quote_name(table)
-        statements += [
-            f"DROP TRIGGER IF EXISTS policyhub_data_changing ON {name}",
-            "CREATE TRIGGER policyhub_data_changing AFTER INSERT OR DELETE OR TRUNCATE OR "
-            f"{_update_of(table)} ON {name} "
-            "FOR EACH STATEMENT EXECUTE FUNCTION policyhub_data_changing()",
-        ]
+        ignored = ", ".join(f"'{column}'" for column in sorted(IGNORED_COLUMNS.get(table, ())))
+        for event, (operation, transition) in referencing.items():
+            arguments = ignored if event == "updated" else ""
+            statements += [
+                f"DROP TRIGGER IF EXISTS policyhub_data_{event} ON {name}",
+                f"CREATE TRIGGER policyhub_data_{event} AFTER {operation} ON {name} "
+                f"{transition}FOR EACH STATEMENT "
+                f"EXECUTE FUNCTION policyhub_data_{event}({arguments})",
+            ]
     return statements
 
 
@@ -144,11 +158,20 @@ def _sqlite_statements(tables: list[str]) -> list[str]:
     change = "BEGIN UPDATE policyhub_data_version SET token = random() WHERE id = 1; END"
     for table in tables:
         name = connection.ops.quote_name(table)
-        for event in ("INSERT", "DELETE", _update_of(table)):
-            trigger = f"policyhub_data_changing_{table}_{event.split()[0].lower()}"
+        ignored = IGNORED_COLUMNS.get(table, set())
+        # An update changes something when a column other than those ignored differs.
+        differs = " OR ".join(
+            f"OLD.{quoted} IS NOT NEW.{quoted}"
+            for quoted in (
+                connection.ops.quote_name(c) for c in _columns(table) if c not in ignored
+            )
+        )
+        for event, when in (("insert", ""), ("delete", ""), ("update", f" WHEN {differs}")):
+            trigger = f"{TRIGGER}_{table}_{event}"
             statements += [
                 f"DROP TRIGGER IF EXISTS {trigger}",
-                f"CREATE TRIGGER {trigger} AFTER {event} ON {name} FOR EACH ROW {change}",
+                f"CREATE TRIGGER {trigger} AFTER {event.upper()} ON {name} "
+                f"FOR EACH ROW{when} {change}",
             ]
     return statements
 
@@ -175,6 +198,8 @@ def install(app_config=None, using: str = DEFAULT_DB_ALIAS, **kwargs) -> None:
         cursor.execute("SELECT digest FROM policyhub_data_watch")
         if [row[0] for row in cursor.fetchall()] == [digest]:
             return
+    # One transaction: no write goes unseen while the triggers are made again.
+    with transaction.atomic(), connection.cursor() as cursor:
         for statement in statements:
             cursor.execute(statement)
         cursor.execute("DELETE FROM policyhub_data_watch")
@@ -185,16 +210,44 @@ def _last_app_with_models():
     return [config for config in apps.get_app_configs() if config.models_module][-1]
 
 
-def data_version() -> int | None:
+def data_version():
     """The token of the data as this connection sees it now; None where there is none
     (a database the triggers are not installed in): then nothing is kept."""
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT token FROM policyhub_data_version WHERE id = 1")
-            row = cursor.fetchone()
-    except DatabaseError:
+    if not _installed():
         return None
-    return row[0] if row else None
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT token FROM policyhub_data_version WHERE id = 1")
+            return cursor.fetchone()[0]
+        cursor.execute("SELECT sum(mark), count(*) FROM policyhub_data_change")
+        token, rows = cursor.fetchone()
+        if rows >= PRUNE_AT:
+            # Old marks folded into one row holding their sum: the sum does not change.
+            cursor.execute(
+                "WITH gone AS (DELETE FROM policyhub_data_change RETURNING mark) "
+                "INSERT INTO policyhub_data_change SELECT sum(mark) FROM gone HAVING count(*) > 0"
+            )
+    return token or 0
+
+
+_INSTALLED: set[str] = set()
+
+
+def _installed() -> bool:
+    """Whether this database has the data version (once it has, it keeps it): asked once
+    per process, not at every view, and never by a query that fails in a transaction."""
+    database = f"{connection.vendor}:{connection.settings_dict['NAME']}"
+    if database in _INSTALLED:
+        return True
+    if connection.vendor not in ("postgresql", "sqlite"):
+        return False
+    table = (
+        "policyhub_data_change" if connection.vendor == "postgresql" else "policyhub_data_version"
+    )
+    if table not in connection.introspection.table_names():
+        return False
+    _INSTALLED.add(database)
+    return True
 
 
 def next_midnight(now: datetime) -> datetime:

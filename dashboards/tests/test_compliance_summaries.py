@@ -26,10 +26,8 @@ from training import services as training_services
 from training.models import Booking, Requirement, Topic
 from training.tests.factories import held_session
 
-pytestmark = pytest.mark.django_db
-
 # The tests read the figures the view computed (its context): never a kept page.
-pytestmark = pytest.mark.usefixtures("computed_pages")
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("computed_pages")]
 
 PAGE = reverse("dashboards:compliance")
 TREND_CSV = reverse("dashboards:compliance_csv", args=["trend"])
