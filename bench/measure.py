@@ -343,3 +343,14 @@ def _explain(label: str, url: str, plans: list[tuple[float, str, object]]) -> No
                 cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", params)
                 plan = "\n".join(row[0] for row in cursor.fetchall())
             out.write(f"=== {label} ({url}): {median_ms:.1f} ms\n{sql}\n{plan}\n\n")
+
+
+def database_name() -> str:
+    """ "postgresql 15.18", "sqlite 3.40.1": what the figures were measured on."""
+    if connection.vendor == "sqlite":
+        import sqlite3
+
+        return f"sqlite {sqlite3.sqlite_version}"
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version" if connection.vendor == "postgresql" else "SELECT 1")
+        return f"{connection.vendor} {cursor.fetchone()[0]}"

@@ -54,6 +54,7 @@ from bench import org as synthetic
 from bench.measure import (
     PageResult,
     database_floor,
+    database_name,
     measure_export,
     merge_samples,
     time_page,
@@ -243,16 +244,6 @@ def _signed_in(person) -> Client:
     return client
 
 
-def _database() -> str:
-    if connection.vendor == "sqlite":
-        import sqlite3
-
-        return f"sqlite {sqlite3.sqlite_version}"
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW server_version" if connection.vendor == "postgresql" else "SELECT 1")
-        return f"{connection.vendor} {cursor.fetchone()[0]}"
-
-
 def _mark(ok: bool) -> str:
     return "ok" if ok else "MISSED"
 
@@ -371,7 +362,7 @@ def test_bench(settings):
         )
 
     total_seconds = time.perf_counter() - started
-    database = _database()
+    database = database_name()
     tasks = len(my_tasks(org.busy_manager))
     lines = _report(
         org,

@@ -28,8 +28,8 @@ from datetime import date, timedelta
 import pytest
 from django.utils import timezone
 
-from bench.measure import timed
-from bench.test_bench import RESULTS, _database, _mark, size, targets_for
+from bench.measure import database_name, timed
+from bench.test_bench import RESULTS, _mark, size, targets_for
 from people.importer import BATCH_SIZE, COLUMNS, import_people
 from people.models import User
 
@@ -146,7 +146,7 @@ def test_bench_import():
     query_bound = 50 + len(second) // 50
     result = {
         "when": timezone.now().isoformat(timespec="seconds"),
-        "database": _database(),
+        "database": database_name(),
         "people": people,
         "batch_size": BATCH_SIZE,
         "query_bound": query_bound,

@@ -89,7 +89,7 @@ IGNORED_COLUMNS = {
     },
 }
 # PostgreSQL folds the marks into one row once there are this many.
-PRUNE_AT = 200
+PRUNE_AT = 1000
 
 CACHE = "kept"
 TOKEN_INPUT = re.compile(r'(name="csrfmiddlewaretoken" value=")[^"]*(")')

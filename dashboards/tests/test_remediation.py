@@ -406,7 +406,7 @@ def test_the_dashboard_reads_each_figure_once_for_someone_holding_every_role(
 
 @pytest.mark.parametrize("role", ["comms", "manager"])
 def test_query_counts_do_not_grow_with_incidents(
-    client, request, role, comms, employee, django_assert_max_num_queries
+    computed_pages, client, request, role, comms, employee, django_assert_max_num_queries
 ):
     viewer = request.getfixturevalue(role)
     client.force_login(viewer)

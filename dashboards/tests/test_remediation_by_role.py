@@ -256,7 +256,7 @@ def _fetch(client, url: str) -> None:
 
 @pytest.mark.parametrize("role", ["comms", "hr", "leader", "manager"])
 def test_every_list_figure_and_export_query_count_holds_as_incidents_grow(
-    client, request, role, comms, employee, django_assert_max_num_queries
+    computed_pages, client, request, role, comms, employee, django_assert_max_num_queries
 ):
     viewer = request.getfixturevalue(role)
     client.force_login(viewer)

@@ -199,7 +199,9 @@ def _page(client, person, query=""):
     return shown, len(queries)
 
 
-def test_the_head_of_everyone_sees_what_their_reporting_line_gives(client, org, make_person):
+def test_the_head_of_everyone_sees_what_their_reporting_line_gives(
+    computed_pages, client, org, make_person
+):
     """Every figure, list and department choice of the head of everyone, with and without
     the department, platform and period filters, equals those of the same person read
     through the reporting line (once someone else without a manager is active, they no

@@ -474,7 +474,7 @@ def _fetch(client, url: str) -> None:
 
 @pytest.mark.parametrize("role", ["comms", "manager"])
 def test_query_counts_hold_as_incidents_grow(
-    client, request, role, comms, employee, django_assert_max_num_queries
+    computed_pages, client, request, role, comms, employee, django_assert_max_num_queries
 ):
     client.force_login(request.getfixturevalue(role))
     drills = [f"noticed_by={channel}&exposure=posted-noticed" for channel in ("intake", "self")] + [

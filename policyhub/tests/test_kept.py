@@ -559,7 +559,7 @@ def on_another_connection(work):
         return pool.submit(run).result(timeout=30)
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_write_changes_the_data_version_others_read_when_it_commits():
     before = on_another_connection(token)
     with transaction.atomic():
@@ -568,7 +568,7 @@ def test_a_write_changes_the_data_version_others_read_when_it_commits():
     assert on_another_connection(token) != before
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_rolled_back_data_version_is_never_seen_again():
     seen = {token()}
     with transaction.atomic():
@@ -587,7 +587,7 @@ def test_a_rolled_back_data_version_is_never_seen_again():
 if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 
     @pytest.mark.service
-    @pytest.mark.django_db(transaction=True)
+    @pytest.mark.django_db(transaction=True, serialized_rollback=True)
     def test_two_transactions_writing_watched_tables_do_not_wait_for_each_other():
         before = token()
 
