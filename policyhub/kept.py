@@ -42,7 +42,7 @@ from functools import wraps
 from django.apps import apps
 from django.conf import settings
 from django.core.cache import caches
-from django.db import DEFAULT_DB_ALIAS, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, transaction
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import render
@@ -110,8 +110,11 @@ def _columns(table: str) -> list[str]:
         return [c.name for c in connection.introspection.get_table_description(cursor, table)]
 
 
-def _postgresql_statements(tables: list[str]) -> list[str]:
-    mark = "INSERT INTO policyhub_data_change VALUES (floor(random() * 4503599627370496) + 1);"
+def _postgresql_statements(tables: list[str], schema: str) -> list[str]:
+    # The functions name the table with its schema: a writer's search_path may differ.
+    marks = f"{schema}.policyhub_data_change"
+    # The schema's name, quoted, is the only thing put in (S608: no one's input).
+    mark = f"INSERT INTO {marks} (mark) VALUES (floor(random() * 4503599627370496) + 1);"  # noqa: S608
     changed = {
         "inserted": "EXISTS (SELECT 1 FROM new_rows)",
         "deleted": "EXISTS (SELECT 1 FROM old_rows)",
@@ -122,9 +125,9 @@ def _postgresql_statements(tables: list[str]) -> list[str]:
         "truncated": "true",
     }
     statements = [
-        "CREATE TABLE IF NOT EXISTS policyhub_data_change (mark numeric NOT NULL)",
+        f"CREATE TABLE IF NOT EXISTS {marks} (id bigserial PRIMARY KEY, mark numeric NOT NULL)",
         *(
-            f"CREATE OR REPLACE FUNCTION policyhub_data_{event}() RETURNS trigger "
+            f"CREATE OR REPLACE FUNCTION {schema}.policyhub_data_{event}() RETURNS trigger "
             f"LANGUAGE plpgsql AS $$ BEGIN IF {test} THEN {mark} END IF; RETURN NULL; END $$"
             for event, test in changed.items()
         ),
@@ -144,7 +147,7 @@ def _postgresql_statements(tables: list[str]) -> list[str]:
                 f"DROP TRIGGER IF EXISTS policyhub_data_{event} ON {name}",
                 f"CREATE TRIGGER policyhub_data_{event} AFTER {operation} ON {name} "
                 f"{transition}FOR EACH STATEMENT "
-                f"EXECUTE FUNCTION policyhub_data_{event}({arguments})",
+                f"EXECUTE FUNCTION {schema}.policyhub_data_{event}({arguments})",
             ]
     return statements
 
@@ -181,22 +184,37 @@ def install(app_config=None, using: str = DEFAULT_DB_ALIAS, **kwargs) -> None:
     (post_migrate, sent once for each app with models: this waits for the last), so a
     table or column a later migration adds is watched too. A digest of the SQL is kept
     beside it: when nothing would change (a test database's flush sends post_migrate
-    too), nothing is done."""
+    too) and every trigger is there, nothing is done."""
     if app_config is not None and app_config is not _last_app_with_models():
         return
     if using != connection.alias or connection.vendor not in ("postgresql", "sqlite"):
         return
     tables = set(connection.introspection.table_names())
     watched = [t for t in watched_tables() if t in tables]
-    if connection.vendor == "postgresql":
-        statements = _postgresql_statements(watched)
-    else:
-        statements = _sqlite_statements(watched)
-    digest = hashlib.sha256("\n".join(statements).encode()).hexdigest()
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT current_schema()")
+            statements = _postgresql_statements(
+                watched, connection.ops.quote_name(cursor.fetchone()[0])
+            )
+            cursor.execute(
+                "SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal "
+                "AND tgname LIKE 'policyhub\\_data\\_%%'"
+            )
+            expected = len(watched) * len(EVENTS)
+        else:
+            statements = _sqlite_statements(watched)
+            cursor.execute(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE %s",
+                [f"{TRIGGER}_%"],
+            )
+            expected = len(watched) * 3
+        found = cursor.fetchone()[0]
+        digest = hashlib.sha256("\n".join(statements).encode()).hexdigest()
         cursor.execute("CREATE TABLE IF NOT EXISTS policyhub_data_watch (digest varchar(64))")
         cursor.execute("SELECT digest FROM policyhub_data_watch")
-        if [row[0] for row in cursor.fetchall()] == [digest]:
+        # Made already, and all there (a table rebuilt by a migration loses its triggers).
+        if [row[0] for row in cursor.fetchall()] == [digest] and found == expected:
             return
     # One transaction: no write goes unseen while the triggers are made again.
     with transaction.atomic(), connection.cursor() as cursor:
@@ -221,13 +239,24 @@ def data_version():
             return cursor.fetchone()[0]
         cursor.execute("SELECT sum(mark), count(*) FROM policyhub_data_change")
         token, rows = cursor.fetchone()
-        if rows >= PRUNE_AT:
-            # Old marks folded into one row holding their sum: the sum does not change.
+    if rows >= PRUNE_AT and not connection.in_atomic_block:
+        _fold()
+    return token or 0
+
+
+def _fold() -> None:
+    """Old marks folded into one row holding their sum (the sum does not change), by a
+    reader outside any transaction: a statement of its own, and where it cannot write (a
+    read-only replica), left for another time."""
+    try:
+        with connection.cursor() as cursor:
             cursor.execute(
                 "WITH gone AS (DELETE FROM policyhub_data_change RETURNING mark) "
-                "INSERT INTO policyhub_data_change SELECT sum(mark) FROM gone HAVING count(*) > 0"
+                "INSERT INTO policyhub_data_change (mark) "
+                "SELECT sum(mark) FROM gone HAVING count(*) > 0"
             )
-    return token or 0
+    except DatabaseError:
+        pass
 
 
 _INSTALLED: set[str] = set()
@@ -302,6 +331,7 @@ def kept_page(*changes_at):
             if found is not None and now < found.until:
                 return _serve(request, found)
             request.kept_blocks = {}
+            _read_again(request.user)
             response = view(request, *args, **kwargs)
             blocks = request.kept_blocks
             if (
@@ -320,6 +350,15 @@ def kept_page(*changes_at):
         return wrapper
 
     return decorate
+
+
+def _read_again(user) -> None:
+    """The person and their roles were read before the data version (by the middleware
+    and the view's permission decorator): what is kept under this version is computed from
+    them as they are now, read after it (a role removed in between is not kept as held)."""
+    for name in [name for name in vars(user) if name.startswith("_policyhub_")]:
+        delattr(user, name)  # people.roles reads them again when asked
+    user.refresh_from_db()
 
 
 def _serve(request, found: Kept) -> HttpResponse:
