@@ -14,7 +14,7 @@ key made of:
   no change. On PostgreSQL each changing statement adds a row holding a random mark to
   policyhub_data_change, and the token is the sum of the marks the reader sees: a
   transaction's rows appear when it commits, so the token changes exactly then, and
-  marks only ever add to the sum (pruning folds old rows into one row holding their
+  marks only ever add to the sum (a reader folds old rows into one row holding their
   sum), so a token is never seen again for other data. Writers only insert rows of their
   own: they never wait on one another. On SQLite (one writer at a time) each changed row
   sets a random token in policyhub_data_version.
@@ -22,13 +22,14 @@ key made of:
   full URL, the language and the time zone;
 - and it lasts only until the next moment the clock alone changes a figure: the next
   midnight (due dates, "overdue", the months) and whatever else the page names (the
-  next moment training attendance starts or stops counting, `training.compliance`).
+  next moment training attendance starts or stops counting, `training.queries`).
 
 Only the blocks `{% kept %}` marks in base.html are kept (the page's title and content).
 What is around them (navigation, messages, the CSRF token of the log-out form) is
 rendered for every request, and a kept page's own forms get this request's CSRF token.
 Permission checks that run before the view (`role_required`) run on every request; the
-ones inside the view ran for this person at this data version.
+ones inside the view ran for this person at this data version (the person and their
+roles are read again after the version, when a page is computed to be kept).
 """
 
 from __future__ import annotations
