@@ -232,7 +232,7 @@ if env_bool("TRUST_X_FORWARDED_PROTO", False):
 X_FRAME_OPTIONS = "DENY"
 
 # Kept pages (policyhub/kept.py): the figures pages are kept in each process's memory
-# until the data under them changes (a token the database's triggers replace), midnight
+# until the data under them changes (a version the database's triggers keep), midnight
 # comes, or KEPT_PAGES_SECONDS pass. KEPT_PAGES=false computes every page every time.
 KEPT_PAGES = env_bool("KEPT_PAGES", True)
 KEPT_PAGES_SECONDS = env_int("KEPT_PAGES_SECONDS", 3600, minimum=1)
