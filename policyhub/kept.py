@@ -10,7 +10,7 @@ key made of:
   watched table, from triggers on every table of the apps in `WATCHED` (installed after
   every migrate, `install`), so a write made anywhere (a service, the admin, an import,
   SQL typed by hand) is seen, and never anything stale. A statement that changes no row
-  (a periodic clean-up with nothing to do), or only a column in `IGNORED_COLUMNS`, is
+  (a periodic clean-up with nothing to do), or only a column in `ignored_columns()`, is
   no change. On PostgreSQL each changing statement adds a row holding a random mark to
   policyhub_data_change, and the token is the sum of the marks the reader sees: a
   transaction's rows appear when it commits, so the token changes exactly then, and
@@ -71,24 +71,21 @@ WATCHED = (
     "scim",
 )
 WATCHED_MODELS = ("auth.Group",)
-# Columns whose change is not a change to any figure: a sign-in sets last_login; an
-# API token or SCIM client notes when it was used; a news source's fetching notes its
-# progress every few minutes (no kept page shows any of them).
-IGNORED_COLUMNS = {
-    "people_user": {"last_login"},
-    "api_integrationtoken": {"last_used_at"},
-    "scim_scimclient": {"last_used_at"},
-    "prevention_source": {
-        "last_fetched_at",
-        "last_success_at",
-        "last_error",
-        "consecutive_failures",
-        "next_fetch_at",
-        "claimed_until",
-        "items_seen",
-        "items_matched",
-    },
-}
+
+
+def ignored_columns() -> dict[str, set[str]]:
+    """Columns whose change is not a change to any figure: a sign-in sets last_login; an
+    API token or SCIM client notes when it was used; a news source's fetching notes its
+    progress every few minutes (no kept page shows any of them)."""
+    source = apps.get_model("prevention", "Source")
+    return {
+        "people_user": {"last_login"},
+        "api_integrationtoken": {"last_used_at"},
+        "scim_scimclient": {"last_used_at"},
+        source._meta.db_table: set(source.FETCHING),
+    }
+
+
 # PostgreSQL folds the marks into one row once there are this many.
 PRUNE_AT = 1000
 
@@ -139,9 +136,10 @@ def _postgresql_statements(tables: list[str], schema: str) -> list[str]:
         "deleted": ("DELETE", "REFERENCING OLD TABLE AS old_rows "),
         "truncated": ("TRUNCATE", ""),
     }
+    ignoring = ignored_columns()
     for table in tables:
         name = connection.ops.quote_name(table)
-        ignored = ", ".join(f"'{column}'" for column in sorted(IGNORED_COLUMNS.get(table, ())))
+        ignored = ", ".join(f"'{column}'" for column in sorted(ignoring.get(table, ())))
         for event, (operation, transition) in referencing.items():
             arguments = ignored if event == "updated" else ""
             statements += [
@@ -160,9 +158,10 @@ def _sqlite_statements(tables: list[str]) -> list[str]:
         "INSERT OR IGNORE INTO policyhub_data_version VALUES (1, random())",
     ]
     change = "BEGIN UPDATE policyhub_data_version SET token = random() WHERE id = 1; END"
+    ignoring = ignored_columns()
     for table in tables:
         name = connection.ops.quote_name(table)
-        ignored = IGNORED_COLUMNS.get(table, set())
+        ignored = ignoring.get(table, set())
         # An update changes something when a column other than those ignored differs.
         differs = " OR ".join(
             f"OLD.{quoted} IS NOT NEW.{quoted}"
@@ -292,7 +291,7 @@ class Kept:
     blocks: dict[str, str]
 
 
-def _key(request, view_name: str, token: int, now: datetime) -> str:
+def _key(request, view_name: str, token: int) -> str:
     parts = "\n".join(
         [
             view_name,
@@ -301,7 +300,6 @@ def _key(request, view_name: str, token: int, now: datetime) -> str:
             str(token),
             translation.get_language() or "",
             timezone.get_current_timezone_name(),
-            timezone.localdate(now).isoformat(),
         ]
     )
     return "kept:" + hashlib.sha256(parts.encode()).hexdigest()
@@ -326,7 +324,7 @@ def kept_page(*changes_at):
             if token is None:
                 return view(request, *args, **kwargs)
             now = timezone.now()
-            key = _key(request, view_name, token, now)
+            key = _key(request, view_name, token)
             cache = caches[CACHE]
             found = cache.get(key)
             if found is not None and now < found.until:

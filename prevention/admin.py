@@ -184,14 +184,7 @@ class SourceAdmin(admin.ModelAdmin):
         "active",
         "created_by",
         "created_at",
-        "last_fetched_at",
-        "last_success_at",
-        "last_error",
-        "consecutive_failures",
-        "next_fetch_at",
-        "claimed_until",
-        "items_seen",
-        "items_matched",
+        *Source.FETCHING,
     )
     readonly_fields = tuple(name for name in fields if name != "active")
 

@@ -197,6 +197,19 @@ class Source(models.Model):
     """Somewhere public posts come from: a feed PolicyHub fetches, or a social-listening
     tool that posts to a signed webhook."""
 
+    # What fetching notes about its own progress (read-only in the admin; no change to
+    # any figure, policyhub/kept.py).
+    FETCHING = (
+        "last_fetched_at",
+        "last_success_at",
+        "last_error",
+        "consecutive_failures",
+        "next_fetch_at",
+        "claimed_until",
+        "items_seen",
+        "items_matched",
+    )
+
     class Kind(models.TextChoices):
         FEED = "feed", _("RSS or Atom feed")
         WEBHOOK = "webhook", _("Webhook")
