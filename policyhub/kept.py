@@ -28,8 +28,11 @@ Only the blocks `{% kept %}` marks in base.html are kept (the page's title and c
 What is around them (navigation, messages, the CSRF token of the log-out form) is
 rendered for every request, and a kept page's own forms get this request's CSRF token.
 Permission checks that run before the view (`role_required`) run on every request; the
-ones inside the view ran for this person at this data version (the person and their
-roles are read again after the version, when a page is computed to be kept).
+ones inside the view ran for this person at this data version: `DataVersionMiddleware`
+reads the version before the person and their roles are read, for the requests a kept
+page answers (without it, the person and their roles are read again after the version,
+when a page is computed to be kept). What the page names as its next moments is asked
+once per process and data version, and reused until the first of them comes.
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, transaction
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import render
+from django.urls import Resolver404, resolve
 from django.utils import timezone, translation
 
 # The SQL names: policyhub_data_change (PostgreSQL's marks), policyhub_data_version
@@ -320,7 +324,8 @@ def kept_page(*changes_at):
                 or not request.user.is_authenticated
             ):
                 return view(request, *args, **kwargs)
-            token = data_version()
+            read_first = hasattr(request, "kept_version")
+            token = request.kept_version if read_first else data_version()
             if token is None:
                 return view(request, *args, **kwargs)
             now = timezone.now()
@@ -330,7 +335,8 @@ def kept_page(*changes_at):
             if found is not None and now < found.until:
                 return _serve(request, found)
             request.kept_blocks = {}
-            _read_again(request.user)
+            if not read_first:
+                _read_again(request.user)
             response = view(request, *args, **kwargs)
             blocks = request.kept_blocks
             if (
@@ -338,7 +344,9 @@ def kept_page(*changes_at):
                 and type(response) is HttpResponse
                 and set(blocks) == {"title", "content"}
             ):
-                moments = [next_midnight(now)] + [moment(now) for moment in changes_at]
+                moments = [next_midnight(now)] + [
+                    _next_moment(moment, token, now) for moment in changes_at
+                ]
                 until = min(m for m in moments if m is not None)
                 seconds = (until - now).total_seconds()
                 if seconds > 1:
@@ -346,9 +354,57 @@ def kept_page(*changes_at):
                     cache.set(key, Kept(until=until, blocks=blocks), timeout)
             return response
 
+        wrapper.kept_page = True  # for DataVersionMiddleware (wraps() passes it outwards)
         return wrapper
 
     return decorate
+
+
+# (function, database, data version) -> (asked at, the moment it gave), per process.
+_MOMENTS: dict[tuple, tuple[datetime, datetime | None]] = {}
+
+
+def _next_moment(changes_at, token, now: datetime) -> datetime | None:
+    """`changes_at(now)`, asked once per data version: a moment found at `asked` is still
+    the next one at any later `now` before it (no moment lies between, and the moments
+    come from the data, which is the same at the same version)."""
+    key = (changes_at, connection.settings_dict["NAME"], token)
+    found = _MOMENTS.get(key)
+    if found is not None and found[0] <= now and (found[1] is None or now < found[1]):
+        return found[1]
+    moment = changes_at(now)
+    if len(_MOMENTS) >= 100:
+        _MOMENTS.clear()
+    _MOMENTS[key] = (now, moment)
+    return moment
+
+
+class DataVersionMiddleware:
+    """Reads the data version for a request a kept page answers, before the person is
+    read (it sits before AuthenticationMiddleware): what is computed to be kept under
+    that version is then computed from the person and roles as they are at it or later,
+    without reading them again. Other requests are left alone (no query)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if (
+            settings.KEPT_PAGES
+            and request.method in ("GET", "HEAD")
+            and settings.SESSION_COOKIE_NAME in request.COOKIES  # nobody signed in: no page
+            and _kept(request)
+        ):
+            request.kept_version = data_version()
+        return self.get_response(request)
+
+
+def _kept(request) -> bool:
+    try:
+        match = resolve(request.path_info, urlconf=getattr(request, "urlconf", None))
+    except Resolver404:
+        return False
+    return getattr(match.func, "kept_page", False)
 
 
 def _read_again(user) -> None:

@@ -63,6 +63,7 @@ def _filtered(people, field: str, value):
 
 
 @require_safe
+@kept_page(next_change)
 def compliance(request):
     reports_of = _reports_of(request.user)
     return render(

@@ -219,7 +219,9 @@ def next_change(now: datetime) -> datetime | None:
     which can only make it sooner. Two queries."""
     periods = {
         months_period(months)
-        for months in Requirement.objects.values_list("every_months", flat=True).distinct()
+        for months in Requirement.objects.order_by()
+        .values_list("every_months", flat=True)
+        .distinct()
     }
     moments = {
         "opens": (Min("starts_at", filter=Q(starts_at__gt=now + CHECKIN_LEAD)), -CHECKIN_LEAD),

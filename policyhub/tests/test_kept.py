@@ -189,6 +189,7 @@ CHANGES = [
     ("leader", "training:compliance_requirement", admin_edit),
     ("policy_admin", "policies:manage_compliance", overdue_by_update),
     ("manager", "dashboards:team", report_moved_by_sql),
+    ("leader", "training:compliance", attended_briefing),
 ]
 
 
@@ -218,6 +219,7 @@ PAGES = [
     ("leader", "dashboards:compliance"),
     ("policy_admin", "policies:manage_compliance"),
     ("leader", "training:compliance_requirement"),
+    ("leader", "training:compliance"),
 ]
 
 
