@@ -11,8 +11,11 @@ the head of the whole line (everyone else who is active) is everyone's kept figu
 the few people outside it, counted live (`compliance.Scope.rest`).
 
 A figure is never stale: whatever changes what a finished month's live count would be
-forgets the kept months (`forget`), and the next view computes them again, all missing
-months in one pass:
+forgets the kept months (`forget`, from the hooks in dashboards/apps.py), and a worker
+counts them again as soon as the change has committed (`refill.fill`, the task
+`dashboards.tasks.fill_finished_months`, asked for once per transaction and only when
+rows were forgotten); a view that comes first counts them itself, all missing months
+in one pass:
 - the directory (people joining, leaving, moving; departments added, moved or deleted;
   `people.signals.directory_changed`, from the services, the import, SCIM and the
   admin's person and department pages) and group memberships: training counts today's
@@ -24,10 +27,16 @@ months in one pass:
 Acknowledging, publishing a version, a leaver's assignments closing and attendance this
 month change only this month's figures: the kept months stay (tests hold them equal to
 the live count after each kind of change). A write that goes round all of these (SQL by
-hand, a queryset's `update` in the shell) is not seen: `summaries.forget()` then.
+hand, a queryset's `update` in the shell) is not seen: `summaries.forget()` then, and
+`refill.fill()` (or the next view counts them).
 
 Costs: one grouped read for both kinds and all eleven finished months (a row per month
-and policy or requirement); computing missing months is one query per kind.
+and policy or requirement); computing missing months is one query per kind, and keeping
+them one insert (the marks and the rows together; what was counted is shown, not read
+back). Missing months are the exception a view should not meet: besides the worker
+after each change, beat runs `refill.fill` shortly after midnight every day, so the month that
+has just ended is kept before anyone looks (policyhub/celery.py). Its run with nothing
+missing is the read alone.
 """
 
 from __future__ import annotations
@@ -92,26 +101,32 @@ class FinishedMonths:
                     figures[row["subject_id"]] = (row["count"], row["total"])
         return self._read
 
+    def missing(self, kind: str) -> list[Month]:
+        """The finished months of `kind` that are not kept yet."""
+        return [month for month in self.months if (kind, month.first) not in self._figures()]
+
     def _ensure(self, kind: str, compute: Callable[[list[Month]], Counts]) -> None:
-        missing = [month for month in self.months if (kind, month.first) not in self._figures()]
+        missing = self.missing(kind)
         if not missing:
             return
         counts = compute(missing)
-        keep(kind, missing, counts)
-        self._read = None
-        if all((kind, month.first) in self._figures() for month in missing):
-            return
-        # Nobody kept them (another view's write failed after ours was refused): this
-        # view shows what it counted, as the kept rows would have given it.
+        if not keep(kind, missing, counts):
+            self._read = None  # another view kept them first: what it kept is shown
+        figures = self._figures()
         for k, month in enumerate(missing):
-            figures: dict[int, list[int]] = {}
+            if (kind, month.first) in figures:
+                continue
+            # What was kept, added up as the read would give it (no read back); or, if
+            # nobody kept it (another view's write failed after ours was refused), what
+            # this view counted all the same.
+            added: dict[int, list[int]] = {}
             for (index, subject_id, department_id), found in counts.items():
                 if index == k and self._shows(department_id):
                     count, total = _pair(found)
-                    pair = figures.setdefault(subject_id, [0, 0])
+                    pair = added.setdefault(subject_id, [0, 0])
                     pair[0] += count
                     pair[1] += total
-            self._read[(kind, month.first)] = {pk: tuple(pair) for pk, pair in figures.items()}
+            figures[(kind, month.first)] = {pk: (pair[0], pair[1]) for pk, pair in added.items()}
 
     def _shows(self, department_id: int | None) -> bool:
         """Whether the filters count a department's row (as `_department_q` does)."""
@@ -148,10 +163,10 @@ class FinishedMonths:
         ]
 
 
-def keep(kind: str, months: list[Month], counts: Counts, *, now: datetime | None = None) -> None:
+def keep(kind: str, months: list[Month], counts: Counts, *, now: datetime | None = None) -> bool:
     """Keep the figures of `months` (indexes into it in `counts`), each month marked as
-    computed, in one transaction. If a view kept any of them meanwhile, keep nothing:
-    what it kept is read next time."""
+    computed, in one transaction. If a view kept any of them meanwhile, keep nothing
+    (False): what it kept is read instead."""
     now = now or timezone.now()
     marks = [
         MonthFigure(kind=kind, month=month.first, subject_id=MonthFigure.MARK, computed_at=now)
@@ -170,11 +185,13 @@ def keep(kind: str, months: list[Month], counts: Counts, *, now: datetime | None
         for (k, subject_id, department_id), figures in counts.items()
     ]
     try:
+        # A savepoint of its own: a refused mark must not break the caller's transaction.
+        # The marks first, so that a refusal comes before the rows are written.
         with transaction.atomic():
-            MonthFigure.objects.bulk_create(marks)
-            MonthFigure.objects.bulk_create(rows, batch_size=1000)
+            MonthFigure.objects.bulk_create(marks + rows, batch_size=1000)
     except IntegrityError:
-        pass
+        return False
+    return True
 
 
 def forget(*, kind: str | None = None, since: datetime | None = None) -> int:

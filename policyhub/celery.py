@@ -7,6 +7,7 @@ Run any number of workers (`celery -A policyhub worker`) and exactly one beat
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "policyhub.settings")
 
@@ -51,6 +52,14 @@ def _beat_schedule() -> dict:
         "fetch-intake-feeds": {
             "task": "prevention.tasks.fetch_due_sources",
             "schedule": 60.0,
+        },
+        # Every day at 00:05 (the site's time zone): when a month has just ended, count
+        # and keep it for the compliance dashboard's trend before anyone looks. Daily,
+        # not monthly: it also counts what a change forgot while the broker was down;
+        # with nothing missing it is one read (dashboards/summaries.py `fill`).
+        "fill-compliance-months": {
+            "task": "dashboards.tasks.fill_finished_months",
+            "schedule": crontab(minute=5, hour=0),
         },
         # Every REMINDERS_SEND_EVERY_SECONDS (default a minute): send what is due,
         # retries whose backoff has passed, and digests whose 09:00 has come.

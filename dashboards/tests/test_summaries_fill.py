@@ -1,0 +1,229 @@
+"""The compliance dashboard's finished months counted by a worker (refill.fill, the
+task dashboards.tasks.fill_finished_months) rather than by the first view: after a
+change that forgot them, and after midnight every day. What it keeps is what a view
+would have kept; a view after it counts nothing."""
+
+from datetime import timedelta
+
+import pytest
+from celery.schedules import crontab
+from django.contrib.auth.models import Group
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from dashboards import compliance, refill, summaries, tasks
+from dashboards.models import MonthFigure
+from dashboards.tests import test_compliance_summaries as kept_tests
+from people import roles
+from people import services as people_services
+from people.signals import directory_changed
+from policyhub import security
+from policyhub.history import ACKNOWLEDGEMENTS, TRAINING, past_changed
+
+# The tests read the figures the view computed (and count its queries): never a kept page.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("computed_pages")]
+
+# Two departments, a policy and a briefing, with a year of history (the kept months' tests).
+history = kept_tests.history
+page_trend, live_trend = kept_tests.page_trend, kept_tests.live_trend
+kept_months, department_filter = kept_tests.kept_months, kept_tests.department_filter
+
+
+def kept_rows() -> list[tuple]:
+    """Every kept figure (and mark), without when it was counted."""
+    return sorted(
+        MonthFigure.objects.values_list(
+            "kind", "month", "subject_id", "department_id", "count", "total"
+        )
+    )
+
+
+def when_counted() -> dict[tuple, tuple]:
+    """(kind, month) -> (the mark's id, when the month was counted)."""
+    return {
+        (kind, month): (pk, at)
+        for pk, kind, month, at in MonthFigure.objects.filter(
+            subject_id=MonthFigure.MARK
+        ).values_list("pk", "kind", "month", "computed_at")
+    }
+
+
+@pytest.fixture
+def asks(monkeypatch):
+    """Each time a worker is asked to fill the months (the broker is not reached)."""
+    asked = []
+    monkeypatch.setattr(
+        tasks.fill_finished_months, "apply_async", lambda **options: asked.append(options)
+    )
+    return asked
+
+
+@pytest.fixture
+def worker(monkeypatch):
+    """The task runs where it is asked for, as a worker would; each ask is recorded."""
+    asked = []
+
+    def apply_async(**options):
+        asked.append(options)
+        tasks.fill_finished_months.apply()
+
+    monkeypatch.setattr(tasks.fill_finished_months, "apply_async", apply_async)
+    return asked
+
+
+def test_the_task_counts_exactly_the_missing_months_as_a_view_would(client, policy_admin, history):
+    client.force_login(policy_admin)
+    page_trend(client)  # a view counts and keeps them
+    by_a_view = kept_rows()
+    assert kept_months() == 22
+    months = compliance.last_months(timezone.now())
+    summaries.forget(kind=TRAINING, since=months[7].at)  # from month 8 on
+    before = when_counted()
+    assert len(before) == 22 - 3  # training's months 8, 9 and 10
+
+    assert tasks.fill_finished_months.apply().get() == 3
+
+    after = when_counted()
+    assert len(after) == 22
+    assert {key: after[key] for key in before} == before  # the others left alone
+    assert kept_rows() == by_a_view
+    # Everything forgotten: all 22, the same rows as the view kept.
+    summaries.forget()
+    assert tasks.fill_finished_months.apply().get() == 22
+    assert kept_rows() == by_a_view
+    # And the dashboard, reading them (filtered too), shows the live count.
+    assert page_trend(client) == live_trend()
+    sales = history["sales"]
+    assert page_trend(client, department=sales.pk) == live_trend(filters=department_filter(sales))
+    assert kept_months() == 22
+
+
+def test_running_it_again_reads_once_and_writes_nothing(history, django_assert_num_queries):
+    assert refill.fill() == 22
+    before = list(MonthFigure.objects.values_list("pk", "computed_at").order_by("pk"))
+    with django_assert_num_queries(1):
+        assert tasks.fill_finished_months.apply().get() == 0
+    assert list(MonthFigure.objects.values_list("pk", "computed_at").order_by("pk")) == before
+
+
+def test_a_burst_of_forgets_in_one_transaction_asks_once_when_it_commits(
+    history, asks, django_capture_on_commit_callbacks
+):
+    refill.fill()
+    person = history["people"][0]
+    group = Group.objects.get_or_create(name=roles.COMMS)[0]
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        person.groups.add(group)  # training's months forgotten
+        person.groups.remove(group)
+        past_changed.send(sender=None, kind=ACKNOWLEDGEMENTS, since=None)  # and the rest
+        directory_changed.send(sender=type(person))
+        assert kept_months() == 0
+        assert asks == []  # not before the change commits
+    for callback in callbacks:
+        callback()
+    assert asks == [{"retry": False}]
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_each_change_that_forgets_months_asks_once_as_it_commits(asks, history):
+    """With real commits: a change asks for one fill when it commits, however many ways
+    it forgets; a change that finds nothing kept asks for nothing."""
+    person = history["people"][0]
+    people_services.update_person(person=person, values={"department": "Sales"})
+    assert asks == []  # (nor did building the history: nothing was kept)
+    refill.fill()
+    group = Group.objects.get_or_create(name=roles.COMMS)[0]
+    with transaction.atomic():
+        person.groups.add(group)
+        past_changed.send(sender=None, kind=ACKNOWLEDGEMENTS, since=None)
+        person.groups.remove(group)
+        assert kept_months() == 0
+        assert asks == []
+    assert asks == [{"retry": False}]
+    refill.fill()
+    people_services.update_person(person=person, values={"department": "Support"})
+    assert kept_months() == 0
+    assert asks == [{"retry": False}] * 2
+    people_services.update_person(person=person, values={"department": "Sales"})
+    assert asks == [{"retry": False}] * 2  # nothing kept since: nothing to count again
+
+
+def test_after_a_change_the_worker_counts_and_the_next_view_counts_nothing(
+    client, policy_admin, history, worker, monkeypatch, django_capture_on_commit_callbacks
+):
+    # The session's idle limit is pushed back (a write) at most once a minute: the clock
+    # stands still, so that neither view pays for it.
+    stopped = security._now()
+    monkeypatch.setattr(security, "_now", lambda: stopped)
+    client.force_login(policy_admin)
+    page_trend(client)
+    with django_capture_on_commit_callbacks(execute=True):
+        people_services.update_person(person=history["people"][1], values={"department": "Sales"})
+    assert worker == [{"retry": False}]
+    assert kept_months() == 22
+    counted = when_counted()
+
+    def view() -> int:
+        with CaptureQueriesContext(connection) as context:
+            trend = page_trend(client)
+        assert trend == live_trend()
+        return len(context.captured_queries)
+
+    first = view()
+    assert first <= view()
+    assert when_counted() == counted  # nothing counted again by the view
+
+
+def test_beat_fills_the_months_shortly_after_midnight_every_day(settings, monkeypatch):
+    from policyhub.celery import app
+
+    entry = app.conf.beat_schedule["fill-compliance-months"]
+    assert entry["task"] == "dashboards.tasks.fill_finished_months"
+    assert entry["task"] == tasks.fill_finished_months.name
+    schedule = entry["schedule"]
+    assert isinstance(schedule, crontab)
+    assert (schedule.hour, schedule.minute) == ({0}, {5})
+    assert schedule.day_of_week == set(range(7))
+    assert schedule.day_of_month == set(range(1, 32))
+    assert schedule.month_of_year == set(range(1, 13))
+    # At midnight where the months end: a month that ended a minute ago is five minutes
+    # from being kept.
+    assert app.conf.timezone == settings.TIME_ZONE
+    midnight = timezone.localtime().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    monkeypatch.setattr(schedule, "nowfun", lambda: midnight + timedelta(minutes=1))
+    yesterday = midnight - timedelta(days=1) + timedelta(minutes=5)
+    assert schedule.remaining_estimate(yesterday) == timedelta(minutes=4)
+
+
+def test_counted_months_are_kept_in_one_insert_and_not_read_back(db):
+    months = compliance.last_months(timezone.now())
+    finished = summaries.FinishedMonths(months, compliance.Filters())
+    counted = {(k, 7, None): [1, 2] for k in range(11)}
+    with CaptureQueriesContext(connection) as context:
+        assert finished.acknowledgements(lambda missing: counted, None) == [(1, 2)] * 11
+    statements = [query["sql"].split()[0].upper() for query in context.captured_queries]
+    assert statements.count("SELECT") == 1  # the read before counting, none after
+    assert statements.count("INSERT") == 1  # the marks and the figures together
+    assert kept_months() == 11
+    assert (
+        summaries.FinishedMonths(months, compliance.Filters()).acknowledgements(
+            lambda missing: pytest.fail("counted again"), None
+        )
+        == [(1, 2)] * 11
+    )
+
+
+def test_months_another_view_kept_first_are_shown_as_it_kept_them(db):
+    """Two views count the same missing months at once: the second one's keeping is
+    refused, and it shows what the first kept (as every later view will)."""
+    months = compliance.last_months(timezone.now())
+    finished = summaries.FinishedMonths(months, compliance.Filters())
+
+    def count(missing):
+        other = summaries.FinishedMonths(months, compliance.Filters())
+        other.acknowledgements(lambda missing: {(k, 7, None): [3, 4] for k in range(11)}, None)
+        return {(k, 7, None): [1, 2] for k in range(11)}
+
+    assert finished.acknowledgements(count, None) == [(3, 4)] * 11
+    assert kept_months() == 11
