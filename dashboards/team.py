@@ -87,15 +87,23 @@ def visible_open_actions() -> QuerySet:
 @dataclass(frozen=True)
 class Moment:
     """When figures are taken, and the active requirements they are taken against, each
-    with the people who still have to attend it (`still_required`, a queryset built
-    once: a department audience reads the department tree once, however many queries
-    then use it), the topics whose sessions count for it, and `flags` (built once)."""
+    with the people who still have to attend it (`unmet`: `still_required`, a queryset
+    built once: a department audience reads the department tree once, however many
+    queries then use it), the topics whose sessions count for it (`accepted`), and
+    `flags`: each built when first read, since the Dashboards page reads none of
+    `unmet`."""
 
     now: datetime
     today: date
     requirements: tuple[Requirement, ...]
-    unmet: tuple[QuerySet, ...]
-    accepted: tuple[frozenset[int], ...]
+
+    @cached_property
+    def unmet(self) -> tuple[QuerySet, ...]:
+        return tuple(still_required(r, now=self.now) for r in self.requirements)
+
+    @cached_property
+    def accepted(self) -> tuple[frozenset[int], ...]:
+        return tuple(frozenset(accepted_topics(r)) for r in self.requirements)
 
     @cached_property
     def flags(self) -> Flags:
@@ -106,13 +114,7 @@ class Moment:
         now = now or timezone.now()
         if requirements is None:
             requirements = active_requirements()
-        return cls(
-            now=now,
-            today=timezone.localdate(now),
-            requirements=tuple(requirements),
-            unmet=tuple(still_required(r, now=now) for r in requirements),
-            accepted=tuple(frozenset(accepted_topics(r)) for r in requirements),
-        )
+        return cls(now=now, today=timezone.localdate(now), requirements=tuple(requirements))
 
     def overdue_training(self, unmet: Iterable[bool], start_date: date | None) -> int:
         """Of the requirements not met (`unmet`: one flag per requirement), those due: all
@@ -319,21 +321,29 @@ class Flags:
     windows: tuple[int, ...]  # the requirements (by number) with a joiner's window
 
     @classmethod
-    def of(cls, moment: Moment) -> Flags:
+    def of(cls, moment: Moment, *, whole: bool = True) -> Flags:
+        """`whole`: False leaves out the columns `team_headline` does not read, the open
+        flags (`OPEN`) and each requirement's "not met" (`UNMET`, which it tests in
+        two parts), not to build them for nothing."""
         late = Q(due_date__lt=moment.today)
         assignments, actions = open_assignments(), visible_open_actions()
         columns = {
-            "policies_open": _among(assignments, "person_id"),
             "policies_overdue": _among(assignments.filter(late), "person_id"),
-            "actions_open": _among(actions, "owner_id"),
             "actions_overdue": _among(actions.filter(late), "owner_id"),
-            **{
-                UNMET % n: ExpressionWrapper(
-                    still_required_among(r, now=moment.now), output_field=BooleanField()
-                )
-                for n, r in enumerate(moment.requirements)
-            },
         }
+        if whole:
+            columns = {
+                "policies_open": _among(assignments, "person_id"),
+                "policies_overdue": columns["policies_overdue"],
+                "actions_open": _among(actions, "owner_id"),
+                "actions_overdue": columns["actions_overdue"],
+                **{
+                    UNMET % n: ExpressionWrapper(
+                        still_required_among(r, now=moment.now), output_field=BooleanField()
+                    )
+                    for n, r in enumerate(moment.requirements)
+                },
+            }
         # A requirement not met is overdue unless the person is a new joiner still
         # within its window: `joiner_not_yet_due`, the query form of `joiner_due_by`.
         windows = []
@@ -442,9 +452,8 @@ def team_headline(people: QuerySet, moment: Moment) -> Headline:
     who attended (new joiners included), the rule of
     `compliance_trend.training_coverage`; the tests hold both equal, and the overdue
     count equal to `team_summary`'s."""
-    flags = moment.flags
-    unmet = {UNMET % n for n in range(flags.requirements)}
-    columns = {name: flag for name, flag in flags.columns.items() if name not in {*OPEN, *unmet}}
+    flags = Flags.of(moment, whole=False)
+    columns = dict(flags.columns)
     for n, requirement in enumerate(moment.requirements):
         columns[ATTENDED % n] = ExpressionWrapper(
             attended_within(requirement, moment.now), output_field=BooleanField()

@@ -10,10 +10,10 @@ from django.core import mail
 from django.db import connection
 from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
+from django.urls import clear_script_prefix, reverse, set_script_prefix
 from django.utils import timezone
 
-from dashboards import compliance, compliance_trend, team_export
+from dashboards import compliance, compliance_trend, team_export, team_views
 from dashboards import team as queries
 from incidents import services as incident_services
 from incidents.models import Incident
@@ -1261,3 +1261,17 @@ def test_the_page_costs_the_same_for_few_and_many_reports(
     assert len(response.context["page"].object_list) == 50
     assert response.context["summary"].overdue == 63
     assert response.context["page"].object_list[0].actions_open == 1
+
+
+@pytest.mark.parametrize("prefix", ["/", "/hub2147483647/"])
+@pytest.mark.parametrize("name", ["dashboards:team_member", "dashboards:team_nudge"])
+def test_each_rows_links_are_the_ones_reverse_gives(name, prefix):
+    """The list reverses each link once a page (`team_views._links`), for every row:
+    the same URL as reversing it for the row, whatever the site's prefix holds."""
+    set_script_prefix(prefix)
+    try:
+        link = team_views._links(name)
+        for pk in (1, 7, 42, 2147483647, 10**12):
+            assert link(pk) == reverse(name, args=[pk])
+    finally:
+        clear_script_prefix()
