@@ -343,24 +343,32 @@ class CellWords:
         return cls(_("(%(acknowledged)s of %(total)s acknowledged)"), _("Nobody assigned"))
 
 
-@dataclass(frozen=True)
 class Cell:
-    policy: Policy
-    acknowledged: int
-    total: int
-    url: str | None  # the drill-down to its people (None when nobody is assigned)
-    percent: int | None = field(init=False)
-    heat: str = field(init=False)
-    label: str = field(init=False)  # "72% · 36/50"
-    words: CellWords | None = field(default=None, compare=False, repr=False)
+    """One cell of the heatmap: its figures, its colour, its label ("72% · 36/50") and
+    its drill-down link (None when nobody is assigned). A plain class, worked out once
+    on creation: a heatmap has hundreds of cells."""
 
-    def __post_init__(self):
-        # Worked out once: a heatmap has hundreds of cells, each read by the template.
-        share = percent(self.acknowledged, self.total)
-        object.__setattr__(self, "percent", share)
-        object.__setattr__(self, "heat", heat_class(self.acknowledged, self.total))
-        label = f"{share}% · {self.acknowledged}/{self.total}" if self.total else "—"
-        object.__setattr__(self, "label", label)
+    __slots__ = ("policy", "acknowledged", "total", "url", "percent", "heat", "label", "words")
+
+    def __init__(
+        self,
+        policy: Policy,
+        acknowledged: int,
+        total: int,
+        url: str | None,
+        words: CellWords | None = None,
+    ):
+        self.policy = policy
+        self.acknowledged = acknowledged
+        self.total = total
+        self.url = url
+        self.words = words
+        self.percent = share = percent(acknowledged, total)
+        self.heat = heat_class(acknowledged, total)
+        self.label = f"{share}% · {acknowledged}/{total}" if total else "—"
+
+    def __repr__(self) -> str:
+        return f"Cell({self.policy!r}, {self.acknowledged}, {self.total}, {self.url!r})"
 
     @property
     def html(self) -> str:
@@ -390,6 +398,12 @@ class HeatRow:
     name: str
     department_value: str
     cells: list[Cell]
+
+    @property
+    def html(self) -> str:
+        """The row's cells' <td>s, joined here: the template writes one string per row
+        rather than looping over hundreds of cells."""
+        return mark_safe("".join([cell.html for cell in self.cells]))  # noqa: S308 -- each escaped
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from policies import services as policy_services
 from policies.models import Assignment, Policy, PolicyVersion
 from policies.queries import version_line
 from policies.tests.factories import BODY_2, publish_version, published_policy
-from training.compliance import active_requirements, audience_of, still_required_ids
+from training.compliance import active_requirements, audience_of, period, still_required_ids
 from training.models import Requirement, Topic
 from training.tests.factories import attended as attend
 from training.tests.factories import held_session
@@ -262,6 +262,57 @@ def test_coverage_counted_for_everyone_equals_a_team_of_everyone(org):
             (row.department_value, row.audience, row.compliant) for row in everyone.departments
         ]
         assert rows  # counted something
+
+
+@pytest.mark.parametrize("params", [{}, {"department": "SALES"}, {"department": "none"}])
+def test_a_few_peoples_coverage_counted_here_equals_the_grouped_count(
+    org, policy_admin, monkeypatch, params
+):
+    """A few people named by id (the head of the whole line on their own) are counted
+    from their attendance rows, not by the grouped query of conditional counts: the
+    same figures for every month, requirement and department, alone or together, with
+    attendance inside and outside each requirement's period, a leaver and people in no
+    audience."""
+    people = get_user_model().objects.order_by("pk")
+    topics = {r.name: r.accepted_topics.get() for r in Requirement.objects.all()}
+    now = timezone.now()
+    for days, name, names in [
+        (200, "Everyone", ("Ben", "Eva", "Rui")),  # within 12 months, not 6
+        (300, "Champions", ("Eva", "Ben")),  # the group's 6 months: earlier months only
+        (500, "Sales", ("Ann", "Lee")),  # within 24 months
+        (380, "Everyone", ("Pat", "Nia")),  # the oldest months of everyone's 12
+    ]:
+        session = held_session(topics[name], policy_admin, starts_at=now - timedelta(days=days))
+        for person in people.filter(full_name__in=names):
+            attend(session, person)
+    months = compliance.last_months(now)
+    # On the edges of a period: from its first moment, up to (not at) the month's end.
+    everyone = Requirement.objects.get(name="Everyone")
+    for starts_at, name in [(months[1].at - period(everyone), "Rui"), (months[2].at, "Ann")]:
+        session = held_session(topics["Everyone"], policy_admin, starts_at=starts_at)
+        attend(session, people.get(full_name=name))
+    filters = compliance.Filters()
+    if params.get("department") == "none":
+        filters = compliance.Filters(no_department=True)
+    elif params:
+        sales = {org["sales"].pk, org["emea"].pk}
+        filters = compliance.Filters(department=org["sales"], department_ids=frozenset(sales))
+    requirements = active_requirements()
+    ids = list(people.values_list("pk", flat=True))
+    counted_any = False
+    for chosen in [*((pk,) for pk in ids), tuple(ids[:3]), tuple(ids)]:
+        scope = compliance.Scope(everyone=False, person_ids=chosen)
+        here = compliance_trend.coverage_counts(
+            requirements, months=months, now=now, scope=scope, filters=filters
+        )
+        monkeypatch.setattr(compliance_trend, "FEW", 0)  # the grouped query
+        grouped = compliance_trend.coverage_counts(
+            requirements, months=months, now=now, scope=scope, filters=filters
+        )
+        monkeypatch.undo()
+        assert here == grouped, chosen
+        counted_any = counted_any or bool(here)
+    assert counted_any
 
 
 # --- the heatmap's cells, drawn without format_html and urlencode per cell ----------------
