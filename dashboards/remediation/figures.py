@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 from django.db.models import (
     Case,
     Count,
+    DateField,
     DurationField,
     ExpressionWrapper,
     F,
@@ -20,10 +21,10 @@ from django.db.models import (
     QuerySet,
     When,
 )
-from django.db.models.functions import TruncDate
+from django.db.models.functions import ExtractIsoWeekDay, TruncDate
 from django.utils.translation import gettext_lazy
 
-from dashboards.remediation.noticing import EXPOSURE, INCIDENTS, period_groups
+from dashboards.remediation.noticing import EXPOSURE, INCIDENTS, RECURRING, period_groups
 from dashboards.remediation.periods import (
     Periods,
     month_label,
@@ -382,7 +383,7 @@ def recurrence(
     if groups is None:
         groups = period_groups(viewer, filters, [])
     counts = Counter()
-    for (_, _, information, platform, _), group in groups[INCIDENTS].items():
+    for (information, platform), group in groups[RECURRING].items():
         counts[(information, platform)] += group.count
     platforms = [
         (value, label)
@@ -425,6 +426,21 @@ def _reviewed(viewer: Viewer, filters: Filters) -> QuerySet[Incident]:
 
 REVIEW_DAYS = {"done_on": TruncDate("last_done"), "written_on": TruncDate("written_at")}
 
+# What `late_reviews` groups by: the weekday the last action was done (ISO, Monday 1),
+# how long after that day the review was written (null if it is not), and for a review
+# not written, that day. Whether a review is due and late depends on no more (the due
+# date is a number of days after that day, by its weekday), and there are a few dozen
+# such groups where there are hundreds of pairs of days.
+REVIEW_GAPS = {
+    "done_weekday": ExtractIsoWeekDay(TruncDate("last_done")),
+    "written_after": ExpressionWrapper(
+        TruncDate("written_at") - TruncDate("last_done"), output_field=DurationField()
+    ),
+    "pending_since": Case(
+        When(written_at__isnull=True, then=TruncDate("last_done")), output_field=DateField()
+    ),
+}
+
 
 class _ReviewsDue:
     """Whether a review has fallen due, and whether it is late, from the day the last
@@ -446,18 +462,27 @@ class _ReviewsDue:
             return False, False
         return True, (written_on or self.today) > due_date
 
+    def written(self, done_weekday: int, written_after: timedelta) -> tuple[bool, bool]:
+        """As called with the days, for a review written `written_after` the day the
+        last action was done, a day of ISO weekday `done_weekday`: due, and late if
+        written after the due date."""
+        return True, written_after.days > self.days[int(done_weekday) - 1]
+
 
 def late_reviews(viewer: Viewer, filters: Filters, *, today: date) -> LateReviews:
     """Reviews are due five working days after the last action is done: those fallen
-    due and those late, counted by the days the last action was done and the review
-    written (one query)."""
+    due and those late, counted by the weekday the last action was done and the days
+    until the review was written (`REVIEW_GAPS`, one query)."""
     groups = grouped(
-        _reviewed(viewer, filters), REVIEW_DAYS, (Grouping("days", by=tuple(REVIEW_DAYS)),)
+        _reviewed(viewer, filters), REVIEW_GAPS, (Grouping("gaps", by=tuple(REVIEW_GAPS)),)
     )
     state = _ReviewsDue(today)
     due = late = 0
-    for (done_on, written_on), group in groups["days"].items():
-        is_due, is_late = state(done_on, written_on)
+    for (done_weekday, written_after, pending_since), group in groups["gaps"].items():
+        if written_after is None:
+            is_due, is_late = state(pending_since, None)
+        else:
+            is_due, is_late = state.written(done_weekday, written_after)
         due += group.count if is_due else 0
         late += group.count if is_late else 0
     return LateReviews(due, late)

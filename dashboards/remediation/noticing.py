@@ -138,7 +138,8 @@ EXPOSURE = (
 # The groupings of `period_groups`, by name: every count of the period's incidents the
 # figures need, and each median of posted → noticed they show (over all the incidents,
 # it is the exposure window's first stretch, named by its slug as the others are).
-INCIDENTS = "incidents"  # by how noticed, quarter noticed, information, platform, posted
+INCIDENTS = "incidents"  # by how noticed, quarter noticed and whether a posted time is known
+RECURRING = "recurring"  # by information and platform
 POSTED_NOTICED = EXPOSURE[0][0]
 BY_WAY = "posted-noticed by way"
 BY_QUARTER = "posted-noticed by quarter"
@@ -175,9 +176,9 @@ def period_groups(
     """The incidents noticed in the period, grouped every way the figures over them
     (recurrence, the exposure window, noticing) need, so that the page reads them once
     (one query): counted by how they were noticed, the quarter of `quarters` they were
-    noticed in (None if in none), information, platform and whether a posted time is
-    known; the median of each exposure stretch; posted → noticed by how noticed (with
-    the 90th percentile) and by quarter."""
+    noticed in (None if in none) and whether a posted time is known, and counted by
+    information and platform; the median of each exposure stretch; posted → noticed by
+    how noticed (with the 90th percentile) and by quarter."""
     columns = {
         "noticed_by": _noticed_by(),
         "quarter": Periods(quarters).case("noticed_at"),
@@ -192,7 +193,10 @@ def period_groups(
     }
     both = (MEDIAN, P90)
     groupings = (
-        Grouping(INCIDENTS, by=("noticed_by", "quarter", "kind", "posted_on", "has_posted")),
+        # Counted two ways rather than by all five at once: a few dozen groups, not
+        # hundreds, for Python to read.
+        Grouping(INCIDENTS, by=("noticed_by", "quarter", "has_posted")),
+        Grouping(RECURRING, by=("kind", "posted_on")),
         Grouping(POSTED_NOTICED, value=POSTED_NOTICED, fractions=both),
         Grouping(BY_WAY, by=("noticed_by",), value=POSTED_NOTICED, fractions=both),
         Grouping(BY_QUARTER, by=("quarter",), value=POSTED_NOTICED, fractions=(MEDIAN,)),
@@ -224,7 +228,7 @@ def noticing(
     overall = _channels()
     by_quarter = [_channels() for _ in quarters]
     index = {value: number for number, (value, _) in enumerate(NoticedBy.choices)}
-    for (way, quarter, _, _, has_posted), group in groups[INCIDENTS].items():
+    for (way, quarter, has_posted), group in groups[INCIDENTS].items():
         channels = (overall,) if quarter is None else (overall, by_quarter[quarter])
         for channel in channels:
             for counted in (channel[index[way]], channel[-1]):

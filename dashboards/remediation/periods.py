@@ -6,8 +6,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from datetime import UTC, date, datetime, time
 
-from django.db.models import Case, IntegerField, Value, When
-from django.db.models.functions import Cast
+from django.db.models import Expression, F, IntegerField
 from django.utils import timezone
 from django.utils.formats import date_format
 
@@ -105,17 +104,46 @@ class Periods:
         index = self.index(moment)
         return None if index is None else self.periods[index]
 
-    def case(self, moment: str) -> Case | Cast:
+    def case(self, moment: str) -> PeriodIndex:
         """The position of the period the moment `moment` (a field or annotation) falls
         in, or null if in none of them, in SQL: `index` for the database to group by."""
+        return PeriodIndex(F(moment), self.bounds)
+
+
+class PeriodIndex(Expression):
+    """`Periods.index` in SQL: the position of the period between consecutive `bounds`
+    that `moment` falls in, or null. The moment is compiled once (it is often an
+    aggregate): on PostgreSQL one `width_bucket` over the bounds, elsewhere one test
+    of it against each bound."""
+
+    output_field = IntegerField()
+
+    def __init__(self, moment, bounds: list[datetime]):
+        super().__init__()
+        self.moment = moment
+        self.bounds = list(bounds)
+
+    def get_source_expressions(self):
+        return [self.moment]
+
+    def set_source_expressions(self, exprs):
+        (self.moment,) = exprs
+
+    def as_sql(self, compiler, connection):
         if not self.bounds:
-            return Cast(Value(None), output_field=IntegerField())
-        return Case(
-            When(**{f"{moment}__lt": self.bounds[0]}, then=Value(None)),
-            *(
-                When(**{f"{moment}__lt": bound}, then=Value(number))
-                for number, bound in enumerate(self.bounds[1:])
-            ),
-            default=Value(None),
-            output_field=IntegerField(),
+            return "CAST(NULL AS integer)", []
+        sql, params = compiler.compile(self.moment)
+        bounds = [connection.ops.adapt_datetimefield_value(bound) for bound in self.bounds]
+        if connection.vendor == "postgresql":
+            # width_bucket: 0 before the first bound, i from bound i - 1 (counting from
+            # 1) up to bound i, len(bounds) from the last bound on.
+            return (
+                f"(NULLIF(NULLIF(WIDTH_BUCKET({sql}, %s::timestamptz[]), 0), {len(bounds)}) - 1)",
+                (*params, bounds),
+            )
+        whens = " ".join(f"WHEN {sql} < %s THEN {number}" for number in range(len(bounds) - 1))
+        repeated = [value for bound in bounds[1:] for value in (*params, bound)]
+        return (
+            f"CASE WHEN {sql} < %s THEN NULL {whens} ELSE NULL END",
+            (*params, bounds[0], *repeated),
         )
