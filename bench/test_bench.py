@@ -476,8 +476,8 @@ def _report(
         f"  {c['Booking']:,} bookings in {c['Session']} sessions; "
         f"{c['Incident']:,} incidents ({_statuses(org.incident_statuses)}) with "
         f"{c['IncidentEvent']:,} history rows and {c['ActionItem']:,} actions "
-        f"({org.overdue_actions:,} overdue); built in {build_seconds:.1f} s "
-        f"({build_cpu:.1f} s of this process's CPU)",
+        f"({org.overdue_actions:,} overdue); built in {build_seconds:.1f} s ({build_cpu:.1f} s of "
+        f"this process's CPU; finished months counted in {org.months_filled_seconds:.1f} s)",
         "",
         f"  targets at {target.people:,} people (issue 14): {target.describe()}",
         f"  {'page':<46} {'median ms':>9} {'p95 ms':>8} {'cpu ms':>7} {'queries':>7} "

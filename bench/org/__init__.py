@@ -27,6 +27,7 @@ The parts, in the order `build` makes them:
 from __future__ import annotations
 
 import random
+import time
 from datetime import datetime
 
 from django.db import connection
@@ -38,6 +39,7 @@ from bench.org.people import People, add_people
 from bench.org.policies import add_policies
 from bench.org.scale import PEOPLE, Org, Scale
 from bench.org.training import add_training
+from dashboards import refill
 from incidents.models import ActionItem, Incident
 from people import roles
 from policies.models import Policy, PolicyVersion
@@ -61,6 +63,9 @@ def build(*, now: datetime | None = None, seed: int = SEED, people: int = PEOPLE
         add_training(org, rng, people)
         add_incidents(org, rng, people)
     settle()
+    started = time.perf_counter()
+    refill.fill(now=now)
+    org.months_filled_seconds = time.perf_counter() - started
     return org
 
 

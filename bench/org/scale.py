@@ -77,3 +77,6 @@ class Org:
     incident_statuses: Counter = field(default_factory=Counter)
     assignment_statuses: Counter = field(default_factory=Counter)  # "overdue" among "open"
     overdue_actions: int = 0
+    # The worker's count of the compliance trend's finished months after the build (a
+    # bulk write forgets nothing, so it is run here as a change's commit would ask).
+    months_filled_seconds: float = 0.0
