@@ -39,3 +39,15 @@ class MonthFigure(models.Model):
 
     def __str__(self):
         return f"{self.kind} {self.month:%Y-%m} #{self.subject_id}"
+
+
+class MonthFigureGeneration(models.Model):
+    """How many times kept months were forgotten (one row): a count started before the
+    figures are read is kept only if no forgetting came in between, so a change that
+    commits while months are being counted (and finds nothing yet to forget) does not
+    leave figures counted from before it (`dashboards.summaries`)."""
+
+    value = models.BigIntegerField(default=0)
+
+    def __str__(self):
+        return f"forgotten {self.value} times"

@@ -26,7 +26,11 @@ in one pass:
   when they were assigned; a training requirement's topics, period or audience changed.
 Acknowledging, publishing a version, a leaver's assignments closing and attendance this
 month change only this month's figures: the kept months stay (tests hold them equal to
-the live count after each kind of change). A write that goes round all of these (SQL by
+the live count after each kind of change). A change that commits while months are
+being counted finds nothing yet to forget, so each forgetting also moves on a generation
+(`MonthFigureGeneration`): a count keeps its months only if the generation it read
+before counting is still current, holding the generation's row while it writes, so a
+forget waits for it and then deletes what it kept. A write that goes round all of these (SQL by
 hand, a queryset's `update` in the shell) is not seen: `summaries.forget()` then, and
 `refill.fill()` (or the next view counts them).
 
@@ -45,11 +49,11 @@ from collections.abc import Callable
 from datetime import date, datetime
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q, Sum
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 
 from dashboards.compliance import Filters, Month
-from dashboards.models import MonthFigure
+from dashboards.models import MonthFigure, MonthFigureGeneration
 
 ACK = MonthFigure.Kind.ACKNOWLEDGEMENT
 TRAINING = MonthFigure.Kind.TRAINING
@@ -109,8 +113,9 @@ class FinishedMonths:
         missing = self.missing(kind)
         if not missing:
             return
+        generation = current_generation()  # before the count reads anything
         counts = compute(missing)
-        if not keep(kind, missing, counts):
+        if not keep(kind, missing, counts, generation=generation):
             self._read = None  # another view kept them first: what it kept is shown
         figures = self._figures()
         for k, month in enumerate(missing):
@@ -163,10 +168,32 @@ class FinishedMonths:
         ]
 
 
-def keep(kind: str, months: list[Month], counts: Counts, *, now: datetime | None = None) -> bool:
+GENERATION = 1  # the primary key of MonthFigureGeneration's one row
+
+
+def current_generation() -> int:
+    """How many times kept months were forgotten; read before counting them (`keep`)."""
+    row, _ = MonthFigureGeneration.objects.get_or_create(pk=GENERATION)
+    return row.value
+
+
+def keep(
+    kind: str,
+    months: list[Month],
+    counts: Counts,
+    *,
+    generation: int | None = None,
+    now: datetime | None = None,
+) -> bool:
     """Keep the figures of `months` (indexes into it in `counts`), each month marked as
-    computed, in one transaction. If a view kept any of them meanwhile, keep nothing
-    (False): what it kept is read instead."""
+    computed, in one transaction. Keep nothing (False) if a view kept any of them
+    meanwhile (what it kept is read instead), or if kept months were forgotten since
+    `generation` was read (`current_generation`, before counting): a change committed
+    while they were counted, and they may be counted from before it.
+
+    The generation's row is locked for the transaction (an UPDATE that changes nothing),
+    so a `forget` waits for it and then deletes what it kept, and a `forget` that came
+    first has moved the generation on."""
     now = now or timezone.now()
     marks = [
         MonthFigure(kind=kind, month=month.first, subject_id=MonthFigure.MARK, computed_at=now)
@@ -188,6 +215,12 @@ def keep(kind: str, months: list[Month], counts: Counts, *, now: datetime | None
         # A savepoint of its own: a refused mark must not break the caller's transaction.
         # The marks first, so that a refusal comes before the rows are written.
         with transaction.atomic():
+            if generation is not None:
+                unchanged = MonthFigureGeneration.objects.filter(
+                    pk=GENERATION, value=generation
+                ).update(value=F("value"))
+                if not unchanged:
+                    return False
             MonthFigure.objects.bulk_create(marks + rows, batch_size=1000)
     except IntegrityError:
         return False
@@ -196,7 +229,13 @@ def keep(kind: str, months: list[Month], counts: Counts, *, now: datetime | None
 
 def forget(*, kind: str | None = None, since: datetime | None = None) -> int:
     """Forget kept months (of one kind, or both), from the month of `since` on (None:
-    all); the next view computes them again. Returns the rows removed."""
+    all); the next view computes them again. Returns the rows removed.
+
+    The generation moves on first: a count in progress then keeps nothing, and one
+    keeping now is waited for, so what it kept is deleted here."""
+    moved = MonthFigureGeneration.objects.filter(pk=GENERATION).update(value=F("value") + 1)
+    if not moved:
+        MonthFigureGeneration.objects.get_or_create(pk=GENERATION, defaults={"value": 1})
     kept = MonthFigure.objects.all()
     if kind is not None:
         kept = kept.filter(kind=kind)

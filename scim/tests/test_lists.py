@@ -207,7 +207,9 @@ def test_adding_many_members_takes_the_same_few_queries(scim, size, django_asser
             {"op": "add", "path": "members", "value": [{"value": str(p.pk)} for p in people]}
         ],
     }
-    with django_assert_max_num_queries(12):
+    # (One of them moves on the compliance dashboard's generation of kept months: a
+    # membership changes training audiences, dashboards.summaries.forget.)
+    with django_assert_max_num_queries(13):
         assert scim.patch(f"/Groups/{group.pk}", body).status_code == 200
     assert group.user_set.count() == size
 
