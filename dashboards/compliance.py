@@ -560,8 +560,9 @@ class Month:
 
 def last_months(now: datetime, count: int = MONTHS) -> list[Month]:
     """The last `count` months, this one last, each with the moment it ended (this
-    month: now), in the site's time zone."""
-    local = timezone.localtime(now)
+    month: now), in the site's time zone (not the viewer's: the finished months are
+    kept once for everyone, `summaries`)."""
+    local = timezone.localtime(now, timezone.get_default_timezone())
     this_month = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     months = []
     for back in range(count - 1, -1, -1):

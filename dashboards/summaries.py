@@ -240,5 +240,6 @@ def forget(*, kind: str | None = None, since: datetime | None = None) -> int:
     if kind is not None:
         kept = kept.filter(kind=kind)
     if since is not None:
-        kept = kept.filter(month__gte=timezone.localtime(since).date().replace(day=1))
+        site = timezone.get_default_timezone()
+        kept = kept.filter(month__gte=timezone.localtime(since, site).date().replace(day=1))
     return kept.delete()[0]

@@ -18,7 +18,8 @@ past_changed = Signal()
 
 
 def this_month_start(now: datetime | None = None) -> datetime:
-    local = timezone.localtime(now or timezone.now())
+    """The start of this month in the site's time zone (the months the dashboards keep)."""
+    local = timezone.localtime(now or timezone.now(), timezone.get_default_timezone())
     return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 

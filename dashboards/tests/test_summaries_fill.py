@@ -23,6 +23,7 @@ from people import services as people_services
 from people.signals import directory_changed
 from policyhub import security
 from policyhub.history import ACKNOWLEDGEMENTS, TRAINING, past_changed
+from training.models import Booking
 
 # The tests read the figures the view computed (and count its queries): never a kept page.
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("computed_pages")]
@@ -298,3 +299,22 @@ if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
             assert forgetting.result(timeout=30) == 2  # the mark and the figure, committed
         assert not MonthFigure.objects.exists()
         assert summaries.current_generation() == generation + 1
+
+
+def test_months_end_in_the_sites_time_zone_whoever_counts_them_first(client, policy_admin, history):
+    """The finished months are kept once for everyone: a viewer in another time zone who
+    counts them first cuts them at the site's month ends, as the worker does."""
+    months = compliance.last_months(timezone.now())
+    # Attended 3 hours before month 4 ends in the site's zone: in Tokyo, month 5 already.
+    session = history["month_10"]
+    session.starts_at = months[4].at - timedelta(hours=3)
+    session.ends_at = session.starts_at + timedelta(hours=1)
+    session.save()
+    Booking.objects.filter(pk=history["unmarked"].pk).update(status=Booking.Status.ATTENDED)
+    policy_admin.time_zone = "Asia/Tokyo"
+    policy_admin.save()
+    client.force_login(policy_admin)
+    in_tokyo = page_trend(client)  # counts and keeps the months
+    policy_admin.time_zone = ""
+    policy_admin.save()
+    assert page_trend(client) == live_trend() == in_tokyo
