@@ -48,7 +48,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
 
@@ -116,7 +116,9 @@ class FinishedMonths:
         generation = current_generation()  # before the count reads anything
         counts = compute(missing)
         if not keep(kind, missing, counts, generation=generation):
-            self._read = None  # another view kept them first: what it kept is shown
+            # Refused: another view kept them first (what it kept is shown), or a change
+            # forgot them meanwhile (what was counted is shown, and not kept).
+            self._read = None
         figures = self._figures()
         for k, month in enumerate(missing):
             if (kind, month.first) in figures:
@@ -191,9 +193,9 @@ def keep(
     `generation` was read (`current_generation`, before counting): a change committed
     while they were counted, and they may be counted from before it.
 
-    The generation's row is locked for the transaction (an UPDATE that changes nothing),
-    so a `forget` waits for it and then deletes what it kept, and a `forget` that came
-    first has moved the generation on."""
+    The generation's row is locked for the transaction (SELECT … FOR UPDATE NOWAIT), so a
+    `forget` waits for it and then deletes what it kept; a `forget` that came first has
+    moved the generation on, or holds it until its change commits."""
     now = now or timezone.now()
     marks = [
         MonthFigure(kind=kind, month=month.first, subject_id=MonthFigure.MARK, computed_at=now)
@@ -216,13 +218,16 @@ def keep(
         # The marks first, so that a refusal comes before the rows are written.
         with transaction.atomic():
             if generation is not None:
-                unchanged = MonthFigureGeneration.objects.filter(
+                held = MonthFigureGeneration.objects.select_for_update(nowait=True).filter(
                     pk=GENERATION, value=generation
-                ).update(value=F("value"))
-                if not unchanged:
+                )
+                if not list(held.values_list("pk", flat=True)):
                     return False
             MonthFigure.objects.bulk_create(marks + rows, batch_size=1000)
-    except IntegrityError:
+    except (IntegrityError, OperationalError):
+        # Kept by another view first; or a forget holds the generation (a change not
+        # yet committed, an import's long transaction): it moves it on, so what was
+        # counted would be refused anyway, and a view is not kept waiting for it.
         return False
     return True
 

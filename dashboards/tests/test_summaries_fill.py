@@ -3,6 +3,7 @@ task dashboards.tasks.fill_finished_months) rather than by the first view: after
 change that forgot them, and after midnight every day. What it keeps is what a view
 would have kept; a view after it counts nothing."""
 
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -271,6 +272,25 @@ def test_a_count_started_before_a_forget_keeps_nothing(history):
     assert MonthFigure.objects.count() == 1
 
 
+def test_months_end_in_the_sites_time_zone_whoever_counts_them_first(client, policy_admin, history):
+    """The finished months are kept once for everyone: a viewer in another time zone who
+    counts them first cuts them at the site's month ends, as the worker does."""
+    months = compliance.last_months(timezone.now())
+    # Attended 3 hours before month 4 ends in the site's zone: in Tokyo, month 5 already.
+    session = history["month_10"]
+    session.starts_at = months[4].at - timedelta(hours=3)
+    session.ends_at = session.starts_at + timedelta(hours=1)
+    session.save()
+    Booking.objects.filter(pk=history["unmarked"].pk).update(status=Booking.Status.ATTENDED)
+    policy_admin.time_zone = "Asia/Tokyo"
+    policy_admin.save()
+    client.force_login(policy_admin)
+    in_tokyo = page_trend(client)  # counts and keeps the months
+    policy_admin.time_zone = ""
+    policy_admin.save()
+    assert page_trend(client) == live_trend() == in_tokyo
+
+
 # A keep in progress holds the generation's row: on PostgreSQL a forget on another
 # connection waits for it. (SQLite has one writer at a time; a skipped test fails CI,
 # which runs the suite on both, so this test exists only on PostgreSQL.)
@@ -300,21 +320,27 @@ if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         assert not MonthFigure.objects.exists()
         assert summaries.current_generation() == generation + 1
 
+    @pytest.mark.service
+    @pytest.mark.django_db(transaction=True, serialized_rollback=True)
+    def test_a_keep_does_not_wait_for_a_change_that_forgot_and_has_not_committed():
+        months = [m for m in compliance.last_months(timezone.now()) if not m.to_date]
+        generation = summaries.current_generation()
+        forgot, done = threading.Event(), threading.Event()
 
-def test_months_end_in_the_sites_time_zone_whoever_counts_them_first(client, policy_admin, history):
-    """The finished months are kept once for everyone: a viewer in another time zone who
-    counts them first cuts them at the site's month ends, as the worker does."""
-    months = compliance.last_months(timezone.now())
-    # Attended 3 hours before month 4 ends in the site's zone: in Tokyo, month 5 already.
-    session = history["month_10"]
-    session.starts_at = months[4].at - timedelta(hours=3)
-    session.ends_at = session.starts_at + timedelta(hours=1)
-    session.save()
-    Booking.objects.filter(pk=history["unmarked"].pk).update(status=Booking.Status.ATTENDED)
-    policy_admin.time_zone = "Asia/Tokyo"
-    policy_admin.save()
-    client.force_login(policy_admin)
-    in_tokyo = page_trend(client)  # counts and keeps the months
-    policy_admin.time_zone = ""
-    policy_admin.save()
-    assert page_trend(client) == live_trend() == in_tokyo
+        def change_in_progress() -> bool:
+            """True if the change had to give up waiting: the keep waited for it."""
+            try:
+                with transaction.atomic():
+                    summaries.forget(kind=TRAINING)  # holds the generation until commit
+                    forgot.set()
+                    return not done.wait(timeout=30)
+            finally:
+                connections.close_all()
+
+        with ThreadPoolExecutor(1) as pool:
+            changing = pool.submit(change_in_progress)
+            assert forgot.wait(timeout=30)
+            assert not summaries.keep(TRAINING, months[:1], {}, generation=generation)
+            done.set()  # the change commits only now: the keep did not wait for it
+            assert changing.result(timeout=60) is False
+        assert not MonthFigure.objects.exists()
