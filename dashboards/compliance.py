@@ -343,32 +343,25 @@ class CellWords:
         return cls(_("(%(acknowledged)s of %(total)s acknowledged)"), _("Nobody assigned"))
 
 
+@dataclass(slots=True)
 class Cell:
     """One cell of the heatmap: its figures, its colour, its label ("72% · 36/50") and
-    its drill-down link (None when nobody is assigned). A plain class, worked out once
-    on creation: a heatmap has hundreds of cells."""
+    its drill-down link (None when nobody is assigned), worked out once on creation (a
+    heatmap has hundreds of cells; not frozen, which would cost a setattr each)."""
 
-    __slots__ = ("policy", "acknowledged", "total", "url", "percent", "heat", "label", "words")
+    policy: Policy
+    acknowledged: int
+    total: int
+    url: str | None
+    words: CellWords | None = field(default=None, compare=False, repr=False)
+    percent: int | None = field(init=False)
+    heat: str = field(init=False)
+    label: str = field(init=False)
 
-    def __init__(
-        self,
-        policy: Policy,
-        acknowledged: int,
-        total: int,
-        url: str | None,
-        words: CellWords | None = None,
-    ):
-        self.policy = policy
-        self.acknowledged = acknowledged
-        self.total = total
-        self.url = url
-        self.words = words
-        self.percent = share = percent(acknowledged, total)
-        self.heat = heat_class(acknowledged, total)
-        self.label = f"{share}% · {acknowledged}/{total}" if total else "—"
-
-    def __repr__(self) -> str:
-        return f"Cell({self.policy!r}, {self.acknowledged}, {self.total}, {self.url!r})"
+    def __post_init__(self):
+        self.percent = percent(self.acknowledged, self.total)
+        self.heat = heat_class(self.acknowledged, self.total)
+        self.label = f"{self.percent}% · {self.acknowledged}/{self.total}" if self.total else "—"
 
     @property
     def html(self) -> str:
