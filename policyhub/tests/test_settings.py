@@ -269,3 +269,22 @@ def test_an_https_site_refuses_to_start_with_the_development_key():
     result = _run(["manage.py", "check"], SITE_URL="https://policyhub.example.com")
     assert result.returncode != 0
     assert "SECRET_KEY must be set when SITE_URL is https" in result.stderr
+
+
+def test_asking_a_worker_while_redis_is_down_fails_at_once():
+    """Every ask from a request (here the reminders' one) tries the broker once: with
+    nothing listening at REDIS_URL it gives up without Kombu's retry sleeps, and the
+    caller carries on (the ask logs and does not raise)."""
+    from tests.support import free_port
+
+    code = (
+        "import time, django; django.setup(); from kombu.utils import functional; "
+        "naps = []; functional.sleep = naps.append; time.sleep = naps.append; "
+        "from policyhub.celery import app; import notifications.tasks; "
+        "from notifications import wakeup; wakeup.send_reminders_soon(); "
+        "print('naps', len(naps))"
+    )
+    result = _run(["-c", code], REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
+    assert result.returncode == 0, result.stderr
+    assert "Could not reach the broker" in result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "naps 0"
