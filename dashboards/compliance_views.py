@@ -83,7 +83,7 @@ def _not_valid(problems: list[str]):
 
 
 @require_safe
-@kept_page(next_change)
+@kept_page(next_change, reads=("policies", "training"))
 def compliance(request):
     scope = _scope(request)
     data = _page_data(request, scope)

@@ -191,7 +191,7 @@ def _viewer_and_filters(request, *, default_period: bool):
 
 @require_safe
 @may_see
-@kept_page()
+@kept_page(reads=("incidents", "prevention"))
 def remediation_page(request):
     viewer, form, filters = _viewer_and_filters(request, default_period=True)
     today = timezone.localdate()

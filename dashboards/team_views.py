@@ -66,7 +66,7 @@ def shown(people: list) -> None:
 
 
 @role_required(roles.is_line_manager)
-@kept_page(next_change)
+@kept_page(next_change, reads=("policies", "training", "incidents"))
 def team(request):
     form = TeamFilterForm(request.GET)
     filters = form.filters()

@@ -39,7 +39,9 @@ def _version_with_figures(request, pk: int) -> PolicyVersion:
 
 @admin_only
 @require_GET
-@kept_page(next_change)  # briefings held: a session's start changes them
+@kept_page(
+    next_change, reads=("policies", "training")
+)  # briefings held: a session's start changes them
 def manage_compliance(request, pk: int):
     version = get_version_to_manage(request.user, pk)
     if not version.is_locked:

@@ -6,18 +6,23 @@ of rows for a handful of figures. Between two changes to the data they would com
 same thing again, so their title and content are kept (the cache alias "kept") under a
 key made of:
 
-- the *data version*: a token that changes whenever a statement changes rows of a
-  watched table, from triggers on every table of the apps in `WATCHED` (installed after
-  every migrate, `install`), so a write made anywhere (a service, the admin, an import,
-  SQL typed by hand) is seen, and never anything stale. A statement that changes no row
-  (a periodic clean-up with nothing to do), or only a column in `ignored_columns()`, is
-  no change. On PostgreSQL each changing statement adds a row holding a random mark to
-  policyhub_data_change, and the token is the sum of the marks the reader sees: a
-  transaction's rows appear when it commits, so the token changes exactly then, and
-  marks only ever add to the sum (a reader folds old rows into one row holding their
-  sum), so a token is never seen again for other data. Writers only insert rows of their
-  own: they never wait on one another. On SQLite (one writer at a time) each changed row
-  sets a random token in policyhub_data_version.
+- the *data version* of the areas the page reads: a token per area (an app of
+  `WATCHED`: people, policies, training, incidents…) that changes whenever a statement
+  changes rows of one of its tables, from triggers on every table of those apps
+  (installed after every migrate, `install`), so a write made anywhere (a service, the
+  admin, an import, SQL typed by hand) is seen, and never anything stale. A page names
+  the areas it reads (`kept_page(reads=…)`, people always, for who may see what; a test
+  checks every table a page's queries name is in them), so an incident triaged leaves
+  the compliance pages served, and an acknowledgement the Remediation dashboard. A
+  statement that changes no row (a periodic clean-up with nothing to do), or only a
+  column in `ignored_columns()`, is no change. On PostgreSQL each changing statement
+  adds a row holding its area and a random mark to policyhub_data_change, and an area's
+  token is the sum of its marks the reader sees: a transaction's rows appear when it
+  commits, so the token changes exactly then, and marks only ever add to the sum (a
+  reader folds old rows into one row per area holding their sum), so a token is never
+  seen again for other data. Writers only insert rows of their own: they never wait on
+  one another. On SQLite (one writer at a time) each changed row sets a random token for
+  its area in policyhub_data_versions.
 - the person looking (who may see what is decided by rows that are watched too), the
   full URL, the language and the time zone;
 - and it lasts only until the next moment the clock alone changes a figure: the next
@@ -53,16 +58,17 @@ from django.shortcuts import render
 from django.urls import Resolver404, resolve
 from django.utils import timezone, translation
 
-# The SQL names: policyhub_data_change (PostgreSQL's marks), policyhub_data_version
-# (SQLite's token), the triggers and functions policyhub_data_<event> on PostgreSQL and
+# The SQL names: policyhub_data_change (PostgreSQL's marks), policyhub_data_versions
+# (SQLite's tokens), the triggers and functions policyhub_data_<event> on PostgreSQL and
 # policyhub_data_changing_<table>_<event> on SQLite, and policyhub_data_watch, a digest
 # of the SQL that installed them.
 TRIGGER = "policyhub_data_changing"  # SQLite
 EVENTS = ("inserted", "updated", "deleted", "truncated")  # PostgreSQL
 
-# The apps whose tables a page reads. Not the dashboards' own kept months (figures
-# derived from these tables, written while a page is computed), nor monitoring's
-# heartbeat (written every minute). Group names are roles.
+# The apps whose tables a page reads, each an area of the data version. Not the
+# dashboards' own kept months (figures derived from these tables, written while a page is
+# computed), nor monitoring's heartbeat (written every minute). Group names are roles:
+# auth's groups are in the people area.
 WATCHED = (
     "people",
     "policies",
@@ -74,7 +80,9 @@ WATCHED = (
     "api",
     "scim",
 )
-WATCHED_MODELS = ("auth.Group",)
+WATCHED_MODELS = {"auth.Group": "people"}
+# Marks made before there were areas (PostgreSQL): part of every page's version.
+NO_AREA = ""
 
 
 def ignored_columns() -> dict[str, set[str]]:
@@ -97,14 +105,20 @@ CACHE = "kept"
 TOKEN_INPUT = re.compile(r'(name="csrfmiddlewaretoken" value=")[^"]*(")')
 
 
-def watched_tables() -> list[str]:
-    models = [
-        model
+def watched_areas() -> dict[str, str]:
+    """Every watched table, and its area."""
+    areas = {
+        model._meta.db_table: label
         for label in WATCHED
         for model in apps.get_app_config(label).get_models(include_auto_created=True)
-    ]
-    models += [apps.get_model(name) for name in WATCHED_MODELS]
-    return sorted({m._meta.db_table for m in models if m._meta.managed and not m._meta.proxy})
+        if model._meta.managed and not model._meta.proxy
+    }
+    areas |= {apps.get_model(name)._meta.db_table: area for name, area in WATCHED_MODELS.items()}
+    return dict(sorted(areas.items()))
+
+
+def watched_tables() -> list[str]:
+    return list(watched_areas())
 
 
 def _columns(table: str) -> list[str]:
@@ -112,22 +126,29 @@ def _columns(table: str) -> list[str]:
         return [c.name for c in connection.introspection.get_table_description(cursor, table)]
 
 
-def _postgresql_statements(tables: list[str], schema: str) -> list[str]:
+def _postgresql_statements(areas: dict[str, str], schema: str) -> list[str]:
     # The functions name the table with its schema: a writer's search_path may differ.
     marks = f"{schema}.policyhub_data_change"
-    # The schema's name, quoted, is the only thing put in (S608: no one's input).
-    mark = f"INSERT INTO {marks} (mark) VALUES (floor(random() * 4503599627370496) + 1);"  # noqa: S608
+    # The schema's name, quoted, is the only thing put in (S608: no one's input). The
+    # first argument of every trigger: the table's area.
+    mark = (
+        f"INSERT INTO {marks} (area, mark) "  # noqa: S608
+        "VALUES (TG_ARGV[0], floor(random() * 4503599627370496) + 1);"
+    )
     changed = {
         "inserted": "EXISTS (SELECT 1 FROM new_rows)",
         "deleted": "EXISTS (SELECT 1 FROM old_rows)",
-        # The arguments: columns left out of the comparison (none: any row updated).
-        "updated": "EXISTS (SELECT 1 FROM new_rows) AND (TG_NARGS = 0 OR EXISTS ("
-        "SELECT to_jsonb(n) - TG_ARGV FROM new_rows n "
-        "EXCEPT ALL SELECT to_jsonb(o) - TG_ARGV FROM old_rows o))",
+        # The arguments after the area: columns left out of the comparison (none: any
+        # row updated).
+        "updated": "EXISTS (SELECT 1 FROM new_rows) AND (TG_NARGS = 1 OR EXISTS ("
+        "SELECT to_jsonb(n) - TG_ARGV[1:TG_NARGS - 1] FROM new_rows n "
+        "EXCEPT ALL SELECT to_jsonb(o) - TG_ARGV[1:TG_NARGS - 1] FROM old_rows o))",
         "truncated": "true",
     }
     statements = [
         f"CREATE TABLE IF NOT EXISTS {marks} (id bigserial PRIMARY KEY, mark numeric NOT NULL)",
+        f"ALTER TABLE {marks} ADD COLUMN IF NOT EXISTS area varchar(40) NOT NULL "
+        f"DEFAULT '{NO_AREA}'",
         *(
             f"CREATE OR REPLACE FUNCTION {schema}.policyhub_data_{event}() RETURNS trigger "
             f"LANGUAGE plpgsql AS $$ BEGIN IF {test} THEN {mark} END IF; RETURN NULL; END $$"
@@ -141,11 +162,11 @@ def _postgresql_statements(tables: list[str], schema: str) -> list[str]:
         "truncated": ("TRUNCATE", ""),
     }
     ignoring = ignored_columns()
-    for table in tables:
+    for table, area in areas.items():
         name = connection.ops.quote_name(table)
-        ignored = ", ".join(f"'{column}'" for column in sorted(ignoring.get(table, ())))
+        ignored = "".join(f", '{column}'" for column in sorted(ignoring.get(table, ())))
         for event, (operation, transition) in referencing.items():
-            arguments = ignored if event == "updated" else ""
+            arguments = f"'{area}'" + (ignored if event == "updated" else "")
             statements += [
                 f"DROP TRIGGER IF EXISTS policyhub_data_{event} ON {name}",
                 f"CREATE TRIGGER policyhub_data_{event} AFTER {operation} ON {name} "
@@ -155,15 +176,20 @@ def _postgresql_statements(tables: list[str], schema: str) -> list[str]:
     return statements
 
 
-def _sqlite_statements(tables: list[str]) -> list[str]:
+def _sqlite_statements(areas: dict[str, str]) -> list[str]:
+    # An area is an app's label (S608: no one's input).
     statements = [
-        "CREATE TABLE IF NOT EXISTS policyhub_data_version "
-        "(id integer PRIMARY KEY, token integer NOT NULL)",
-        "INSERT OR IGNORE INTO policyhub_data_version VALUES (1, random())",
+        "CREATE TABLE IF NOT EXISTS policyhub_data_versions "
+        "(area text PRIMARY KEY, token integer NOT NULL)",
+        *(
+            f"INSERT OR IGNORE INTO policyhub_data_versions VALUES ('{area}', random())"  # noqa: S608
+            for area in sorted(set(areas.values()))
+        ),
     ]
-    change = "BEGIN UPDATE policyhub_data_version SET token = random() WHERE id = 1; END"
     ignoring = ignored_columns()
-    for table in tables:
+    for table, area in areas.items():
+        token = "UPDATE policyhub_data_versions SET token = random()"
+        change = f"BEGIN {token} WHERE area = '{area}'; END"
         name = connection.ops.quote_name(table)
         ignored = ignoring.get(table, set())
         # An update changes something when a column other than those ignored differs.
@@ -180,6 +206,8 @@ def _sqlite_statements(tables: list[str]) -> list[str]:
                 f"CREATE TRIGGER {trigger} AFTER {event.upper()} ON {name} "
                 f"FOR EACH ROW{when} {change}",
             ]
+    # The one token of every table, before there were areas.
+    statements.append("DROP TABLE IF EXISTS policyhub_data_version")
     return statements
 
 
@@ -194,7 +222,7 @@ def install(app_config=None, using: str = DEFAULT_DB_ALIAS, **kwargs) -> None:
     if using != connection.alias or connection.vendor not in ("postgresql", "sqlite"):
         return
     tables = set(connection.introspection.table_names())
-    watched = [t for t in watched_tables() if t in tables]
+    watched = {t: area for t, area in watched_areas().items() if t in tables}
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("SELECT current_schema()")
@@ -232,20 +260,29 @@ def _last_app_with_models():
     return [config for config in apps.get_app_configs() if config.models_module][-1]
 
 
-def data_version():
-    """The token of the data as this connection sees it now; None where there is none
-    (a database the triggers are not installed in): then nothing is kept."""
+def data_version() -> tuple | None:
+    """The data as this connection sees it now: (area, token) for every area, sorted; a
+    page's version is the part of it for the areas it reads (`page_version`). None where
+    there is none (a database the triggers are not installed in): then nothing is kept."""
     if not _installed():
         return None
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
-            cursor.execute("SELECT token FROM policyhub_data_version WHERE id = 1")
-            return cursor.fetchone()[0]
-        cursor.execute("SELECT sum(mark), count(*) FROM policyhub_data_change")
-        token, rows = cursor.fetchone()
-    if rows >= PRUNE_AT and not connection.in_atomic_block:
+            cursor.execute("SELECT area, token FROM policyhub_data_versions")
+            return tuple(sorted(cursor.fetchall()))
+        cursor.execute("SELECT area, sum(mark), count(*) FROM policyhub_data_change GROUP BY area")
+        found = cursor.fetchall()
+    if sum(rows for _, _, rows in found) >= PRUNE_AT and not connection.in_atomic_block:
         _fold()
-    return token or 0
+    return tuple(sorted((area, token) for area, token, _ in found))
+
+
+def page_version(version: tuple, reads: frozenset[str] | None) -> tuple:
+    """The part of the data `version` of the areas a page reads (None: all of them). An
+    area nothing has changed yet has no token on PostgreSQL: its first change adds one."""
+    if reads is None:
+        return version
+    return tuple(pair for pair in version if pair[0] in reads or pair[0] == NO_AREA)
 
 
 def _fold() -> None:
@@ -255,9 +292,9 @@ def _fold() -> None:
     try:
         with connection.cursor() as cursor:
             cursor.execute(
-                "WITH gone AS (DELETE FROM policyhub_data_change RETURNING mark) "
-                "INSERT INTO policyhub_data_change (mark) "
-                "SELECT sum(mark) FROM gone HAVING count(*) > 0"
+                "WITH gone AS (DELETE FROM policyhub_data_change RETURNING area, mark) "
+                "INSERT INTO policyhub_data_change (area, mark) "
+                "SELECT area, sum(mark) FROM gone GROUP BY area"
             )
     except DatabaseError:
         pass
@@ -275,7 +312,7 @@ def _installed() -> bool:
     if connection.vendor not in ("postgresql", "sqlite"):
         return False
     table = (
-        "policyhub_data_change" if connection.vendor == "postgresql" else "policyhub_data_version"
+        "policyhub_data_change" if connection.vendor == "postgresql" else "policyhub_data_versions"
     )
     if table not in connection.introspection.table_names():
         return False
@@ -295,7 +332,7 @@ class Kept:
     blocks: dict[str, str]
 
 
-def _key(request, view_name: str, token: int) -> str:
+def _key(request, view_name: str, token: tuple) -> str:
     parts = "\n".join(
         [
             view_name,
@@ -309,9 +346,16 @@ def _key(request, view_name: str, token: int) -> str:
     return "kept:" + hashlib.sha256(parts.encode()).hexdigest()
 
 
-def kept_page(*changes_at):
+def kept_page(*changes_at, reads: tuple[str, ...] | None = None):
     """Keep the page the view renders (see the module's docstring). `changes_at`: functions
-    of now giving the next moment the clock alone changes one of its figures (or None)."""
+    of now giving the next moment the clock alone changes one of its figures (or None).
+    `reads`: the areas (apps of `WATCHED`) whose tables the page reads, people always
+    (None: every area)."""
+    if reads is not None:
+        unknown = set(reads) - set(WATCHED)
+        if unknown:
+            raise ValueError(f"kept_page reads: not areas: {', '.join(sorted(unknown))}")
+        reads = frozenset(reads) | {"people"}
 
     def decorate(view):
         view_name = f"{view.__module__}.{view.__qualname__}"
@@ -325,9 +369,10 @@ def kept_page(*changes_at):
             ):
                 return view(request, *args, **kwargs)
             read_first = hasattr(request, "kept_version")
-            token = request.kept_version if read_first else data_version()
-            if token is None:
+            version = request.kept_version if read_first else data_version()
+            if version is None:
                 return view(request, *args, **kwargs)
+            token = page_version(version, reads)
             now = timezone.now()
             key = _key(request, view_name, token)
             cache = caches[CACHE]
@@ -355,6 +400,7 @@ def kept_page(*changes_at):
             return response
 
         wrapper.kept_page = True  # for DataVersionMiddleware (wraps() passes it outwards)
+        wrapper.kept_reads = reads
         return wrapper
 
     return decorate

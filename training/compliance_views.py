@@ -63,7 +63,7 @@ def _filtered(people, field: str, value):
 
 
 @require_safe
-@kept_page(next_change)
+@kept_page(next_change, reads=("training",))
 def compliance(request):
     reports_of = _reports_of(request.user)
     return render(
@@ -77,7 +77,7 @@ def compliance(request):
 
 
 @require_safe
-@kept_page(next_change)
+@kept_page(next_change, reads=("training",))
 def compliance_requirement(request, pk: int):
     reports_of = _reports_of(request.user)
     requirement = _requirement(pk)
