@@ -25,7 +25,7 @@ def my_tasks(request):
 
 @require_safe
 @role_required(roles.can_see_dashboards)
-@kept_page(next_change, reads=("policies", "training", "incidents", "prevention"))
+@kept_page(next_change, reads=("policies", "training", "incidents"))
 def index(request):
     """The dashboards this person may open, each with its headline figures for what
     they may see, every figure linked to its rows."""

@@ -146,9 +146,8 @@ def _postgresql_statements(areas: dict[str, str], schema: str) -> list[str]:
         "truncated": "true",
     }
     statements = [
-        f"CREATE TABLE IF NOT EXISTS {marks} (id bigserial PRIMARY KEY, mark numeric NOT NULL)",
-        f"ALTER TABLE {marks} ADD COLUMN IF NOT EXISTS area varchar(40) NOT NULL "
-        f"DEFAULT '{NO_AREA}'",
+        f"CREATE TABLE IF NOT EXISTS {marks} (id bigserial PRIMARY KEY, mark numeric NOT NULL, "
+        f"area varchar(40) NOT NULL DEFAULT '{NO_AREA}')",
         *(
             f"CREATE OR REPLACE FUNCTION {schema}.policyhub_data_{event}() RETURNS trigger "
             f"LANGUAGE plpgsql AS $$ BEGIN IF {test} THEN {mark} END IF; RETURN NULL; END $$"
@@ -250,10 +249,26 @@ def install(app_config=None, using: str = DEFAULT_DB_ALIAS, **kwargs) -> None:
             return
     # One transaction: no write goes unseen while the triggers are made again.
     with transaction.atomic(), connection.cursor() as cursor:
-        for statement in statements:
+        for number, statement in enumerate(statements):
             cursor.execute(statement)
+            if number == 0 and connection.vendor == "postgresql" and not _has_areas(cursor):
+                # Marks made before there were areas (once: altering the table locks it
+                # against every writer's trigger while the triggers are made again).
+                cursor.execute(
+                    "ALTER TABLE policyhub_data_change ADD COLUMN area varchar(40) NOT NULL "
+                    f"DEFAULT '{NO_AREA}'"
+                )
         cursor.execute("DELETE FROM policyhub_data_watch")
         cursor.execute("INSERT INTO policyhub_data_watch VALUES (%s)", [digest])
+
+
+def _has_areas(cursor) -> bool:
+    """Whether PostgreSQL's marks say their area (made since there are areas)."""
+    cursor.execute(
+        "SELECT count(*) FROM information_schema.columns WHERE table_schema = current_schema() "
+        "AND table_name = 'policyhub_data_change' AND column_name = 'area'"
+    )
+    return cursor.fetchone()[0] == 1
 
 
 def _last_app_with_models():
@@ -316,6 +331,10 @@ def _installed() -> bool:
     )
     if table not in connection.introspection.table_names():
         return False
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            if not _has_areas(cursor):  # code newer than the last migrate: not yet
+                return False
     _INSTALLED.add(database)
     return True
 
