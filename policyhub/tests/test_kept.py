@@ -496,6 +496,20 @@ def test_every_watched_table_has_its_trigger(db):
     )
 
 
+def test_making_the_triggers_again_leaves_the_marks_table_alone(db):
+    """Altering the marks table would lock it against every writer's trigger while the
+    triggers are made again, table by table (a deadlock): only a table made by an older
+    release is altered, once (see the upgrade test below)."""
+    from django.test.utils import CaptureQueriesContext
+
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM policyhub_data_watch")  # as when a trigger changes
+    with CaptureQueriesContext(connection) as queries:
+        kept.install()
+    assert any("CREATE TRIGGER" in query["sql"] for query in queries)
+    assert not any("ALTER TABLE" in query["sql"] for query in queries)
+
+
 def test_signing_in_leaves_the_data_version_alone(client, manager):
     before = token()
     response = client.post(
