@@ -253,9 +253,8 @@ REDIS_URL = env_str("REDIS_URL")
 BROKER_DIR = Path(env_str("BROKER_DIR", str(VAR_DIR / "broker")))
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    # Asking a worker from a request (reminders, webhooks, assignments, the trend's
-    # months) tries Redis once: when it is down the ask fails at once, and the periodic
-    # runs catch up, instead of Kombu retrying for 6 s per ask while the page waits.
+    # An ask from a request tries Redis once: when it is down it fails at once and the
+    # periodic runs catch up, rather than Kombu retrying for 6 s while the page waits.
     # The worker's own connection keeps retrying (broker_connection_max_retries).
     CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 0}
 else:
