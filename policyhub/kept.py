@@ -117,10 +117,6 @@ def watched_areas() -> dict[str, str]:
     return dict(sorted(areas.items()))
 
 
-def watched_tables() -> list[str]:
-    return list(watched_areas())
-
-
 def _columns(table: str) -> list[str]:
     with connection.cursor() as cursor:
         return [c.name for c in connection.introspection.get_table_description(cursor, table)]
@@ -249,26 +245,27 @@ def install(app_config=None, using: str = DEFAULT_DB_ALIAS, **kwargs) -> None:
             return
     # One transaction: no write goes unseen while the triggers are made again.
     with transaction.atomic(), connection.cursor() as cursor:
-        for number, statement in enumerate(statements):
+        columns = _mark_columns(cursor) if connection.vendor == "postgresql" else set()
+        if columns and "area" not in columns:
+            # Marks made before there were areas (once: altering the table locks it
+            # against every writer's trigger while the triggers are made again).
+            cursor.execute(
+                "ALTER TABLE policyhub_data_change ADD COLUMN area varchar(40) NOT NULL "
+                f"DEFAULT '{NO_AREA}'"
+            )
+        for statement in statements:
             cursor.execute(statement)
-            if number == 0 and connection.vendor == "postgresql" and not _has_areas(cursor):
-                # Marks made before there were areas (once: altering the table locks it
-                # against every writer's trigger while the triggers are made again).
-                cursor.execute(
-                    "ALTER TABLE policyhub_data_change ADD COLUMN area varchar(40) NOT NULL "
-                    f"DEFAULT '{NO_AREA}'"
-                )
         cursor.execute("DELETE FROM policyhub_data_watch")
         cursor.execute("INSERT INTO policyhub_data_watch VALUES (%s)", [digest])
 
 
-def _has_areas(cursor) -> bool:
-    """Whether PostgreSQL's marks say their area (made since there are areas)."""
+def _mark_columns(cursor) -> set[str]:
+    """The columns of PostgreSQL's marks table (none: there is no such table yet)."""
     cursor.execute(
-        "SELECT count(*) FROM information_schema.columns WHERE table_schema = current_schema() "
-        "AND table_name = 'policyhub_data_change' AND column_name = 'area'"
+        "SELECT column_name FROM information_schema.columns "
+        "WHERE table_schema = current_schema() AND table_name = 'policyhub_data_change'"
     )
-    return cursor.fetchone()[0] == 1
+    return {row[0] for row in cursor.fetchall()}
 
 
 def _last_app_with_models():
@@ -326,15 +323,13 @@ def _installed() -> bool:
         return True
     if connection.vendor not in ("postgresql", "sqlite"):
         return False
-    table = (
-        "policyhub_data_change" if connection.vendor == "postgresql" else "policyhub_data_versions"
-    )
-    if table not in connection.introspection.table_names():
-        return False
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            if not _has_areas(cursor):  # code newer than the last migrate: not yet
+            # No area: the marks of a release older than this code (migrate has not run).
+            if "area" not in _mark_columns(cursor):
                 return False
+    elif "policyhub_data_versions" not in connection.introspection.table_names():
+        return False
     _INSTALLED.add(database)
     return True
 

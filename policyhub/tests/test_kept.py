@@ -10,7 +10,8 @@ from django.contrib.auth.models import Group
 from django.core.cache import caches
 from django.db import connection, connections, transaction
 from django.test import Client
-from django.urls import reverse
+from django.test.utils import CaptureQueriesContext
+from django.urls import resolve, reverse
 from django.utils import timezone
 
 from incidents import services as incident_services
@@ -251,9 +252,6 @@ def test_every_table_a_page_reads_is_in_an_area_it_names(client, request, world,
     """A change to a table in no area the page names leaves it served: so every watched
     table its queries name (the view's, its permission checks', its next moments') must be
     in one."""
-    from django.test.utils import CaptureQueriesContext
-    from django.urls import resolve
-
     client.force_login(request.getfixturevalue(viewer))
     address = url(page, world)
     reads = resolve(address.split("?")[0]).func.kept_reads
@@ -465,7 +463,7 @@ def token():
 
 def test_every_watched_table_has_its_trigger(db):
     tables = set(connection.introspection.table_names())
-    watched = {table for table in kept.watched_tables() if table in tables}
+    watched = {table for table in kept.watched_areas() if table in tables}
     # Roles are groups; who manages whom is people_user.
     assert {"auth_group", "people_user", "people_user_groups", "training_booking"} <= watched
     with connection.cursor() as cursor:
@@ -500,8 +498,6 @@ def test_making_the_triggers_again_leaves_the_marks_table_alone(db):
     """Altering the marks table would lock it against every writer's trigger while the
     triggers are made again, table by table (a deadlock): only a table made by an older
     release is altered, once (see the upgrade test below)."""
-    from django.test.utils import CaptureQueriesContext
-
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM policyhub_data_watch")  # as when a trigger changes
     with CaptureQueriesContext(connection) as queries:
