@@ -27,10 +27,10 @@ page (`dashboards.team_member`) shows more only to a manager who may open the in
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cached_property
+from functools import cached_property, partial
 
 from django.contrib.auth import get_user_model
 from django.db.models import (
@@ -528,17 +528,27 @@ class Listing:
     """The list's people for a Paginator: how many (`count`, when the team's summary
     already knows it, costs no query) and a page of them with their figures (`figured`).
     `walked`: the same people, found `one_by_one`, for the pages near the start of a long
-    list of people with something overdue (see `WALK`)."""
+    list of people with something overdue (see `WALK`). Each may be given as a function
+    that makes it, called when a page first reads it: a page reads one of the two, and
+    either costs about a millisecond to make."""
 
     def __init__(
         self,
-        people: QuerySet,
+        people: QuerySet | Callable[[], QuerySet],
         moment: Moment,
         *,
         count: int | None = None,
-        walked: QuerySet | None = None,
+        walked: QuerySet | Callable[[], QuerySet] | None = None,
     ):
-        self.people, self.moment, self._count, self.walked = people, moment, count, walked
+        self._people, self.moment, self._count, self._walked = people, moment, count, walked
+
+    @cached_property
+    def people(self) -> QuerySet:
+        return self._people() if callable(self._people) else self._people
+
+    @cached_property
+    def walked(self) -> QuerySet | None:
+        return self._walked() if callable(self._walked) else self._walked
 
     def count(self) -> int:
         if self._count is None:
@@ -549,9 +559,8 @@ class Listing:
         return self.count()
 
     def __getitem__(self, index: slice) -> list:
-        people = self.people
-        if self.walked is not None and index.stop is not None and index.stop * WALK <= self.count():
-            people = self.walked
+        walk = self._walked is not None and index.stop is not None
+        people = self.walked if walk and index.stop * WALK <= self.count() else self.people
         return figured(people[index].values("pk"), self.moment)
 
 
@@ -567,7 +576,8 @@ def listing(
     """The list for `team_people`'s filters. Its length is the team's `summary` (the
     whole team, or those with something overdue) unless the direct-reports filter or a
     search narrows it; then one query counts it."""
-    people = team_people(
+    people = partial(
+        team_people,
         manager,
         direct_only=direct_only,
         search=search,
@@ -578,5 +588,5 @@ def listing(
         return Listing(people, moment)
     if not overdue_only:
         return Listing(people, moment, count=summary.people)
-    walked = team_people(manager, overdue_only=True, moment=moment, one_by_one=True)
+    walked = partial(team_people, manager, overdue_only=True, moment=moment, one_by_one=True)
     return Listing(people, moment, count=summary.overdue, walked=walked)
