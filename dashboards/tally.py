@@ -13,17 +13,14 @@ rows, so they never wait on one another for the tally; a reader outside a transa
 folds the rows into one per key once there are many (`fold`). "No department" is 0.
 
 Two changes at once could each count from the other's row as it was before: a person
-moved (or leaving) while one of their assignments is added or changes. So:
-- a new assignment takes its person's bucket of `pg_advisory_xact_lock` (shared), and a
-  move takes the moved people's buckets (exclusive) before it counts their assignments:
-  the later of the two waits for the earlier to commit, then reads what it wrote. Buckets
-  (person id modulo `BUCKETS`, taken in order), not one lock per person: a transaction
-  adding 100,000 assignments takes at most `BUCKETS` locks, never a row lock on people,
-  so signing in (which writes the person's row) never waits for it;
-- a move locks the moved people's assignments (FOR SHARE) before it counts them, so an
-  acknowledgement of theirs waits for the move (or the move for it) and then counts
-  under the department the other wrote.
-Only the people a change moves are ever waited for.
+moved (or leaving) while one of their assignments is added, changes or goes. So each
+statement that writes assignments first locks their people's rows FOR KEY SHARE, and a
+move locks the moved people's rows FOR UPDATE (each in the order of their ids) before it
+counts their assignments: the later of the two waits for the earlier to commit, then
+reads what it wrote. FOR KEY SHARE is what the assignment's own foreign key takes at
+commit: it never waits for a change to a person that leaves their id alone (signing in,
+a new name, a new manager), only for a move of the same person; and a move waits only
+for writers of the moved people's assignments.
 
 Elsewhere (SQLite: one writer at a time, a small organisation) the heatmap counts live.
 `check` (beat, every night) compares the tally with a live count and counts it again if
@@ -43,10 +40,10 @@ log = logging.getLogger(__name__)
 TABLE = "dashboards_assignment_tally"
 KEY = "version_id, department_id, active, status, completed"
 GROUPS = "1, 2, 3, 4, 5"
-BUCKETS = 128
-LOCKS = 0x7A11  # the advisory locks' first key: this tally's buckets
-# Fold the rows into one per key once a read sees this many.
+# Fold the rows into one per key once a read sees this many more than there can be keys
+# (a version and department has at most 16: active or not, 4 statuses, recorded or not).
 FOLD_AT = 5000
+KEYS_PER_CELL = 16
 TRIGGERS = 5
 
 
@@ -66,12 +63,10 @@ def _counted(rows: str, sign: str, people: str) -> str:
     )
 
 
-def _buckets(ids: str, how: str) -> str:
-    """Take the buckets of the people `ids` (a query of person ids), in order."""
-    return (
-        f"PERFORM pg_advisory_xact_lock{how}({LOCKS}, b) FROM "  # noqa: S608
-        f"(SELECT DISTINCT (p % {BUCKETS})::int AS b FROM ({ids}) AS i (p) ORDER BY 1) AS k;"
-    )
+def _hold(people: str, ids: str, how: str) -> str:
+    """Lock the rows of the people `ids` (a query of person ids), in the order of their
+    ids (so that two statements locking many people never each wait for the other)."""
+    return f"PERFORM 1 FROM {people} u WHERE u.id IN ({ids}) ORDER BY u.id FOR {how};"
 
 
 def _statements(schema: str) -> list[str]:
@@ -101,19 +96,18 @@ def _statements(schema: str) -> list[str]:
             f"JOIN ({moved}) AS m ON m.id = a.person_id GROUP BY {GROUPS}"
         )
 
+    written = "SELECT person_id FROM new_rows"
+    gone = "SELECT person_id FROM old_rows"
     functions = {
-        "inserted": (
-            _buckets("SELECT person_id FROM new_rows", "_shared")  # noqa: S608
-            + f"{into}{_counted('new_rows', '', people)};"
-        ),
-        "deleted": f"{into}{_counted('old_rows', '-', people)};",
-        "updated": recounted(_counted("old_rows", "-", people), _counted("new_rows", "", people)),
-        "truncated": f"DELETE FROM {tally};",  # noqa: S608
+        "inserted": _hold(people, written, "KEY SHARE")
+        + f"{into}{_counted('new_rows', '', people)};",
+        "deleted": _hold(people, gone, "KEY SHARE") + f"{into}{_counted('old_rows', '-', people)};",
+        "updated": _hold(people, f"{written} UNION {gone}", "KEY SHARE")
+        + recounted(_counted("old_rows", "-", people), _counted("new_rows", "", people)),
+        "truncated": f"LOCK TABLE {tally} IN EXCLUSIVE MODE; DELETE FROM {tally};",  # noqa: S608
         "moved": (
             f"IF EXISTS ({moved}) THEN "  # noqa: S608
-            + _buckets(f"SELECT id FROM ({moved}) AS m", "")  # noqa: S608
-            + f"PERFORM 1 FROM {assignments} a WHERE a.person_id IN "  # noqa: S608
-            f"(SELECT id FROM ({moved}) AS m) FOR SHARE; "
+            + _hold(people, f"SELECT id FROM ({moved}) AS m", "UPDATE")  # noqa: S608
             + recounted(of_moved("was_in", "was_active", "-"), of_moved("now_in", "now_active", ""))
             + " END IF;"
         ),
@@ -161,11 +155,7 @@ def install(app_config=None, using: str = DEFAULT_DB_ALIAS, **kwargs) -> None:
         cursor.execute("SELECT current_schema()")
         statements = _statements(connection.ops.quote_name(cursor.fetchone()[0]))
         digest = hashlib.sha256("\n".join(statements).encode()).hexdigest()
-        cursor.execute(
-            "SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal AND tgname LIKE %s",
-            [f"{TABLE}\\_%"],
-        )
-        found = cursor.fetchone()[0]
+        found = _triggers(cursor)
         cursor.execute(f"CREATE TABLE IF NOT EXISTS {TABLE}_watch (digest varchar(64))")
         cursor.execute(f"SELECT digest FROM {TABLE}_watch")  # noqa: S608 (a constant)
         if [row[0] for row in cursor.fetchall()] == [digest] and found == TRIGGERS:
@@ -180,6 +170,16 @@ def install(app_config=None, using: str = DEFAULT_DB_ALIAS, **kwargs) -> None:
     _AVAILABLE.discard(_database())
 
 
+def _triggers(cursor) -> int:
+    """How many of the tally's triggers are on this schema's tables, and enabled."""
+    cursor.execute(
+        "SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal AND tgname LIKE %s "
+        "AND tgenabled <> 'D' AND tgrelid IN (to_regclass(%s), to_regclass(%s))",
+        [f"{TABLE}\\_%", *(connection.ops.quote_name(t) for t in _tables())],
+    )
+    return cursor.fetchone()[0]
+
+
 def _lock(cursor) -> None:
     """No write to assignments or people while the tally is counted from scratch: one
     made meanwhile would be in neither the count nor the rows of changes."""
@@ -189,6 +189,8 @@ def _lock(cursor) -> None:
 
 def _count_again(cursor) -> None:
     assignment, person = (connection.ops.quote_name(t) for t in _tables())
+    # No fold meanwhile: the sums it wrote after this delete began would be counted twice.
+    cursor.execute(f"LOCK TABLE {TABLE} IN EXCLUSIVE MODE")
     cursor.execute(f"DELETE FROM {TABLE}")  # noqa: S608 (a constant)
     cursor.execute(f"INSERT INTO {TABLE} ({KEY}, n) {_counted(assignment, '', person)}")  # noqa: S608
 
@@ -208,11 +210,7 @@ def available() -> bool:
     if _database() in _AVAILABLE:
         return True
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal AND tgname LIKE %s",
-            [f"{TABLE}\\_%"],
-        )
-        if cursor.fetchone()[0] != TRIGGERS:
+        if _triggers(cursor) != TRIGGERS:
             return False
     _AVAILABLE.add(_database())
     return True
@@ -249,7 +247,7 @@ def rows(
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         found = cursor.fetchall()
-    if sum(row[-1] for row in found) >= FOLD_AT and not connection.in_atomic_block:
+    if sum(row[-1] for row in found) - KEYS_PER_CELL * len(found) >= FOLD_AT:
         fold()
     counted = []
     for *key, total, acknowledged, recorded, _ in found:
@@ -261,12 +259,15 @@ def rows(
 
 
 def fold() -> None:
-    """The rows folded into one per key holding their sum (no sum changes), in one
-    statement outside any transaction; where it cannot write (a read-only replica), left
-    for another time. Rows a writer adds meanwhile are not among those deleted, and a
-    second fold at once skips the rows the first deleted."""
+    """The rows folded into one per key holding their sum (no sum changes), in a
+    transaction of its own, by a reader outside any; skipped when another fold or a count
+    from scratch holds the tally, or where it cannot write (a read-only replica). Rows a
+    writer adds meanwhile are not among those deleted."""
+    if connection.in_atomic_block:
+        return
     try:
-        with connection.cursor() as cursor:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"LOCK TABLE {TABLE} IN SHARE UPDATE EXCLUSIVE MODE NOWAIT")
             cursor.execute(
                 f"WITH gone AS (DELETE FROM {TABLE} RETURNING {KEY}, n) "  # noqa: S608
                 f"INSERT INTO {TABLE} ({KEY}, n) SELECT {KEY}, sum(n) FROM gone "
