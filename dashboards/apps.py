@@ -14,16 +14,13 @@ class DashboardsConfig(AppConfig):
         # change alters what they would count (dashboards/summaries.py), and counted
         # again by a worker once the change has committed.
         from django.contrib.auth import get_user_model
-        from django.db.models.signals import m2m_changed, post_migrate
+        from django.db.models.signals import m2m_changed
 
-        from dashboards import tally
         from people.signals import directory_changed
         from policyhub.history import past_changed
 
         directory_changed.connect(_directory_changed, dispatch_uid="dashboards")
         past_changed.connect(_past_changed, dispatch_uid="dashboards")
-        # The heatmap's tally and its triggers (PostgreSQL), made after every migrate.
-        post_migrate.connect(tally.install, dispatch_uid="dashboards.tally.install")
         m2m_changed.connect(
             _groups_changed, sender=get_user_model().groups.through, dispatch_uid="dashboards"
         )

@@ -34,7 +34,6 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from dashboards import tally
 from people import roles
 from people.audience import (
     heads_everyone_else,
@@ -419,54 +418,6 @@ def department_rows(keys, names: dict[int, str]) -> list[tuple[int | None, str]]
     return rows
 
 
-def _counted(scope: Scope, filters: Filters, version_ids: list[int], by_department: bool):
-    """(version, [department,] not closed, acknowledged, recorded) of the scope's
-    assignments of `version_ids`: from the tally the database keeps (`dashboards.tally`)
-    for everyone, or for the head of the whole line (the active people less them); else
-    one grouped query of the assignments themselves."""
-
-    def live(assignments: QuerySet) -> QuerySet:
-        return (
-            filters.people(assignments, "person__department_id")
-            .filter(version_id__in=version_ids)
-            .exclude(status=CLOSED)
-            # Per version (its policy is known here), so that the count reads only the
-            # columns of `assignment_heatmap_idx`: an index-only scan, not the table.
-            .values_list("version_id", *(["person__department_id"] if by_department else []))
-            .annotate(
-                # People: a person has at most one assignment that is not closed in a
-                # version line (see policies.queries.compliance_figures), so no DISTINCT
-                # (which sorted every row, on disk at 10,000 people).
-                total=Count("*"),
-                acknowledged=Count("status", filter=Q(status=ACK)),
-                acknowledgements=Count("status", filter=Q(status=ACK, completed_at__isnull=False)),
-            )
-            .order_by()
-        )
-
-    if not (scope.everyone or scope.head is not None) or not tally.available():
-        return live(scope.people(Assignment.objects.all(), "person_id", joined=by_department))
-    kept = tally.rows(
-        version_ids,
-        active_only=not scope.everyone,
-        department_ids=filters.department_ids,
-        no_department=filters.no_department,
-        by_department=by_department,
-    )
-    if scope.everyone:
-        return kept
-    # The head's own assignments (when they are active): in the tally, not in their team.
-    theirs = {
-        row[:-3]: row[-3:]
-        for row in live(Assignment.objects.filter(person_id=scope.head.pk, person__is_active=True))
-    }
-    less = []
-    for row in kept:
-        minus = theirs.get(row[:-3], (0, 0, 0))
-        less.append((*row[:-3], *(n - m for n, m in zip(row[-3:], minus, strict=True))))
-    return [row for row in less if row[-3]]
-
-
 def heatmap(
     *,
     scope: Scope,
@@ -487,7 +438,26 @@ def heatmap(
     assignments = [0, 0]
     policy_of = {pk: line.policy.pk for line in lines.current(policy_id) for pk in line.version_ids}
     if policy_of:
-        rows = _counted(scope, filters, sorted(policy_of), by_department)
+        counted = filters.people(
+            scope.people(Assignment.objects.all(), "person_id", joined=by_department),
+            "person__department_id",
+        )
+        rows = (
+            counted.filter(version_id__in=sorted(policy_of))
+            .exclude(status=CLOSED)
+            # Per version (its policy is known here), so that the count reads only the
+            # columns of `assignment_heatmap_idx`: an index-only scan, not the table.
+            .values_list("version_id", *(["person__department_id"] if by_department else []))
+            .annotate(
+                # People: a person has at most one assignment that is not closed in a
+                # version line (see policies.queries.compliance_figures), so no DISTINCT
+                # (which sorted every row, on disk at 10,000 people).
+                total=Count("*"),
+                acknowledged=Count("status", filter=Q(status=ACK)),
+                acknowledgements=Count("status", filter=Q(status=ACK, completed_at__isnull=False)),
+            )
+            .order_by()
+        )
         for version_id, *department, total, acknowledged, acknowledgements in rows:
             key = (policy_of[version_id], department[0] if department else None)
             before = counts.get(key, (0, 0))

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from dashboards import refill, tally
+from dashboards import refill
 
 
 @shared_task(name="dashboards.tasks.fill_finished_months")
@@ -10,10 +10,3 @@ def fill_finished_months() -> int:
     """Count and keep the compliance trend's finished months that are missing (none:
     one read, nothing written)."""
     return refill.fill()
-
-
-@shared_task(name="dashboards.tasks.check_assignment_tally")
-def check_assignment_tally() -> bool:
-    """Compare the heatmap's tally with a live count; count it again if they differ
-    (PostgreSQL; elsewhere there is no tally: True)."""
-    return tally.check()

@@ -500,10 +500,7 @@ def _apply(plan: _Plan) -> None:
             person.set_unusable_password()
         User.objects.bulk_create(plan.to_create, batch_size=BATCH_SIZE)
         if plan.update_fields:
-            # In the order of their ids, batch after batch: the rows a move locks are
-            # taken in the same order as any other writer's (dashboards/tally.py).
-            updated = sorted(plan.to_update, key=lambda person: person.pk)
-            User.objects.bulk_update(updated, sorted(plan.update_fields), BATCH_SIZE)
+            User.objects.bulk_update(plan.to_update, sorted(plan.update_fields), BATCH_SIZE)
         for person, manager in plan.managers:
             person.manager = manager
         User.objects.bulk_update([person for person, _ in plan.managers], ["manager"], BATCH_SIZE)

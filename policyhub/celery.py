@@ -61,12 +61,6 @@ def _beat_schedule() -> dict:
             "task": "dashboards.tasks.fill_finished_months",
             "schedule": crontab(minute=5, hour=0),
         },
-        # Every day at 03:35: the compliance heatmap's tally (PostgreSQL) compared with a
-        # live count, and counted again should they ever differ (dashboards/tally.py).
-        "check-assignment-tally": {
-            "task": "dashboards.tasks.check_assignment_tally",
-            "schedule": crontab(minute=35, hour=3),
-        },
         # Every REMINDERS_SEND_EVERY_SECONDS (default a minute): send what is due,
         # retries whose backoff has passed, and digests whose 09:00 has come.
         # Events are also sent straight after their transaction commits.
