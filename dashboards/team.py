@@ -528,27 +528,27 @@ class Listing:
     """The list's people for a Paginator: how many (`count`, when the team's summary
     already knows it, costs no query) and a page of them with their figures (`figured`).
     `walked`: the same people, found `one_by_one`, for the pages near the start of a long
-    list of people with something overdue (see `WALK`). Each may be given as a function
-    that makes it, called when a page first reads it: a page reads one of the two, and
+    list of people with something overdue (see `WALK`). Both are given as functions that
+    make them, called when a page first reads one: a page reads one of the two, and
     either costs about a millisecond to make."""
 
     def __init__(
         self,
-        people: QuerySet | Callable[[], QuerySet],
+        people: Callable[[], QuerySet],
         moment: Moment,
         *,
         count: int | None = None,
-        walked: QuerySet | Callable[[], QuerySet] | None = None,
+        walked: Callable[[], QuerySet] | None = None,
     ):
         self._people, self.moment, self._count, self._walked = people, moment, count, walked
 
     @cached_property
     def people(self) -> QuerySet:
-        return self._people() if callable(self._people) else self._people
+        return self._people()
 
     @cached_property
-    def walked(self) -> QuerySet | None:
-        return self._walked() if callable(self._walked) else self._walked
+    def walked(self) -> QuerySet:
+        return self._walked()
 
     def count(self) -> int:
         if self._count is None:

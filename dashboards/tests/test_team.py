@@ -677,12 +677,14 @@ def test_the_pages_near_the_start_of_a_long_overdue_list_are_walked(
     walked = queries.team_people(manager, overdue_only=True, moment=moment, one_by_one=True)
     read = []
     monkeypatch.setattr(queries, "figured", lambda rows, moment: read.append(str(rows.query)))
-    listing = queries.Listing(people, moment, count=queries.WALK * 50, walked=walked)
+    listing = queries.Listing(
+        lambda: people, moment, count=queries.WALK * 50, walked=lambda: walked
+    )
     listing[0:50]
     listing[50:100]
     assert read == [str(walked[0:50].values("pk").query), str(people[50:100].values("pk").query)]
     # Without the walked people (a search or direct-only list), never.
-    queries.Listing(people, moment, count=10**6)[0:50]
+    queries.Listing(lambda: people, moment, count=10**6)[0:50]
     assert read[-1] == str(people[0:50].values("pk").query)
 
 
