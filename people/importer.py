@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -30,6 +30,7 @@ from people.services import (
     directory_changed,
     manager_cycles,
 )
+from policyhub.db import contention
 
 COLUMNS = (
     "email",
@@ -160,6 +161,12 @@ def import_people(
             )
     except IntegrityError:
         # Someone changed the directory (an email or employee id) while this ran.
+        return ImportReport(errors=[RowError(0, str(_CHANGED_MEANWHILE))])
+    except OperationalError as error:
+        # Another write was in the way (a deadlock with it, or its lock held past the
+        # timeout): everything was rolled back, and trying again will most likely work.
+        if not contention(error):
+            raise
         return ImportReport(errors=[RowError(0, str(_CHANGED_MEANWHILE))])
     return report
 

@@ -245,6 +245,8 @@ def update_person(
     """Change the fields named in `values` (keys from FIELDS, as for `create_person`);
     the others stay as they are. Returns the names of the fields that changed."""
     with transaction.atomic():
+        # FOR UPDATE, not NO KEY: the change may be to the email, a key, and taking the
+        # stronger lock later could deadlock with a write that refers to the person.
         locked = User.objects.select_for_update().get(pk=person.pk)
         changed = _apply(locked, values, labels=labels, creating=False)
     person.refresh_from_db()
@@ -411,7 +413,9 @@ def set_language(*, person: User, language: str) -> bool:
             field="language",
         )
     with transaction.atomic():
-        locked = User.objects.select_for_update().get(pk=person.pk)
+        # NO KEY: the language is not a key, so a write referring to the person (an
+        # acknowledgement, a booking) need not wait for this one.
+        locked = User.objects.select_for_update(no_key=True).get(pk=person.pk)
         if locked.language == language:
             person.language = language
             return False
