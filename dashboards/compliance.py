@@ -42,7 +42,7 @@ from people.audience import (
     team,
     with_sub_departments,
 )
-from people.models import Department
+from people.models import Department, User
 from policies.models import Assignment, Policy, PolicyVersion
 from policies.queries import NO_DEPARTMENT
 
@@ -90,6 +90,11 @@ class Scope:
             relation = "" if key == "pk" else key.removesuffix("_id")
             return queryset.filter(in_team(self.head, relation, joined=joined))
         return queryset.filter(**{f"{key}__in": self.person_ids})
+
+    @classmethod
+    def leavers(cls) -> Scope:
+        """The people who have left (inactive), whose finished months are kept too."""
+        return cls(everyone=False, person_ids=User.objects.filter(is_active=False).values("pk"))
 
     @property
     def rest(self) -> Scope | None:

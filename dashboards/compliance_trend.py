@@ -487,6 +487,14 @@ def acknowledgement_counts(
     return counts
 
 
+def kept_counts(lines: Lines, scope: Scope):
+    """How the finished months of `scope` (everyone, or the people who have left) are
+    counted to be kept: per department, with no filter (a filter adds up their rows)."""
+    return lambda missing: acknowledgement_counts(
+        scope=scope, filters=Filters(), lines=lines, months=missing, by_department=True
+    )
+
+
 def acknowledgement_trend(
     *,
     scope: Scope,
@@ -500,25 +508,24 @@ def acknowledgement_trend(
     `finished` (and everyone in scope), the finished months are the kept ones, and this
     month's figures `this_month` when the heatmap already counted them (its
     `assignments`: the same assignments, of today's version lines). For the head of the
-    whole line's team, the kept months less the people outside it (`Scope.rest`)."""
+    whole line's team, the kept months less the people outside it (`Scope.rest`): the
+    kept months of the people who have left, and the head's own, counted live."""
     if finished is not None and (scope.everyone or scope.head is not None):
-        kept = finished.acknowledgements(
-            lambda missing: acknowledgement_counts(
-                scope=Scope(everyone=True),
-                filters=Filters(),
+        policy_id = filters.policy.pk if filters.policy else None
+        kept = finished.acknowledgements(kept_counts(lines, Scope(everyone=True)), policy_id)
+        if scope.head is not None:  # everyone's, less the people outside the team
+            leavers = finished.acknowledgements(
+                kept_counts(lines, Scope.leavers()), policy_id, kind=summaries.LEAVERS
+            )
+            own = acknowledgement_trend(
+                scope=Scope(everyone=False, person_ids=(scope.head.pk,)),
+                filters=filters,
                 lines=lines,
-                months=missing,
-                by_department=True,
-            ),
-            filters.policy.pk if filters.policy else None,
-        )
-        if scope.rest is not None:  # everyone's, less the people outside the team
-            theirs = acknowledgement_trend(
-                scope=scope.rest, filters=filters, lines=lines, months=finished.months
+                months=finished.months,
             )
             kept = [
-                (a - a_less, t - t_less)
-                for (a, t), (a_less, t_less) in zip(kept, theirs, strict=True)
+                (a - a_left - a_own, t - t_left - t_own)
+                for (a, t), (a_left, t_left), (a_own, t_own) in zip(kept, leavers, own, strict=True)
             ]
         if this_month is not None and months and months[-1].to_date:
             return [*kept, this_month]

@@ -9,6 +9,9 @@ class MonthFigure(models.Model):
     """One figure of a month that is over, for everyone: per policy (acknowledged of
     assigned, at the month's end) or per training requirement (people compliant at the
     month's end), and per department (the people's department when it was computed).
+    The acknowledgements of the people who have left (inactive when it was computed)
+    are kept once more on their own (`LEAVERS`): the head of the whole line's team is
+    everyone's less theirs, less the head's own.
 
     A row with `subject_id` 0 marks the month as computed for its kind, so that a month
     with no figures at all is not computed again."""
@@ -16,6 +19,7 @@ class MonthFigure(models.Model):
     class Kind(models.TextChoices):
         ACKNOWLEDGEMENT = "acknowledgement", "Acknowledgement"
         TRAINING = "training", "Training"
+        LEAVERS = "leavers", "Acknowledgement, of people who have left"
 
     MARK = 0  # the subject_id of the "computed" row
 

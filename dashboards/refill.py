@@ -12,8 +12,9 @@ from dashboards import compliance, compliance_trend, summaries
 
 
 def fill(*, now: datetime | None = None) -> int:
-    """Count and keep the finished months that are not kept (both kinds, for everyone,
-    no filters), exactly as the dashboard's first view would, so that no view pays for
+    """Count and keep the finished months that are not kept (every kind: for everyone,
+    and the acknowledgements of the people who have left; no filters), exactly as the
+    dashboard's first view would, so that no view pays for
     them: run by a worker (dashboards.tasks) once a change has forgotten them, and
     after midnight for the month that has just ended. Nothing missing: one read and
     nothing written. Returns the months counted."""
@@ -21,10 +22,12 @@ def fill(*, now: datetime | None = None) -> int:
     months = compliance.last_months(now)
     everyone, filters = compliance.Scope(everyone=True), compliance.Filters()
     finished = summaries.FinishedMonths(months, filters)
-    training, acknowledgements = (
+    training, acknowledgements, leavers = (
         finished.missing(summaries.TRAINING),
         finished.missing(summaries.ACK),
+        finished.missing(summaries.LEAVERS),
     )
+    lines = compliance.version_lines() if acknowledgements or leavers else None
     if training:
         compliance_trend.training_coverage(
             scope=everyone, filters=filters, names={}, months=months, now=now, finished=finished
@@ -33,8 +36,14 @@ def fill(*, now: datetime | None = None) -> int:
         compliance_trend.acknowledgement_trend(
             scope=everyone,
             filters=filters,
-            lines=compliance.version_lines(),
+            lines=lines,
             months=months,
             finished=finished,
         )
-    return len(training) + len(acknowledgements)
+    if leavers:
+        finished.acknowledgements(
+            compliance_trend.kept_counts(lines, compliance.Scope.leavers()),
+            None,
+            kind=summaries.LEAVERS,
+        )
+    return len(training) + len(acknowledgements) + len(leavers)

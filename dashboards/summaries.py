@@ -8,7 +8,9 @@ the month was computed):
 A department filter adds up its departments' rows; a policy filter takes one policy's.
 This month (to date) is always counted live. So is a line manager's team; the team of
 the head of the whole line (everyone else who is active) is everyone's kept figures less
-the few people outside it, counted live (`compliance.Scope.rest`).
+the few people outside it: for acknowledgements, the people who have left, whose figures
+are kept too (`LEAVERS`, forgotten with everyone's), and the head, counted live; for
+training, all of them counted live (`compliance.Scope.rest`).
 
 A figure is never stale: whatever changes what a finished month's live count would be
 forgets the kept months (`forget`, from the hooks in dashboards/apps.py), and a worker
@@ -57,6 +59,9 @@ from dashboards.models import MonthFigure, MonthFigureGeneration
 
 ACK = MonthFigure.Kind.ACKNOWLEDGEMENT
 TRAINING = MonthFigure.Kind.TRAINING
+LEAVERS = MonthFigure.Kind.LEAVERS  # acknowledgements of the people who have left
+# What a change to a kind forgets: the leavers' acknowledgements are acknowledgements.
+_FORGOTTEN_WITH = {ACK: [ACK, LEAVERS], TRAINING: [TRAINING], LEAVERS: [LEAVERS]}
 
 # (month index, subject id, department id) -> figures, as the compute functions give them:
 # [acknowledged, assigned] (acknowledgement_counts), or people compliant (coverage_counts).
@@ -144,13 +149,18 @@ class FinishedMonths:
         return True
 
     def acknowledgements(
-        self, compute: Callable[[list[Month]], Counts], policy_id: int | None
+        self,
+        compute: Callable[[list[Month]], Counts],
+        policy_id: int | None,
+        *,
+        kind: str = ACK,
     ) -> list[tuple[int, int]]:
-        """(acknowledged, assigned) per finished month, of one policy or all."""
-        self._ensure(ACK, compute)
+        """(acknowledged, assigned) per finished month, of one policy or all; `kind`
+        LEAVERS: of the people who have left only."""
+        self._ensure(kind, compute)
         found = []
         for month in self.months:
-            figures = self._figures().get((ACK, month.first), {})
+            figures = self._figures().get((kind, month.first), {})
             pairs = [pair for pk, pair in figures.items() if policy_id in (None, pk)]
             found.append((sum(a for a, _ in pairs), sum(t for _, t in pairs)))
         return found
@@ -233,7 +243,7 @@ def keep(
 
 
 def forget(*, kind: str | None = None, since: datetime | None = None) -> int:
-    """Forget kept months (of one kind, or both), from the month of `since` on (None:
+    """Forget kept months (of one kind, or all), from the month of `since` on (None:
     all); the next view computes them again. Returns the rows removed.
 
     The generation moves on first: a count in progress then keeps nothing, and one
@@ -243,7 +253,7 @@ def forget(*, kind: str | None = None, since: datetime | None = None) -> int:
         MonthFigureGeneration.objects.get_or_create(pk=GENERATION, defaults={"value": 1})
     kept = MonthFigure.objects.all()
     if kind is not None:
-        kept = kept.filter(kind=kind)
+        kept = kept.filter(kind__in=_FORGOTTEN_WITH.get(kind, [kind]))
     if since is not None:
         site = timezone.get_default_timezone()
         kept = kept.filter(month__gte=timezone.localtime(since, site).date().replace(day=1))

@@ -76,7 +76,19 @@ def live_trend(viewer=None, filters=None) -> list[tuple[int, int, int, int]]:
 
 
 def kept_months() -> int:
-    return MonthFigure.objects.filter(subject_id=MonthFigure.MARK).count()
+    """Everyone's kept months (both kinds), not the leavers' (`leavers_kept`)."""
+    return (
+        MonthFigure.objects.filter(subject_id=MonthFigure.MARK)
+        .exclude(kind=MonthFigure.Kind.LEAVERS)
+        .count()
+    )
+
+
+def leavers_kept() -> int:
+    """The months whose acknowledgements of the people who have left are kept."""
+    return MonthFigure.objects.filter(
+        subject_id=MonthFigure.MARK, kind=MonthFigure.Kind.LEAVERS
+    ).count()
 
 
 def department_filter(department) -> compliance.Filters:
@@ -176,9 +188,12 @@ def viewer(request, client, policy_admin, history):
 
 
 def test_the_finished_months_are_kept_and_equal_the_live_count(viewer, history):
-    assert kept_months() == 0
+    assert kept_months() == leavers_kept() == 0
     first = page_trend(viewer)
     assert kept_months() == 2 * 11  # both kinds, every finished month
+    # The head's team is everyone's less the people who have left (kept as well) and
+    # the head; everyone's needs no leavers'.
+    assert leavers_kept() == (11 if viewer.head else 0)
     assert first == live_trend(viewer) == csv_trend(viewer)
     # The head of everyone is not in their own team: their assignment and attendance
     # are taken away from everyone's.
@@ -188,12 +203,27 @@ def test_the_finished_months_are_kept_and_equal_the_live_count(viewer, history):
     assert first[7][2] == 4 - less and first[10][2] == 4 - less
     # Read again: nothing is counted again, and the figures are the same.
     assert page_trend(viewer) == first
-    assert kept_months() == 2 * 11
+    assert kept_months() == 2 * 11 and leavers_kept() == (11 if viewer.head else 0)
     # Filtered by department and by policy, the kept rows add up to the live count.
     sales = history["sales"]
     assert page_trend(viewer, department=sales.pk) == live_trend(viewer, department_filter(sales))
     by_policy = compliance.Filters(policy=history["policy"])
     assert page_trend(viewer, policy=history["policy"].pk) == live_trend(viewer, by_policy)
+
+
+def test_the_months_the_worker_keeps_are_all_a_view_reads(viewer, history):
+    """Everyone's months and the leavers' (the head of everyone's team needs them), as
+    the worker keeps them after a change: the view counts nothing and equals the live
+    count, filtered too."""
+    from dashboards import refill
+
+    assert refill.fill() == 3 * 11
+    assert kept_months() == 2 * 11 and leavers_kept() == 11
+    kept = list(MonthFigure.objects.values_list("pk", flat=True).order_by("pk"))
+    assert page_trend(viewer) == live_trend(viewer)
+    sales = history["sales"]
+    assert page_trend(viewer, department=sales.pk) == live_trend(viewer, department_filter(sales))
+    assert list(MonthFigure.objects.values_list("pk", flat=True).order_by("pk")) == kept
 
 
 def test_a_line_managers_team_is_always_counted_live(client, manager, make_person, history):
@@ -264,6 +294,31 @@ def test_a_leaver_is_counted_again_everywhere(viewer, history, django_capture_on
     # leaves the head of everyone's, with them (a team is today's active people).
     less = 1 if viewer.head else 0
     assert after[8][:2] == (before[8][0] - less, before[8][1] - less)
+
+
+def test_a_change_to_a_leavers_past_acknowledgement_is_counted_again(
+    viewer, history, django_capture_on_commit_callbacks
+):
+    """The leavers' kept months are acknowledgements: when the services say those
+    changed, both everyone's and the leavers' are forgotten (the head of everyone's team
+    takes the leavers' away from everyone's)."""
+    from policyhub.history import ACKNOWLEDGEMENTS, changed_past
+
+    leaver = history["people"][1]  # acknowledged in month 8
+    with django_capture_on_commit_callbacks(execute=True):
+        people_services.deactivate_person(person=leaver)
+    before = page_trend(viewer)
+    assert leavers_kept() == (11 if viewer.head else 0)
+    months = compliance.last_months(timezone.now())
+    in_month_7 = months[7].at - timedelta(days=10)
+    with django_capture_on_commit_callbacks(execute=True):
+        # (as a correction would: they in fact acknowledged a month earlier)
+        Assignment.objects.filter(person=leaver).update(completed_at=in_month_7)
+        changed_past(kind=ACKNOWLEDGEMENTS, since=in_month_7)
+    after = page_trend(viewer)
+    assert after == live_trend(viewer)
+    # One more acknowledged at the end of month 7 for everyone; not in the head's team.
+    assert after[7][0] == before[7][0] + (0 if viewer.head else 1)
 
 
 def test_a_move_to_another_department_is_counted_again(

@@ -35,10 +35,14 @@ page_trend, live_trend = kept_tests.page_trend, kept_tests.live_trend
 kept_months, department_filter = kept_tests.kept_months, kept_tests.department_filter
 
 
+LEAVERS = MonthFigure.Kind.LEAVERS
+
+
 def kept_rows() -> list[tuple]:
-    """Every kept figure (and mark), without when it was counted."""
+    """Every kept figure (and mark) of everyone's months (what a view of everyone keeps,
+    not the leavers'), without when it was counted."""
     return sorted(
-        MonthFigure.objects.values_list(
+        MonthFigure.objects.exclude(kind=LEAVERS).values_list(
             "kind", "month", "subject_id", "department_id", "count", "total"
         )
     )
@@ -87,15 +91,16 @@ def test_the_task_counts_exactly_the_missing_months_as_a_view_would(client, poli
     before = when_counted()
     assert len(before) == 22 - 3  # training's months 8, 9 and 10
 
-    assert tasks.fill_finished_months.apply().get() == 3
+    # Those three, and the leavers' months (which a view of everyone does not need).
+    assert tasks.fill_finished_months.apply().get() == 3 + 11
 
     after = when_counted()
-    assert len(after) == 22
+    assert len(after) == 22 + 11
     assert {key: after[key] for key in before} == before  # the others left alone
     assert kept_rows() == by_a_view
-    # Everything forgotten: all 22, the same rows as the view kept.
+    # Everything forgotten: all 33, everyone's the same rows as the view kept.
     summaries.forget()
-    assert tasks.fill_finished_months.apply().get() == 22
+    assert tasks.fill_finished_months.apply().get() == 33
     assert kept_rows() == by_a_view
     # And the dashboard, reading them (filtered too), shows the live count.
     assert page_trend(client) == live_trend()
@@ -105,7 +110,7 @@ def test_the_task_counts_exactly_the_missing_months_as_a_view_would(client, poli
 
 
 def test_running_it_again_reads_once_and_writes_nothing(history, django_assert_num_queries):
-    assert refill.fill() == 22
+    assert refill.fill() == 33
     before = list(MonthFigure.objects.values_list("pk", "computed_at").order_by("pk"))
     with django_assert_num_queries(1):
         assert tasks.fill_finished_months.apply().get() == 0
@@ -255,7 +260,9 @@ def test_months_counted_while_a_change_forgot_them_are_not_kept(history, monkeyp
     monkeypatch.setattr(refill.compliance_trend, "coverage_counts", counted_then_a_change)
     refill.fill()
     assert not MonthFigure.objects.filter(kind=TRAINING).exists()
-    assert MonthFigure.objects.filter(kind=ACKNOWLEDGEMENTS).exists()  # counted after it
+    # Counted after it: everyone's acknowledgements, and the leavers'.
+    assert MonthFigure.objects.filter(kind=ACKNOWLEDGEMENTS).exists()
+    assert MonthFigure.objects.filter(kind=LEAVERS).exists()
     monkeypatch.undo()
     assert refill.fill() == 11  # the next count keeps them
     assert kept_months() == 22
