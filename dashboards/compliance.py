@@ -73,7 +73,8 @@ class Scope:
     Their team is then tested on the person's row, which most of these queries join
     anyway for the department (`people.audience.in_team`), not matched against
     the whole company's ids; and the trend's finished months are everyone's kept
-    figures less those of the few people outside the team (`rest`)."""
+    figures less those of the few people outside the team (`rest`: for training counted
+    live; for acknowledgements the leavers' kept ones and the head's own)."""
 
     everyone: bool
     person_ids: QuerySet | tuple[int, ...] = ()
