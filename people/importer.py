@@ -150,9 +150,11 @@ def import_people(
         return ImportReport(
             errors=[RowError(1, _("The file lists nobody, so nobody is deactivated."))]
         )
+    committed = []  # set first thing once the import commits, before what follows it
     try:
         # Read, check and write in one transaction: what is written is what was checked.
         with transaction.atomic():
+            transaction.on_commit(lambda: committed.append(True))
             report = _check_plan_apply(
                 rows,
                 deactivate_missing=deactivate_missing,
@@ -160,12 +162,16 @@ def import_people(
                 expected_fingerprint=expected_fingerprint,
             )
     except IntegrityError:
+        if committed:
+            raise  # from what follows the committed import, not the import
         # Someone changed the directory (an email or employee id) while this ran.
         return ImportReport(errors=[RowError(0, str(_CHANGED_MEANWHILE))])
     except OperationalError as error:
         # Another write was in the way (a deadlock with it, or its lock held past the
         # timeout): everything was rolled back, and trying again will most likely work.
-        if not contention(error):
+        # Not so once the import has committed: then it was imported, and a failure of
+        # what follows it is not "nothing was imported".
+        if committed or not contention(error):
             raise
         return ImportReport(errors=[RowError(0, str(_CHANGED_MEANWHILE))])
     return report

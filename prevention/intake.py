@@ -39,6 +39,7 @@ from django.utils.translation import gettext as _
 
 from incidents.models import Evidence, Incident, IncidentEvent
 from incidents.services import report_incident
+from people.services import directory_changed
 from prevention.feed_address import FeedError, check_feed_address
 from prevention.models import IntakeItem, PreventionError, Source, WebhookDelivery
 from prevention.permissions import can_manage_sources
@@ -182,9 +183,14 @@ def intake_account():
     )
     if not created and (user.is_active or user.has_usable_password() or user.is_staff):
         # Someone reactivated it or gave it a password in the admin: undo that.
+        was_active = user.is_active
         user.is_active = user.is_staff = user.is_superuser = False
         user.set_unusable_password()
         user.save(update_fields=["is_active", "is_staff", "is_superuser", "password"])
+        if was_active:
+            # A leaver, as far as everything else goes: assignments it was given while
+            # active close, and kept dashboard figures that counted it are forgotten.
+            directory_changed()
     return user
 
 

@@ -50,7 +50,9 @@ def test_an_import_in_the_way_of_another_write_says_so_and_imports_nothing():
                     deadline = time.monotonic() + 20
                     while not _blocked(importer) and time.monotonic() < deadline:
                         time.sleep(0.02)
-                    time.sleep(0.2)
+                    # Half a second later than the import: its deadlock check, a second
+                    # after it began to wait, comes first, so it is the one rolled back.
+                    time.sleep(0.5)
                     User.objects.filter(pk=ana.pk).update(location="Porto")
                 else:
                     finished.wait(20)
@@ -137,7 +139,7 @@ def test_a_change_of_language_does_not_hold_up_writes_that_refer_to_the_person()
             with transaction.atomic():
                 set_language(person=User.objects.get(pk=ana.pk), language="fr")
                 chosen.set()
-                joined.wait(3)  # held open while the other write tries
+                joined.wait(10)  # held open until the other write is done
         except Exception as error:  # pragma: no cover - reported below
             errors.append(error)
         finally:
@@ -161,3 +163,22 @@ def test_a_change_of_language_does_not_hold_up_writes_that_refer_to_the_person()
     assert not errors
     ana.refresh_from_db()
     assert ana.language == "fr" and list(ana.groups.all()) == [group]
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_failure_after_the_import_committed_is_not_reported_as_nothing_imported():
+    """What follows a committed import (the directory's signal, run on commit) may meet
+    a locked database too; the import is in by then, so its failure is raised as it is,
+    not turned into "nothing was imported"."""
+    from people.signals import directory_changed
+
+    def locked(**kwargs):
+        raise OperationalError("database is locked")
+
+    directory_changed.connect(locked, dispatch_uid="test-locked")
+    try:
+        with pytest.raises(OperationalError):
+            import_people(source=csv_text("ana@example.com,Ana Lima,,,,,,,,"))
+    finally:
+        directory_changed.disconnect(dispatch_uid="test-locked")
+    assert User.objects.filter(email="ana@example.com").exists()  # imported
