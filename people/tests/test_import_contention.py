@@ -17,6 +17,23 @@ from people.tests.test_import import csv_text, person
 from policyhub.db import contention
 
 
+def _in_background(work, errors: list) -> threading.Thread:
+    """`work` started in a thread of its own (its own connection, closed after it); what
+    it raises goes to `errors`."""
+
+    def run():
+        try:
+            work()
+        except Exception as error:  # pragma: no cover - reported by the test
+            errors.append(error)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
 def _blocked(pid: int) -> bool:
     with connection.cursor() as cursor:
         cursor.execute("SELECT cardinality(pg_blocking_pids(%s))", [pid])
@@ -40,29 +57,23 @@ def test_an_import_in_the_way_of_another_write_says_so_and_imports_nothing():
     errors = []
 
     def other_write():
-        try:
-            with transaction.atomic():
-                User.objects.filter(pk=bea.pk).update(job_title="Held")
-                holding.set()
-                if postgresql:
-                    # Once the import waits for Bea (having updated Ana), want Ana: a
-                    # deadlock, found by the import, which has waited longer.
-                    deadline = time.monotonic() + 20
-                    while not _blocked(importer) and time.monotonic() < deadline:
-                        time.sleep(0.02)
-                    # Half a second later than the import: its deadlock check, a second
-                    # after it began to wait, comes first, so it is the one rolled back.
-                    time.sleep(0.5)
-                    User.objects.filter(pk=ana.pk).update(location="Porto")
-                else:
-                    finished.wait(20)
-        except Exception as error:  # pragma: no cover - reported below
-            errors.append(error)
-        finally:
-            connection.close()
+        with transaction.atomic():
+            User.objects.filter(pk=bea.pk).update(job_title="Held")
+            holding.set()
+            if postgresql:
+                # Once the import waits for Bea (having updated Ana), want Ana: a
+                # deadlock, found by the import, which has waited longer.
+                deadline = time.monotonic() + 20
+                while not _blocked(importer) and time.monotonic() < deadline:
+                    time.sleep(0.02)
+                # Half a second later than the import: its deadlock check, a second
+                # after it began to wait, comes first, so it is the one rolled back.
+                time.sleep(0.5)
+                User.objects.filter(pk=ana.pk).update(location="Porto")
+            else:
+                finished.wait(20)
 
-    thread = threading.Thread(target=other_write)
-    thread.start()
+    thread = _in_background(other_write, errors)
     try:
         assert holding.wait(20)
         report = import_people(
@@ -135,18 +146,12 @@ def test_a_change_of_language_does_not_hold_up_writes_that_refer_to_the_person()
     errors = []
 
     def choose_language():
-        try:
-            with transaction.atomic():
-                set_language(person=User.objects.get(pk=ana.pk), language="fr")
-                chosen.set()
-                joined.wait(10)  # held open until the other write is done
-        except Exception as error:  # pragma: no cover - reported below
-            errors.append(error)
-        finally:
-            connection.close()
+        with transaction.atomic():
+            set_language(person=User.objects.get(pk=ana.pk), language="fr")
+            chosen.set()
+            joined.wait(10)  # held open until the other write is done
 
-    thread = threading.Thread(target=choose_language)
-    thread.start()
+    thread = _in_background(choose_language, errors)
     try:
         assert chosen.wait(20)
         if connection.vendor == "postgresql":
