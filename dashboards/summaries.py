@@ -60,8 +60,8 @@ from dashboards.models import MonthFigure, MonthFigureGeneration
 ACK = MonthFigure.Kind.ACKNOWLEDGEMENT
 TRAINING = MonthFigure.Kind.TRAINING
 LEAVERS = MonthFigure.Kind.LEAVERS  # acknowledgements of the people who have left
-# What a change to a kind forgets: the leavers' acknowledgements are acknowledgements.
-_FORGOTTEN_WITH = {ACK: [ACK, LEAVERS], TRAINING: [TRAINING], LEAVERS: [LEAVERS]}
+# A change to acknowledgements forgets the leavers' too (any other kind: itself).
+_FORGOTTEN_WITH = {ACK: [ACK, LEAVERS]}
 
 # (month index, subject id, department id) -> figures, as the compute functions give them:
 # [acknowledged, assigned] (acknowledgement_counts), or people compliant (coverage_counts).
